@@ -1,0 +1,45 @@
+/**
+ * One error class per kind of failure, each with a stable `code`. Callers branch on `code`,
+ * never on message text. Expected outcomes (no match, could not hash) are values, not errors.
+ */
+export type VigilErrorCode =
+  | 'CONFIG_INVALID'
+  | 'LIST_INVALID'
+  | 'NOT_FOUND'
+  | 'UWS_FALLBACK'
+  | 'USAGE';
+
+export class VigilError extends Error {
+  readonly code: VigilErrorCode;
+  constructor(code: VigilErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'VigilError';
+    this.code = code;
+  }
+}
+
+/** A setting is missing or out of range; the message names the key. */
+export class ConfigError extends VigilError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONFIG_INVALID', message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A list file has a malformed row; nothing of that import is applied. */
+export class ListFormatError extends VigilError {
+  readonly line: number;
+  constructor(line: number, message: string, options?: ErrorOptions) {
+    super('LIST_INVALID', `line ${line}: ${message}`, options);
+    this.name = 'ListFormatError';
+    this.line = line;
+  }
+}
+
+/** Wrong arguments on the command line. */
+export class UsageError extends VigilError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}

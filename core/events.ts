@@ -1,0 +1,42 @@
+/**
+ * Device events (PROTOCOL.md §2), as typed values. Bytes from the network are parsed once,
+ * at the edge, by `parseEvent`; everything past ingest sees only these types.
+ */
+import type { DeviceId } from './ids.js';
+
+export type Category = 'keyboard' | 'web' | 'image' | 'heartbeat' | 'location';
+export const CATEGORIES: readonly Category[] = ['keyboard', 'web', 'image', 'heartbeat', 'location'];
+
+interface EventBase { seq: number; at: number }
+
+export interface HeartbeatEvent extends EventBase { type: 'heartbeat'; battery?: number; agentVersion?: string }
+export interface TextEvent extends EventBase { type: 'text'; app: string; text: string; source: 'typed' | 'screen' }
+export interface DnsEvent extends EventBase { type: 'dns'; domain: string; app?: string }
+export interface UrlEvent extends EventBase { type: 'url'; url: string; app?: string }
+export interface AppEvent extends EventBase { type: 'app'; package: string; action: 'installed' | 'launched' | 'uninstalled' }
+export interface ImageEvent extends EventBase {
+  type: 'image';
+  bytes: Uint8Array;
+  source: 'screenshot' | 'camera' | 'download' | 'gallery';
+  captureId?: string;
+}
+export interface TamperEvent extends EventBase { type: 'tamper'; signal: string; detail?: string }
+export interface LocationEvent extends EventBase { type: 'location'; lat: number; lon: number; accuracyM: number }
+
+export type DeviceEvent =
+  | HeartbeatEvent | TextEvent | DnsEvent | UrlEvent | AppEvent | ImageEvent | TamperEvent | LocationEvent;
+export type EventType = DeviceEvent['type'];
+
+export const EVENT_CATEGORY: Readonly<Record<EventType, Category>> = Object.freeze({
+  text: 'keyboard',
+  dns: 'web',
+  url: 'web',
+  app: 'web',
+  image: 'image',
+  heartbeat: 'heartbeat',
+  tamper: 'heartbeat',
+  location: 'location',
+});
+
+/** An event that ingest has made durable, with the device it came from. */
+export interface JournaledEvent { deviceId: DeviceId; event: DeviceEvent }
