@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The command line lives in the compiled tree; `npm ci` builds it through the `prepare` script.
-import '../dist/cli/main.js';
+import '../dist/cli/run.js';

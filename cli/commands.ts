@@ -1,0 +1,116 @@
+/**
+ * `vigil enrol`, `vigil tokens create`, `vigil devices revoke` and `vigil lists import|list`: operator
+ * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
+ * writers; the server sees the change within seconds).
+ */
+import { parseArgs } from 'node:util';
+import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
+import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind } from '../store/index.js';
+import { importListFile } from '../pipeline/index.js';
+import { parseOrderDate } from './parse-date.js';
+
+export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
+
+function need(values: Record<string, unknown>, key: string): string {
+  const v = values[key];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${key} is required`);
+  return v;
+}
+
+export async function enrol(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args, strict: true,
+    options: {
+      subject: { type: 'string' }, order: { type: 'string' }, categories: { type: 'string' },
+      from: { type: 'string' }, until: { type: 'string' },
+    },
+  });
+  const categories = need(values, 'categories').split(',').map((c) => c.trim()).filter(Boolean);
+  const unknown = categories.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
+  if (unknown.length > 0 || categories.length === 0) {
+    throw new UsageError(`--categories must list some of ${CATEGORIES.join(',')}; unknown: ${unknown.join(',') || '(none given)'}`);
+  }
+  const from = parseOrderDate(need(values, 'from'), '--from', false);
+  const until = parseOrderDate(need(values, 'until'), '--until', true);
+  if (until <= from) throw new UsageError('--until must be after --from');
+  const subjectId = need(values, 'subject');
+  const orderRef = need(values, 'order');
+  if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');
+  const db = openDatabases(config.dataDir);
+  try {
+    const { deviceId, token } = await new RegistryStore(db).enrol({
+      subjectId, orderRef, categories: [...new Set(categories)] as Category[], from, until,
+    });
+    io.out(JSON.stringify({ deviceId, token }));
+    io.err('The token is shown only this once: give it to the device now.');
+    return 0;
+  } finally {
+    await db.root.close();
+  }
+}
+
+export async function tokens(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { role: { type: 'string' } } });
+  if (positionals[0] !== 'create') throw new UsageError('usage: vigil tokens create --role consumer');
+  if (values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
+  const db = openDatabases(config.dataDir);
+  try {
+    const { token } = await new RegistryStore(db).createConsumer();
+    io.out(JSON.stringify({ token }));
+    return 0;
+  } finally {
+    await db.root.close();
+  }
+}
+
+export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
+  if (positionals[0] !== 'revoke') throw new UsageError('usage: vigil devices revoke --device ID');
+  const db = openDatabases(config.dataDir);
+  try {
+    const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
+    if (!ok) { io.err(`no device ${values.device}`); return 1 }
+    io.out(JSON.stringify({ deviceId: values.device, revoked: true }));
+    return 0;
+  } finally {
+    await db.root.close();
+  }
+}
+
+const PROGRESS_EVERY_MS = 1000;
+
+export async function lists(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true, options: { kind: { type: 'string' }, name: { type: 'string' } },
+  });
+  const sub = positionals[0];
+  const db = openDatabases(config.dataDir);
+  try {
+    const store = new ListStore(db);
+    if (sub === 'list') {
+      for (const l of store.active()) io.out(JSON.stringify(l));
+      return 0;
+    }
+    if (sub !== 'import' || positionals.length !== 2) {
+      throw new UsageError('usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME FILE  |  vigil lists list');
+    }
+    const kind = need(values, 'kind');
+    if (!(LIST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${LIST_KINDS.join(', ')}`);
+    const name = need(values, 'name');
+    const file = positionals[1] as string;
+    const started = Date.now();
+    let lastShown = started;
+    const info = await importListFile(store, kind as ListKind, name, file, (rows) => {
+      const now = Date.now();
+      if (now - lastShown < PROGRESS_EVERY_MS) return;
+      lastShown = now;
+      const rate = Math.round(rows / ((now - started) / 1000));
+      io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
+    });
+    io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
+    io.out(JSON.stringify(info));
+    return 0;
+  } finally {
+    await db.root.close();
+  }
+}

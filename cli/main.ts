@@ -1,0 +1,94 @@
+/**
+ * `vigil <command>`: the program's entry point (PROTOCOL.md §6). Global flags `--data DIR` and
+ * `--help` are taken here; each command parses the rest of its arguments itself.
+ */
+import { pino } from 'pino';
+import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
+import { devices, enrol, lists, tokens, type Io } from './commands.js';
+import { startServer } from './vigil-server.js';
+
+const USAGE = `Usage: vigil <command> [options]
+
+Commands:
+  serve [--port N] [--host H]        run ingest, matching and the alert feed in one process
+  enrol --subject ID --order REF --categories keyboard,web,image,heartbeat,location
+        --from DATE --until DATE     create a subject's order and a device; prints {deviceId, token}
+  tokens create --role consumer      create an alert-feed consumer token; prints {token}
+  devices revoke --device ID         revoke a device's token (live connections close within seconds)
+  lists import --kind hashes|urls|keywords|apps --name NAME FILE
+                                     import a CSV list as a new version (the server switches to it)
+  lists list                         the active version of every list
+  hash [--dihedral|--all] FILE...    PDQ hashes as Meta's pdq-photo-hasher prints them
+  simulate --url URL --devices N --rate R --seconds S [--token-file F]
+                                     a swarm of simulated devices against a running server
+
+Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help.
+Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
+`;
+
+/** Takes --data, --port, --host and --help out of argv, leaving the command's own arguments. */
+function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; help: boolean } {
+  const rest: string[] = [];
+  const overrides: ConfigOverrides = {};
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--help' || flag === '-h') help = true;
+    else if (flag === '--data') overrides.dataDir = value();
+    else if (flag === '--port' && argv[0] === 'serve') {
+      const p = Number(value());
+      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new UsageError('--port must be 0..65535');
+      overrides.port = p;
+    } else if (flag === '--host' && argv[0] === 'serve') overrides.host = value();
+    else rest.push(a);
+  }
+  return { rest, overrides, help };
+}
+
+async function serve(overrides: ConfigOverrides): Promise<number> {
+  const config = loadConfig(overrides);
+  const log = pino({ level: config.logLevel, base: { app: 'vigil' } });
+  const server = await startServer(config, log);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log.info({ signal }, 'stopping');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      server.close().then(resolve, (err: unknown) => { log.error({ err }, 'error while stopping'); resolve() });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const { rest, overrides, help } = globals(argv);
+  const [command, ...args] = rest;
+  if (command === undefined || (help && command === undefined)) { io.out(USAGE); return command === undefined && !help ? 2 : 0 }
+  if (help) { io.out(USAGE); return 0 }
+  switch (command) {
+    case 'serve': return serve(overrides);
+    case 'enrol': return enrol(loadConfig(overrides), args, io);
+    case 'tokens': return tokens(loadConfig(overrides), args, io);
+    case 'devices': return devices(loadConfig(overrides), args, io);
+    case 'lists': return lists(loadConfig(overrides), args, io);
+    case 'hash': {
+      const { runHash } = await import('./hash-command.js');
+      return runHash(args, io.out);
+    }
+    case 'simulate': {
+      const { simulate } = await import('./simulate.js');
+      return simulate(args, io, overrides);
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; see vigil --help`);
+  }
+}
+

@@ -1,0 +1,24 @@
+/**
+ * Runs the command line and turns errors into messages and exit codes: 2 for wrong usage, 1 for
+ * failures, with a stack trace only for errors nobody expected.
+ */
+import { ListFormatError, UsageError, VigilError } from '../core/index.js';
+import { main } from './main.js';
+import type { Io } from './commands.js';
+
+const io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), isTTY: Boolean(process.stderr.isTTY) };
+main(process.argv.slice(2), io).then(
+  (code) => { process.exitCode = code },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof ListFormatError || err instanceof VigilError) {
+      io.err(`vigil: ${err.message}`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    } else if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      io.err(`vigil: ${err.message}`);
+      process.exitCode = 2;
+    } else {
+      io.err(`vigil: unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,126 @@
+/**
+ * The program's wiring: the only place that knows every layer. It opens the store, compiles the
+ * active lists, replays whatever the journal still holds from an earlier run, and only then opens
+ * the port, so that no event is matched against a half-loaded set of lists.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
+import { AlertStore, Journal, ListStore, RegistryStore, openDatabases, type Databases } from '../store/index.js';
+import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
+import { DeviceGateway, FeedGateway, HttpServer, loadNativeUws, type JournalEntry } from '../ingest/index.js';
+import { DEMO_LISTS } from './demo-lists.js';
+
+export interface RunningServer {
+  port: number;
+  metrics: Metrics;
+  pipeline: Pipeline;
+  /** Stops accepting, finishes in-flight work, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Loads the evidence key, creating a key file (mode 0600) on first start when none is configured. */
+export function ensureEvidenceKey(config: VigilConfig, log: Logger): Buffer {
+  if (config.evidenceKey !== undefined) return Buffer.from(config.evidenceKey, 'hex');
+  const path = join(config.dataDir, 'evidence.key');
+  if (existsSync(path)) {
+    const hex = readFileSync(path, 'utf8').trim();
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${path} must hold 64 hex digits`);
+    return Buffer.from(hex, 'hex');
+  }
+  const key = randomBytes(32);
+  writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  log.warn({ path }, 'no evidence key configured: created one in the data folder (owner-only); back it up, or set VIGIL_EVIDENCE_KEY');
+  return key;
+}
+
+async function createDemoLists(db: Databases, lists: ListStore, log: Logger): Promise<void> {
+  if (db.meta.get('demoListsCreated') !== undefined) return;
+  if (lists.active().length === 0) {
+    for (const demo of DEMO_LISTS) await lists.importVersion(demo.name, demo.kind, 'built-in demo', demo.entries);
+    log.info({ lists: DEMO_LISTS.map((d) => d.name) }, 'first start: created demo lists (placeholder terms, reserved domains)');
+  }
+  await db.meta.put('demoListsCreated', Date.now());
+}
+
+export async function startServer(config: VigilConfig, log: Logger): Promise<RunningServer> {
+  loadNativeUws(); // refuse the fallback before touching anything
+  const db = openDatabases(config.dataDir);
+  ensureEvidenceKey(config, log);
+  const metrics = new Metrics();
+  const registry = new RegistryStore(db);
+  const lists = new ListStore(db);
+  const alerts = new AlertStore(db);
+  await createDemoLists(db, lists, log);
+
+  const pool = new WorkerPool(config.pipeline.workers);
+  const watcher = new ListWatcher(lists, pool, config.dataDir, log);
+  await watcher.start(config.pipeline.listPollMs);
+  const feed = new AlertFeed(alerts);
+  const subjects = new Map<DeviceId, SubjectId>();
+  let gateway: DeviceGateway | undefined;
+  const pipeline = new Pipeline({
+    runner: pool, watcher, alerts, feed, metrics, log,
+    builder: new AlertBuilder(lists),
+    batchSize: config.pipeline.batchSize,
+    maxInFlight: config.pipeline.workers * 2,
+    subjectOf: (deviceId) => {
+      let s = subjects.get(deviceId);
+      if (s === undefined) {
+        s = registry.deviceScope(deviceId)?.device.subjectId;
+        if (s !== undefined) subjects.set(deviceId, s);
+      }
+      return s;
+    },
+    requestCapture: (deviceId, reason) => gateway?.requestCapture(deviceId, reason),
+  });
+  metrics.gauge('vigil_pipeline_queue_depth', 'Events waiting for or in matching', () => pipeline.depth);
+  metrics.gauge('vigil_pool_queue_depth', 'Batches waiting for a worker thread', () => pool.queueSize);
+
+  const recovered = await pipeline.recover(new Journal(db, config.journal.maxBatch, { durable() {}, failed() {} }),
+    config.pipeline.maxQueue / 2);
+  if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
+
+  gateway = new DeviceGateway({
+    ingest: config.ingest, policy: config.policy, registry, pipeline, metrics, log,
+    maxPipelineDepth: config.pipeline.maxQueue,
+  });
+  const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, gateway);
+  gateway.attach(journal);
+  metrics.gauge('vigil_journal_pending', 'Journaled events not yet matched', () => journal.pendingCount());
+  const feedGateway = new FeedGateway({
+    feed, registry, config: config.feed, maxBackpressureBytes: config.ingest.maxBackpressureBytes, metrics,
+  });
+  const startedAt = Date.now();
+  const http = new HttpServer({
+    devices: gateway, feed: feedGateway, metrics,
+    health: () => ({
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      devicesConnected: gateway?.openConnections ?? 0,
+      pipelineDepth: pipeline.depth,
+      lists: watcher.snapshot.lists.map((l) => ({ name: l.name, kind: l.kind, version: l.version })),
+    }),
+  });
+  const port = await http.listen(config.host, config.port);
+  log.info({ port, host: config.host, dataDir: config.dataDir, workers: config.pipeline.workers }, 'vigil is listening');
+
+  return {
+    port,
+    metrics,
+    pipeline,
+    async close() {
+      http.close();
+      gateway?.close();
+      feedGateway.close();
+      watcher.stop();
+      await journal.settle();
+      await pipeline.drain();
+      await pool.close();
+      await db.root.close();
+      log.info('vigil stopped');
+    },
+  };
+}

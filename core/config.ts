@@ -1,0 +1,165 @@
+/**
+ * The one place that reads `process.env` and the config file. It returns a frozen, fully
+ * filled config and never mutates its inputs. Precedence: defaults < config file < environment
+ * < command-line overrides. Every value is validated at start-up with a message naming its key.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { ConfigError } from './errors.js';
+
+export const DEFAULT_DATA_DIR = './var/vigil';
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 120;
+export const DEFAULT_DEVICE_RATE_PER_SECOND = 500;
+export const DEFAULT_DEVICE_BURST = 2000;
+export const DEFAULT_MAX_BACKPRESSURE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_IMAGE_BYTES = 12 * 1024 * 1024;
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
+export const DEFAULT_JOURNAL_MAX_BATCH = 4096;
+export const DEFAULT_PIPELINE_BATCH = 256;
+export const DEFAULT_PIPELINE_MAX_QUEUE = 100_000;
+export const DEFAULT_LIST_POLL_MS = 1000;
+export const DEFAULT_FEED_MAX_LIMIT = 1000;
+export const DEFAULT_FEED_MAX_WAIT_MS = 60_000;
+export const DEFAULT_HEARTBEAT_SECONDS = 300;
+
+export interface IngestConfig {
+  readonly maxFrameBytes: number;
+  readonly idleTimeoutSeconds: number;
+  readonly deviceRatePerSecond: number;
+  readonly deviceBurst: number;
+  readonly maxBackpressureBytes: number;
+  readonly maxImageBytes: number;
+  readonly maxImagePixels: number;
+}
+export interface JournalConfig { readonly maxBatch: number }
+export interface PipelineConfig {
+  readonly workers: number;
+  readonly batchSize: number;
+  readonly maxQueue: number;
+  readonly listPollMs: number;
+}
+export interface FeedConfig { readonly maxLimit: number; readonly maxWaitMs: number }
+export interface PolicyConfig { readonly heartbeatSeconds: number }
+
+export interface VigilConfig {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** 64 hex digits, or undefined: `serve` then creates a key file in the data folder. */
+  readonly evidenceKey: string | undefined;
+  readonly ingest: IngestConfig;
+  readonly journal: JournalConfig;
+  readonly pipeline: PipelineConfig;
+  readonly feed: FeedConfig;
+  readonly policy: PolicyConfig;
+}
+
+export interface ConfigOverrides { dataDir?: string; port?: number; host?: string }
+
+type Json = Record<string, unknown>;
+
+function section(file: Json, key: string): Json {
+  const v = file[key];
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${key} must be an object`);
+  return v as Json;
+}
+
+function int(obj: Json, path: string, key: string, dflt: number, min: number, max: number): number {
+  const v = obj[key] ?? dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${path}${key} must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function readConfigFile(path: string | undefined): Json {
+  if (path === undefined || !existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`config file ${path} is not valid JSON`, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
+  }
+  return parsed as Json;
+}
+
+/**
+ * Builds the configuration. The config file is `VIGIL_CONFIG`, else `<dataDir>/vigil.json` if present.
+ */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): VigilConfig {
+  const dataDir = resolve(overrides.dataDir ?? env.VIGIL_DATA ?? DEFAULT_DATA_DIR);
+  const file = readConfigFile(env.VIGIL_CONFIG ?? join(dataDir, 'vigil.json'));
+  const top: Json = { ...file };
+  const envPort = envInt(env, 'VIGIL_PORT');
+  if (envPort !== undefined) top.port = envPort;
+  if (overrides.port !== undefined) top.port = overrides.port;
+
+  const ingest = section(file, 'ingest');
+  const journal = section(file, 'journal');
+  const pipeline = section(file, 'pipeline');
+  const feed = section(file, 'feed');
+  const policy = section(file, 'policy');
+  const envWorkers = envInt(env, 'VIGIL_WORKERS');
+  const pipelineIn: Json = envWorkers === undefined ? pipeline : { ...pipeline, workers: envWorkers };
+
+  const evidenceKey = env.VIGIL_EVIDENCE_KEY ?? (typeof file.evidenceKey === 'string' ? file.evidenceKey : undefined);
+  if (evidenceKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(evidenceKey)) {
+    throw new ConfigError('evidenceKey (VIGIL_EVIDENCE_KEY) must be 64 hex digits');
+  }
+  const host = overrides.host ?? env.VIGIL_HOST ?? (typeof file.host === 'string' ? file.host : DEFAULT_HOST);
+  const logLevel = env.VIGIL_LOG_LEVEL ?? (typeof file.logLevel === 'string' ? file.logLevel : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`logLevel must be one of fatal, error, warn, info, debug, trace, silent, got ${logLevel}`);
+  }
+
+  const config: VigilConfig = {
+    dataDir,
+    host,
+    port: int(top, '', 'port', DEFAULT_PORT, 0, 65535),
+    logLevel,
+    evidenceKey: evidenceKey?.toLowerCase(),
+    ingest: Object.freeze({
+      maxFrameBytes: int(ingest, 'ingest.', 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, 1024, 64 * 1024 * 1024),
+      idleTimeoutSeconds: int(ingest, 'ingest.', 'idleTimeoutSeconds', DEFAULT_IDLE_TIMEOUT_SECONDS, 8, 3600),
+      deviceRatePerSecond: int(ingest, 'ingest.', 'deviceRatePerSecond', DEFAULT_DEVICE_RATE_PER_SECOND, 1, 1_000_000),
+      deviceBurst: int(ingest, 'ingest.', 'deviceBurst', DEFAULT_DEVICE_BURST, 1, 10_000_000),
+      maxBackpressureBytes: int(ingest, 'ingest.', 'maxBackpressureBytes', DEFAULT_MAX_BACKPRESSURE_BYTES, 1024, 1 << 30),
+      maxImageBytes: int(ingest, 'ingest.', 'maxImageBytes', DEFAULT_MAX_IMAGE_BYTES, 1, 64 * 1024 * 1024),
+      maxImagePixels: int(ingest, 'ingest.', 'maxImagePixels', DEFAULT_MAX_IMAGE_PIXELS, 1, 1_000_000_000),
+    }),
+    journal: Object.freeze({
+      maxBatch: int(journal, 'journal.', 'maxBatch', DEFAULT_JOURNAL_MAX_BATCH, 1, 1_000_000),
+    }),
+    pipeline: Object.freeze({
+      workers: int(pipelineIn, 'pipeline.', 'workers', Math.max(1, Math.min(4, availableParallelism())), 1, 64),
+      batchSize: int(pipeline, 'pipeline.', 'batchSize', DEFAULT_PIPELINE_BATCH, 1, 100_000),
+      maxQueue: int(pipeline, 'pipeline.', 'maxQueue', DEFAULT_PIPELINE_MAX_QUEUE, 1, 10_000_000),
+      listPollMs: int(pipeline, 'pipeline.', 'listPollMs', DEFAULT_LIST_POLL_MS, 10, 5000),
+    }),
+    feed: Object.freeze({
+      maxLimit: int(feed, 'feed.', 'maxLimit', DEFAULT_FEED_MAX_LIMIT, 1, 100_000),
+      maxWaitMs: int(feed, 'feed.', 'maxWaitMs', DEFAULT_FEED_MAX_WAIT_MS, 0, 600_000),
+    }),
+    policy: Object.freeze({
+      heartbeatSeconds: int(policy, 'policy.', 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 5, 86_400),
+    }),
+  };
+  return Object.freeze(config);
+}

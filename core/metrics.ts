@@ -1,0 +1,84 @@
+/**
+ * A small Prometheus registry: counters with labels, gauges read on scrape, and histograms with fixed
+ * buckets. Rendered in the Prometheus text exposition format (version 0.0.4) on `/metrics`.
+ */
+type Labels = Readonly<Record<string, string>>;
+
+const labelKey = (labels: Labels): string =>
+  Object.keys(labels).sort().map((k) => `${k}="${String(labels[k]).replace(/["\\\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`).join(',');
+
+interface Metric { render(): string }
+
+export class Counter implements Metric {
+  readonly #values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelKey(labels);
+    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+  get(labels: Labels = {}): number { return this.#values.get(labelKey(labels)) ?? 0 }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.#values.size === 0) lines.push(`${this.name} 0`);
+    for (const [k, v] of this.#values) lines.push(k ? `${this.name}{${k}} ${v}` : `${this.name} ${v}`);
+    return lines.join('\n');
+  }
+}
+
+export class Gauge implements Metric {
+  constructor(readonly name: string, readonly help: string, readonly read: () => number) {}
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+  }
+}
+
+/** Buckets in seconds, from 0.1 ms to 10 s. */
+export const DEFAULT_LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Histogram implements Metric {
+  readonly #counts: number[];
+  #sum = 0;
+  #count = 0;
+  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[] = DEFAULT_LATENCY_BUCKETS) {
+    this.#counts = new Array<number>(buckets.length).fill(0);
+  }
+  observe(value: number): void {
+    this.#sum += value;
+    this.#count++;
+    for (let i = 0; i < this.buckets.length; i++) {
+      if (value <= (this.buckets[i] as number)) { this.#counts[i] = (this.#counts[i] as number) + 1; break; }
+    }
+  }
+  get count(): number { return this.#count }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    let cumulative = 0;
+    this.buckets.forEach((b, i) => {
+      cumulative += this.#counts[i] as number;
+      lines.push(`${this.name}_bucket{le="${b}"} ${cumulative}`);
+    });
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
+    return lines.join('\n');
+  }
+}
+
+/** Every metric Vigil exports, in one place so that their names stay consistent. */
+export class Metrics {
+  readonly #all: Metric[] = [];
+  readonly connections = this.#add(new Counter('vigil_device_connections_total', 'Device WebSocket connections opened'));
+  readonly events = this.#add(new Counter('vigil_events_total', 'Device events accepted and journaled, by type'));
+  readonly rejects = this.#add(new Counter('vigil_rejects_total', 'Device events rejected, by code'));
+  readonly alerts = this.#add(new Counter('vigil_alerts_total', 'Alerts raised, by category'));
+  readonly authFailures = this.#add(new Counter('vigil_auth_failures_total', 'Refused upgrades and requests, by endpoint'));
+  readonly ackLatency = this.#add(new Histogram('vigil_ack_latency_seconds', 'From receiving an event to its durable ack being sent'));
+  readonly alertLatency = this.#add(new Histogram('vigil_event_to_alert_latency_seconds', 'From receiving an event to its alert being stored'));
+  readonly journalBatch = this.#add(new Histogram('vigil_journal_batch_events', 'Events per journal group commit',
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]));
+
+  #add<M extends Metric>(m: M): M { this.#all.push(m); return m }
+
+  /** Adds a gauge read at scrape time (open connections, queue depth...). */
+  gauge(name: string, help: string, read: () => number): void { this.#all.push(new Gauge(name, help, read)) }
+
+  render(): string { return this.#all.map((m) => m.render()).join('\n') + '\n' }
+}

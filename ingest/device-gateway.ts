@@ -1,0 +1,297 @@
+/**
+ * The device side of PROTOCOL.md §1-3. A frame is decoded and validated once, checked against the
+ * device's rate limit, sequence and lawful scope, then journaled; the device's cumulative `ack` goes
+ * out only when the journal reports the event durable, and only then is the event handed to the
+ * pipeline. Everything refused gets a `reject` with a code and is never stored.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
+import { isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
+import type { Pipeline, PipelineItem } from '../pipeline/index.js';
+import { decodeFrame, encodeFrame, type ServerMessage } from './frame-codec.js';
+import { parseEvent, type RejectCode } from './event-parser.js';
+import { TokenBucket } from './token-bucket.js';
+import { bearer, sendError } from './http-util.js';
+
+/** Per-connection data uWS keeps for us. */
+export interface DeviceConn { deviceId: DeviceId; scope: DeviceScope; lastSeqOnConn: number; closed: boolean }
+
+/** Per-device state that outlives connections. */
+interface DeviceState {
+  acceptedSeq: number;
+  durableSeq: number;
+  bucket: TokenBucket;
+  ws: WebSocket<DeviceConn> | undefined;
+  ackPending: boolean;
+  captures: { id: string; reason: string }[];
+}
+
+export type JournalEntry = PipelineItem;
+
+const SCOPE_REFRESH_MS = 2000;
+const MAX_PENDING_CAPTURES = 16;
+export const CLOSE_REPLACED = 4000;
+export const CLOSE_REVOKED = 4401;
+
+export interface DeviceGatewayOptions {
+  ingest: IngestConfig;
+  policy: PolicyConfig;
+  registry: RegistryStore;
+  pipeline: Pipeline;
+  maxPipelineDepth: number;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export class DeviceGateway {
+  readonly #o: DeviceGatewayOptions;
+  readonly #devices = new Map<DeviceId, DeviceState>();
+  #journal: Journal<JournalEntry> | undefined;
+  #open = 0;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(options: DeviceGatewayOptions) {
+    this.#o = options;
+    options.metrics.gauge('vigil_device_connections_open', 'Device WebSockets open now', () => this.#open);
+    this.#timer = setInterval(() => this.#refreshScopes(), SCOPE_REFRESH_MS);
+    this.#timer.unref();
+  }
+
+  /** The journal is created after the gateway because it reports back to it. */
+  attach(journal: Journal<JournalEntry>): void { this.#journal = journal }
+
+  get openConnections(): number { return this.#open }
+
+  close(): void { clearInterval(this.#timer) }
+
+  /** Closes every device connection (server shutdown): devices reconnect and resend what was not acked. */
+  closeAll(): void {
+    for (const st of this.#devices.values()) {
+      const ws = st.ws;
+      st.ws = undefined;
+      if (ws && !ws.getUserData().closed) { ws.getUserData().closed = true; ws.close() }
+    }
+  }
+
+  behavior(): WebSocketBehavior<DeviceConn> {
+    return {
+      maxPayloadLength: this.#o.ingest.maxFrameBytes,
+      idleTimeout: this.#o.ingest.idleTimeoutSeconds,
+      maxBackpressure: this.#o.ingest.maxBackpressureBytes,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, ctx) => this.#upgrade(res, req, ctx),
+      open: (ws) => this.#opened(ws),
+      message: (ws, msg, isBinary) => this.#message(ws, msg, isBinary),
+      drain: (ws) => this.#drained(ws),
+      close: (ws) => this.#closed(ws),
+    };
+  }
+
+  #upgrade(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
+    const token = bearer(req);
+    const scope = token === undefined ? null : this.#o.registry.authenticateDevice(token);
+    if (!scope) {
+      this.#o.metrics.authFailures.inc({ endpoint: 'device' });
+      sendError(res, 401, 'UNAUTHORIZED', 'a valid device token is required (Authorization: Bearer <token>)');
+      return;
+    }
+    const conn: DeviceConn = { deviceId: scope.device.deviceId, scope, lastSeqOnConn: 0, closed: false };
+    res.upgrade(conn, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'),
+      req.getHeader('sec-websocket-extensions'), ctx);
+  }
+
+  #state(deviceId: DeviceId): DeviceState {
+    let st = this.#devices.get(deviceId);
+    if (!st) {
+      const last = this.#journal?.lastSeq(deviceId) ?? 0;
+      const { deviceRatePerSecond, deviceBurst } = this.#o.ingest;
+      st = {
+        acceptedSeq: last, durableSeq: last, bucket: new TokenBucket(deviceRatePerSecond, deviceBurst, Date.now()),
+        ws: undefined, ackPending: false, captures: [],
+      };
+      this.#devices.set(deviceId, st);
+    }
+    return st;
+  }
+
+  #opened(ws: WebSocket<DeviceConn>): void {
+    const conn = ws.getUserData();
+    const st = this.#state(conn.deviceId);
+    if (st.ws) {
+      const old = st.ws;
+      st.ws = undefined;
+      old.getUserData().closed = true;
+      old.end(CLOSE_REPLACED, 'replaced by a newer connection of this device');
+    }
+    st.ws = ws;
+    this.#open++;
+    this.#o.metrics.connections.inc();
+    this.#send(ws, {
+      type: 'hello', deviceId: conn.deviceId, lastSeq: st.durableSeq,
+      policy: { heartbeatSeconds: this.#o.policy.heartbeatSeconds, categories: [...conn.scope.order.categories] },
+    });
+    for (const c of st.captures.splice(0)) this.#send(ws, { type: 'capture', id: c.id, reason: c.reason });
+  }
+
+  #closed(ws: WebSocket<DeviceConn>): void {
+    const conn = ws.getUserData();
+    conn.closed = true;
+    this.#open--;
+    const st = this.#devices.get(conn.deviceId);
+    if (st?.ws === ws) st.ws = undefined;
+  }
+
+  #drained(ws: WebSocket<DeviceConn>): void {
+    const st = this.#devices.get(ws.getUserData().deviceId);
+    if (st?.ackPending && st.ws === ws) this.#sendAck(st);
+  }
+
+  #reject(ws: WebSocket<DeviceConn>, seq: number | null, code: RejectCode, message: string): void {
+    this.#o.metrics.rejects.inc({ code });
+    this.#send(ws, { type: 'reject', seq, code, message });
+  }
+
+  #send(ws: WebSocket<DeviceConn>, msg: ServerMessage): number {
+    if (ws.getUserData().closed) return 2;
+    return ws.send(encodeFrame(msg), true);
+  }
+
+  #message(ws: WebSocket<DeviceConn>, msg: ArrayBuffer, isBinary: boolean): void {
+    const receivedAt = performance.now();
+    const conn = ws.getUserData();
+    if (!isBinary) {
+      this.#o.metrics.rejects.inc({ code: 'TEXT_FRAME' });
+      ws.end(1003, 'frames must be binary MessagePack');
+      return;
+    }
+    let decoded: unknown;
+    try {
+      decoded = decodeFrame(new Uint8Array(msg));
+    } catch {
+      this.#reject(ws, null, 'BAD_FRAME', 'the frame is not valid MessagePack');
+      return;
+    }
+    const parsed = parseEvent(decoded, this.#o.ingest);
+    if (!parsed.ok) {
+      if (parsed.seq !== null) conn.lastSeqOnConn = Math.max(conn.lastSeqOnConn, parsed.seq);
+      this.#reject(ws, parsed.seq, parsed.code, parsed.message);
+      return;
+    }
+    const event = parsed.event;
+    const st = this.#state(conn.deviceId);
+    if (event.seq <= conn.lastSeqOnConn) {
+      this.#reject(ws, event.seq, 'SEQ_REGRESSION',
+        `seq ${event.seq} is not above ${conn.lastSeqOnConn}, the last seq sent on this connection`);
+      return;
+    }
+    conn.lastSeqOnConn = event.seq;
+    if (event.seq <= st.acceptedSeq) {
+      // A resend of an event already journaled: acknowledge it (again) once durable, never process it twice.
+      if (event.seq <= st.durableSeq) this.#sendAck(st);
+      return;
+    }
+    const refusal = this.#refusal(conn, st, event);
+    if (refusal) {
+      this.#reject(ws, event.seq, refusal[0], refusal[1]);
+      return;
+    }
+    st.acceptedSeq = event.seq;
+    this.#o.metrics.events.inc({ type: event.type });
+    this.#journal!.append({ deviceId: conn.deviceId, event, receivedAt });
+  }
+
+  /** Why an otherwise valid event must be refused, or undefined to accept it. */
+  #refusal(conn: DeviceConn, st: DeviceState, event: DeviceEvent): [RejectCode, string] | undefined {
+    const order = conn.scope.order;
+    const category = EVENT_CATEGORY[event.type];
+    if (!order.categories.includes(category)) {
+      return ['OUT_OF_SCOPE', `order ${order.ref} does not authorise the ${category} category`];
+    }
+    if (event.at < order.from || event.at > order.until) {
+      return ['OUT_OF_SCOPE', `event time ${new Date(event.at).toISOString()} is outside order ${order.ref} `
+        + `(${new Date(order.from).toISOString()} to ${new Date(order.until).toISOString()})`];
+    }
+    if (!st.bucket.take(Date.now())) {
+      return ['RATE_LIMITED', `more than ${this.#o.ingest.deviceRatePerSecond} events/s from this device; slow down`];
+    }
+    if (this.#o.pipeline.depth >= this.#o.maxPipelineDepth) {
+      return ['RATE_LIMITED', 'the server is busy matching earlier events; retry shortly'];
+    }
+    return undefined;
+  }
+
+  /** Journal listener: events became durable. Ack each device once, then hand events on. */
+  durable(entries: JournalEntry[]): void {
+    const touched = new Set<DeviceState>();
+    const now = performance.now();
+    for (const e of entries) {
+      const st = this.#devices.get(e.deviceId);
+      if (!st) continue;
+      if (e.event.seq > st.durableSeq) st.durableSeq = e.event.seq;
+      touched.add(st);
+      this.#o.metrics.ackLatency.observe((now - e.receivedAt) / 1000);
+    }
+    for (const st of touched) this.#sendAck(st);
+    this.#o.pipeline.submit(entries);
+  }
+
+  /** Journal listener: a commit failed. Nothing is acked; the devices resend after reconnecting. */
+  failed(entries: JournalEntry[], err: unknown): void {
+    this.#o.log.error({ err, events: entries.length }, 'journal commit failed; closing the devices concerned');
+    for (const e of entries) {
+      const st = this.#devices.get(e.deviceId);
+      if (!st) continue;
+      st.acceptedSeq = st.durableSeq;
+      const ws = st.ws;
+      if (ws && !ws.getUserData().closed) {
+        ws.getUserData().closed = true;
+        ws.end(1011, 'could not store events; reconnect and resend');
+      }
+    }
+  }
+
+  /** Sends the cumulative ack, or defers it to `drain` when the socket is backed up. */
+  #sendAck(st: DeviceState): void {
+    const ws = st.ws;
+    if (!ws || ws.getUserData().closed) return;
+    if (ws.getBufferedAmount() > this.#o.ingest.maxBackpressureBytes / 2) {
+      st.ackPending = true;
+      return;
+    }
+    st.ackPending = false;
+    ws.cork(() => this.#send(ws, { type: 'ack', upTo: st.durableSeq }));
+  }
+
+  /**
+   * Asks a device for a screenshot (PROTOCOL.md §3). If it is not connected, the request waits
+   * (a few at most) and goes out on its next connection. Returns the capture id.
+   */
+  requestCapture(deviceId: DeviceId, reason: string): string {
+    const id = `cap-${randomBytes(8).toString('hex')}`;
+    const st = this.#state(deviceId);
+    const ws = st.ws;
+    if (ws && !ws.getUserData().closed) ws.cork(() => this.#send(ws, { type: 'capture', id, reason }));
+    else if (st.captures.length < MAX_PENDING_CAPTURES) st.captures.push({ id, reason });
+    return id;
+  }
+
+  /** Orders change and tokens get revoked while devices are connected: re-read them. */
+  #refreshScopes(): void {
+    const now = Date.now();
+    for (const st of this.#devices.values()) {
+      const ws = st.ws;
+      if (!ws) continue;
+      const conn = ws.getUserData();
+      const scope = this.#o.registry.deviceScope(conn.deviceId);
+      if (!scope || !isActive(scope, now)) {
+        conn.closed = true;
+        ws.end(CLOSE_REVOKED, 'device token revoked or order ended');
+        continue;
+      }
+      conn.scope = scope;
+    }
+  }
+}

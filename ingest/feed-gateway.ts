@@ -1,0 +1,128 @@
+/**
+ * The alert feed for downstream systems (PROTOCOL.md §4): `GET /v1/alerts` with long-poll, and the
+ * `/v1/feed` WebSocket. Both read from the alert store by cursor, so a consumer that falls behind
+ * only falls behind: nothing is queued for it in memory, and ingest never waits for it. The socket is
+ * filled while its send buffer is below the limit and resumes on `drain`.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
+import { toCloudEvent, type FeedConfig, type Metrics } from '../core/index.js';
+import type { RegistryStore } from '../store/index.js';
+import type { AlertFeed } from '../pipeline/index.js';
+import { bearer, intParam, sendError, sendJson } from './http-util.js';
+
+interface FeedConn { consumerId: string; cursor: number; closed: boolean }
+
+const SOCKET_READ_CHUNK = 100;
+const DEFAULT_LIMIT = 100;
+
+export interface FeedGatewayOptions {
+  feed: AlertFeed;
+  registry: RegistryStore;
+  config: FeedConfig;
+  maxBackpressureBytes: number;
+  metrics: Metrics;
+}
+
+export class FeedGateway {
+  readonly #o: FeedGatewayOptions;
+  readonly #sockets = new Set<WebSocket<FeedConn>>();
+  readonly #unsubscribe: () => void;
+
+  constructor(options: FeedGatewayOptions) {
+    this.#o = options;
+    this.#unsubscribe = options.feed.subscribe(() => {
+      for (const ws of this.#sockets) ws.cork(() => this.#pump(ws));
+    });
+    options.metrics.gauge('vigil_feed_sockets_open', 'Feed WebSockets open now', () => this.#sockets.size);
+  }
+
+  close(): void { this.#unsubscribe() }
+
+  closeAll(): void {
+    for (const ws of [...this.#sockets]) { ws.getUserData().closed = true; ws.close() }
+    this.#sockets.clear();
+  }
+
+  register(app: TemplatedApp): void {
+    app.get('/v1/alerts', (res, req) => this.#alerts(res, req));
+    app.ws<FeedConn>('/v1/feed', {
+      maxPayloadLength: 4096,
+      idleTimeout: 120,
+      maxBackpressure: this.#o.maxBackpressureBytes * 4,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, ctx) => this.#upgrade(res, req, ctx),
+      open: (ws) => { this.#sockets.add(ws); this.#pump(ws) },
+      drain: (ws) => this.#pump(ws),
+      message: () => { /* consumers only listen */ },
+      close: (ws) => { ws.getUserData().closed = true; this.#sockets.delete(ws) },
+    });
+  }
+
+  #consumer(req: HttpRequest): string | undefined {
+    const token = bearer(req);
+    const consumer = token === undefined ? null : this.#o.registry.authenticateConsumer(token);
+    return consumer?.consumerId;
+  }
+
+  #alerts(res: HttpResponse, req: HttpRequest): void {
+    if (this.#consumer(req) === undefined) {
+      this.#o.metrics.authFailures.inc({ endpoint: 'alerts' });
+      sendError(res, 401, 'UNAUTHORIZED', 'a valid consumer token is required (Authorization: Bearer <token>)');
+      return;
+    }
+    const { maxLimit, maxWaitMs } = this.#o.config;
+    const after = intParam(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(req, 'limit', Math.min(DEFAULT_LIMIT, maxLimit), 1, maxLimit);
+    const waitMs = intParam(req, 'waitMs', 0, 0, maxWaitMs);
+    for (const v of [after, limit, waitMs]) {
+      if (typeof v === 'string') { sendError(res, 400, 'BAD_REQUEST', v); return; }
+    }
+    const [a, l, w] = [after, limit, waitMs] as number[] as [number, number, number];
+    const reply = (): void => {
+      const alerts = this.#o.feed.read(a, l);
+      const next = alerts.length > 0 ? (alerts[alerts.length - 1]!.seq) : a;
+      sendJson(res, 200, { alerts: alerts.map(toCloudEvent), next, head: this.#o.feed.lastSeq });
+    };
+    if (w === 0 || this.#o.feed.lastSeq > a) { reply(); return; }
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe();
+    };
+    const unsubscribe = this.#o.feed.subscribe((last) => {
+      if (last > a) { finish(); reply(); }
+    });
+    const timer = setTimeout(() => { finish(); reply() }, w);
+    res.onAborted(finish);
+  }
+
+  #upgrade(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
+    const consumerId = this.#consumer(req);
+    if (consumerId === undefined) {
+      this.#o.metrics.authFailures.inc({ endpoint: 'feed' });
+      sendError(res, 401, 'UNAUTHORIZED', 'a valid consumer token is required (Authorization: Bearer <token>)');
+      return;
+    }
+    const after = intParam(req, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    if (typeof after === 'string') { sendError(res, 400, 'BAD_REQUEST', after); return; }
+    res.upgrade<FeedConn>({ consumerId, cursor: after, closed: false }, req.getHeader('sec-websocket-key'),
+      req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
+  }
+
+  /** Sends alerts after the socket's cursor until its buffer is full or it has caught up. */
+  #pump(ws: WebSocket<FeedConn>): void {
+    const conn = ws.getUserData();
+    const limit = this.#o.maxBackpressureBytes;
+    while (!conn.closed && ws.getBufferedAmount() < limit) {
+      const alerts = this.#o.feed.read(conn.cursor, SOCKET_READ_CHUNK);
+      if (alerts.length === 0) return;
+      for (const alert of alerts) {
+        if (ws.send(JSON.stringify(toCloudEvent(alert)), false) === 2) return; // dropped: resend from cursor on drain
+        conn.cursor = alert.seq;
+        if (ws.getBufferedAmount() >= limit) return;
+      }
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The ingest layer: the network edge. Device WebSockets come in through `DeviceGateway` (auth
+ * before upgrade, one parse per frame, limits, journaling, acks) and leave as durable events handed
+ * to the pipeline; downstream consumers read alerts through `FeedGateway`. `HttpServer` binds both
+ * to one native uWebSockets.js app, with `/healthz` and `/metrics`.
+ */
+export { DeviceGateway, CLOSE_REPLACED, CLOSE_REVOKED, type DeviceConn, type JournalEntry } from './device-gateway.js';
+export { FeedGateway } from './feed-gateway.js';
+export { HttpServer } from './http-server.js';
+export { isNativeUws, loadNativeUws } from './native-uws.js';
+export { encodeFrame, decodeFrame, type ServerMessage } from './frame-codec.js';
+export { parseEvent, type RejectCode } from './event-parser.js';

@@ -1,0 +1,19 @@
+/** A per-device rate limit: `rate` events per second on average, bursts up to `burst`. */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+
+  constructor(readonly rate: number, readonly burst: number, now: number) {
+    this.#tokens = burst;
+    this.#last = now;
+  }
+
+  /** Takes one token if there is one. `now` in milliseconds. */
+  take(now: number): boolean {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) * this.rate) / 1000);
+    this.#last = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The alert feed's source of truth is the alert store; this hub only tells subscribers (long-polls,
+ * feed sockets, webhooks) that the feed has grown, so each reads from its own cursor at its own pace.
+ * A slow subscriber therefore never holds anything up, and nothing is buffered per subscriber here.
+ */
+import type { Alert } from '../core/index.js';
+import type { AlertStore } from '../store/index.js';
+
+export type FeedListener = (lastSeq: number) => void;
+
+export class AlertFeed {
+  readonly #store: AlertStore;
+  readonly #listeners = new Set<FeedListener>();
+
+  constructor(store: AlertStore) {
+    this.#store = store;
+  }
+
+  get lastSeq(): number { return this.#store.lastSeq }
+
+  read(after: number, limit: number): Alert[] { return this.#store.readAfter(after, limit) }
+
+  /** Calls `listener` whenever alerts are added; returns the unsubscribe function. */
+  subscribe(listener: FeedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get subscribers(): number { return this.#listeners.size }
+
+  /** Called after alerts are committed. */
+  published(): void {
+    const last = this.#store.lastSeq;
+    for (const l of this.#listeners) l(last);
+  }
+}

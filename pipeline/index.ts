@@ -1,0 +1,13 @@
+/**
+ * The pipeline layer: durable events in, alerts out. Ingest hands it journaled events; it batches
+ * them into a piscina pool of matcher workers against a snapshot of compiled lists (kept current by
+ * `ListWatcher`), builds alerts, stores them with the journal clean-up in one transaction, and tells
+ * the `AlertFeed`'s subscribers. List import (`ListImporter`) also lives here: it validates rows with
+ * the matchers' own parsers before the store sees them.
+ */
+export { Pipeline, type PipelineItem, type PipelineOptions } from './pipeline.js';
+export { AlertFeed, type FeedListener } from './alert-feed.js';
+export { AlertBuilder, alertId } from './alert-builder.js';
+export { ListWatcher } from './list-watcher.js';
+export { WorkerPool } from './worker-pool.js';
+export * from './list-importer.js';

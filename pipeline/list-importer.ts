@@ -1,0 +1,80 @@
+/**
+ * `vigil lists import`: validates every row of a list file with the matchers' own parsers and
+ * writes it as a new list version. The first malformed row stops the import with its line number,
+ * and nothing of that import is applied (the store drops the partial version).
+ */
+import { ListFormatError, SEVERITIES, UsageError } from '../core/index.js';
+import { normalizeText, parseUrlPattern } from '../matchers/index.js';
+import type { ListEntry, ListInfo, ListKind, ListStore } from '../store/index.js';
+import { readCsv, type CsvRecord } from './csv-rows.js';
+
+export const LIST_COLUMNS: Readonly<Record<ListKind, readonly string[]>> = {
+  hashes: ['type', 'value', 'category', 'ref'],
+  urls: ['pattern', 'category', 'ref'],
+  keywords: ['term', 'severity', 'ref'],
+  apps: ['package', 'category', 'ref'],
+};
+
+export const HASH_HEX_LENGTH: Readonly<Record<string, number>> = {
+  md5: 32, sha1: 40, sha256: 64, blake3: 64, pdq: 64, blockhash: 64,
+};
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Checks a list name: letters, digits, `.`, `_`, `-`, at most 64 characters. */
+export function validListName(name: string): boolean { return NAME_RE.test(name) }
+
+function required(rec: CsvRecord, col: string, max = 1024): string {
+  const v = rec.fields[col] ?? '';
+  if (v === '') throw new ListFormatError(rec.line, `${col} is empty`);
+  if (v.length > max) throw new ListFormatError(rec.line, `${col} is longer than ${max} characters`);
+  return v;
+}
+
+/** Validates one record into a list entry; throws ListFormatError naming the line. */
+export function toEntry(kind: ListKind, rec: CsvRecord): ListEntry {
+  switch (kind) {
+    case 'hashes': {
+      const type = required(rec, 'type').toLowerCase();
+      const len = HASH_HEX_LENGTH[type];
+      if (len === undefined) throw new ListFormatError(rec.line, `type must be one of ${Object.keys(HASH_HEX_LENGTH).join(', ')}`);
+      const value = required(rec, 'value').toLowerCase();
+      if (value.length !== len || !/^[0-9a-f]+$/.test(value)) {
+        throw new ListFormatError(rec.line, `value must be ${len} hex digits for ${type}`);
+      }
+      return { value, hashType: type, label: required(rec, 'category', 64), ref: required(rec, 'ref', 256) };
+    }
+    case 'urls': {
+      const raw = required(rec, 'pattern', 8192);
+      const parsed = parseUrlPattern(raw);
+      if (!parsed.ok) throw new ListFormatError(rec.line, `pattern ${JSON.stringify(raw)}: ${parsed.reason}`);
+      return { value: raw, label: required(rec, 'category', 64), ref: required(rec, 'ref', 256) };
+    }
+    case 'keywords': {
+      const term = required(rec, 'term', 512);
+      if (normalizeText(term).trim() === '') throw new ListFormatError(rec.line, 'term has no letters or digits to match');
+      const severity = required(rec, 'severity', 16).toLowerCase();
+      if (!(SEVERITIES as readonly string[]).includes(severity)) {
+        throw new ListFormatError(rec.line, `severity must be one of ${SEVERITIES.join(', ')}`);
+      }
+      return { value: term, label: severity, ref: required(rec, 'ref', 256) };
+    }
+    case 'apps': {
+      const pkg = required(rec, 'package', 512);
+      if (/\s/.test(pkg)) throw new ListFormatError(rec.line, 'package must not contain spaces');
+      return { value: pkg, label: required(rec, 'category', 64), ref: required(rec, 'ref', 256) };
+    }
+  }
+}
+
+async function* entries(kind: ListKind, path: string): AsyncGenerator<ListEntry> {
+  for await (const rec of readCsv(path, LIST_COLUMNS[kind])) yield toEntry(kind, rec);
+}
+
+/** Imports `path` as a new version of list `name`; `onProgress` gets the row count as it goes. */
+export async function importListFile(
+  store: ListStore, kind: ListKind, name: string, path: string, onProgress?: (rows: number) => void,
+): Promise<ListInfo> {
+  if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
+  return store.importVersion(name, kind, path, entries(kind, path), onProgress);
+}

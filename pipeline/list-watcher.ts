@@ -1,0 +1,85 @@
+/**
+ * Keeps the workers' index snapshot in step with the active list versions. It polls the list store
+ * (another process may import at any time), compiles a changed list in a worker, and only when the
+ * compiled index is ready swaps it into the snapshot: matching goes on against the old version
+ * meanwhile, so an import never pauses it, and each batch sees one consistent snapshot.
+ */
+import type { Logger } from 'pino';
+import type { ListInfo, ListStore } from '../store/index.js';
+import type { CompiledList, IndexSnapshot, WorkerResult, WorkerTask } from './worker-messages.js';
+
+export interface TaskRunner { run(task: WorkerTask): Promise<WorkerResult> }
+
+export class ListWatcher {
+  readonly #lists: ListStore;
+  readonly #runner: TaskRunner;
+  readonly #dataDir: string;
+  readonly #log: Logger;
+  #snapshot: IndexSnapshot = { id: 0, lists: [] };
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+  readonly #failed = new Map<string, number>();
+
+  constructor(lists: ListStore, runner: TaskRunner, dataDir: string, log: Logger) {
+    this.#lists = lists;
+    this.#runner = runner;
+    this.#dataDir = dataDir;
+    this.#log = log;
+  }
+
+  get snapshot(): IndexSnapshot { return this.#snapshot }
+
+  /** Compiles every active list; resolves when the first snapshot is complete. */
+  async start(pollMs: number): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => { void this.refresh() }, pollMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Checks for new versions once; compiles and swaps in those that changed. */
+  async refresh(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const active = this.#lists.active().filter((l) => l.kind !== 'hashes' || this.#supportsHashes);
+      const current = new Map(this.#snapshot.lists.map((l) => [l.name, l]));
+      const changed = active.filter((info) => current.get(info.name)?.version !== info.version
+        && this.#failed.get(info.name) !== info.version);
+      const removed = [...current.keys()].some((name) => !active.some((a) => a.name === name));
+      if (changed.length === 0 && !removed) return;
+      const built = new Map<string, CompiledList>();
+      for (const info of changed) {
+        const list = await this.#build(info);
+        if (list) built.set(info.name, list);
+      }
+      const lists = active
+        .map((info) => built.get(info.name) ?? current.get(info.name))
+        .filter((l): l is CompiledList => l !== undefined);
+      this.#snapshot = { id: this.#snapshot.id + 1, lists };
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Hash lists are compiled by the image matcher; until then they are stored but not matched. */
+  readonly #supportsHashes = false;
+
+  async #build(info: ListInfo): Promise<CompiledList | undefined> {
+    const started = Date.now();
+    const result = await this.#runner.run({
+      type: 'build', dataDir: this.#dataDir, name: info.name, kind: info.kind, version: info.version,
+    });
+    if (result.type !== 'build') {
+      this.#failed.set(info.name, info.version);
+      this.#log.error({ list: info.name, version: info.version, result }, 'list could not be compiled; matching goes on with the previous version');
+      return undefined;
+    }
+    this.#log.info({ list: info.name, kind: info.kind, version: info.version, entries: info.count, ms: Date.now() - started },
+      'list version compiled and switched in');
+    return result.list;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * From durable events to stored alerts. Ingest submits events once they are journaled; the
+ * pipeline routes the matchable ones (text, dns, url, app) in batches to the worker pool — a task
+ * per event would cost more in dispatch than in matching — applies rules on this thread, then
+ * stores the batch's alerts and removes its events from the journal in one transaction.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { DeviceEvent, DeviceId, Metrics, NewAlert, SubjectId } from '../core/index.js';
+import type { AlertStore, Journal } from '../store/index.js';
+import type { AlertBuilder } from './alert-builder.js';
+import type { AlertFeed } from './alert-feed.js';
+import type { ListWatcher, TaskRunner } from './list-watcher.js';
+import type { MatchInput } from './worker-messages.js';
+
+export interface PipelineItem {
+  deviceId: DeviceId;
+  event: DeviceEvent;
+  /** performance.now() when ingest received the frame, for latency metrics. */
+  receivedAt: number;
+  attempts?: number;
+}
+
+export interface PipelineOptions {
+  runner: TaskRunner;
+  watcher: ListWatcher;
+  alerts: AlertStore;
+  builder: AlertBuilder;
+  feed: AlertFeed;
+  metrics: Metrics;
+  log: Logger;
+  batchSize: number;
+  maxInFlight: number;
+  subjectOf: (deviceId: DeviceId) => SubjectId | undefined;
+  /** Asks the device for a screenshot; returns the capture id, or undefined if it could not be sent. */
+  requestCapture: (deviceId: DeviceId, reason: string) => string | undefined;
+}
+
+const MAX_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 500;
+
+function toInput(i: number, e: DeviceEvent): MatchInput | undefined {
+  switch (e.type) {
+    case 'text': return { i, type: 'text', text: e.text };
+    case 'dns': return { i, type: 'dns', domain: e.domain };
+    case 'url': return { i, type: 'url', url: e.url };
+    case 'app': return { i, type: 'app', package: e.package };
+    default: return undefined;
+  }
+}
+
+export class Pipeline {
+  readonly #o: PipelineOptions;
+  readonly #queue: PipelineItem[] = [];
+  #inFlight = 0;
+  #inFlightEvents = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: PipelineOptions) {
+    this.#o = options;
+  }
+
+  /** Events waiting or being matched. Ingest refuses new events when this passes its limit. */
+  get depth(): number { return this.#queue.length + this.#inFlightEvents }
+
+  submit(items: readonly PipelineItem[]): void {
+    for (const item of items) this.#queue.push(item);
+    this.#pump();
+  }
+
+  /** Resolves when everything submitted so far has been processed. */
+  drain(): Promise<void> {
+    if (this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Submits every event left in the journal by an earlier run; returns how many. */
+  async recover(journal: Journal, highWater: number): Promise<number> {
+    let n = 0;
+    const now = performance.now();
+    for (const { deviceId, event } of journal.pending()) {
+      this.submit([{ deviceId, event, receivedAt: now }]);
+      n++;
+      if (this.depth >= highWater) await this.drain();
+    }
+    await this.drain();
+    return n;
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#o.maxInFlight && this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#o.batchSize);
+      this.#inFlight++;
+      this.#inFlightEvents += batch.length;
+      this.#process(batch)
+        .catch((err: unknown) => this.#retry(batch, err))
+        .finally(() => {
+          this.#inFlight--;
+          this.#inFlightEvents -= batch.length;
+          this.#pump();
+          if (this.depth === 0) for (const done of this.#idle.splice(0)) done();
+        });
+    }
+  }
+
+  #retry(batch: PipelineItem[], err: unknown): void {
+    const again = batch.filter((b) => (b.attempts = (b.attempts ?? 0) + 1) < MAX_ATTEMPTS);
+    this.#o.log.error({ err, events: batch.length, retrying: again.length },
+      'batch failed; its events stay in the journal and are retried');
+    if (again.length > 0) setTimeout(() => this.submit(again), RETRY_DELAY_MS).unref();
+  }
+
+  async #process(batch: PipelineItem[]): Promise<void> {
+    const { runner, watcher, builder, alerts, metrics, feed } = this.#o;
+    const inputs: MatchInput[] = [];
+    batch.forEach((item, i) => {
+      const input = toInput(i, item.event);
+      if (input) inputs.push(input);
+    });
+    const snapshot = watcher.snapshot;
+    const now = Date.now();
+    const candidates: { alert: NewAlert; item: PipelineItem }[] = [];
+    const context = (item: PipelineItem) => {
+      const subjectId = this.#o.subjectOf(item.deviceId);
+      return subjectId === undefined ? undefined : { deviceId: item.deviceId, subjectId, event: item.event, now };
+    };
+    if (inputs.length > 0 && snapshot.lists.length > 0) {
+      const result = await runner.run({ type: 'match', snapshot, inputs });
+      if (result.type !== 'match') throw new Error(`matching failed: ${result.type === 'error' ? result.message : result.type}`);
+      for (const hit of result.hits) {
+        const item = batch[hit.i];
+        const ctx = item && context(item);
+        const alert = ctx && builder.fromHit(ctx, hit);
+        if (item && alert) candidates.push({ alert, item });
+      }
+    }
+    for (const item of batch) {
+      const ctx = context(item);
+      if (ctx) for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
+    }
+    const stored = await alerts.commit(candidates.map((c) => c.alert), batch.map((b) => [b.deviceId, b.event.seq]));
+    if (stored.length === 0) return;
+    const end = performance.now();
+    const byId = new Map(candidates.map((c) => [c.alert.id as string, c.item]));
+    for (const alert of stored) {
+      metrics.alerts.inc({ category: alert.category });
+      const item = byId.get(alert.id);
+      if (item) metrics.alertLatency.observe((end - item.receivedAt) / 1000);
+      if (alert.match.kind === 'keyword') this.#o.requestCapture(alert.deviceId, `keyword alert ${alert.id}`);
+    }
+    feed.published();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * One LMDB environment per data folder, with a named database per kind of record. Several
+ * processes may open it at once (a running server and `vigil enrol` or `vigil lists import`):
+ * LMDB's lock file serialises writers, and readers always see a consistent snapshot.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database as LmdbDb, type RootDatabase } from 'lmdb';
+
+export type Key = string | number | (string | number)[];
+
+export interface Databases {
+  root: RootDatabase;
+  /** subjectId -> SubjectRecord */
+  subjects: LmdbDb<unknown, string>;
+  /** orderRef -> OrderRecord */
+  orders: LmdbDb<unknown, string>;
+  /** deviceId -> DeviceRecord */
+  devices: LmdbDb<unknown, string>;
+  /** consumerId -> ConsumerRecord */
+  consumers: LmdbDb<unknown, string>;
+  /** deviceId -> highest sequence stored durably */
+  deviceSeq: LmdbDb<number, string>;
+  /** [deviceId, seq] -> journaled event, until it has been matched */
+  journal: LmdbDb<unknown, Key>;
+  /** feed sequence -> Alert */
+  alerts: LmdbDb<unknown, number>;
+  /** alert id -> feed sequence: one alert per event and match, whatever happens */
+  alertIds: LmdbDb<number, string>;
+  /** list name -> active ListInfo */
+  lists: LmdbDb<unknown, string>;
+  /** [list name, version, entry index] -> ListEntry */
+  listEntries: LmdbDb<unknown, Key>;
+  /** small counters and settings */
+  meta: LmdbDb<unknown, string>;
+}
+
+/** Opens (creating if needed) the environment under `<dataDir>/db`. */
+export function openDatabases(dataDir: string): Databases {
+  const path = join(dataDir, 'db');
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const root = open({ path, maxDbs: 32, compression: false, cache: false });
+  const db = <V, K extends Key>(name: string, keyEncoding?: 'uint32' | 'ordered-binary') =>
+    root.openDB<V, K>({ name, encoding: 'msgpack', ...(keyEncoding ? { keyEncoding } : {}) });
+  return {
+    root,
+    subjects: db('subjects'),
+    orders: db('orders'),
+    devices: db('devices'),
+    consumers: db('consumers'),
+    deviceSeq: db('deviceSeq'),
+    journal: db('journal'),
+    alerts: db('alerts', 'uint32'),
+    alertIds: db('alertIds'),
+    lists: db('lists'),
+    listEntries: db('listEntries'),
+    meta: db('meta'),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The durable event journal. Ingest appends events; the journal groups everything appended in
+ * the same moment into one LMDB transaction (group commit) and resolves the batch's promise only
+ * once the transaction is flushed to disk, so an ack never runs ahead of durability. An entry
+ * stays in the journal only until its event has been matched: the alert store deletes it in the
+ * same transaction that stores the event's alerts, so a crash can neither lose nor repeat one.
+ */
+import type { DeviceEvent, JournaledEvent } from '../core/events.js';
+import { asDeviceId, type DeviceId } from '../core/ids.js';
+import type { Databases } from './database.js';
+
+/** Told once per group commit: which entries became durable, or failed to. */
+export interface JournalListener<T> {
+  durable(entries: T[]): void;
+  failed(entries: T[], err: unknown): void;
+}
+
+export class Journal<T extends JournaledEvent = JournaledEvent> {
+  readonly #db: Databases;
+  readonly #maxBatch: number;
+  readonly #listener: JournalListener<T>;
+  #open: T[] = [];
+  #scheduled = false;
+  #inFlight = 0;
+
+  constructor(db: Databases, maxBatch: number, listener: JournalListener<T>) {
+    this.#db = db;
+    this.#maxBatch = maxBatch;
+    this.#listener = listener;
+  }
+
+  /** Highest sequence number stored durably for the device, 0 if none. */
+  lastSeq(deviceId: DeviceId): number {
+    return this.#db.deviceSeq.get(deviceId) ?? 0;
+  }
+
+  /**
+   * Queues an event for the next group commit; the listener hears when it is durable.
+   * Events of one device must be appended in sequence order.
+   */
+  append(entry: T): void {
+    this.#open.push(entry);
+    if (this.#open.length >= this.#maxBatch) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  /** Number of commits in flight (for metrics and tests). */
+  get inFlight(): number { return this.#inFlight }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#open;
+    if (batch.length === 0) return;
+    this.#open = [];
+    this.#inFlight++;
+    const { journal, deviceSeq, root } = this.#db;
+    const txn = root.transaction(() => {
+      const highest = new Map<DeviceId, number>();
+      for (const { deviceId, event } of batch) {
+        journal.put([deviceId, event.seq], event);
+        if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
+      }
+      for (const [deviceId, seq] of highest) {
+        if ((deviceSeq.get(deviceId) ?? 0) < seq) deviceSeq.put(deviceId, seq);
+      }
+    });
+    txn
+      .then(() => root.flushed)
+      .then(() => { this.#inFlight--; this.#listener.durable(batch); },
+        (err: unknown) => { this.#inFlight--; this.#listener.failed(batch, err); });
+  }
+
+  /** Resolves when everything appended so far is durable. */
+  async settle(): Promise<void> {
+    this.#flush();
+    while (this.#inFlight > 0) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  /** Events journaled but not yet matched, in journal order (for recovery after a restart). */
+  *pending(): Generator<JournaledEvent> {
+    for (const { key, value } of this.#db.journal.getRange({})) {
+      const [deviceId] = key as [string, number];
+      yield { deviceId: asDeviceId(deviceId), event: value as DeviceEvent };
+    }
+  }
+
+  /** Number of journal entries awaiting matching. */
+  pendingCount(): number {
+    return this.#db.journal.getCount();
+  }
+}

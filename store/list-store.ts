@@ -1,0 +1,133 @@
+/**
+ * Match lists (PROTOCOL.md §5) as numbered versions. An import writes its rows under a new version
+ * in chunks, and only when every row is in does one small transaction make that version active: a
+ * server polling `active()` switches to it whole or not at all. The previous version is kept so that
+ * matches computed against it in flight can still be resolved; older ones are deleted.
+ */
+import type { Databases } from './database.js';
+
+export type ListKind = 'hashes' | 'urls' | 'keywords' | 'apps';
+export const LIST_KINDS: readonly ListKind[] = ['hashes', 'urls', 'keywords', 'apps'];
+
+/** One list row: `value` is the hash, URL pattern, term or package; `label` the category or severity. */
+export interface ListEntry { value: string; label: string; ref: string; hashType?: string }
+
+export interface ListInfo {
+  name: string;
+  kind: ListKind;
+  version: number;
+  count: number;
+  importedAt: number;
+  source: string;
+}
+
+const CHUNK = 20_000;
+
+export class ListStore {
+  readonly #db: Databases;
+
+  constructor(db: Databases) {
+    this.#db = db;
+  }
+
+  /** The active version of every list. */
+  active(): ListInfo[] {
+    const out: ListInfo[] = [];
+    for (const { value } of this.#db.lists.getRange({})) out.push(value as ListInfo);
+    return out;
+  }
+
+  get(name: string): ListInfo | undefined {
+    return this.#db.lists.get(name) as ListInfo | undefined;
+  }
+
+  /**
+   * Writes `rows` as a new version of list `name` and activates it. Rows are validated by the
+   * caller before they reach here; if the iterable throws, the partial version is removed and the
+   * active version is untouched.
+   */
+  async importVersion(
+    name: string,
+    kind: ListKind,
+    source: string,
+    rows: AsyncIterable<ListEntry> | Iterable<ListEntry>,
+    onProgress: (count: number) => void = () => {},
+  ): Promise<ListInfo> {
+    const current = this.get(name);
+    if (current && current.kind !== kind) {
+      throw new Error(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list`);
+    }
+    const version = await this.#nextVersion(name);
+    let count = 0;
+    try {
+      let chunk: ListEntry[] = [];
+      const writeChunk = async (): Promise<void> => {
+        const start = count - chunk.length;
+        const rowsToWrite = chunk;
+        chunk = [];
+        await this.#db.root.transaction(() => {
+          rowsToWrite.forEach((row, i) => this.#db.listEntries.put([name, version, start + i], row));
+        });
+        onProgress(count);
+      };
+      for await (const row of rows) {
+        chunk.push(row);
+        count++;
+        if (chunk.length >= CHUNK) await writeChunk();
+      }
+      if (chunk.length > 0) await writeChunk();
+    } catch (err) {
+      await this.#dropVersion(name, version);
+      throw err;
+    }
+    const info: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
+    await this.#db.lists.put(name, info);
+    for (const old of this.#versions(name)) {
+      if (old < version - 1) await this.#dropVersion(name, old);
+    }
+    return info;
+  }
+
+  /** Entries of one version, in index order. */
+  *entries(name: string, version: number): Generator<ListEntry> {
+    for (const { value } of this.#db.listEntries.getRange({ start: [name, version, 0], end: [name, version + 1, 0] })) {
+      yield value as ListEntry;
+    }
+  }
+
+  entry(name: string, version: number, index: number): ListEntry | undefined {
+    return this.#db.listEntries.get([name, version, index]) as ListEntry | undefined;
+  }
+
+  async #nextVersion(name: string): Promise<number> {
+    const key = `listVersion:${name}`;
+    return this.#db.root.transaction(() => {
+      const next = ((this.#db.meta.get(key) as number | undefined) ?? 0) + 1;
+      this.#db.meta.put(key, next);
+      return next;
+    });
+  }
+
+  #versions(name: string): number[] {
+    const seen = new Set<number>();
+    let probe: [string, number, number] = [name, 0, 0];
+    for (;;) {
+      let found: number | undefined;
+      for (const key of this.#db.listEntries.getKeys({ start: probe, end: [name, Number.MAX_SAFE_INTEGER, 0], limit: 1 })) {
+        const k = key as [string, number, number];
+        if (k[0] === name) found = k[1];
+      }
+      if (found === undefined) return [...seen];
+      seen.add(found);
+      probe = [name, found + 1, 0];
+    }
+  }
+
+  async #dropVersion(name: string, version: number): Promise<void> {
+    const keys = [...this.#db.listEntries.getKeys({ start: [name, version, 0], end: [name, version + 1, 0] })];
+    for (let i = 0; i < keys.length; i += CHUNK) {
+      const part = keys.slice(i, i + CHUNK);
+      await this.#db.root.transaction(() => { for (const k of part) this.#db.listEntries.remove(k); });
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Subjects, their orders (the lawful scope), their devices, and feed consumers. Tokens are shown
+ * once at creation and stored only as SHA-256 hashes of their secret part; a token names its owner
+ * (`vd1.<deviceId>.<secret>`), so checking one is a key lookup followed by a constant-time compare.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Category } from '../core/events.js';
+import { asDeviceId, asOrderRef, asSubjectId, type DeviceId, type OrderRef, type SubjectId } from '../core/ids.js';
+import { VigilError } from '../core/errors.js';
+import type { Databases } from './database.js';
+
+export interface SubjectRecord { subjectId: SubjectId; createdAt: number }
+export interface OrderRecord {
+  ref: OrderRef;
+  subjectId: SubjectId;
+  categories: Category[];
+  /** Order start and end, ms since the epoch (end inclusive). */
+  from: number;
+  until: number;
+  createdAt: number;
+}
+export interface DeviceRecord {
+  deviceId: DeviceId;
+  subjectId: SubjectId;
+  orderRef: OrderRef;
+  tokenHash: string;
+  createdAt: number;
+  revokedAt?: number;
+}
+export interface ConsumerRecord { consumerId: string; tokenHash: string; createdAt: number; revokedAt?: number }
+
+/** What ingest needs to know about an authenticated device. */
+export interface DeviceScope { device: DeviceRecord; order: OrderRecord }
+
+export interface EnrolRequest {
+  subjectId: string;
+  orderRef: string;
+  categories: Category[];
+  from: number;
+  until: number;
+}
+
+const DEVICE_PREFIX = 'vd1';
+const CONSUMER_PREFIX = 'vc1';
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+const newSecret = (): string => randomBytes(32).toString('base64url');
+const newId = (prefix: string): string => `${prefix}-${randomBytes(8).toString('hex')}`;
+
+function splitToken(token: string, prefix: string): { id: string; secret: string } | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== prefix || !parts[1] || !parts[2]) return null;
+  return { id: parts[1], secret: parts[2] };
+}
+
+function secretMatches(secret: string, storedHex: string): boolean {
+  const stored = Buffer.from(storedHex, 'hex');
+  const given = sha256(secret);
+  return stored.length === given.length && timingSafeEqual(stored, given);
+}
+
+export class RegistryStore {
+  readonly #db: Databases;
+
+  constructor(db: Databases) {
+    this.#db = db;
+  }
+
+  /**
+   * Creates (or reuses) the subject and the order, and a new device under them.
+   * An order reference already used for another subject, or with other terms, is refused.
+   */
+  async enrol(req: EnrolRequest, now = Date.now()): Promise<{ deviceId: DeviceId; token: string }> {
+    const subjectId = asSubjectId(req.subjectId);
+    const orderRef = asOrderRef(req.orderRef);
+    const deviceId = asDeviceId(newId('dev'));
+    const secret = newSecret();
+    await this.#db.root.transaction(() => {
+      const existing = this.#db.orders.get(orderRef) as OrderRecord | undefined;
+      if (existing && existing.subjectId !== subjectId) {
+        throw new VigilError('USAGE', `order ${orderRef} belongs to subject ${existing.subjectId}, not ${subjectId}`);
+      }
+      if (!this.#db.subjects.get(subjectId)) {
+        this.#db.subjects.put(subjectId, { subjectId, createdAt: now } satisfies SubjectRecord);
+      }
+      const order: OrderRecord = {
+        ref: orderRef, subjectId, categories: [...req.categories], from: req.from, until: req.until,
+        createdAt: existing?.createdAt ?? now,
+      };
+      this.#db.orders.put(orderRef, order);
+      const device: DeviceRecord = {
+        deviceId, subjectId, orderRef, tokenHash: sha256(secret).toString('hex'), createdAt: now,
+      };
+      this.#db.devices.put(deviceId, device);
+    });
+    return { deviceId, token: `${DEVICE_PREFIX}.${deviceId}.${secret}` };
+  }
+
+  /** Creates a feed consumer; the token is returned once and never stored. */
+  async createConsumer(now = Date.now()): Promise<{ consumerId: string; token: string }> {
+    const consumerId = newId('con');
+    const secret = newSecret();
+    await this.#db.consumers.put(consumerId, { consumerId, tokenHash: sha256(secret).toString('hex'), createdAt: now });
+    return { consumerId, token: `${CONSUMER_PREFIX}.${consumerId}.${secret}` };
+  }
+
+  /** Revokes a device: its token stops working at once, and live connections close within seconds. */
+  async revokeDevice(deviceId: string, now = Date.now()): Promise<boolean> {
+    return this.#db.root.transaction(() => {
+      const d = this.#db.devices.get(deviceId) as DeviceRecord | undefined;
+      if (!d) return false;
+      this.#db.devices.put(deviceId, { ...d, revokedAt: now });
+      return true;
+    });
+  }
+
+  /**
+   * Checks a device token. Unknown, malformed, revoked and expired (order ended) tokens all give
+   * null: the caller answers 401 without saying which, so tokens cannot be probed.
+   */
+  authenticateDevice(token: string, now = Date.now()): DeviceScope | null {
+    const parts = splitToken(token, DEVICE_PREFIX);
+    if (!parts) return null;
+    const device = this.#db.devices.get(parts.id) as DeviceRecord | undefined;
+    if (!device || !secretMatches(parts.secret, device.tokenHash)) return null;
+    const scope = this.deviceScope(device.deviceId);
+    if (!scope || !isActive(scope, now)) return null;
+    return scope;
+  }
+
+  /** The device with its order as stored now (re-read periodically by live connections). */
+  deviceScope(deviceId: DeviceId): DeviceScope | null {
+    const device = this.#db.devices.get(deviceId) as DeviceRecord | undefined;
+    if (!device) return null;
+    const order = this.#db.orders.get(device.orderRef) as OrderRecord | undefined;
+    if (!order) return null;
+    return { device, order };
+  }
+
+  authenticateConsumer(token: string): ConsumerRecord | null {
+    const parts = splitToken(token, CONSUMER_PREFIX);
+    if (!parts) return null;
+    const consumer = this.#db.consumers.get(parts.id) as ConsumerRecord | undefined;
+    if (!consumer || consumer.revokedAt !== undefined || !secretMatches(parts.secret, consumer.tokenHash)) return null;
+    return consumer;
+  }
+}
+
+/** A device may connect while it is not revoked and its order has not ended. */
+export function isActive(scope: DeviceScope, now: number): boolean {
+  return scope.device.revokedAt === undefined && now <= scope.order.until;
+}
