@@ -11,3 +11,4 @@ export { AlertBuilder, alertId } from './alert-builder.js';
 export { ListWatcher } from './list-watcher.js';
 export { WorkerPool } from './worker-pool.js';
 export * from './list-importer.js';
+export { readCsv, splitCsvLine, type CsvRecord } from './csv-rows.js';

@@ -1,0 +1,77 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestDevice, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
+
+const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
+const tmp = tempDir();
+t.teardown(tmp.remove);
+const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent', VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1' };
+const vigil = (...args: string[]) => spawnSync(process.execPath, [run, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+
+t.test('cli - --help lists every command, and an unknown command is a usage error', async (t) => {
+  const help = vigil('--help');
+  t.equal(help.status, 0);
+  for (const c of ['serve', 'enrol', 'tokens create', 'lists import', 'hash', 'simulate']) t.match(help.stdout, c);
+  const bad = vigil('frobnicate');
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /unknown command/);
+});
+
+t.test('cli - enrol validates its flags', async (t) => {
+  const r = vigil('enrol', '--subject', 's', '--order', 'o', '--categories', 'keyboard,telepathy', '--from', '2026-01-01', '--until', '2027-01-01');
+  t.equal(r.status, 2);
+  t.match(r.stderr, /telepathy/);
+  const d = vigil('enrol', '--subject', 's', '--order', 'o', '--categories', 'keyboard', '--from', 'soon', '--until', '2027-01-01');
+  t.equal(d.status, 2);
+  t.match(d.stderr, /--from/);
+});
+
+t.test('cli - a list imported while the server runs is matched within 5 seconds, without a restart', async (t) => {
+  const server = spawn(process.execPath, [run, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
+  t.teardown(() => { server.kill('SIGTERM') });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += String(d);
+      const m = /"port":(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${buf}`)));
+  });
+  const enrol = vigil('enrol', '--subject', 'subject-9', '--order', 'ORD-9', '--categories', 'keyboard,web', '--from', '2020-01-01', '--until', '2099-12-31');
+  t.equal(enrol.status, 0, enrol.stderr);
+  const { deviceId, token } = JSON.parse(enrol.stdout) as { deviceId: string; token: string };
+  const tokens = vigil('tokens', 'create', '--role', 'consumer');
+  const consumer = (JSON.parse(tokens.stdout) as { token: string }).token;
+  const base = `http://127.0.0.1:${port}`;
+
+  const csv = join(tmp.dir, 'new-terms.csv');
+  writeFileSync(csv, 'term,severity,ref\nzorblaxword,critical,new-1\n');
+  const imp = vigil('lists', 'import', '--kind', 'keywords', '--name', 'fresh', csv);
+  t.equal(imp.status, 0, imp.stderr);
+  t.match(JSON.parse(imp.stdout), { name: 'fresh', version: 1, count: 1 });
+  const importedAt = Date.now();
+
+  const dev = await TestDevice.connect(port, token);
+  let seq = 0;
+  let alerts: Record<string, any>[] = [];
+  while (Date.now() - importedAt < 5000 && alerts.length === 0) {
+    dev.send(text(++seq, 'hello zorblaxword'));
+    await dev.waitForAck(seq);
+    alerts = (await waitForAlerts(base, consumer, 1, 0, 250)).filter((a) => a.data.deviceId === deviceId && a.data.match.list === 'fresh');
+  }
+  t.ok(alerts.length > 0, `matched ${Date.now() - importedAt} ms after the import`);
+  t.match(alerts[0], { data: { severity: 'critical', match: { ref: 'new-1' } } });
+
+  const bad = join(tmp.dir, 'bad.csv');
+  writeFileSync(bad, 'term,severity,ref\nok,low,1\nbroken\n');
+  const failed = vigil('lists', 'import', '--kind', 'keywords', '--name', 'fresh', bad);
+  t.equal(failed.status, 1);
+  t.match(failed.stderr, /line 3/);
+  const listed = vigil('lists', 'list');
+  t.match(listed.stdout, /"name":"fresh","kind":"keywords","version":1/, 'the failed import changed nothing');
+  await dev.close();
+});

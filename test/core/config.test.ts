@@ -1,0 +1,35 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../core/index.js';
+import { tempDir } from '../helpers/vigil.js';
+
+const tmp = tempDir();
+t.teardown(tmp.remove);
+
+t.test('config - fills defaults and freezes the result', async (t) => {
+  const c = loadConfig({ dataDir: tmp.dir }, {});
+  t.equal(c.port, 8080);
+  t.equal(c.ingest.maxFrameBytes, 16 * 1024 * 1024);
+  t.equal(c.evidenceKey, undefined, 'no default secret');
+  t.ok(Object.isFrozen(c) && Object.isFrozen(c.ingest));
+});
+
+t.test('config - environment beats the file, and overrides beat both', async (t) => {
+  const file = join(tmp.dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ port: 9000, ingest: { maxFrameBytes: 4096 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).port, 9000);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file, VIGIL_PORT: '9100' }).port, 9100);
+  t.equal(loadConfig({ dataDir: tmp.dir, port: 9200 }, { VIGIL_CONFIG: file, VIGIL_PORT: '9100' }).port, 9200);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).ingest.maxFrameBytes, 4096);
+});
+
+t.test('config - invalid values are refused with a message naming the key', async (t) => {
+  const file = join(tmp.dir, 'bad.json');
+  writeFileSync(file, JSON.stringify({ ingest: { maxFrameBytes: 0 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /ingest\.maxFrameBytes must be an integer 1024\.\.67108864/ });
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_EVIDENCE_KEY: 'abc' }), /64 hex digits/);
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_PORT: 'eighty' }), /VIGIL_PORT/);
+  writeFileSync(file, '{not json');
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /not valid JSON/);
+});

@@ -1,0 +1,133 @@
+/**
+ * Test fixtures: a real Vigil server on a loopback port over a real LMDB folder, and real
+ * WebSocket device and feed clients. Everything is torn down by the test that made it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { loadConfig, type Category, type VigilConfig } from '../../core/index.js';
+import { RegistryStore, openDatabases } from '../../store/index.js';
+import { encodeFrame, decodeFrame } from '../../ingest/index.js';
+import { startServer, type RunningServer } from '../../cli/vigil-server.js';
+
+export const DAY = 86_400_000;
+
+export function tempDir(prefix = 'vigil-test-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface TestServer {
+  server: RunningServer;
+  config: VigilConfig;
+  port: number;
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a server on 127.0.0.1 with an OS-chosen port (or `port` to reuse one across a restart). */
+export async function startTestServer(dataDir: string, file: Record<string, unknown> = {}, port = 0): Promise<TestServer> {
+  const env = {
+    VIGIL_EVIDENCE_KEY: '0'.repeat(63) + '1',
+    VIGIL_CONFIG: join(dataDir, 'test-config.json'),
+  };
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(env.VIGIL_CONFIG, JSON.stringify({ pipeline: { workers: 1, listPollMs: 100 }, ...file }));
+  const config = loadConfig({ dataDir, port, host: '127.0.0.1' }, env);
+  const server = await startServer(config, pino({ level: 'silent' }));
+  return {
+    server, config, port: server.port, base: `http://127.0.0.1:${server.port}`,
+    stop: () => server.close(),
+  };
+}
+
+export async function enrolDevice(dataDir: string, categories: Category[] = ['keyboard', 'web', 'image', 'heartbeat', 'location'],
+  window: { from?: number; until?: number } = {}): Promise<{ deviceId: string; token: string }> {
+  const db = openDatabases(dataDir);
+  try {
+    const now = Date.now();
+    return await new RegistryStore(db).enrol({
+      subjectId: 'subject-1', orderRef: `ORDER-${Math.random().toString(36).slice(2)}`, categories,
+      from: window.from ?? now - DAY, until: window.until ?? now + DAY,
+    });
+  } finally {
+    await db.root.close();
+  }
+}
+
+export async function consumerToken(dataDir: string): Promise<string> {
+  const db = openDatabases(dataDir);
+  try { return (await new RegistryStore(db).createConsumer()).token } finally { await db.root.close() }
+}
+
+export type Msg = Record<string, unknown> & { type: string };
+
+/** A device client that records every server message and lets tests wait for one. */
+export class TestDevice {
+  readonly messages: Msg[] = [];
+  closeCode: number | undefined;
+  #waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
+  #closed: Promise<number>;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary) => {
+      const m = (isBinary ? decodeFrame(data) : JSON.parse(String(data))) as Msg;
+      this.messages.push(m);
+      this.#waiters = this.#waiters.filter((w) => { if (w.pred(m)) { w.resolve(m); return false } return true });
+    });
+    this.#closed = new Promise((resolve) => ws.on('close', (code) => { this.closeCode = code; resolve(code) }));
+  }
+
+  static connect(port: number, token: string): Promise<TestDevice> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/device`, { headers: { authorization: `Bearer ${token}` } });
+      const dev = new TestDevice(ws);
+      ws.once('open', () => resolve(dev));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    });
+  }
+
+  send(event: Record<string, unknown>): void { this.ws.send(encodeFrame(event)) }
+  sendRaw(data: Buffer | string): void { this.ws.send(data) }
+
+  /** Resolves with the first message (already received or coming) that satisfies `pred`. */
+  waitFor(pred: (m: Msg) => boolean, ms = 5000): Promise<Msg> {
+    const seen = this.messages.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message within ${ms} ms; got ${JSON.stringify(this.messages)}`)), ms);
+      this.#waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m) } });
+    });
+  }
+
+  waitForAck(upTo: number, ms = 5000): Promise<Msg> {
+    return this.waitFor((m) => m.type === 'ack' && (m.upTo as number) >= upTo, ms);
+  }
+
+  closed(): Promise<number> { return this.#closed }
+  close(): Promise<number> { this.ws.close(); return this.#closed }
+}
+
+/** Reads the feed over HTTP from `after`, waiting up to `waitMs` for something to arrive. */
+export async function readAlerts(base: string, token: string, after = 0, waitMs = 0, limit = 1000): Promise<{ alerts: Record<string, any>[]; next: number }> {
+  const res = await fetch(`${base}/v1/alerts?after=${after}&limit=${limit}&waitMs=${waitMs}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /v1/alerts: HTTP ${res.status} ${await res.text()}`);
+  return res.json() as Promise<{ alerts: Record<string, any>[]; next: number }>;
+}
+
+/** Polls the feed until `count` alerts exist after `after` or `ms` pass. */
+export async function waitForAlerts(base: string, token: string, count: number, after = 0, ms = 8000): Promise<Record<string, any>[]> {
+  const end = Date.now() + ms;
+  let got: Record<string, any>[] = [];
+  while (Date.now() < end) {
+    got = (await readAlerts(base, token, after, 0)).alerts;
+    if (got.length >= count) return got;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return got;
+}
+
+export const text = (seq: number, body: string, at = Date.now()) => ({ type: 'text', seq, at, app: 'com.example.messages', text: body, source: 'typed' });
+export const heartbeat = (seq: number, at = Date.now()) => ({ type: 'heartbeat', seq, at, battery: 80 });

@@ -1,0 +1,118 @@
+import t from 'tap';
+import WebSocket from 'ws';
+import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, text, waitForAlerts, type TestServer } from '../helpers/vigil.js';
+
+const tmp = tempDir();
+let srv: TestServer;
+let consumer: string;
+t.before(async () => { srv = await startTestServer(tmp.dir); consumer = await consumerToken(tmp.dir) });
+t.teardown(async () => { await srv.stop(); tmp.remove() });
+
+async function raise(n: number): Promise<string> {
+  const { deviceId, token } = await enrolDevice(tmp.dir);
+  const dev = await TestDevice.connect(srv.port, token);
+  for (let i = 1; i <= n; i++) dev.send(text(i, `note ${i}: forbiddenword`));
+  await dev.waitForAck(n);
+  await dev.close();
+  return deviceId;
+}
+
+function openFeed(after: number, token = consumer): Promise<{ ws: WebSocket; events: Record<string, any>[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/v1/feed?after=${after}`, { headers: { authorization: `Bearer ${token}` } });
+    const events: Record<string, any>[] = [];
+    ws.on('message', (d, isBinary) => { t.notOk(isBinary, 'feed frames are text'); events.push(JSON.parse(String(d))) });
+    ws.once('open', () => resolve({ ws, events }));
+    ws.once('unexpected-response', (_q, res) => reject(Object.assign(new Error('refused'), { status: res.statusCode })));
+  });
+}
+
+const until = async (cond: () => boolean, ms = 8000) => {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+};
+
+t.test('feed - refuses requests without a consumer token', async (t) => {
+  t.equal((await fetch(`${srv.base}/v1/alerts`)).status, 401);
+  const { token } = await enrolDevice(tmp.dir);
+  t.equal((await fetch(`${srv.base}/v1/alerts`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'a device token is not a consumer token');
+  const refused = await openFeed(0, 'vc1.nobody.secret').then(() => 101, (e: { status?: number }) => e.status);
+  t.equal(refused, 401, 'feed socket upgrade refused');
+});
+
+t.test('feed - rejects bad query parameters with 400', async (t) => {
+  for (const q of ['after=-1', 'limit=0', 'limit=abc', 'waitMs=999999999']) {
+    const res = await fetch(`${srv.base}/v1/alerts?${q}`, { headers: { authorization: `Bearer ${consumer}` } });
+    t.equal(res.status, 400, q);
+    t.match(await res.json(), { error: { code: 'BAD_REQUEST' } });
+  }
+});
+
+t.test('feed - long-poll holds until an alert exists, and returns empty when the wait ends', async (t) => {
+  const head = (await readAlerts(srv.base, consumer)).next;
+  const started = Date.now();
+  const empty = await readAlerts(srv.base, consumer, head + 1000, 300);
+  t.same(empty.alerts, []);
+  t.equal(empty.next, head + 1000);
+  t.ok(Date.now() - started >= 250, 'the request was held');
+  const pending = readAlerts(srv.base, consumer, head, 8000);
+  await new Promise((r) => setTimeout(r, 100));
+  await raise(1);
+  const got = await pending;
+  t.equal(got.alerts.length >= 1, true);
+  t.equal(got.next, Number(got.alerts[got.alerts.length - 1]!.sequence));
+});
+
+t.test('feed - paging with after and limit visits every alert once, in order', async (t) => {
+  await raise(7);
+  const all = (await readAlerts(srv.base, consumer)).alerts.map((a) => Number(a.sequence));
+  const paged: number[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await readAlerts(srv.base, consumer, after, 0, 3);
+    if (page.alerts.length === 0) break;
+    paged.push(...page.alerts.map((a) => Number(a.sequence)));
+    after = page.next;
+  }
+  t.same(paged, all);
+});
+
+t.test('feed - a WebSocket consumer that reconnects with its cursor gets every alert once, in order', async (t) => {
+  const start = (await readAlerts(srv.base, consumer)).next;
+  const first = await openFeed(start);
+  await raise(5);
+  await until(() => first.events.length >= 5);
+  first.ws.close();
+  const cursor = Number(first.events[first.events.length - 1]!.sequence);
+  await raise(5);
+  const second = await openFeed(cursor);
+  await until(() => second.events.length >= 5);
+  await new Promise((r) => setTimeout(r, 200));
+  const seqs = [...first.events, ...second.events].map((e) => Number(e.sequence));
+  t.equal(seqs.length, 10);
+  t.same(seqs, [...seqs].sort((a, b) => a - b));
+  t.equal(new Set(seqs).size, 10, 'no duplicates');
+  t.equal(seqs[0], start + 1);
+  second.ws.close();
+});
+
+t.test('feed - a consumer that does not read does not stall ingest', async (t) => {
+  const start = (await readAlerts(srv.base, consumer)).next;
+  const slow = await openFeed(start);
+  // Stop reading from the socket: the server's send buffer for it fills up.
+  (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const { token } = await enrolDevice(tmp.dir);
+  const dev = await TestDevice.connect(srv.port, token);
+  const n = 2000;
+  const padding = 'x'.repeat(2000);
+  for (let i = 1; i <= n; i++) dev.send(text(i, `${padding} forbiddenword ${i}`));
+  const ack = await dev.waitForAck(n, 20_000);
+  t.equal(ack.upTo, n, 'every event acknowledged while the slow consumer is stuck');
+  const alerts = await waitForAlerts(srv.base, consumer, n, start, 20_000);
+  t.ok(alerts.length >= n, 'and every alert stored and readable by others');
+  (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  await until(() => slow.events.length >= n, 20_000);
+  t.equal(slow.events.length, n, 'the slow consumer catches up without gaps once it reads again');
+  slow.ws.terminate();
+  await dev.close();
+});

@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import t, { type Test } from 'tap';
+import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodedImage, type DecodeResult } from '../../matchers/image/index.js';
+import { pdqDihedralHashes, pdqFromHex, pdqHamming, pdqHash, pdqToHex, PDQ_MATCH_THRESHOLD } from '../../matchers/pdq/index.js';
+
+const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
+const BRIDGE_JPEG = readFileSync(`${PDQ_DATA}dih/bridge-1-original.jpg`);
+const BRIDGE_PNG = readFileSync(`${PDQ_DATA}lossless/dih__bridge-1-original.png`);
+
+function decoded(r: DecodeResult): DecodedImage {
+  if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+  return r.image;
+}
+
+function refused(t: Test, r: DecodeResult, code: string, what: string): void {
+  t.equal(r.ok, false, `${what}: refused`);
+  if (!r.ok) {
+    t.equal(r.code, code, `${what}: ${r.message}`);
+    t.ok(r.message.length > 0 && !r.message.includes('\n    at '), `${what}: a message, not a stack`);
+  }
+}
+
+/** A PNG of only a header (and a token IDAT) claiming the given size. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    let crc = 0xffffffff;
+    for (const byte of body) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+t.test('image decode - decodes JPEG and PNG to 8-bit RGB at full resolution', async (t) => {
+  const jpeg = await decodeImage(BRIDGE_JPEG);
+  t.equal(jpeg.ok && jpeg.format, 'jpeg');
+  const j = decoded(jpeg);
+  t.same([j.width, j.height, j.channels, j.data.length], [1600, 1004, 3, 1600 * 1004 * 3]);
+  const png = await decodeImage(BRIDGE_PNG);
+  t.equal(png.ok && png.format, 'png');
+  const p = decoded(png);
+  t.same([p.width, p.height, p.channels], [512, 321, 3]);
+  // Lossless: the pixels are the file's own.
+  const raw = await sharp(BRIDGE_PNG).raw().toBuffer();
+  t.ok(Buffer.from(p.data).equals(raw), 'PNG pixels unchanged');
+});
+
+t.test('image decode - decodes GIF (first frame only) and WebP, keeping alpha as a fourth channel', async (t) => {
+  // A two-frame animated GIF: red then blue. Only the first frame is decoded.
+  const w = 32;
+  const h = 24;
+  const frames = Buffer.alloc(w * h * 2 * 3);
+  for (let i = 0; i < w * h; i++) frames.set([255, 0, 0], i * 3);
+  for (let i = w * h; i < 2 * w * h; i++) frames.set([0, 0, 255], i * 3);
+  const gif = await sharp(frames, { raw: { width: w, height: h * 2, channels: 3, pageHeight: h } }).gif().toBuffer();
+  t.equal((await sharp(gif).metadata()).pages, 2, 'the GIF is animated');
+  const g = await decodeImage(gif);
+  t.equal(g.ok && g.format, 'gif');
+  const gi = decoded(g);
+  t.same([gi.width, gi.height], [w, h], 'one frame');
+  t.ok(gi.data[0]! > 200 && gi.data[2]! < 50, 'the first (red) frame');
+
+  const webp = decoded(await decodeImage(await sharp(BRIDGE_PNG).webp({ lossless: true }).toBuffer()));
+  t.same([webp.width, webp.height, webp.channels], [512, 321, 3]);
+  t.equal(pdqToHex(pdqHash(webp).hash), pdqToHex(pdqHash(decoded(await decodeImage(BRIDGE_PNG))).hash), 'lossless WebP hashes as the PNG');
+
+  const webpAlpha = decoded(await decodeImage(await sharp(BRIDGE_PNG).ensureAlpha(0.5).webp().toBuffer()));
+  t.equal(webpAlpha.channels, 4);
+  const gifAlpha = await sharp({ create: { width: 20, height: 10, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+    .gif()
+    .toBuffer();
+  t.equal(decoded(await decodeImage(gifAlpha)).channels, 4);
+});
+
+t.test('image decode - decodes AVIF; a HEIC this build cannot decode is IMAGE_UNDECODABLE, not a crash', async (t) => {
+  const avif = await sharp(BRIDGE_PNG).avif({ quality: 90 }).toBuffer();
+  const a = await decodeImage(avif);
+  t.equal(a.ok && a.format, 'heif');
+  const ai = decoded(a);
+  t.same([ai.width, ai.height], [512, 321]);
+  const original = pdqHash(decoded(await decodeImage(BRIDGE_PNG))).hash;
+  t.ok(pdqHamming(pdqHash(ai).hash, original) <= PDQ_MATCH_THRESHOLD, 'AVIF copy hashes near the original');
+
+  // sharp's prebuilt libheif decodes AV1 only; an HEVC-coded HEIC is refused as a value.
+  const s = avif.toString('latin1');
+  const heic = Buffer.from(s.replaceAll('avif', 'heic').replaceAll('av01', 'hvc1').replaceAll('av1C', 'hvcC'), 'latin1');
+  refused(t, await decodeImage(heic), 'IMAGE_UNDECODABLE', 'HEIC-branded payload');
+});
+
+t.test('image decode - applies EXIF orientation: copies stored turned with tags 3, 6 and 8 hash as the upright original', async (t) => {
+  const upright = pdqToHex(pdqHash(decoded(await decodeImage(BRIDGE_PNG))).hash);
+  // Pixels stored turned the other way, so that a viewer honouring the tag shows the original.
+  const cases: [number, number][] = [
+    [3, 180],
+    [6, 270],
+    [8, 90],
+  ];
+  for (const [orientation, storedTurn] of cases) {
+    for (const format of ['png', 'webp'] as const) {
+      const stored = sharp(BRIDGE_PNG).rotate(storedTurn).withMetadata({ orientation });
+      const bytes = await (format === 'png' ? stored.png() : stored.webp({ lossless: true })).toBuffer();
+      t.equal((await sharp(bytes).metadata()).orientation, orientation, `${format} carries orientation ${orientation}`);
+      const image = decoded(await decodeImage(bytes));
+      t.same([image.width, image.height], [512, 321], `${format} orientation ${orientation}: upright size`);
+      t.equal(pdqToHex(pdqHash(image).hash), upright, `${format} orientation ${orientation}: same hash`);
+    }
+  }
+});
+
+t.test('image decode - applies EXIF orientation to the exif-rotn photos: each is the raw reference hash turned back', async (t) => {
+  // The four files are different shots; the reference tool hashed their stored pixels, ignoring the tag.
+  // Upright, a photo tagged 3 is its stored pixels turned 180 degrees, 6 and 8 a quarter turn each way,
+  // so one dihedral hash of ours must match the reference's and the others must not.
+  const reference = new Map(
+    readFileSync(`${PDQ_DATA}reference-cpp-jpeg.csv`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','))
+      .map((f) => [f[2]!, f[0]!]),
+  );
+  const expected = { 1: 'original', 3: 'rot180', 6: 'rot90', 8: 'rot270' } as const;
+  for (const [n, turned] of Object.entries(expected)) {
+    const image = decoded(await decodeImage(readFileSync(`${PDQ_DATA}exif-rotn/exif-rotn-${n}.jpg`)));
+    t.same([image.width, image.height], n === '6' || n === '8' ? [3024, 4032] : [4032, 3024], `exif-rotn-${n}: upright size`);
+    const raw = pdqFromHex(reference.get(`exif-rotn/exif-rotn-${n}.jpg`)!);
+    const { hashes } = pdqDihedralHashes(image);
+    for (const [name, hash] of Object.entries(hashes)) {
+      const d = pdqHamming(hash, raw);
+      if (name === turned) t.ok(d <= PDQ_MATCH_THRESHOLD, `exif-rotn-${n}: ${name} matches the raw reference (distance ${d})`);
+      else t.ok(d > PDQ_MATCH_THRESHOLD, `exif-rotn-${n}: ${name} does not (distance ${d})`);
+    }
+  }
+});
+
+t.test('image decode - refuses zero-byte, truncated, corrupt and non-image payloads with IMAGE_UNDECODABLE', async (t) => {
+  refused(t, await decodeImage(new Uint8Array(0)), 'IMAGE_UNDECODABLE', 'zero bytes');
+  refused(t, await decodeImage(BRIDGE_JPEG.subarray(0, 100)), 'IMAGE_UNDECODABLE', 'JPEG cut in its header');
+  refused(t, await decodeImage(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1)), 'IMAGE_UNDECODABLE', 'JPEG cut in half');
+  refused(t, await decodeImage(BRIDGE_PNG.subarray(0, BRIDGE_PNG.length - 5000)), 'IMAGE_UNDECODABLE', 'truncated PNG');
+  const flipped = Buffer.from(BRIDGE_JPEG);
+  for (let i = 2000; i < flipped.length; i += 997) flipped[i]! ^= 0xff;
+  refused(t, await decodeImage(flipped), 'IMAGE_UNDECODABLE', 'JPEG with flipped bytes');
+  const overwritten = Buffer.from(BRIDGE_JPEG);
+  overwritten.fill(0x55, 600, 5000);
+  refused(t, await decodeImage(overwritten), 'IMAGE_UNDECODABLE', 'JPEG with its tables overwritten');
+  refused(t, await decodeImage(new TextEncoder().encode('GIF89a? no, just text')), 'IMAGE_UNDECODABLE', 'text');
+  refused(t, await decodeImage(new Uint8Array(4096).map((_, i) => (i * 7919) & 0xff)), 'IMAGE_UNDECODABLE', 'noise');
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>';
+  refused(t, await decodeImage(new TextEncoder().encode(svg)), 'IMAGE_UNDECODABLE', 'SVG (not accepted from devices)');
+  refused(t, await decodeImage(await sharp(BRIDGE_PNG).tiff().toBuffer()), 'IMAGE_UNDECODABLE', 'TIFF (not accepted from devices)');
+});
+
+t.test('image decode - refuses too many bytes or pixels with IMAGE_TOO_LARGE, before decoding', async (t) => {
+  refused(t, await decodeImage(BRIDGE_JPEG, { maxBytes: 1000, maxPixels: 1e9 }), 'IMAGE_TOO_LARGE', 'bytes over maxBytes');
+  refused(t, await decodeImage(pngHeaderOnly(100_000, 100_000)), 'IMAGE_TOO_LARGE', 'PNG header claiming 100000x100000');
+
+  // A JPEG whose frame header claims 65000x65000.
+  const jpeg = Buffer.from(await sharp(BRIDGE_PNG).resize(64).jpeg().toBuffer());
+  const sof = jpeg.findIndex((b, i) => b === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2));
+  jpeg.writeUInt16BE(65000, sof + 5);
+  jpeg.writeUInt16BE(65000, sof + 7);
+  refused(t, await decodeImage(jpeg), 'IMAGE_TOO_LARGE', 'JPEG header claiming 65000x65000');
+
+  // A real decompression bomb: 64 megapixels of one colour, a few hundred KB compressed.
+  const bomb = await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#808080' } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  t.ok(bomb.length < 1024 * 1024, `bomb is ${bomb.length} bytes`);
+  // IMAGE_TOO_LARGE (not UNDECODABLE from sharp's own limit) shows it was refused from its header.
+  const r = await decodeImage(bomb, DEFAULT_DECODE_LIMITS);
+  refused(t, r, 'IMAGE_TOO_LARGE', '64-megapixel PNG bomb');
+  t.match(!r.ok && r.message, /8000x8000/, 'the message gives the claimed size');
+
+  const image = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#123456' } }).png().toBuffer();
+  refused(t, await decodeImage(image, { maxBytes: 1 << 20, maxPixels: 1_000_000 }), 'IMAGE_TOO_LARGE', '1.2 MP over a 1 MP limit');
+  t.ok((await decodeImage(image, { maxBytes: 1 << 20, maxPixels: 1_200_000 })).ok, 'exactly at the limit is accepted');
+});
+
+t.test('image decode - converts greyscale, 16-bit and CMYK images to 8-bit RGB', async (t) => {
+  const small = sharp(BRIDGE_PNG).resize(128);
+  const variants: [string, Buffer][] = [
+    ['greyscale PNG', await small.clone().greyscale().png().toBuffer()],
+    ['16-bit PNG', await small.clone().toColourspace('rgb16').png().toBuffer()],
+    ['CMYK JPEG', await small.clone().toColourspace('cmyk').jpeg().toBuffer()],
+  ];
+  for (const [what, bytes] of variants) {
+    const image = decoded(await decodeImage(bytes));
+    t.equal(image.channels, 3, `${what}: 3 channels`);
+    t.equal(image.data.length, image.width * image.height * 3, `${what}: 8 bits a channel`);
+  }
+});

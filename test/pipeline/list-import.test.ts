@@ -1,0 +1,75 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListFormatError } from '../../core/index.js';
+import { ListStore, openDatabases } from '../../store/index.js';
+import { importListFile, splitCsvLine } from '../../pipeline/index.js';
+import { tempDir } from '../helpers/vigil.js';
+
+const tmp = tempDir();
+const db = openDatabases(tmp.dir);
+const store = new ListStore(db);
+t.teardown(async () => { await db.root.close(); tmp.remove() });
+
+const file = (name: string, body: string): string => {
+  const p = join(tmp.dir, name);
+  writeFileSync(p, body);
+  return p;
+};
+
+t.test('csv - splits quoted fields with commas and doubled quotes', async (t) => {
+  t.same(splitCsvLine('a,"b, c","say ""hi""",', 1), ['a', 'b, c', 'say "hi"', '']);
+  t.throws(() => splitCsvLine('a,"open', 7), { code: 'LIST_INVALID', line: 7 });
+});
+
+t.test('lists - imports each kind as a new version and reports the count', async (t) => {
+  const kw = await importListFile(store, 'keywords', 'kw', file('kw.csv', '\uFEFFterm,severity,ref\nforbiddenword,high,k1\n"secret, phrase",low,k2\n'));
+  t.match(kw, { name: 'kw', kind: 'keywords', version: 1, count: 2 });
+  t.same([...store.entries('kw', 1)].map((e) => e.value), ['forbiddenword', 'secret, phrase']);
+  const urls = await importListFile(store, 'urls', 'u', file('u.csv', 'pattern,category,ref\nbad.example,A,u1\nhttp://x.test/path,C,u2\n'));
+  t.equal(urls.count, 2);
+  const apps = await importListFile(store, 'apps', 'a', file('a.csv', 'package,category,ref\ncom.example.x,prohibited,a1\n'));
+  t.equal(apps.count, 1);
+  const hashes = await importListFile(store, 'hashes', 'h', file('h.csv',
+    `type,value,category,ref\nmd5,${'a'.repeat(32)},A,h1\nsha256,${'B'.repeat(64)},B,h2\npdq,${'0'.repeat(64)},C,h3\n`));
+  t.equal(hashes.count, 3);
+  t.equal(store.entry('h', 1, 1)?.value, 'b'.repeat(64), 'hex is lower-cased');
+  const kw2 = await importListFile(store, 'keywords', 'kw', file('kw2.csv', 'term,severity,ref\nbadword,medium,k3\n'));
+  t.equal(kw2.version, 2, 'a re-import is the next version');
+  t.equal(store.get('kw')?.version, 2);
+});
+
+t.test('lists - a malformed row is reported with its line number and nothing of the import is applied', async (t) => {
+  const before = store.get('kw');
+  const cases: [string, string, RegExp][] = [
+    ['keywords', 'term,severity,ref\nfine,high,k1\nbad,urgent,k2\n', /line 3: severity/],
+    ['keywords', 'term,severity,ref\n...,high,k1\n', /line 2: term has no letters/],
+    ['keywords', 'term,ref\nx,k\n', /line 1: header must name/],
+    ['keywords', '', /empty/],
+    ['keywords', 'term,severity,ref\nfine,high\n', /line 2: expected 3 fields/],
+    ['hashes', `type,value,category,ref\nmd5,${'a'.repeat(31)},A,h\n`, /line 2: value must be 32 hex digits/],
+    ['hashes', 'type,value,category,ref\nsha3,abc,A,h\n', /line 2: type must be one of/],
+    ['urls', 'pattern,category,ref\nok.example,A,1\n,A,2\n', /line 3: pattern is empty/],
+    ['apps', 'package,category,ref\ncom.example x,A,1\n', /line 2: package must not contain spaces/],
+  ];
+  for (const [kind, body, message] of cases) {
+    await t.rejects(importListFile(store, kind as 'keywords', 'kw', file('bad.csv', body)), message, message.source);
+  }
+  t.same(store.get('kw'), before, 'the active version is untouched');
+  t.same([...store.entries('kw', (before?.version ?? 0) + 10)], []);
+  t.ok(new ListFormatError(3, 'x') instanceof Error);
+});
+
+t.test('lists - a kind cannot change under the same name', async (t) => {
+  await t.rejects(importListFile(store, 'urls', 'kw', file('u2.csv', 'pattern,category,ref\nbad.example,A,u1\n')), /keywords list/);
+});
+
+t.test('lists - shows progress on a large file', async (t) => {
+  const rows = ['term,severity,ref'];
+  for (let i = 0; i < 50_000; i++) rows.push(`placeholder${i},low,r${i}`);
+  const seen: number[] = [];
+  const info = await importListFile(store, 'keywords', 'big', file('big.csv', rows.join('\n')), (n) => seen.push(n));
+  t.equal(info.count, 50_000);
+  t.ok(seen.length >= 2, 'progress reported more than once');
+  t.equal(seen[seen.length - 1], 50_000);
+});
