@@ -1,0 +1,127 @@
+/**
+ * Untrusted image bytes to RGB(A) pixels, with sharp (libvips). Every failure is a value, never a throw:
+ * a device can send anything, and one bad image must not take a worker down.
+ *
+ * Order of checks, cheapest first, so that a decompression bomb is refused before any pixel is decoded:
+ * byte count, then the header (format and dimensions, read by `metadata()` without decoding),
+ * then the decode itself with `limitInputPixels` as a second guard.
+ */
+import sharp, { type Metadata, type SharpOptions } from 'sharp';
+
+/** Pixels after decoding: row-major, 8 bits a channel, sRGB, EXIF orientation applied. */
+export interface DecodedImage {
+  /** `width * height * channels` bytes, R G B (A) interleaved. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** 3 for opaque images; 4 when the image has an alpha channel (blockhash reads it, PDQ ignores it). */
+  channels: 3 | 4;
+}
+
+/** How much one image may cost. Both limits are checked before decoding. */
+export interface DecodeLimits {
+  /** Largest encoded payload accepted, in bytes. */
+  maxBytes: number;
+  /** Largest `width * height` of the (first frame of the) image accepted. */
+  maxPixels: number;
+}
+
+/**
+ * 32 MiB covers any phone photo or screenshot; 50 megapixels covers a 48 MP camera, and its RGB
+ * decode (150 MB) is the most a worker should hold for one image.
+ */
+export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
+  maxBytes: 32 * 1024 * 1024,
+  maxPixels: 50_000_000,
+});
+
+export type ImageDecodeErrorCode = 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE';
+
+export type DecodeResult =
+  | { ok: true; image: DecodedImage; format: ImageFormat }
+  | { ok: false; code: ImageDecodeErrorCode; message: string };
+
+/** Formats accepted from devices. HEIF covers HEIC and AVIF; HEIC decodes only where libheif has HEVC. */
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'heif';
+const ACCEPTED_FORMATS: ReadonlySet<string> = new Set<ImageFormat>(['jpeg', 'png', 'webp', 'gif', 'heif']);
+
+const fail = (code: ImageDecodeErrorCode, message: string): DecodeResult => ({ ok: false, code, message });
+
+/**
+ * Decodes one image: JPEG, PNG, WebP, GIF (first frame) or HEIF, EXIF orientation applied, ICC profile
+ * ignored (as Meta's reference hasher and most others do, so that hashes agree), converted to 8-bit sRGB.
+ * Full resolution is kept: blockhash needs it, and PDQ does its own downsampling.
+ */
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodeResult> {
+  if (bytes.byteLength === 0) return fail('IMAGE_UNDECODABLE', 'empty payload (0 bytes)');
+  if (bytes.byteLength > limits.maxBytes) {
+    return fail('IMAGE_TOO_LARGE', `payload of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxBytes}`);
+  }
+
+  const options: SharpOptions = {
+    limitInputPixels: limits.maxPixels,
+    failOn: 'warning',
+    ignoreIcc: true,
+    pages: 1,
+    page: 0,
+  };
+
+  let meta: Metadata;
+  try {
+    // The header alone is read here, so sharp's own pixel limit is lifted: we compare the dimensions
+    // with ours and answer IMAGE_TOO_LARGE, rather than telling its error apart by message text.
+    meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
+  } catch (cause) {
+    return fail('IMAGE_UNDECODABLE', `not a readable image: ${describe(cause)}`);
+  }
+  const format = meta.format;
+  if (format === undefined || !ACCEPTED_FORMATS.has(format)) {
+    return fail('IMAGE_UNDECODABLE', `unsupported image format: ${format ?? 'unknown'}`);
+  }
+  const width = meta.width;
+  const height = meta.pageHeight ?? meta.height;
+  if (width === undefined || height === undefined || width < 1 || height < 1) {
+    return fail('IMAGE_UNDECODABLE', `${format} header has no valid dimensions`);
+  }
+  if (width * height > limits.maxPixels) {
+    return fail('IMAGE_TOO_LARGE', `${format} of ${width}x${height} pixels exceeds the limit of ${limits.maxPixels} pixels`);
+  }
+
+  try {
+    const pipeline = sharp(bytes, { ...options, autoOrient: true }).toColourspace('srgb');
+    if (!meta.hasAlpha) pipeline.removeAlpha();
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const channels = info.channels;
+    if (channels !== 3 && channels !== 4) {
+      return fail('IMAGE_UNDECODABLE', `${format} decoded to ${channels} channels, expected 3 or 4`);
+    }
+    if (data.byteLength !== info.width * info.height * channels) {
+      return fail('IMAGE_UNDECODABLE', `${format} decoded to a short pixel buffer`);
+    }
+    return {
+      ok: true,
+      format: format as ImageFormat,
+      image: {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+        channels,
+      },
+    };
+  } catch (cause) {
+    return fail('IMAGE_UNDECODABLE', `${format} could not be decoded: ${describe(cause)}`);
+  }
+}
+
+/**
+ * A sharp/libvips error in one line, never a stack trace: its first line (what failed) and, when libvips
+ * logged more, its last (usually the decoder's own reason).
+ */
+function describe(cause: unknown): string {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const first = lines[0] ?? 'unknown error';
+  const last = lines[lines.length - 1];
+  const joined = last !== undefined && last !== first ? `${first} ... ${last}` : first;
+  return joined.slice(0, 240);
+}
