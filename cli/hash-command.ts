@@ -12,7 +12,8 @@ import { PDQ_DIHEDRAL_ORDER, pdqDihedralHashes, pdqHash, pdqToHex } from '../mat
 
 export const HASH_USAGE = `Usage: vigil hash [--dihedral | --all] FILE...
 
-Hashes image files (JPEG, PNG, WebP, GIF, HEIF) as Meta's pdq-photo-hasher does, one line per file:
+Hashes image files (JPEG, PNG, WebP, GIF first frame, AVIF; HEIC where the installed libheif decodes
+HEVC) as Meta's pdq-photo-hasher does, one line per file:
   (no option)   pdqhash,quality,filename
   --dihedral    the 8 dihedral PDQ hashes (original, rot90, rot180, rot270, flipx, flipy,
                 flip+1, flip-1), then quality, then filename: pdq-photo-hasher --pdqdih-across
