@@ -1,16 +1,39 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import {
   blockhash,
   blockhashFromHex,
   blockhashHamming,
+  blockhashReference,
   BLOCKHASH_DECODER_TOLERANCE,
   isBlockhashHex,
 } from '../../matchers/blockhash/index.js';
 import { decodeImage, type DecodedImage } from '../../matchers/image/index.js';
 
 const BLOCKHASH_DATA = fileURLToPath(new URL('../../../../shared/data/blockhash/', import.meta.url));
+const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
+
+/** Every JPEG and PNG under `dir`, recursively. */
+function imageFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.(jpe?g|png)$/i.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** mulberry32: small, seeded, reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 async function decodeFile(path: string): Promise<DecodedImage> {
   const r = await decodeImage(readFileSync(path));
@@ -72,5 +95,54 @@ t.test('blockhash - validates hex and measures Hamming distance', async (t) => {
   for (const bad of ['', 'f'.repeat(63), 'f'.repeat(65), `${'f'.repeat(63)}x`]) {
     t.notOk(isBlockhashHex(bad), `rejects ${JSON.stringify(bad)}`);
     t.throws(() => blockhashFromHex(bad), TypeError);
+  }
+});
+
+t.test('blockhash - the typed-array port equals imghash.hashRaw on every reference image', async (t) => {
+  const files = [...imageFiles(BLOCKHASH_DATA), ...imageFiles(PDQ_DATA)];
+  t.ok(files.length >= 60, `${files.length} images`);
+  let rgba = 0;
+  for (const file of files) {
+    const image = await decodeFile(file);
+    if (image.channels === 4) rgba++;
+    t.equal(blockhash(image), blockhashReference(image), `${file.slice(file.indexOf('data/'))} (${image.width}x${image.height}x${image.channels})`);
+  }
+  t.ok(rgba > 0, `${rgba} of them decode with an alpha channel`);
+});
+
+t.test('blockhash - the typed-array port equals imghash.hashRaw on synthetic images of odd sizes', async (t) => {
+  const random = rng(20240611);
+  // Sizes below, at and around multiples of 16 on each axis, down to fewer pixels than blocks.
+  const sizes: [number, number][] = [
+    [1, 1], [3, 5], [15, 15], [16, 16], [17, 16], [16, 17], [7, 40], [33, 31], [48, 47],
+    [100, 75], [257, 129], [1000, 33], [31, 1000], [1080, 600], [641, 479],
+    // Runs of more than 1,024 bytes inside one block, past the SWAR loop's batch of 256 words.
+    [6007, 19], [8192, 16],
+  ];
+  for (let k = 0; k < 12; k++) sizes.push([1 + Math.floor(random() * 300), 1 + Math.floor(random() * 300)]);
+  const fills: [string, (i: number) => number][] = [
+    ['noise', () => Math.floor(random() * 256)],
+    ['dark', () => (random() < 0.9 ? 0 : Math.floor(random() * 256))],
+    ['bright', () => (random() < 0.9 ? 255 : Math.floor(random() * 256))],
+    ['black', () => 0],
+    ['white', () => 255],
+  ];
+  for (const [width, height] of sizes) {
+    for (const [name, fill] of fills) {
+      for (const channels of [3, 4] as const) {
+        const data = new Uint8Array(width * height * channels);
+        for (let i = 0; i < data.length; i++) data[i] = fill(i);
+        // Some fully transparent pixels, which count as white.
+        if (channels === 4) for (let i = 3; i < data.length; i += 4) if (random() < 0.2) data[i] = 0;
+        const image: DecodedImage = { data, width, height, channels };
+        const expected = blockhashReference(image);
+        t.equal(blockhash(image), expected, `${width}x${height}x${channels} ${name}`);
+        // The same pixels at each alignment within a larger buffer (the port reads aligned 32-bit words).
+        const shift = 1 + Math.floor(random() * 3);
+        const shifted = new Uint8Array(data.length + 4).subarray(shift, shift + data.length);
+        shifted.set(data);
+        t.equal(blockhash({ ...image, data: shifted }), expected, `${width}x${height}x${channels} ${name}, byte offset ${shift}`);
+      }
+    }
   }
 });
