@@ -32,6 +32,7 @@ interface DeviceState {
 export type JournalEntry = PipelineItem;
 
 const SCOPE_REFRESH_MS = 2000;
+const HARD_FRAME_CAP = 128 * 1024 * 1024;
 const MAX_PENDING_CAPTURES = 16;
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_REVOKED = 4401;
@@ -78,7 +79,10 @@ export class DeviceGateway {
 
   behavior(): WebSocketBehavior<DeviceConn> {
     return {
-      maxPayloadLength: this.#o.ingest.maxFrameBytes,
+      // uWS drops a connection whose frame passes maxPayloadLength without a close frame (the client
+      // sees 1006). To answer 1009 as the protocol says, uWS takes frames up to twice the limit and
+      // #message closes with 1009 on anything over it; only frames past the hard cap are cut off abruptly.
+      maxPayloadLength: Math.min(this.#o.ingest.maxFrameBytes * 2, HARD_FRAME_CAP),
       idleTimeout: this.#o.ingest.idleTimeoutSeconds,
       maxBackpressure: this.#o.ingest.maxBackpressureBytes,
       sendPingsAutomatically: true,
@@ -165,6 +169,11 @@ export class DeviceGateway {
     if (!isBinary) {
       this.#o.metrics.rejects.inc({ code: 'TEXT_FRAME' });
       ws.end(1003, 'frames must be binary MessagePack');
+      return;
+    }
+    if (msg.byteLength > this.#o.ingest.maxFrameBytes) {
+      this.#o.metrics.rejects.inc({ code: 'FRAME_TOO_LARGE' });
+      ws.end(1009, `frames are limited to ${this.#o.ingest.maxFrameBytes} bytes`);
       return;
     }
     let decoded: unknown;

@@ -17,7 +17,15 @@ export function encodeFrame(value: unknown): Buffer {
   return packr.pack(value);
 }
 
-/** Decodes one frame; throws when the bytes are not a single MessagePack value. */
+/**
+ * Decodes one frame; throws when the bytes are not a single MessagePack value. msgpackr turns the
+ * reserved byte 0xc1 into a marker object instead of failing, so anything that is not plain data fails here.
+ */
 export function decodeFrame(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes);
+  const value: unknown = unpackr.unpack(bytes);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+    && Object.getPrototypeOf(value) !== Object.prototype) {
+    throw new TypeError('the frame holds a reserved MessagePack type');
+  }
+  return value;
 }

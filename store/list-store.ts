@@ -30,8 +30,9 @@ export class ListStore {
     this.#db = db;
   }
 
-  /** The active version of every list. */
+  /** The active version of every list, read from the newest snapshot (another process may have imported). */
   active(): ListInfo[] {
+    this.#db.root.resetReadTxn();
     const out: ListInfo[] = [];
     for (const { value } of this.#db.lists.getRange({})) out.push(value as ListInfo);
     return out;
@@ -90,6 +91,7 @@ export class ListStore {
 
   /** Entries of one version, in index order. */
   *entries(name: string, version: number): Generator<ListEntry> {
+    this.#db.root.resetReadTxn();
     for (const { value } of this.#db.listEntries.getRange({ start: [name, version, 0], end: [name, version + 1, 0] })) {
       yield value as ListEntry;
     }

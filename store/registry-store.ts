@@ -121,7 +121,7 @@ export class RegistryStore {
   authenticateDevice(token: string, now = Date.now()): DeviceScope | null {
     const parts = splitToken(token, DEVICE_PREFIX);
     if (!parts) return null;
-    const device = this.#db.devices.get(parts.id) as DeviceRecord | undefined;
+    const device = this.#fresh(() => this.#db.devices.get(parts.id) as DeviceRecord | undefined);
     if (!device || !secretMatches(parts.secret, device.tokenHash)) return null;
     const scope = this.deviceScope(device.deviceId);
     if (!scope || !isActive(scope, now)) return null;
@@ -137,10 +137,21 @@ export class RegistryStore {
     return { device, order };
   }
 
+  /**
+   * Reads, and on a miss reads again from the newest snapshot: a record written a moment ago by
+   * another process (`vigil enrol`) may not be in this process's current read transaction yet.
+   */
+  #fresh<T>(read: () => T | undefined): T | undefined {
+    const first = read();
+    if (first !== undefined) return first;
+    this.#db.root.resetReadTxn();
+    return read();
+  }
+
   authenticateConsumer(token: string): ConsumerRecord | null {
     const parts = splitToken(token, CONSUMER_PREFIX);
     if (!parts) return null;
-    const consumer = this.#db.consumers.get(parts.id) as ConsumerRecord | undefined;
+    const consumer = this.#fresh(() => this.#db.consumers.get(parts.id) as ConsumerRecord | undefined);
     if (!consumer || consumer.revokedAt !== undefined || !secretMatches(parts.secret, consumer.tokenHash)) return null;
     return consumer;
   }

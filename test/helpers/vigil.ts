@@ -117,16 +117,18 @@ export async function readAlerts(base: string, token: string, after = 0, waitMs 
   return res.json() as Promise<{ alerts: Record<string, any>[]; next: number }>;
 }
 
-/** Polls the feed until `count` alerts exist after `after` or `ms` pass. */
+/** Polls the feed, paging, until `count` alerts exist after `after` or `ms` pass. */
 export async function waitForAlerts(base: string, token: string, count: number, after = 0, ms = 8000): Promise<Record<string, any>[]> {
   const end = Date.now() + ms;
-  let got: Record<string, any>[] = [];
-  while (Date.now() < end) {
-    got = (await readAlerts(base, token, after, 0)).alerts;
-    if (got.length >= count) return got;
-    await new Promise((r) => setTimeout(r, 50));
+  const got: Record<string, any>[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await readAlerts(base, token, cursor, 0);
+    got.push(...page.alerts);
+    cursor = page.next;
+    if (got.length >= count || (page.alerts.length === 0 && Date.now() >= end)) return got;
+    if (page.alerts.length === 0) await new Promise((r) => setTimeout(r, 50));
   }
-  return got;
 }
 
 export const text = (seq: number, body: string, at = Date.now()) => ({ type: 'text', seq, at, app: 'com.example.messages', text: body, source: 'typed' });

@@ -53,7 +53,7 @@ t.test('lists - a malformed row is reported with its line number and nothing of 
     ['apps', 'package,category,ref\ncom.example x,A,1\n', /line 2: package must not contain spaces/],
   ];
   for (const [kind, body, message] of cases) {
-    await t.rejects(importListFile(store, kind as 'keywords', 'kw', file('bad.csv', body)), message, message.source);
+    await t.rejects(importListFile(store, kind as 'keywords', kind === 'keywords' ? 'kw' : `bad-${kind}`, file('bad.csv', body)), message, message.source);
   }
   t.same(store.get('kw'), before, 'the active version is untouched');
   t.same([...store.entries('kw', (before?.version ?? 0) + 10)], []);
