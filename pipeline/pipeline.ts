@@ -37,6 +37,7 @@ export interface PipelineOptions {
 }
 
 const MAX_ATTEMPTS = 3;
+const MAX_BATCH = 8192;
 const RETRY_DELAY_MS = 500;
 
 function toInput(i: number, e: DeviceEvent): MatchInput | undefined {
@@ -89,7 +90,9 @@ export class Pipeline {
 
   #pump(): void {
     while (this.#inFlight < this.#o.maxInFlight && this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#o.batchSize);
+      // Under load, batches grow with the queue: each costs one worker round trip and one commit.
+      const size = Math.min(MAX_BATCH, Math.max(this.#o.batchSize, Math.ceil(this.#queue.length / this.#o.maxInFlight)));
+      const batch = this.#queue.splice(0, size);
       this.#inFlight++;
       this.#inFlightEvents += batch.length;
       this.#process(batch)

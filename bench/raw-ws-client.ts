@@ -1,0 +1,69 @@
+/**
+ * A minimal WebSocket client for load generation: it does the HTTP upgrade itself and then writes
+ * pre-built, masked binary frames straight to the TCP socket, many per write. A general client
+ * (`ws`) spends ~10-20 µs per message, which on this 2-core machine would make the generator, not
+ * the server, the bottleneck. Only what a device needs is implemented: binary frames out,
+ * unfragmented binary/close frames in.
+ */
+import { connect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+/** Frames a binary message as a client must (masked; a zero mask key leaves the payload as is). */
+export function clientFrame(payload: Uint8Array): Buffer {
+  const len = payload.byteLength;
+  const headerLen = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerLen + 4 + len);
+  out[0] = 0x82; // FIN + binary
+  if (len < 126) out[1] = 0x80 | len;
+  else if (len < 65536) { out[1] = 0x80 | 126; out.writeUInt16BE(len, 2) }
+  else { out[1] = 0x80 | 127; out.writeBigUInt64BE(BigInt(len), 2) }
+  out.writeUInt32BE(0, headerLen); // mask key 0
+  out.set(payload, headerLen + 4);
+  return out;
+}
+
+export interface RawWsHandlers { message(payload: Buffer): void; close(): void }
+
+/** Opens a WebSocket to `path` with a bearer token; resolves once the server has switched protocols. */
+export function openRawWs(host: string, port: number, path: string, token: string, h: RawWsHandlers): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port, noDelay: true });
+    let buf: Buffer = Buffer.alloc(0);
+    let upgraded = false;
+    sock.on('connect', () => {
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+        + `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n`
+        + `Authorization: Bearer ${token}\r\n\r\n`);
+    });
+    sock.on('data', (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString('latin1');
+        if (!head.startsWith('HTTP/1.1 101')) { sock.destroy(); reject(new Error(head.split('\r\n')[0])); return }
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+        resolve(sock);
+      }
+      let off = 0;
+      while (buf.length - off >= 2) {
+        const b1 = buf[off + 1] as number;
+        let len = b1 & 0x7f;
+        let hdr = 2;
+        if (len === 126) { if (buf.length - off < 4) break; len = buf.readUInt16BE(off + 2); hdr = 4 }
+        else if (len === 127) { if (buf.length - off < 10) break; len = Number(buf.readBigUInt64BE(off + 2)); hdr = 10 }
+        if (buf.length - off < hdr + len) break;
+        const opcode = (buf[off] as number) & 0x0f;
+        const payload = buf.subarray(off + hdr, off + hdr + len);
+        off += hdr + len;
+        if (opcode === 0x2) h.message(payload);
+        else if (opcode === 0x8) { sock.end(); break }
+        else if (opcode === 0x9) { /* ping: uWS tolerates a missing pong within the bench's run time */ }
+      }
+      buf = buf.subarray(off);
+    });
+    sock.on('error', (err) => { if (!upgraded) reject(err) });
+    sock.on('close', () => h.close());
+  });
+}
