@@ -261,6 +261,18 @@ t.test('web - two names with the same hash tag do not match each other', async (
   t.same(entries(WebIndex.build([listed, unlisted]).matchDomain(unlisted)), [1]);
 });
 
+t.test('web - long entries and an entry listed hundreds of times are kept whole', async (t) => {
+  const longPath = `host.example/${'seg/'.repeat(5000)}end`;
+  const longLabel = `${'a'.repeat(200)}.example`;
+  const patterns = [longPath, longLabel, ...Array.from({ length: 300 }, () => 'dup.example')];
+  const index = WebIndex.build(patterns);
+  t.same(entries(index.matchUrl(`http://${longPath}/x`)), [0]);
+  t.same(entries(index.matchUrl(`http://${longPath.slice(0, -1)}`)), []);
+  t.same(entries(index.matchDomain(`x.${longLabel}`)), [1]);
+  t.same(entries(index.matchDomain(`a${longLabel}`)), []);
+  t.same(entries(index.matchDomain('www.dup.example')), Array.from({ length: 300 }, (_, i) => i + 2));
+});
+
 t.test('web - an empty list matches nothing', async (t) => {
   const web = WebIndex.build([]);
   t.equal(web.size, 0);

@@ -1,0 +1,188 @@
+/**
+ * How fast can a worker match `dns` events against a million listed domains, and at what memory cost?
+ *
+ * Builds a WebIndex from N generated domains (fixed seed), then times lookups of a query mix (exact hits,
+ * subdomain hits, misses) against the index and, in the same run on the same data, against the naive
+ * baseline: a JS Set<string> probed with every parent suffix. Prints the figures and writes them as JSON
+ * to bench/results/domains.json.
+ *
+ * Every repetition gets fresh copies of the query strings, as events decoded from the network are: V8 caches
+ * a string's hash in the string, so reusing one array of queries would let the Set skip hashing after the
+ * first pass. The Set's memory likewise counts its own copies of the names, as a worker's would.
+ *
+ *   node --expose-gc dist/bench/domains.js [--entries 1000000] [--queries 1000000] [--reps 11] [--seed 42]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { WebIndex } from '../matchers/web/index.js';
+
+const DEFAULT_OPTIONS = { entries: 1_000_000, queries: 1_000_000, reps: 11, seed: 42 };
+type Options = typeof DEFAULT_OPTIONS;
+
+function parseOptions(argv: readonly string[]): Options {
+  const options = { ...DEFAULT_OPTIONS };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]?.replace(/^--/, '') ?? '';
+    const value = Number(argv[i + 1]);
+    if (!(name in options) || !Number.isInteger(value) || value < 1) {
+      throw new Error(`usage: domains.js [--entries N] [--queries N] [--reps N] [--seed N]; bad ${argv[i]} ${argv[i + 1]}`);
+    }
+    options[name as keyof Options] = value;
+  }
+  return options;
+}
+
+/** mulberry32, so the same seed gives the same lists on every machine. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const SUBDOMAINS = ['www', 'cdn', 'api', 'm', 'img', 'a1.b2', 'static.eu'];
+
+/** `entries` distinct names, so that each query's hit count is the same for the index and the Set. */
+function generate({ entries, queries, seed }: Options): { listed: string[]; mix: string[] } {
+  const next = random(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+  const label = (): string => {
+    let s = pick([...LETTERS.slice(0, 26)]);
+    const length = 5 + Math.floor(next() * 10);
+    for (let i = 1; i < length; i++) s += pick([...LETTERS]);
+    return s;
+  };
+  const name = (): string => {
+    const base = `${label()}.${next() < 0.7 ? 'example' : 'test'}`;
+    return next() < 0.2 ? `${label()}.${base}` : base;
+  };
+  const distinct = new Set<string>();
+  while (distinct.size < entries) distinct.add(name());
+  const listed = [...distinct].map(fresh);
+  const mix = Array.from({ length: queries }, (_, i): string => {
+    switch (i % 3) {
+      case 0: return pick(listed);
+      case 1: return `${pick(SUBDOMAINS)}.${pick(listed)}`;
+      default: return next() < 0.5 ? name() : `${pick(SUBDOMAINS)}.${name()}`;
+    }
+  });
+  return { listed, mix };
+}
+
+/** A new flat string with the same characters, as a decoder would make from bytes off the wire. */
+function fresh(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/** The baseline: a Set of the listed names, probed with the name and each parent. */
+function baselineHits(set: ReadonlySet<string>, domain: string): number {
+  let hits = set.has(domain) ? 1 : 0;
+  for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
+    if (set.has(domain.slice(dot + 1))) hits++;
+  }
+  return hits;
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+function time(run: () => void): number {
+  const start = performance.now();
+  run();
+  return (performance.now() - start) / 1000;
+}
+
+function summarise(rates: readonly number[]): { median: number; p10: number; p90: number } {
+  const sorted = [...rates].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.round(q * (sorted.length - 1))] ?? 0;
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2));
+  const script = relative(process.cwd(), fileURLToPath(import.meta.url));
+  const command = ['node', ...process.execArgv, script, ...process.argv.slice(2)].join(' ');
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
+    platform: `${platform()} ${arch()}`, memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+  const exactHeap = typeof (globalThis as { gc?: unknown }).gc === 'function';
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}, load average ${machine.loadAverage1m} at start`);
+  console.log(`command: ${command}`);
+  console.log(`data: ${options.entries} distinct listed domains, ${options.queries} queries (1/3 listed, 1/3 subdomains of listed, 1/3 fresh names), seed ${options.seed}, ${options.reps} repetitions`);
+
+  const { listed, mix } = generate(options);
+
+  let index: WebIndex | undefined;
+  const indexBuildSeconds = time(() => { index = WebIndex.build(listed); });
+  if (index === undefined) throw new Error('unreachable');
+  const web = index;
+  const indexSharedBytes = web.byteLength;
+
+  const heap = heapUsed();
+  const names = listed.map(fresh);
+  let set = new Set<string>();
+  const baselineBuildSeconds = time(() => { set = new Set(names); });
+  const baselineHeapBytes = heapUsed() - heap;
+
+  let hitQueries = 0;
+  let disagreements = 0;
+  for (const q of mix) {
+    const ours = web.matchDomain(q).length;
+    if (ours > 0) hitQueries++;
+    if (ours !== baselineHits(set, q)) disagreements++;
+  }
+  if (disagreements > 0) throw new Error(`index and baseline disagree on ${disagreements} queries`);
+
+  const oursRates: number[] = [];
+  const baselineRates: number[] = [];
+  let sink = 0;
+  for (let rep = 0; rep < options.reps; rep++) {
+    // Alternate, so that noise from other tenants on the machine falls on both sides alike.
+    const oursQueries = mix.map(fresh);
+    oursRates.push(mix.length / time(() => { for (const q of oursQueries) sink += web.matchDomain(q).length; }));
+    const baselineQueries = mix.map(fresh);
+    baselineRates.push(mix.length / time(() => { for (const q of baselineQueries) sink += baselineHits(set, q); }));
+  }
+  const ours = summarise(oursRates);
+  const baseline = summarise(baselineRates);
+
+  const perEntry = (bytes: number): number => Math.round((bytes / options.entries) * 10) / 10;
+  const mega = (rate: number): string => `${(rate / 1e6).toFixed(2)}M/s`;
+  console.log(`hit rate: ${(hitQueries / mix.length * 100).toFixed(1)}% of queries match (checksum ${sink})`);
+  console.log(`build: WebIndex ${indexBuildSeconds.toFixed(2)} s, Set ${baselineBuildSeconds.toFixed(2)} s`);
+  console.log(`memory: WebIndex ${perEntry(indexSharedBytes)} B/entry shared (${(indexSharedBytes / 2 ** 20).toFixed(1)} MiB, one copy for all workers), ` +
+    `Set ${perEntry(baselineHeapBytes)} B/entry of JS heap per thread, names included${exactHeap ? '' : ' (approximate: run with --expose-gc)'}`);
+  console.log(`lookups/s  WebIndex.matchDomain: median ${mega(ours.median)} (p10 ${mega(ours.p10)}, p90 ${mega(ours.p90)})`);
+  console.log(`           Set + suffix loop:    median ${mega(baseline.median)} (p10 ${mega(baseline.p10)}, p90 ${mega(baseline.p90)})`);
+  console.log(`ratio WebIndex / Set (medians): ${(ours.median / baseline.median).toFixed(2)}`);
+
+  const results = {
+    benchmark: 'domains', date: new Date().toISOString(), machine, command, options,
+    hitRate: hitQueries / mix.length,
+    build: { indexSeconds: indexBuildSeconds, baselineSeconds: baselineBuildSeconds },
+    memory: {
+      indexSharedBytes, indexBytesPerEntry: perEntry(indexSharedBytes),
+      baselineHeapBytes, baselineBytesPerEntry: perEntry(baselineHeapBytes), exactHeap,
+    },
+    lookupsPerSecond: { index: ours, baseline, ratio: ours.median / baseline.median, indexRuns: oursRates, baselineRuns: baselineRates },
+  };
+  const folder = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(`${folder}domains.json`, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote ${relative(process.cwd(), folder)}/domains.json`);
+}
+
+main();
