@@ -21,7 +21,7 @@ export const BLOCKHASH_DECODER_TOLERANCE = 2;
 
 /**
  * Blockhash of one image: RGB is read as opaque, and in RGBA a fully transparent pixel counts as white.
- * Identical to `blockhashReference`, about 20 times faster (bench/README.md).
+ * Identical to `blockhashReference`, about 14 times faster (bench/README.md).
  */
 export function blockhash(image: DecodedImage): BlockhashHex {
   return fastBlockhash(image);
