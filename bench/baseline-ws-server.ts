@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Packr, Unpackr } from 'msgpackr';
 import { Journal, RegistryStore, openDatabases } from '../store/index.js';
-import type { DeviceEvent, DeviceId, JournaledEvent } from '../core/index.js';
+import type { DeviceId, JournaledEvent, StoredEvent } from '../core/index.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) { console.error('usage: baseline-ws-server <dataDir>'); process.exit(2) }
@@ -42,7 +42,7 @@ server.on('upgrade', (req, socket, head) => {
     sockets.set(deviceId, { ws, durable: last });
     ws.send(packr.pack({ type: 'hello', deviceId, lastSeq: last, policy: { heartbeatSeconds: 300, categories: scope.order.categories } }));
     ws.on('message', (data: Buffer) => {
-      const event = unpackr.unpack(data) as DeviceEvent;
+      const event = unpackr.unpack(data) as StoredEvent;
       journal.append({ deviceId, event });
     });
     ws.on('close', () => sockets.delete(deviceId));

@@ -61,6 +61,8 @@ async function serve(overrides: ConfigOverrides): Promise<number> {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       server.close().then(resolve, (err: unknown) => { log.error({ err }, 'error while stopping'); resolve() });
+      // Idle keep-alive HTTP connections would hold the process open for uWS's 10 s idle timeout.
+      setTimeout(() => process.exit(), 2000).unref();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import { AlertStore, Journal, ListStore, RegistryStore, openDatabases, type Databases } from '../store/index.js';
-import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
+import { AlertBuilder, AlertFeed, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
 import { DeviceGateway, FeedGateway, HttpServer, loadNativeUws, type JournalEntry } from '../ingest/index.js';
 import { DEMO_LISTS } from './demo-lists.js';
 
@@ -49,14 +49,14 @@ async function createDemoLists(db: Databases, lists: ListStore, log: Logger): Pr
 export async function startServer(config: VigilConfig, log: Logger): Promise<RunningServer> {
   loadNativeUws(); // refuse the fallback before touching anything
   const db = openDatabases(config.dataDir);
-  ensureEvidenceKey(config, log);
+  const evidenceKey = ensureEvidenceKey(config, log);
   const metrics = new Metrics();
   const registry = new RegistryStore(db);
   const lists = new ListStore(db);
   const alerts = new AlertStore(db);
   await createDemoLists(db, lists, log);
 
-  const pool = new WorkerPool(config.pipeline.workers);
+  const pool = new WorkerPool(config.pipeline.workers, evidenceKey.toString('hex'));
   const watcher = new ListWatcher(lists, pool, config.dataDir, log);
   await watcher.start(config.pipeline.listPollMs);
   const feed = new AlertFeed(alerts);
@@ -84,8 +84,10 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
     config.pipeline.maxQueue / 2);
   if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
 
+  const images = new ImageAnalyser(pool, watcher, { maxBytes: config.ingest.maxImageBytes, maxPixels: config.ingest.maxImagePixels },
+    config.pipeline.maxImagesInFlight, metrics);
   gateway = new DeviceGateway({
-    ingest: config.ingest, policy: config.policy, registry, pipeline, metrics, log,
+    ingest: config.ingest, policy: config.policy, registry, pipeline, images, metrics, log,
     maxPipelineDepth: config.pipeline.maxQueue,
   });
   const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, gateway);

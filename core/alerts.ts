@@ -37,6 +37,8 @@ export interface Alert {
   state: ReviewState;
   match: AlertMatch;
   captureId?: string;
+  /** Set when the event's content is kept as encrypted evidence (matching images). */
+  evidenceId?: string;
 }
 
 /** An alert before the store gives it a feed sequence. */
@@ -67,6 +69,7 @@ export function toCloudEvent(alert: Alert): CloudEvent {
     match: alert.match,
   };
   if (alert.captureId !== undefined) data.captureId = alert.captureId;
+  if (alert.evidenceId !== undefined) data.evidenceId = alert.evidenceId;
   return {
     specversion: '1.0',
     id: alert.id,

@@ -22,6 +22,7 @@ export const DEFAULT_JOURNAL_MAX_BATCH = 4096;
 export const DEFAULT_PIPELINE_BATCH = 256;
 export const DEFAULT_PIPELINE_MAX_QUEUE = 100_000;
 export const DEFAULT_LIST_POLL_MS = 1000;
+export const DEFAULT_MAX_IMAGES_IN_FLIGHT = 32;
 export const DEFAULT_FEED_MAX_LIMIT = 1000;
 export const DEFAULT_FEED_MAX_WAIT_MS = 60_000;
 export const DEFAULT_HEARTBEAT_SECONDS = 300;
@@ -41,6 +42,7 @@ export interface PipelineConfig {
   readonly batchSize: number;
   readonly maxQueue: number;
   readonly listPollMs: number;
+  readonly maxImagesInFlight: number;
 }
 export interface FeedConfig { readonly maxLimit: number; readonly maxWaitMs: number }
 export interface PolicyConfig { readonly heartbeatSeconds: number }
@@ -152,6 +154,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       batchSize: int(pipeline, 'pipeline.', 'batchSize', DEFAULT_PIPELINE_BATCH, 1, 100_000),
       maxQueue: int(pipeline, 'pipeline.', 'maxQueue', DEFAULT_PIPELINE_MAX_QUEUE, 1, 10_000_000),
       listPollMs: int(pipeline, 'pipeline.', 'listPollMs', DEFAULT_LIST_POLL_MS, 10, 5000),
+      maxImagesInFlight: int(pipeline, 'pipeline.', 'maxImagesInFlight', DEFAULT_MAX_IMAGES_IN_FLIGHT, 1, 10_000),
     }),
     feed: Object.freeze({
       maxLimit: int(feed, 'feed.', 'maxLimit', DEFAULT_FEED_MAX_LIMIT, 1, 100_000),

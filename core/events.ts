@@ -38,5 +38,37 @@ export const EVENT_CATEGORY: Readonly<Record<EventType, Category>> = Object.free
   location: 'location',
 });
 
+/** A list hit computed before an event was stored (images are matched before they are journaled). */
+export interface ListHit {
+  list: string;
+  version: number;
+  entry: number;
+  distance: number;
+  threshold: number;
+  hashType?: string;
+}
+
+/** A matching image, encrypted (AES-256-GCM) with the evidence key, bound to its device and event. */
+export interface SealedEvidence {
+  iv: Uint8Array;
+  tag: Uint8Array;
+  ciphertext: Uint8Array;
+  /** Size of the plaintext image. */
+  bytes: number;
+  format: string;
+}
+
+/**
+ * An image event as it is journaled: the bytes are gone. What remains is what it matched and, only
+ * if it matched, the sealed image as evidence. An image that matches nothing leaves no trace of itself.
+ */
+export interface StoredImageEvent extends Omit<ImageEvent, 'bytes'> {
+  hits: ListHit[];
+  evidence?: SealedEvidence;
+}
+
+/** An event in the form it is stored in the journal. */
+export type StoredEvent = Exclude<DeviceEvent, ImageEvent> | StoredImageEvent;
+
 /** An event that ingest has made durable, with the device it came from. */
-export interface JournaledEvent { deviceId: DeviceId; event: DeviceEvent }
+export interface JournaledEvent { deviceId: DeviceId; event: StoredEvent }

@@ -77,6 +77,9 @@ export class Metrics {
 
   #add<M extends Metric>(m: M): M { this.#all.push(m); return m }
 
+  /** Adds a metric owned by another module (it keeps the reference to update it). */
+  register<M extends Counter | Histogram>(m: M): M { return this.#add(m) }
+
   /** Adds a gauge read at scrape time (open connections, queue depth...). */
   gauge(name: string, help: string, read: () => number): void { this.#all.push(new Gauge(name, help, read)) }
 

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
+import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
 import { isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
-import type { Pipeline, PipelineItem } from '../pipeline/index.js';
+import type { ImageAnalyser, Pipeline, PipelineItem } from '../pipeline/index.js';
 import { decodeFrame, encodeFrame, type ServerMessage } from './frame-codec.js';
 import { parseEvent, type RejectCode } from './event-parser.js';
 import { TokenBucket } from './token-bucket.js';
@@ -27,13 +27,23 @@ interface DeviceState {
   ws: WebSocket<DeviceConn> | undefined;
   ackPending: boolean;
   captures: { id: string; reason: string }[];
+  /** An image of this device is being matched; later events wait behind it to keep journal order. */
+  busy: boolean;
+  waiting: Accepted[];
+  /** Images refused after they were accepted, so that a resend gets the same answer. */
+  lateRejects: Map<number, { code: RejectCode; message: string }>;
 }
+
+interface Accepted { event: DeviceEvent; receivedAt: number }
 
 export type JournalEntry = PipelineItem;
 
 const SCOPE_REFRESH_MS = 2000;
 const HARD_FRAME_CAP = 128 * 1024 * 1024;
 const MAX_PENDING_CAPTURES = 16;
+/** Events of one device that may wait behind an image being matched. */
+const MAX_WAITING_PER_DEVICE = 1024;
+const MAX_LATE_REJECTS = 32;
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_REVOKED = 4401;
 
@@ -42,6 +52,7 @@ export interface DeviceGatewayOptions {
   policy: PolicyConfig;
   registry: RegistryStore;
   pipeline: Pipeline;
+  images: ImageAnalyser;
   maxPipelineDepth: number;
   metrics: Metrics;
   log: Logger;
@@ -114,7 +125,7 @@ export class DeviceGateway {
       const { deviceRatePerSecond, deviceBurst } = this.#o.ingest;
       st = {
         acceptedSeq: last, durableSeq: last, bucket: new TokenBucket(deviceRatePerSecond, deviceBurst, Date.now()),
-        ws: undefined, ackPending: false, captures: [],
+        ws: undefined, ackPending: false, captures: [], busy: false, waiting: [], lateRejects: new Map(),
       };
       this.#devices.set(deviceId, st);
     }
@@ -198,8 +209,10 @@ export class DeviceGateway {
     }
     conn.lastSeqOnConn = event.seq;
     if (event.seq <= st.acceptedSeq) {
-      // A resend of an event already journaled: acknowledge it (again) once durable, never process it twice.
-      if (event.seq <= st.durableSeq) this.#sendAck(st);
+      // A resend of an event already accepted: acknowledge it (again) once durable, never process it twice.
+      const late = st.lateRejects.get(event.seq);
+      if (late) this.#reject(ws, event.seq, late.code, late.message);
+      else if (event.seq <= st.durableSeq) this.#sendAck(st);
       return;
     }
     const refusal = this.#refusal(conn, st, event);
@@ -209,7 +222,40 @@ export class DeviceGateway {
     }
     st.acceptedSeq = event.seq;
     this.#o.metrics.events.inc({ type: event.type });
-    this.#journal!.append({ deviceId: conn.deviceId, event, receivedAt });
+    if (st.busy) st.waiting.push({ event, receivedAt });
+    else this.#dispatch(conn.deviceId, st, { event, receivedAt });
+  }
+
+  /**
+   * Journals an accepted event, or for an image first has it matched (images are never journaled
+   * raw). While an image is out, the device's later events wait, so the journal — and so the
+   * cumulative ack — stays in sequence order.
+   */
+  #dispatch(deviceId: DeviceId, st: DeviceState, item: Accepted): void {
+    const { event, receivedAt } = item;
+    if (event.type !== 'image') {
+      this.#journal!.append({ deviceId, event, receivedAt });
+      return;
+    }
+    st.busy = true;
+    this.#o.images.analyse(deviceId, event as ImageEvent).then((outcome) => {
+      if (outcome.ok) this.#journal!.append({ deviceId, event: outcome.event, receivedAt });
+      else this.#lateReject(st, event.seq, outcome.code, outcome.message);
+    }, (err: unknown) => {
+      this.#o.log.error({ err, deviceId, seq: event.seq }, 'image analysis failed');
+      this.#lateReject(st, event.seq, 'IMAGE_UNDECODABLE', 'the image could not be processed');
+    }).finally(() => {
+      st.busy = false;
+      while (!st.busy && st.waiting.length > 0) this.#dispatch(deviceId, st, st.waiting.shift()!);
+    });
+  }
+
+  #lateReject(st: DeviceState, seq: number, code: RejectCode, message: string): void {
+    st.lateRejects.set(seq, { code, message });
+    if (st.lateRejects.size > MAX_LATE_REJECTS) st.lateRejects.delete(st.lateRejects.keys().next().value as number);
+    this.#o.metrics.rejects.inc({ code });
+    const ws = st.ws;
+    if (ws && !ws.getUserData().closed) ws.cork(() => this.#send(ws, { type: 'reject', seq, code, message }));
   }
 
   /** Why an otherwise valid event must be refused, or undefined to accept it. */
@@ -228,6 +274,12 @@ export class DeviceGateway {
     }
     if (this.#o.pipeline.depth >= this.#o.maxPipelineDepth) {
       return ['RATE_LIMITED', 'the server is busy matching earlier events; retry shortly'];
+    }
+    if (event.type === 'image' && this.#o.images.full) {
+      return ['RATE_LIMITED', 'the server is busy with other images; retry shortly'];
+    }
+    if (st.waiting.length >= MAX_WAITING_PER_DEVICE) {
+      return ['RATE_LIMITED', 'too many events waiting behind this device\'s images; retry shortly'];
     }
     return undefined;
   }
@@ -254,6 +306,7 @@ export class DeviceGateway {
       const st = this.#devices.get(e.deviceId);
       if (!st) continue;
       st.acceptedSeq = st.durableSeq;
+      st.waiting.length = 0;
       const ws = st.ws;
       if (ws && !ws.getUserData().closed) {
         ws.getUserData().closed = true;

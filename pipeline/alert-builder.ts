@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import {
   asAlertId, severityForCategory, EVENT_CATEGORY,
-  type AlertMatch, type DeviceEvent, type NewAlert, type Severity, type SubjectId, type DeviceId,
+  type AlertMatch, type StoredEvent, type NewAlert, type Severity, type SubjectId, type DeviceId,
 } from '../core/index.js';
 import type { ListStore, ListEntry } from '../store/index.js';
 import type { MatchHit } from './worker-messages.js';
@@ -31,7 +31,7 @@ function isSeverity(s: string): s is Severity {
 
 const TAMPER_SEVERITY: Readonly<Record<string, Severity>> = { uninstall_attempt: 'critical' };
 
-export interface AlertContext { deviceId: DeviceId; subjectId: SubjectId; event: DeviceEvent; now: number }
+export interface AlertContext { deviceId: DeviceId; subjectId: SubjectId; event: StoredEvent; now: number }
 
 export class AlertBuilder {
   readonly #lists: ListStore;
@@ -59,7 +59,7 @@ export class AlertBuilder {
     return [this.#alert(ctx, `rule\u0000tamper\u0000${e.signal}`, TAMPER_SEVERITY[e.signal] ?? 'high', match)];
   }
 
-  #match(event: DeviceEvent, hit: MatchHit, entry: ListEntry): AlertMatch | undefined {
+  #match(event: StoredEvent, hit: MatchHit, entry: ListEntry): AlertMatch | undefined {
     const base = { list: hit.list, version: hit.version, ref: entry.ref };
     switch (event.type) {
       case 'text':
@@ -70,6 +70,11 @@ export class AlertBuilder {
         return { kind: 'url', ...base, pattern: entry.value, value: event.url };
       case 'app':
         return { kind: 'app', ...base, package: entry.value, action: event.action };
+      case 'image':
+        return {
+          kind: 'hash', ...base, hashType: hit.hashType ?? entry.hashType ?? 'unknown',
+          distance: hit.distance, threshold: hit.threshold, category: entry.label,
+        };
       default:
         return undefined;
     }

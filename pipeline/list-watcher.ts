@@ -45,7 +45,7 @@ export class ListWatcher {
     if (this.#busy) return;
     this.#busy = true;
     try {
-      const active = this.#lists.active().filter((l) => l.kind !== 'hashes' || this.#supportsHashes);
+      const active = this.#lists.active();
       const current = new Map(this.#snapshot.lists.map((l) => [l.name, l]));
       const changed = active.filter((info) => current.get(info.name)?.version !== info.version
         && this.#failed.get(info.name) !== info.version);
@@ -64,9 +64,6 @@ export class ListWatcher {
       this.#busy = false;
     }
   }
-
-  /** Hash lists are compiled by the image matcher; until then they are stored but not matched. */
-  readonly #supportsHashes = false;
 
   async #build(info: ListInfo): Promise<CompiledList | undefined> {
     const started = Date.now();

@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { DeviceEvent, DeviceId, Metrics, NewAlert, SubjectId } from '../core/index.js';
-import type { AlertStore, Journal } from '../store/index.js';
+import type { DeviceId, Metrics, NewAlert, StoredEvent, SubjectId } from '../core/index.js';
+import type { AlertStore, EvidenceRecord, Journal } from '../store/index.js';
 import type { AlertBuilder } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
 import type { ListWatcher, TaskRunner } from './list-watcher.js';
@@ -15,7 +15,7 @@ import type { MatchInput } from './worker-messages.js';
 
 export interface PipelineItem {
   deviceId: DeviceId;
-  event: DeviceEvent;
+  event: StoredEvent;
   /** performance.now() when ingest received the frame, for latency metrics. */
   receivedAt: number;
   attempts?: number;
@@ -40,7 +40,7 @@ const MAX_ATTEMPTS = 3;
 const MAX_BATCH = 8192;
 const RETRY_DELAY_MS = 500;
 
-function toInput(i: number, e: DeviceEvent): MatchInput | undefined {
+function toInput(i: number, e: StoredEvent): MatchInput | undefined {
   switch (e.type) {
     case 'text': return { i, type: 'text', text: e.text };
     case 'dns': return { i, type: 'dns', domain: e.domain };
@@ -49,6 +49,9 @@ function toInput(i: number, e: DeviceEvent): MatchInput | undefined {
     default: return undefined;
   }
 }
+
+/** Evidence ids name the event they came from; the alert records point at them. */
+export const evidenceIdOf = (deviceId: DeviceId, seq: number): string => `ev-${deviceId}-${seq}`;
 
 export class Pipeline {
   readonly #o: PipelineOptions;
@@ -137,11 +140,28 @@ export class Pipeline {
         if (item && alert) candidates.push({ alert, item });
       }
     }
-    for (const item of batch) {
+    const evidence: EvidenceRecord[] = [];
+    batch.forEach((item, i) => {
       const ctx = context(item);
-      if (ctx) for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
-    }
-    const stored = await alerts.commit(candidates.map((c) => c.alert), batch.map((b) => [b.deviceId, b.event.seq]));
+      if (!ctx) return;
+      for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
+      const e = item.event;
+      if (e.type !== 'image' || e.hits.length === 0) return;
+      // Images were matched before they were journaled; their hits and sealed evidence come with them.
+      const evidenceId = e.evidence ? evidenceIdOf(item.deviceId, e.seq) : undefined;
+      let kept = false;
+      for (const hit of e.hits) {
+        const alert = builder.fromHit(ctx, { ...hit, i });
+        if (!alert) continue;
+        if (evidenceId !== undefined) alert.evidenceId = evidenceId;
+        candidates.push({ alert, item });
+        kept = true;
+      }
+      if (kept && e.evidence && evidenceId !== undefined) {
+        evidence.push({ id: evidenceId, deviceId: item.deviceId, eventSeq: e.seq, sealed: e.evidence });
+      }
+    });
+    const stored = await alerts.commit(candidates.map((c) => c.alert), batch.map((b) => [b.deviceId, b.event.seq]), evidence);
     if (stored.length === 0) return;
     const end = performance.now();
     const byId = new Map(candidates.map((c) => [c.alert.id as string, c.item]));

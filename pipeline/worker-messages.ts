@@ -2,10 +2,11 @@
  * Messages between the pipeline and its worker threads: discriminated unions, plain data only
  * (SharedArrayBuffers are shared, not copied). No `any` crosses a thread.
  */
-import type { SharedKeywordIndex, SharedWebIndex, SharedAppIndex } from '../matchers/index.js';
+import type { SharedKeywordIndex, SharedWebIndex, SharedAppIndex, SharedHashIndex } from '../matchers/index.js';
+import type { ListHit, SealedEvidence } from '../core/index.js';
 import type { ListKind } from '../store/index.js';
 
-export type SharedIndex = SharedKeywordIndex | SharedWebIndex | SharedAppIndex;
+export type SharedIndex = SharedKeywordIndex | SharedWebIndex | SharedAppIndex | SharedHashIndex;
 
 /** One list version compiled for matching. */
 export interface CompiledList { name: string; kind: ListKind; version: number; index: SharedIndex }
@@ -20,23 +21,35 @@ export type MatchInput =
   | { i: number; type: 'url'; url: string }
   | { i: number; type: 'app'; package: string };
 
-export interface MatchHit {
+export interface MatchHit extends ListHit {
   i: number;
-  list: string;
-  version: number;
-  entry: number;
-  distance: number;
-  threshold: number;
   /** For keyword hits: where in the text the term was found (original offsets). */
   start?: number;
   end?: number;
 }
 
+/** One image to decode, hash and match. `bytes` is transferred to the worker, never copied. */
+export interface ImageTask {
+  type: 'image';
+  snapshot: IndexSnapshot;
+  bytes: Uint8Array;
+  deviceId: string;
+  seq: number;
+  maxBytes: number;
+  maxPixels: number;
+}
+
 export type WorkerTask =
   | { type: 'match'; snapshot: IndexSnapshot; inputs: MatchInput[] }
+  | ImageTask
   | { type: 'build'; dataDir: string; name: string; kind: ListKind; version: number };
+
+/** Per-stage time for one image, in microseconds (for metrics and benchmarks). */
+export interface ImageTimings { decode: number; pdq: number; blockhash: number; exact: number; lookup: number }
 
 export type WorkerResult =
   | { type: 'match'; hits: MatchHit[]; micros: number }
+  | { type: 'image'; ok: true; hits: ListHit[]; evidence?: SealedEvidence; quality: number; timings: ImageTimings }
+  | { type: 'image'; ok: false; code: 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE'; message: string }
   | { type: 'build'; list: CompiledList; micros: number }
   | { type: 'error'; code: string; message: string };

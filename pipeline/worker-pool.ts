@@ -9,9 +9,11 @@ import type { WorkerResult, WorkerTask } from './worker-messages.js';
 export class WorkerPool {
   readonly #pool: Piscina<WorkerTask, WorkerResult>;
 
-  constructor(threads: number) {
+  /** `evidenceKey` (hex) goes to the workers once, at start, so that they can seal matching images. */
+  constructor(threads: number, evidenceKey?: string) {
     this.#pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
+      workerData: { evidenceKey },
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,

@@ -4,12 +4,25 @@
  * keeps the wrappers until the snapshot changes, so switching lists costs no rebuild here.
  */
 import { performance } from 'node:perf_hooks';
-import { AppIndex, KeywordIndex, WebIndex } from '../matchers/index.js';
+import { Piscina } from 'piscina';
+import sharp from 'sharp';
+import { AppIndex, HashIndex, KeywordIndex, WebIndex } from '../matchers/index.js';
 import { openDatabases, ListStore, type Databases } from '../store/index.js';
 import type { CompiledList, IndexSnapshot, MatchHit, MatchInput, WorkerResult, WorkerTask } from './worker-messages.js';
 import { buildIndex } from './index-builder.js';
+import { analyseImage, type LiveHashList } from './image-task.js';
 
-type Live = { list: CompiledList; index: KeywordIndex | WebIndex | AppIndex };
+// Every device image is new: libvips' operation cache would only hold memory. One libvips thread
+// per worker, since the pool already runs one worker per core.
+sharp.cache(false);
+sharp.concurrency(1);
+
+type Live =
+  | { list: CompiledList; index: KeywordIndex | WebIndex | AppIndex; hashes?: undefined }
+  | { list: CompiledList; index: HashIndex; hashes: true };
+
+const evidenceKeyHex = (Piscina.workerData as { evidenceKey?: string } | undefined)?.evidenceKey;
+const evidenceKey = evidenceKeyHex ? Buffer.from(evidenceKeyHex, 'hex') : undefined;
 
 let liveId = -1;
 let live: Live[] = [];
@@ -24,6 +37,7 @@ function wrap(snapshot: IndexSnapshot): Live[] {
       case 'keywords': return { list, index: KeywordIndex.fromShared(s) };
       case 'web': return { list, index: WebIndex.fromShared(s) };
       case 'apps': return { list, index: AppIndex.fromShared(s) };
+      case 'hashes': return { list, index: HashIndex.fromShared(s), hashes: true };
     }
   });
   liveId = snapshot.id;
@@ -54,12 +68,16 @@ function match(snapshot: IndexSnapshot, inputs: MatchInput[]): MatchHit[] {
   return hits;
 }
 
-export default function run(task: WorkerTask): WorkerResult {
+export default async function run(task: WorkerTask): Promise<WorkerResult> {
   const t0 = performance.now();
   const micros = (): number => Math.round((performance.now() - t0) * 1000);
   switch (task.type) {
     case 'match':
       return { type: 'match', hits: match(task.snapshot, task.inputs), micros: micros() };
+    case 'image': {
+      const hashLists = wrap(task.snapshot).filter((l): l is LiveHashList & Live => l.hashes === true);
+      return analyseImage(task, hashLists, evidenceKey);
+    }
     case 'build': {
       let db = dbs.get(task.dataDir);
       if (!db) { db = openDatabases(task.dataDir); dbs.set(task.dataDir, db); }

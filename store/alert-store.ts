@@ -6,6 +6,10 @@
  */
 import type { Alert, NewAlert } from '../core/alerts.js';
 import type { DeviceId } from '../core/ids.js';
+import type { SealedEvidence } from '../core/events.js';
+
+/** Evidence to keep with the alerts of one event. */
+export interface EvidenceRecord { id: string; deviceId: DeviceId; eventSeq: number; sealed: SealedEvidence }
 import type { Databases } from './database.js';
 
 export class AlertStore {
@@ -26,10 +30,14 @@ export class AlertStore {
    * Stores new alerts and forgets the journal entries they came from, atomically.
    * Returns the alerts actually stored (duplicates of stored ones are left out), with their sequence.
    */
-  async commit(alerts: readonly NewAlert[], processed: readonly [DeviceId, number][]): Promise<Alert[]> {
+  async commit(alerts: readonly NewAlert[], processed: readonly [DeviceId, number][],
+    evidence: readonly EvidenceRecord[] = []): Promise<Alert[]> {
     const stored: Alert[] = [];
     const { root, alerts: alertDb, alertIds, journal } = this.#db;
     await root.transaction(() => {
+      for (const e of evidence) {
+        if (this.#db.evidence.get(e.id) === undefined) this.#db.evidence.put(e.id, e);
+      }
       for (const a of alerts) {
         if (alertIds.get(a.id) !== undefined) continue;
         const seq = ++this.#lastSeq;
@@ -52,6 +60,10 @@ export class AlertStore {
 
   get(seq: number): Alert | undefined {
     return this.#db.alerts.get(seq) as Alert | undefined;
+  }
+
+  evidence(id: string): EvidenceRecord | undefined {
+    return this.#db.evidence.get(id) as EvidenceRecord | undefined;
   }
 
   byId(id: string): Alert | undefined {

@@ -31,6 +31,8 @@ export interface Databases {
   lists: LmdbDb<unknown, string>;
   /** [list name, version, entry index] -> ListEntry */
   listEntries: LmdbDb<unknown, Key>;
+  /** evidence id -> { deviceId, eventSeq, alertIds, sealed } (encrypted image of a matching event) */
+  evidence: LmdbDb<unknown, string>;
   /** small counters and settings */
   meta: LmdbDb<unknown, string>;
 }
@@ -54,6 +56,7 @@ export function openDatabases(dataDir: string): Databases {
     alertIds: db('alertIds'),
     lists: db('lists'),
     listEntries: db('listEntries'),
+    evidence: db('evidence'),
     meta: db('meta'),
   };
 }

@@ -7,5 +7,6 @@
 export { openDatabases, type Databases } from './database.js';
 export * from './registry-store.js';
 export { Journal } from './journal.js';
-export { AlertStore } from './alert-store.js';
+export { AlertStore, type EvidenceRecord } from './alert-store.js';
 export * from './list-store.js';
+export { sealEvidence, openEvidence } from './evidence-cipher.js';

@@ -5,7 +5,7 @@
  * stays in the journal only until its event has been matched: the alert store deletes it in the
  * same transaction that stores the event's alerts, so a crash can neither lose nor repeat one.
  */
-import type { DeviceEvent, JournaledEvent } from '../core/events.js';
+import type { JournaledEvent, StoredEvent } from '../core/events.js';
 import { asDeviceId, type DeviceId } from '../core/ids.js';
 import type { Databases } from './database.js';
 
@@ -83,7 +83,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   *pending(): Generator<JournaledEvent> {
     for (const { key, value } of this.#db.journal.getRange({})) {
       const [deviceId] = key as [string, number];
-      yield { deviceId: asDeviceId(deviceId), event: value as DeviceEvent };
+      yield { deviceId: asDeviceId(deviceId), event: value as StoredEvent };
     }
   }
 

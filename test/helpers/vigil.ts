@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { loadConfig, type Category, type VigilConfig } from '../../core/index.js';
@@ -110,11 +111,32 @@ export class TestDevice {
   close(): Promise<number> { this.ws.close(); return this.#closed }
 }
 
+export interface HttpReply { status: number; body: string; json<T = any>(): T }
+
+/**
+ * A GET on a fresh connection that is closed afterwards (no keep-alive), so that no idle socket
+ * keeps a stopped server's process alive.
+ */
+export function httpGet(url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { ...headers, connection: 'close' }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const bearerHeader = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
 /** Reads the feed over HTTP from `after`, waiting up to `waitMs` for something to arrive. */
 export async function readAlerts(base: string, token: string, after = 0, waitMs = 0, limit = 1000): Promise<{ alerts: Record<string, any>[]; next: number }> {
-  const res = await fetch(`${base}/v1/alerts?after=${after}&limit=${limit}&waitMs=${waitMs}`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`GET /v1/alerts: HTTP ${res.status} ${await res.text()}`);
-  return res.json() as Promise<{ alerts: Record<string, any>[]; next: number }>;
+  const res = await httpGet(`${base}/v1/alerts?after=${after}&limit=${limit}&waitMs=${waitMs}`, bearerHeader(token));
+  if (res.status !== 200) throw new Error(`GET /v1/alerts: HTTP ${res.status} ${res.body}`);
+  return res.json();
 }
 
 /** Polls the feed, paging, until `count` alerts exist after `after` or `ms` pass. */

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { RegistryStore, openDatabases } from '../../store/index.js';
 import {
-  DAY, TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, text, waitForAlerts,
+  DAY, TestDevice, httpGet, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, text, waitForAlerts,
   type TestServer,
 } from '../helpers/vigil.js';
 
@@ -121,7 +121,7 @@ t.test('device ingest - rejects events outside the order with OUT_OF_SCOPE and s
   t.match(await dev.waitFor((m) => m.type === 'reject' && m.seq === 2), { code: 'OUT_OF_SCOPE', message: /outside order/ });
   dev.send(heartbeat(3));
   t.equal((await dev.waitForAck(3)).upTo, 3);
-  const metrics = await (await fetch(`${srv.base}/metrics`)).text();
+  const metrics = (await httpGet(`${srv.base}/metrics`)).body;
   t.match(metrics, /vigil_rejects_total\{code="OUT_OF_SCOPE"\} [1-9]/);
   await dev.close();
 });
@@ -196,14 +196,14 @@ t.test('device ingest - a resend after reconnect is acked again and raises no se
 });
 
 t.test('operations - /healthz and /metrics answer', async (t) => {
-  const h = await (await fetch(`${srv.base}/healthz`)).json() as Record<string, unknown>;
+  const h = (await httpGet(`${srv.base}/healthz`)).json() as Record<string, unknown>;
   t.equal(h.status, 'ok');
-  const m = await (await fetch(`${srv.base}/metrics`)).text();
+  const m = (await httpGet(`${srv.base}/metrics`)).body;
   for (const name of ['vigil_device_connections_total', 'vigil_events_total', 'vigil_rejects_total', 'vigil_alerts_total',
     'vigil_pool_queue_depth', 'vigil_ack_latency_seconds_bucket', 'vigil_event_to_alert_latency_seconds_bucket']) {
     t.match(m, name);
   }
-  const nf = await fetch(`${srv.base}/nope`);
+  const nf = await httpGet(`${srv.base}/nope`);
   t.equal(nf.status, 404);
-  t.match(await nf.json(), { error: { code: 'NOT_FOUND' } });
+  t.match(nf.json(), { error: { code: 'NOT_FOUND' } });
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, text, waitForAlerts, type TestServer } from '../helpers/vigil.js';
+import { TestDevice, bearerHeader, httpGet, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, text, waitForAlerts, type TestServer } from '../helpers/vigil.js';
 
 const tmp = tempDir();
 let srv: TestServer;
@@ -33,18 +33,18 @@ const until = async (cond: () => boolean, ms = 8000) => {
 };
 
 t.test('feed - refuses requests without a consumer token', async (t) => {
-  t.equal((await fetch(`${srv.base}/v1/alerts`)).status, 401);
+  t.equal((await httpGet(`${srv.base}/v1/alerts`)).status, 401);
   const { token } = await enrolDevice(tmp.dir);
-  t.equal((await fetch(`${srv.base}/v1/alerts`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'a device token is not a consumer token');
+  t.equal((await httpGet(`${srv.base}/v1/alerts`, bearerHeader(token))).status, 401, 'a device token is not a consumer token');
   const refused = await openFeed(0, 'vc1.nobody.secret').then(() => 101, (e: { status?: number }) => e.status);
   t.equal(refused, 401, 'feed socket upgrade refused');
 });
 
 t.test('feed - rejects bad query parameters with 400', async (t) => {
   for (const q of ['after=-1', 'limit=0', 'limit=abc', 'waitMs=999999999']) {
-    const res = await fetch(`${srv.base}/v1/alerts?${q}`, { headers: { authorization: `Bearer ${consumer}` } });
+    const res = await httpGet(`${srv.base}/v1/alerts?${q}`, bearerHeader(consumer));
     t.equal(res.status, 400, q);
-    t.match(await res.json(), { error: { code: 'BAD_REQUEST' } });
+    t.match(res.json(), { error: { code: 'BAD_REQUEST' } });
   }
 });
 

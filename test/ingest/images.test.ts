@@ -1,0 +1,132 @@
+import t from 'tap';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { decodeImage, pdqHash, pdqToHex } from '../../matchers/index.js';
+import { AlertStore, ListStore, openDatabases, openEvidence } from '../../store/index.js';
+import { importListFile } from '../../pipeline/index.js';
+import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, waitForAlerts, type TestServer } from '../helpers/vigil.js';
+
+const KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
+const tmp = tempDir();
+let srv: TestServer;
+let consumer: string;
+
+/** A synthetic photo-like image: smooth gradients with a few blobs, different for each seed. */
+async function synthetic(seed: number, format: 'png' | 'jpeg' = 'png', width = 320, height = 240): Promise<Buffer> {
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      data[i] = (x * 255 / width + seed * 37) & 255;
+      data[i + 1] = (y * 255 / height + Math.sin((x + seed) / 17) * 60 + 60) & 255;
+      data[i + 2] = ((x * y) / (width + seed) + seed * 11) & 255;
+    }
+  }
+  const img = sharp(data, { raw: { width, height, channels: 3 } });
+  return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 90 }).toBuffer();
+}
+
+/** Every byte under the data folder, to prove what is and is not on disk. */
+function diskContains(dir: string, needle: Buffer): boolean {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) { if (diskContains(p, needle)) return true; continue }
+    if (readFileSync(p).includes(needle)) return true;
+  }
+  return false;
+}
+
+const listed = synthetic(1);
+const innocent = synthetic(2);
+
+t.before(async () => {
+  const decoded = await decodeImage(await listed);
+  if (!decoded.ok) throw new Error(decoded.message);
+  const pdq = pdqToHex(pdqHash(decoded.image).hash);
+  const csv = join(tmp.dir, 'hashes.csv');
+  writeFileSync(csv, `type,value,category,ref\npdq,${pdq},A,iwf-test-1\nmd5,${'f'.repeat(32)},B,iwf-test-2\n`);
+  const db = openDatabases(tmp.dir);
+  await importListFile(new ListStore(db), 'hashes', 'test-hashes', csv);
+  await db.root.close();
+  srv = await startTestServer(tmp.dir);
+  consumer = await consumerToken(tmp.dir);
+});
+t.teardown(async () => { await srv.stop(); tmp.remove() });
+
+const image = (seq: number, bytes: Uint8Array, extra: Record<string, unknown> = {}) =>
+  ({ type: 'image', seq, at: Date.now(), bytes, source: 'screenshot', ...extra });
+
+t.test('image - a listed image raises an image alert naming list, entry, hash type, distance and threshold', async (t) => {
+  const { deviceId, token } = await enrolDevice(tmp.dir);
+  const before = (await readAlerts(srv.base, consumer)).next;
+  const dev = await TestDevice.connect(srv.port, token);
+  const reencoded = await sharp(await listed).jpeg({ quality: 80 }).toBuffer();
+  dev.send(image(1, reencoded, { captureId: 'cap-123' }));
+  await dev.waitForAck(1, 10_000);
+  const [alert] = (await waitForAlerts(srv.base, consumer, 1, before)).filter((a) => a.data.deviceId === deviceId);
+  t.match(alert, {
+    type: 'vigil.alert.image',
+    data: { eventSeq: 1, severity: 'critical', captureId: 'cap-123', evidenceId: /^ev-/,
+      match: { kind: 'hash', list: 'test-hashes', version: 1, ref: 'iwf-test-1', hashType: 'pdq', threshold: 31, category: 'A' } },
+  });
+  t.ok(alert!.data.match.distance <= 31, `a re-encoded copy is near (distance ${alert!.data.match.distance})`);
+
+  t.notOk(diskContains(tmp.dir, reencoded.subarray(200, 264)), 'the evidence is not on disk in the clear');
+  const db = openDatabases(tmp.dir);
+  t.teardown(() => db.root.close());
+  const ev = new AlertStore(db).evidence(alert!.data.evidenceId);
+  t.ok(ev, 'the evidence record exists');
+  t.same(openEvidence(KEY, deviceId, 1, ev!.sealed), reencoded, 'and decrypts to the image with the evidence key');
+  t.throws(() => openEvidence(Buffer.alloc(32, 7), deviceId, 1, ev!.sealed), 'a wrong key cannot open it');
+  t.throws(() => openEvidence(KEY, deviceId, 2, ev!.sealed), 'it is bound to its event');
+  await dev.close();
+});
+
+t.test('image - an image that matches nothing is acknowledged and leaves nothing on disk', async (t) => {
+  const { deviceId, token } = await enrolDevice(tmp.dir);
+  const before = (await readAlerts(srv.base, consumer)).next;
+  const dev = await TestDevice.connect(srv.port, token);
+  const bytes = await innocent;
+  dev.send(image(1, bytes));
+  dev.send({ type: 'heartbeat', seq: 2, at: Date.now() });
+  t.equal((await dev.waitForAck(2, 10_000)).upTo, 2, 'events behind the image are acked in order');
+  await new Promise((r) => setTimeout(r, 300));
+  t.same((await readAlerts(srv.base, consumer, before)).alerts.filter((a) => a.data.deviceId === deviceId), []);
+  t.notOk(diskContains(tmp.dir, bytes.subarray(100, 164)), 'no byte run of the image is anywhere in the data folder');
+  await dev.close();
+});
+
+t.test('image - bad payloads get IMAGE_UNDECODABLE or IMAGE_TOO_LARGE and the worker survives', async (t) => {
+  const { token } = await enrolDevice(tmp.dir);
+  const dev = await TestDevice.connect(srv.port, token);
+  const good = await innocent;
+  const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer();
+  const cases: [string, Uint8Array, string][] = [
+    ['truncated PNG', good.subarray(0, Math.floor(good.length / 2)), 'IMAGE_UNDECODABLE'],
+    ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 255)), 'IMAGE_UNDECODABLE'],
+    ['a PDF header', Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n'), 'IMAGE_UNDECODABLE'],
+    ['zero bytes', Buffer.alloc(0), 'IMAGE_UNDECODABLE'],
+    ['100 megapixels', huge, 'IMAGE_TOO_LARGE'],
+  ];
+  cases.forEach(([, bytes], i) => dev.send(image(i + 1, bytes)));
+  for (const [name, , code] of cases) {
+    const seq = cases.findIndex((c) => c[0] === name) + 1;
+    const r = await dev.waitFor((m) => m.type === 'reject' && m.seq === seq, 10_000);
+    t.equal(r.code, code, `${name}: ${String(r.message)}`);
+  }
+  dev.send(image(cases.length + 1, good));
+  t.equal((await dev.waitForAck(cases.length + 1, 10_000)).upTo, cases.length + 1, 'a good image after them is processed');
+  await dev.close();
+});
+
+t.test('image - an image over the byte limit is refused before it is decoded', async (t) => {
+  const tmp2 = tempDir();
+  const s2 = await startTestServer(tmp2.dir, { ingest: { maxImageBytes: 1000 } });
+  t.teardown(async () => { await s2.stop(); tmp2.remove() });
+  const { token } = await enrolDevice(tmp2.dir);
+  const dev = await TestDevice.connect(s2.port, token);
+  dev.send(image(1, await innocent));
+  t.match(await dev.waitFor((m) => m.type === 'reject'), { seq: 1, code: 'IMAGE_TOO_LARGE', message: /1000/ });
+  await dev.close();
+});
