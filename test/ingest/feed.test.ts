@@ -64,8 +64,9 @@ t.test('feed - long-poll holds until an alert exists, and returns empty when the
 });
 
 t.test('feed - paging with after and limit visits every alert once, in order', async (t) => {
+  const before = (await readAlerts(srv.base, consumer)).alerts.length;
   await raise(7);
-  const all = (await readAlerts(srv.base, consumer)).alerts.map((a) => Number(a.sequence));
+  const all = (await waitForAlerts(srv.base, consumer, before + 7)).map((a) => Number(a.sequence));
   const paged: number[] = [];
   let after = 0;
   for (;;) {
