@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import { AlertStore, Journal, ListStore, RegistryStore, openDatabases, type Databases } from '../store/index.js';
-import { AlertBuilder, AlertFeed, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
+import { AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
 import { DeviceGateway, FeedGateway, HttpServer, loadNativeUws, type JournalEntry } from '../ingest/index.js';
 import { DEMO_LISTS } from './demo-lists.js';
 
@@ -57,9 +57,16 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   await createDemoLists(db, lists, log);
 
   const pool = new WorkerPool(config.pipeline.workers, evidenceKey.toString('hex'));
-  const watcher = new ListWatcher(lists, pool, config.dataDir, log);
+  // Lists compile in a thread of their own, so that compiling a large list never takes a matcher
+  // thread away from matching: the old version keeps matching until the new one is ready.
+  const builder = new WorkerPool(1);
+  const watcher = new ListWatcher(lists, builder, config.dataDir, log);
   await watcher.start(config.pipeline.listPollMs);
   const feed = new AlertFeed(alerts);
+  const heartbeats = new HeartbeatMonitor({
+    db, registry, alerts, feed, metrics, log,
+    heartbeatSeconds: config.policy.heartbeatSeconds, graceSeconds: config.policy.heartbeatGraceSeconds,
+  });
   const subjects = new Map<DeviceId, SubjectId>();
   let gateway: DeviceGateway | undefined;
   const pipeline = new Pipeline({
@@ -76,6 +83,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       return s;
     },
     requestCapture: (deviceId, reason) => gateway?.requestCapture(deviceId, reason),
+    heard: (deviceId, seq) => heartbeats.seen(deviceId, seq, Date.now()),
   });
   metrics.gauge('vigil_pipeline_queue_depth', 'Events waiting for or in matching', () => pipeline.depth);
   metrics.gauge('vigil_pool_queue_depth', 'Batches waiting for a worker thread', () => pool.queueSize);
@@ -107,6 +115,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
     }),
   });
   const port = await http.listen(config.host, config.port);
+  heartbeats.start();
   log.info({ port, host: config.host, dataDir: config.dataDir, workers: config.pipeline.workers }, 'vigil is listening');
 
   return {
@@ -120,7 +129,9 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       watcher.stop();
       await journal.settle();
       await pipeline.drain();
+      await heartbeats.stop();
       await pool.close();
+      await builder.close();
       await db.root.close();
       log.info('vigil stopped');
     },

@@ -26,6 +26,7 @@ export const DEFAULT_MAX_IMAGES_IN_FLIGHT = 32;
 export const DEFAULT_FEED_MAX_LIMIT = 1000;
 export const DEFAULT_FEED_MAX_WAIT_MS = 60_000;
 export const DEFAULT_HEARTBEAT_SECONDS = 300;
+export const DEFAULT_HEARTBEAT_GRACE_SECONDS = 30;
 
 export interface IngestConfig {
   readonly maxFrameBytes: number;
@@ -45,7 +46,7 @@ export interface PipelineConfig {
   readonly maxImagesInFlight: number;
 }
 export interface FeedConfig { readonly maxLimit: number; readonly maxWaitMs: number }
-export interface PolicyConfig { readonly heartbeatSeconds: number }
+export interface PolicyConfig { readonly heartbeatSeconds: number; readonly heartbeatGraceSeconds: number }
 
 export interface VigilConfig {
   readonly dataDir: string;
@@ -161,7 +162,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxWaitMs: int(feed, 'feed.', 'maxWaitMs', DEFAULT_FEED_MAX_WAIT_MS, 0, 600_000),
     }),
     policy: Object.freeze({
-      heartbeatSeconds: int(policy, 'policy.', 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 5, 86_400),
+      heartbeatSeconds: int(policy, 'policy.', 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 1, 86_400),
+      heartbeatGraceSeconds: int(policy, 'policy.', 'heartbeatGraceSeconds', DEFAULT_HEARTBEAT_GRACE_SECONDS, 0, 86_400),
     }),
   };
   return Object.freeze(config);

@@ -13,3 +13,4 @@ export { ListWatcher } from './list-watcher.js';
 export { WorkerPool } from './worker-pool.js';
 export * from './list-importer.js';
 export { readCsv, splitCsvLine, type CsvRecord } from './csv-rows.js';
+export { HeartbeatMonitor, type HeartbeatOptions } from './heartbeat-monitor.js';

@@ -32,6 +32,8 @@ export interface PipelineOptions {
   batchSize: number;
   maxInFlight: number;
   subjectOf: (deviceId: DeviceId) => SubjectId | undefined;
+  /** Told of every live event, to move the device's heartbeat deadline. */
+  heard?: (deviceId: DeviceId, seq: number) => void;
   /** Asks the device for a screenshot; returns the capture id, or undefined if it could not be sent. */
   requestCapture: (deviceId: DeviceId, reason: string) => string | undefined;
 }
@@ -67,8 +69,12 @@ export class Pipeline {
   /** Events waiting or being matched. Ingest refuses new events when this passes its limit. */
   get depth(): number { return this.#queue.length + this.#inFlightEvents }
 
-  submit(items: readonly PipelineItem[]): void {
-    for (const item of items) this.#queue.push(item);
+  submit(items: readonly PipelineItem[], live = true): void {
+    const heard = live ? this.#o.heard : undefined;
+    for (const item of items) {
+      this.#queue.push(item);
+      heard?.(item.deviceId, item.event.seq);
+    }
     this.#pump();
   }
 
@@ -83,7 +89,7 @@ export class Pipeline {
     let n = 0;
     const now = performance.now();
     for (const { deviceId, event } of journal.pending()) {
-      this.submit([{ deviceId, event, receivedAt: now }]);
+      this.submit([{ deviceId, event, receivedAt: now }], false);
       n++;
       if (this.depth >= highWater) await this.drain();
     }
@@ -113,7 +119,7 @@ export class Pipeline {
     const again = batch.filter((b) => (b.attempts = (b.attempts ?? 0) + 1) < MAX_ATTEMPTS);
     this.#o.log.error({ err, events: batch.length, retrying: again.length },
       'batch failed; its events stay in the journal and are retried');
-    if (again.length > 0) setTimeout(() => this.submit(again), RETRY_DELAY_MS).unref();
+    if (again.length > 0) setTimeout(() => this.submit(again, false), RETRY_DELAY_MS).unref();
   }
 
   async #process(batch: PipelineItem[]): Promise<void> {

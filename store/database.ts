@@ -19,6 +19,8 @@ export interface Databases {
   devices: LmdbDb<unknown, string>;
   /** consumerId -> ConsumerRecord */
   consumers: LmdbDb<unknown, string>;
+  /** deviceId -> { at, seq, alerted }: when the device was last heard from (heartbeat deadlines) */
+  deviceSeen: LmdbDb<unknown, string>;
   /** deviceId -> highest sequence stored durably */
   deviceSeq: LmdbDb<number, string>;
   /** [deviceId, seq] -> journaled event, until it has been matched */
@@ -51,6 +53,7 @@ export function openDatabases(dataDir: string): Databases {
     devices: db('devices'),
     consumers: db('consumers'),
     deviceSeq: db('deviceSeq'),
+    deviceSeen: db('deviceSeen'),
     journal: db('journal'),
     alerts: db('alerts', 'uint32'),
     alertIds: db('alertIds'),

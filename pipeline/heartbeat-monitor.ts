@@ -1,0 +1,110 @@
+/**
+ * Heartbeat deadlines: a device must be heard from (any event) at least every `heartbeatSeconds`,
+ * plus a grace period. When a device under an order that authorises the heartbeat category misses
+ * its deadline, one `heartbeat` alert is raised (rule `heartbeat-missed`); the next is possible only
+ * after the device is heard from again. Deadlines are checked four times a second, so an alert
+ * follows a deadline within about 250 ms. Last-seen times are saved every few seconds, so deadlines
+ * survive a restart (at most that much early).
+ */
+import type { Logger } from 'pino';
+import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
+import { isActive, type AlertStore, type Databases, type RegistryStore } from '../store/index.js';
+import { alertId } from './alert-builder.js';
+import type { AlertFeed } from './alert-feed.js';
+
+const CHECK_MS = 250;
+const SAVE_MS = 5000;
+
+interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean }
+
+export interface HeartbeatOptions {
+  db: Databases;
+  registry: RegistryStore;
+  alerts: AlertStore;
+  feed: AlertFeed;
+  metrics: Metrics;
+  log: Logger;
+  heartbeatSeconds: number;
+  graceSeconds: number;
+}
+
+export class HeartbeatMonitor {
+  readonly #o: HeartbeatOptions;
+  readonly #seen = new Map<DeviceId, Seen>();
+  #check: NodeJS.Timeout | undefined;
+  #save: NodeJS.Timeout | undefined;
+  #checking = false;
+
+  constructor(options: HeartbeatOptions) {
+    this.#o = options;
+    for (const { key, value } of options.db.deviceSeen.getRange({})) {
+      const v = value as { at: number; seq: number; alerted?: boolean };
+      this.#seen.set(key as DeviceId, { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false });
+    }
+  }
+
+  /** Milliseconds of silence after which a device is overdue. */
+  get deadlineMs(): number { return (this.#o.heartbeatSeconds + this.#o.graceSeconds) * 1000 }
+
+  start(): void {
+    this.#check = setInterval(() => { void this.check(Date.now()) }, CHECK_MS);
+    this.#save = setInterval(() => { void this.save() }, SAVE_MS);
+    this.#check.unref();
+    this.#save.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#check);
+    clearInterval(this.#save);
+    await this.save();
+  }
+
+  /** A device was heard from: its deadline moves on. */
+  seen(deviceId: DeviceId, seq: number, at: number): void {
+    const s = this.#seen.get(deviceId);
+    if (s && s.at >= at) return;
+    this.#seen.set(deviceId, { at, seq: Math.max(seq, s?.seq ?? 0), alerted: false, dirty: true });
+  }
+
+  /** Raises an alert for each device past its deadline (exposed for tests). */
+  async check(now: number): Promise<number> {
+    if (this.#checking) return 0;
+    this.#checking = true;
+    try {
+      const due: NewAlert[] = [];
+      for (const [deviceId, s] of this.#seen) {
+        const deadline = s.at + this.deadlineMs;
+        if (s.alerted || now < deadline) continue;
+        const scope = this.#o.registry.deviceScope(deviceId);
+        s.alerted = true;
+        s.dirty = true;
+        if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;
+        due.push({
+          id: asAlertId(alertId(deviceId, s.seq, `rule\u0000heartbeat-missed\u0000${deadline}`)),
+          category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,
+          raisedAt: now, severity: 'high', state: 'new',
+          match: { kind: 'rule', rule: 'heartbeat-missed', signal: 'silence',
+            detail: `no event for ${Math.round((now - s.at) / 1000)} s; deadline ${new Date(deadline).toISOString()}` },
+        });
+      }
+      if (due.length === 0) return 0;
+      const stored = await this.#o.alerts.commit(due, []);
+      for (const a of stored) this.#o.metrics.alerts.inc({ category: a.category });
+      if (stored.length > 0) this.#o.feed.published();
+      this.#o.log.info({ devices: stored.length }, 'heartbeat deadlines missed');
+      return stored.length;
+    } finally {
+      this.#checking = false;
+    }
+  }
+
+  /** Saves changed last-seen times in one transaction. */
+  async save(): Promise<void> {
+    const changed = [...this.#seen].filter(([, s]) => s.dirty);
+    if (changed.length === 0) return;
+    for (const [, s] of changed) s.dirty = false;
+    await this.#o.db.root.transaction(() => {
+      for (const [id, s] of changed) this.#o.db.deviceSeen.put(id, { at: s.at, seq: s.seq, alerted: s.alerted });
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import t from 'tap';
+import { TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, waitForAlerts } from '../helpers/vigil.js';
+
+t.test('heartbeat - a silent device gets one heartbeat-missed alert after its deadline, and another only after it is heard again', async (t) => {
+  const tmp = tempDir();
+  const srv = await startTestServer(tmp.dir, { policy: { heartbeatSeconds: 1, heartbeatGraceSeconds: 0 } });
+  t.teardown(async () => { await srv.stop(); tmp.remove() });
+  const consumer = await consumerToken(tmp.dir);
+  const watched = await enrolDevice(tmp.dir, ['heartbeat']);
+  const unwatched = await enrolDevice(tmp.dir, ['keyboard']);
+  const a = await TestDevice.connect(srv.port, watched.token);
+  const b = await TestDevice.connect(srv.port, unwatched.token);
+  a.send(heartbeat(1));
+  b.send({ type: 'text', seq: 1, at: Date.now(), app: 'x', text: 'hello', source: 'typed' });
+  await a.waitForAck(1);
+  await b.waitForAck(1);
+  const lastHeard = Date.now();
+  const [first] = await waitForAlerts(srv.base, consumer, 1, 0, 5000);
+  t.match(first, { type: 'vigil.alert.heartbeat', data: { deviceId: watched.deviceId, eventSeq: 1, match: { kind: 'rule', rule: 'heartbeat-missed' } } });
+  const lateBy = Date.parse(first!.time) - (lastHeard + 1000);
+  t.ok(lateBy < 1500, `raised ${lateBy} ms after the deadline`);
+  await new Promise((r) => setTimeout(r, 1500));
+  let all = (await readAlerts(srv.base, consumer)).alerts;
+  t.equal(all.length, 1, 'one alert per silence, and none for a device whose order has no heartbeat category');
+  a.send(heartbeat(2));
+  await a.waitForAck(2);
+  all = await waitForAlerts(srv.base, consumer, 2, 0, 5000);
+  t.equal(all.length, 2, 'heard again, then silent again: a second alert');
+  t.equal(all[1]!.data.eventSeq, 2);
+  await a.close();
+  await b.close();
+});
