@@ -130,3 +130,17 @@ t.test('image - an image over the byte limit is refused before it is decoded', a
   t.match(await dev.waitFor((m) => m.type === 'reject'), { seq: 1, code: 'IMAGE_TOO_LARGE', message: /1000/ });
   await dev.close();
 });
+
+t.test('image - a burst of images beyond the in-flight limit is refused with RATE_LIMITED, and the rest are processed', async (t) => {
+  const tmp2 = tempDir();
+  const s2 = await startTestServer(tmp2.dir, { pipeline: { workers: 1, listPollMs: 100, maxImagesInFlight: 2 } });
+  t.teardown(async () => { await s2.stop(); tmp2.remove() });
+  const bytes = await innocent;
+  const devices = await Promise.all(Array.from({ length: 6 }, async () => TestDevice.connect(s2.port, (await enrolDevice(tmp2.dir)).token)));
+  for (const d of devices) d.send(image(1, bytes));
+  const answers = await Promise.all(devices.map((d) => d.waitFor((m) => m.type === 'ack' || m.type === 'reject', 15_000)));
+  const limited = answers.filter((m) => m.type === 'reject');
+  t.ok(limited.length > 0 && limited.every((m) => m.code === 'RATE_LIMITED'), `${limited.length} of 6 refused with RATE_LIMITED`);
+  t.ok(answers.some((m) => m.type === 'ack'), 'the others are processed and acknowledged');
+  await Promise.all(devices.map((d) => d.close()));
+});
