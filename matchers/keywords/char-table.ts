@@ -1,0 +1,95 @@
+/**
+ * The character table: for each UTF-16 code unit, the code the normaliser acts on (see `unit-codes.ts`).
+ * Codes are plain Int32 so one table type serves both users:
+ *   - the base table gives each word character its canonical character code (`normalizeText`, terms);
+ *   - an index's table gives the automaton's character class instead (0 boundary, 1 any other word
+ *     character, 2.. the characters its terms use), and is what the index keeps in shared memory.
+ * The normalisation rules are decided here, once per code unit, instead of per character scanned:
+ * every code unit whose folding is a single character (accents, case, fullwidth forms, lookalikes,
+ * curly quotes, dashes, most emoji) is read through the table without folding the text at all.
+ */
+import { ASTRAL_LETTER, foldCodePoint } from './fold.js';
+import {
+  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isSymbol, symbolCode, symbolLetter,
+} from './unit-codes.js';
+
+const ch = (s: string): number => s.charCodeAt(0);
+
+/**
+ * Digits and symbols read as letters. `1`, `l`, `i`, `!` and `|` are all one letter (written `i`):
+ * `1` is typed for both i and l, so they cannot be told apart, at the price of more words reading alike
+ * (`ill`, `il` and `li` all read `i`).
+ */
+const LETTER_FOR: Record<string, string> = {
+  l: 'i', 0: 'o', 1: 'i', 3: 'e', 4: 'a', 5: 's', 7: 't',
+};
+const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': 'i', '|': 'i' };
+/**
+ * Separators that join the letters around them, typed inside words to split a term (`k.e.y`, `k_e_y`).
+ * Not the comma, colon, semicolon or apostrophe: common between words in ordinary text, rare as evasion,
+ * and each one that joins costs a second reading. Unicode dashes and dots fold to `-`.
+ */
+const JOINERS = '.-_*~+/\\';
+/** High surrogates to check for holding only symbols and emoji, so that those need no folding. */
+const SYMBOL_PLANES = [0xd83c, 0xd83d, 0xd83e];
+
+let base: Int32Array | undefined;
+
+function asciiCode(c: string): number {
+  if (JOINERS.includes(c)) return JOINER;
+  const sym = SYMBOL_FOR[c];
+  if (sym !== undefined) return symbolCode(ch(sym));
+  const lower = c.toLowerCase();
+  if (!/^[a-z0-9]$/.test(lower)) return BOUNDARY;
+  return ch(LETTER_FOR[lower] ?? lower);
+}
+
+/** True when every code point behind high surrogate `hi` folds to a boundary (emoji, pictographs). */
+function symbolsOnly(hi: number): boolean {
+  for (let lo = 0xdc00; lo <= 0xdfff; lo++) {
+    const f = foldCodePoint((hi - 0xd800) * 0x400 + (lo - 0xdc00) + 0x10000);
+    if (f.length !== 1 || asciiCode(f) !== BOUNDARY) return false;
+  }
+  return true;
+}
+
+function baseCode(u: number): number {
+  if (u < 0x80) return asciiCode(String.fromCharCode(u));
+  if (u >= 0xdc00 && u <= 0xdfff) return DROP; // read with the high surrogate before it
+  if (u >= 0xd800 && u <= 0xdbff) return SYMBOL_PLANES.includes(u) && symbolsOnly(u) ? BOUNDARY : NEEDS_FOLD;
+  if (u === ASTRAL_LETTER) return u;
+  const f = foldCodePoint(u);
+  if (f.length === 0) return DROP;
+  if (f.length > 1) return NEEDS_FOLD;
+  const c = f.charCodeAt(0);
+  // A folding outside ASCII is a letter or digit: foldCodePoint makes everything else ASCII.
+  return c < 0x80 ? asciiCode(f) : c;
+}
+
+/**
+ * The base table: word characters coded as their canonical character. Built once per thread that builds
+ * indexes or calls `normalizeText` (a fraction of a second: it folds every code unit); a worker that
+ * wraps a shared index never needs it.
+ */
+export function baseCharTable(): Int32Array {
+  if (base === undefined) {
+    base = new Int32Array(0x10000);
+    for (let u = 0; u < 0x10000; u++) base[u] = baseCode(u);
+  }
+  return base;
+}
+
+/**
+ * Writes into `into` an index's table: the base table with each canonical character replaced by its
+ * class in `classOf`, or `OTHER_WORD` when no term uses it. Only the classes change, never the kinds
+ * (boundary, word, joiner, symbol, drop, needs folding), so the normaliser decides alike with either.
+ */
+export function fillClassTable(classOf: ReadonlyMap<number, number>, into: Int32Array): void {
+  const table = baseCharTable();
+  for (let u = 0; u < 0x10000; u++) {
+    const code = table[u] ?? BOUNDARY;
+    if (code > BOUNDARY) into[u] = classOf.get(code) ?? OTHER_WORD;
+    else if (isSymbol(code)) into[u] = symbolCode(classOf.get(symbolLetter(code)) ?? OTHER_WORD);
+    else into[u] = code;
+  }
+}

@@ -1,0 +1,172 @@
+import { VigilError } from '../../core/errors.js';
+import { compileAutomaton, sharedInt32Array } from './automaton.js';
+import { fillClassTable } from './char-table.js';
+import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
+import { foldText, originalIndex } from './fold.js';
+import { KeywordTermError } from './keyword-term-error.js';
+import { normalizeTerm } from './normalize.js';
+import type { KeywordMatch } from './keyword-match.js';
+import { Scanner, type ScanTables } from './scanner.js';
+
+/**
+ * A `KeywordIndex` as worker threads receive it: shared memory and numbers only, structured-clonable,
+ * so every thread reads one copy of the compiled automaton. All buffers hold Int32 values.
+ */
+export interface SharedKeywordIndex {
+  kind: 'keywords';
+  /** Layout of the buffers; a wrapper refuses a layout it does not know. */
+  layout: number;
+  /** Terms the index was built from. */
+  size: number;
+  classCount: number;
+  stateCount: number;
+  startState: number;
+  /** Character class of every UTF-16 code unit (65,536 cells). */
+  charClasses: SharedArrayBuffer;
+  transitions: SharedArrayBuffer;
+  outputStart: SharedArrayBuffer;
+  outputs: SharedArrayBuffer;
+  patternLength: SharedArrayBuffer;
+  /** Where each state depth begins (states are numbered breadth-first). */
+  depthStart: SharedArrayBuffer;
+}
+
+const LAYOUT = 1;
+const CODE_UNITS = 0x10000;
+/** Classes 0 (boundary) and 1 (other word character) exist in every index; term characters follow. */
+const FIRST_TERM_CLASS = OTHER_WORD + 1;
+
+function int32s(buffer: SharedArrayBuffer, length: number, what: string): Int32Array {
+  if (buffer.byteLength !== Math.max(length, 1) * Int32Array.BYTES_PER_ELEMENT) {
+    throw new VigilError('LIST_INVALID', `shared keyword index: ${what} has ${buffer.byteLength} bytes, expected ${length} Int32 values`);
+  }
+  return new Int32Array(buffer);
+}
+
+function depthStarts(buffer: SharedArrayBuffer, stateCount: number): Int32Array {
+  const a = new Int32Array(buffer);
+  if (a.length < 2 || a[0] !== 0 || a[a.length - 1] !== stateCount) {
+    throw new VigilError('LIST_INVALID', 'shared keyword index: depthStart does not match stateCount');
+  }
+  return a;
+}
+
+/**
+ * The compiled `keywords` list: finds every term in a text, whole words only, after normalisation
+ * against evasion (see `normalizeText`). Exact matching, so every match has distance 0 and threshold 0.
+ * Matches come ordered by end, then start, then entry; duplicate terms are each reported.
+ */
+export class KeywordIndex {
+  readonly size: number;
+  private tables: ScanTables | undefined;
+  private scanner: Scanner | undefined;
+
+  private constructor(size: number, tables: ScanTables) {
+    this.size = size;
+    this.tables = tables;
+    this.scanner = new Scanner(tables);
+  }
+
+  /**
+   * Builds an index in which entry `i` is `terms[i]`, a word or a phrase. Throws a `KeywordTermError`
+   * (code `LIST_INVALID`) naming the position of the first term that normalises to nothing, and a
+   * `VigilError` (`LIST_INVALID`) when the automaton would be too large. The first build (or
+   * `normalizeText`) in a thread also builds the base character table, about a tenth of a second.
+   */
+  static build(terms: readonly string[]): KeywordIndex {
+    const classOf = new Map<number, number>();
+    const patterns = terms.map((term, i) => {
+      if (typeof term !== 'string') throw new KeywordTermError(i, 'is not a string');
+      const codes = normalizeTerm(term);
+      if (codes.length === 0) throw new KeywordTermError(i, 'normalises to nothing: it has no letters or digits');
+      const pattern = [BOUNDARY];
+      for (const c of codes) {
+        let cls = BOUNDARY;
+        if (c !== BOUNDARY) {
+          cls = classOf.get(c) ?? FIRST_TERM_CLASS + classOf.size;
+          classOf.set(c, cls);
+        }
+        pattern.push(cls);
+      }
+      pattern.push(BOUNDARY);
+      return pattern;
+    });
+    const automaton = compileAutomaton(patterns, FIRST_TERM_CLASS + classOf.size);
+    const charClasses = sharedInt32Array(CODE_UNITS);
+    fillClassTable(classOf, charClasses);
+    const patternLength = sharedInt32Array(terms.length);
+    patterns.forEach((p, i) => { patternLength[i] = p.length; });
+    // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
+    const startState = automaton.transitions[BOUNDARY]!;
+    return new KeywordIndex(terms.length, { ...automaton, startState, charClasses, patternLength });
+  }
+
+  /** Wraps an index built in another thread: the same memory, no copy and no rebuild. */
+  static fromShared(shared: SharedKeywordIndex): KeywordIndex {
+    if (shared.kind !== 'keywords' || shared.layout !== LAYOUT) {
+      throw new VigilError('LIST_INVALID', `shared keyword index: unknown kind or layout ${String(shared.kind)}/${shared.layout}`);
+    }
+    const { size, classCount, stateCount, startState } = shared;
+    const outputStart = int32s(shared.outputStart, stateCount + 1, 'outputStart');
+    return new KeywordIndex(size, {
+      classCount,
+      startState,
+      charClasses: int32s(shared.charClasses, CODE_UNITS, 'charClasses'),
+      transitions: int32s(shared.transitions, stateCount * classCount, 'transitions'),
+      outputStart,
+      outputs: int32s(shared.outputs, outputStart[stateCount]!, 'outputs'),
+      patternLength: int32s(shared.patternLength, size, 'patternLength'),
+      depthStart: depthStarts(shared.depthStart, stateCount),
+    });
+  }
+
+  /** The compiled index as shared memory, to post to worker threads. */
+  toShared(): SharedKeywordIndex {
+    const t = this.live();
+    const sab = (a: Int32Array): SharedArrayBuffer => a.buffer as SharedArrayBuffer;
+    return {
+      kind: 'keywords',
+      layout: LAYOUT,
+      size: this.size,
+      classCount: t.classCount,
+      stateCount: t.outputStart.length - 1,
+      startState: t.startState,
+      charClasses: sab(t.charClasses),
+      transitions: sab(t.transitions),
+      outputStart: sab(t.outputStart),
+      outputs: sab(t.outputs),
+      patternLength: sab(t.patternLength),
+      depthStart: sab(t.depthStart),
+    };
+  }
+
+  /**
+   * Every occurrence of every term in `text`, as whole words; `start` and `end` are offsets into `text`
+   * itself, so `text.slice(start, end)` is what was matched. An empty array when nothing matches.
+   */
+  match(text: string): KeywordMatch[] {
+    const scanner = this.scanner;
+    if (scanner === undefined || this.tables === undefined) throw new Error('KeywordIndex used after dispose()');
+    const found = scanner.scan(text);
+    if (found !== undefined) return found;
+    // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter).
+    const folded = foldText(text, this.tables.charClasses);
+    const inFolded = scanner.scan(folded.text) ?? [];
+    for (const x of inFolded) {
+      x.start = originalIndex(folded, x.start);
+      x.end = originalIndex(folded, x.end);
+    }
+    return inFolded;
+  }
+
+  /** Lets go of the tables (the shared memory stays for other wrappers) and of the scratch space. */
+  dispose(): void {
+    this.tables = undefined;
+    this.scanner = undefined;
+  }
+
+  private live(): ScanTables {
+    if (this.tables === undefined) throw new Error('KeywordIndex used after dispose()');
+    return this.tables;
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The normaliser: reads a text through a character table (`char-table.ts`) into a stream of units, one
+ * per run of a character class, each with the index of the character that began it. Terms and texts go
+ * through the same code. The scanner's fast loop applies the same rules inline where they are simple.
+ *
+ * The rules, and what they cost:
+ *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters), diacritics and
+ *     a few Cyrillic and Greek lookalikes fold away (`fold.ts`); Russian or Greek text is therefore read
+ *     partly as Latin letters, consistently for terms and texts;
+ *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1`, `l`, `i`, `|` and `!` are one letter, since `1` is
+ *     typed for both i and l: `ill`, `il` and `li` read alike;
+ *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too;
+ *   - whole words: a term matches only between boundaries (start or end of text, spaces, punctuation),
+ *     so `ass` does not fire in `classic`; a plural or a suffix (`badwords`) is another word;
+ *   - a phrase matches across any run of spaces and punctuation between its words.
+ * Some characters read two ways, and the unit stream keeps both readings:
+ *   - a separator (`. - _ * ~ + / \`, and Unicode dashes and dots) between letters joins them in the main
+ *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
+ *   - a single space inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
+ *   - a symbol (`@` a, `$` s, `!` and `|` i) followed by a letter is that letter in the main reading
+ *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); at the end of a word
+ *     it is punctuation only, so `badword!` matches and `a$$` reads `a`.
+ * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
+ */
+import { baseCharTable } from './char-table.js';
+import { foldText } from './fold.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
+
+/** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
+export const AMB_JOIN = -1;
+// A unit at or below SYMBOL_BASE is a symbol before a letter: that letter in the main reading, else a boundary.
+
+/** Class of a unit in the main reading, or -1 when that reading skips it. */
+export function mainClass(unit: number): number {
+  if (unit >= 0) return unit;
+  return unit === AMB_JOIN ? -1 : symbolLetter(unit);
+}
+
+/** Class of a unit in the alternative reading. */
+export function altClass(unit: number): number {
+  return unit >= 0 ? unit : BOUNDARY;
+}
+
+/** Growable scratch space for a unit stream: `cls[j]` is the unit, `pos[j]` where it began. */
+export class UnitBuffer {
+  cls = new Int32Array(0);
+  pos = new Int32Array(0);
+
+  /** Makes room for `n` units, keeping those already written. */
+  reserve(n: number): void {
+    if (this.cls.length >= n) return;
+    const size = Math.max(n, this.cls.length * 2, 64);
+    const cls = new Int32Array(size);
+    const pos = new Int32Array(size);
+    cls.set(this.cls);
+    pos.set(this.pos);
+    this.cls = cls;
+    this.pos = pos;
+  }
+}
+
+/** Where a producer stopped, so that it can go on from there. */
+export interface ProducerState {
+  /** Next index of the source to read. */
+  at: number;
+  /** Last unit written (`BOUNDARY` before the first: a text reads as if a boundary preceded it). */
+  last: number;
+  /** Where the current word began, if it began right after a boundary (else anything else). */
+  wordBegin: number;
+  /** Spaces before this index join single letters. */
+  spacedUntil: number;
+  /** Set when a character that needs folding was met: the text must be folded and read again. */
+  unfolded: boolean;
+}
+
+export const initialState = (): ProducerState => ({
+  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false,
+});
+
+/** First index at or after `p` that is not a separator. */
+export function skipJoiners(src: string, table: Int32Array, p: number): number {
+  while (p < src.length) {
+    const code = table[src.charCodeAt(p)]!;
+    if (code !== JOINER && code !== DROP) break;
+    p++;
+  }
+  return p;
+}
+
+/** First index at or after `p` that is not a symbol. */
+export function skipSymbols(src: string, table: Int32Array, p: number): number {
+  while (p < src.length && isSymbol(table[src.charCodeAt(p)]!)) p++;
+  return p;
+}
+
+/**
+ * True when a letter or digit follows at `p`, possibly after symbols that then read as letters. A
+ * character that needs folding counts as one: the reader that meets it later has the text folded first.
+ */
+export function wordAhead(src: string, table: Int32Array, p: number): boolean {
+  for (; p < src.length; p++) {
+    const code = table[src.charCodeAt(p)]!;
+    if (code > BOUNDARY || code === NEEDS_FOLD) return true;
+    if (!isSymbol(code) && code !== DROP) return false;
+  }
+  return false;
+}
+
+/** True when a letter or digit is at `p` (a symbol run that ends there then reads as letters). */
+export function letterAt(src: string, table: Int32Array, p: number): boolean {
+  if (p >= src.length) return false;
+  const code = table[src.charCodeAt(p)]!;
+  return code > BOUNDARY || code === NEEDS_FOLD;
+}
+
+/** True when the single letter before `r` ends there (nothing word-like continues it). */
+function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
+  if (r >= src.length) return true;
+  const code = table[src.charCodeAt(r)]!;
+  if (code === BOUNDARY) return true;
+  if (code > BOUNDARY) return false;
+  return !wordAhead(src, table, skipJoiners(src, table, r));
+}
+
+/**
+ * At a space `i` that follows a one-character word: if 3 or more one-character words follow each
+ * other separated by single spaces, the index of the last one (spaces before it join); else -1.
+ */
+export function spacedRunEnd(src: string, table: Int32Array, i: number): number {
+  let words = 1;
+  let lastWord = -1;
+  let p = i;
+  while (p + 1 < src.length && isSpace(src.charCodeAt(p)) && table[src.charCodeAt(p + 1)]! > BOUNDARY) {
+    if (!letterEndsAt(src, table, p + 2)) break;
+    words++;
+    lastWord = p + 1;
+    p += 2;
+  }
+  return words >= 3 ? lastWord : -1;
+}
+
+/**
+ * Appends to `buf`, from unit `m` on, the units of `src` from `st.at` until at least `to` (a run of
+ * separators or symbols is read whole), updates `st` and returns the new unit count. `table` is the
+ * base table or an index's class table: the decisions depend only on the kinds of codes, so both give
+ * the same stream up to the class numbers. The caller adds the final boundary at `src.length`.
+ */
+export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m: number, to: number, st: ProducerState): number {
+  buf.reserve(m + Math.max(to - st.at, 0) + 1);
+  let { cls, pos } = buf;
+  let { last, wordBegin, spacedUntil } = st;
+  let i = st.at;
+  for (; i < to; i++) {
+    const code = table[src.charCodeAt(i)]!;
+    if (code >= BOUNDARY) {
+      if (code === BOUNDARY && isSpace(src.charCodeAt(i))
+        && (i < spacedUntil || (last > BOUNDARY && wordBegin === i - 1))) {
+        if (i >= spacedUntil) spacedUntil = spacedRunEnd(src, table, i);
+        if (i < spacedUntil) {
+          cls[m] = AMB_JOIN;
+          pos[m++] = i;
+          last = AMB_JOIN;
+          continue;
+        }
+      }
+      if (code !== last) {
+        if (last === BOUNDARY) wordBegin = i;
+        cls[m] = code;
+        pos[m++] = i;
+        last = code;
+      }
+    } else if (code === JOINER) {
+      const p = skipJoiners(src, table, i + 1);
+      const unit = last > BOUNDARY && wordAhead(src, table, p) ? AMB_JOIN : BOUNDARY;
+      if (unit !== last) {
+        cls[m] = unit;
+        pos[m++] = i;
+        last = unit;
+      }
+      i = p - 1;
+    } else if (code === NEEDS_FOLD) {
+      st.unfolded = true;
+    } else if (code !== DROP) {
+      // A run of symbols: letters (in the main reading) if a letter follows, else punctuation.
+      const p = skipSymbols(src, table, i + 1);
+      if (letterAt(src, table, p)) {
+        buf.reserve(m + (p - i) + Math.max(to - p, 0) + 1);
+        ({ cls, pos } = buf);
+        if (last === BOUNDARY) wordBegin = i;
+        for (let q = i; q < p; q++) {
+          const unit = table[src.charCodeAt(q)]!;
+          if (unit !== last) {
+            cls[m] = unit;
+            pos[m++] = q;
+            last = unit;
+          }
+        }
+      } else if (last !== BOUNDARY) {
+        cls[m] = BOUNDARY;
+        pos[m++] = i;
+        last = BOUNDARY;
+      }
+      i = p - 1;
+    }
+  }
+  st.at = i;
+  st.last = last;
+  st.wordBegin = wordBegin;
+  st.spacedUntil = spacedUntil;
+  return m;
+}
+
+/** The main reading of `text` as canonical character codes, collapsed, with single boundaries (0) between words. */
+function mainReading(text: string): number[] {
+  const table = baseCharTable();
+  const src = foldText(text, table).text;
+  const buf = new UnitBuffer();
+  const m = produceUnits(src, table, buf, 0, src.length, initialState());
+  const out: number[] = [];
+  let prev = BOUNDARY;
+  for (let j = 0; j < m; j++) {
+    const c = mainClass(buf.cls[j]!);
+    if (c < 0 || c === prev) continue;
+    out.push(c);
+    prev = c;
+  }
+  if (out[out.length - 1] === BOUNDARY) out.pop();
+  return out;
+}
+
+/** Characters rendered per `String.fromCharCode` call, well under the engine's argument limit. */
+const RENDER_CHUNK = 8192;
+
+/**
+ * The normalised form of `text` in the main reading, as an operator would read it: lower case, folded,
+ * substitutions applied (`i` stands for i, l, 1, ! and |), repeats collapsed, words separated by one
+ * space. Empty when the text has nothing to match. A term normalises to what `KeywordIndex` matches.
+ */
+export function normalizeText(text: string): string {
+  const codes = mainReading(text);
+  const parts: string[] = [];
+  for (let i = 0; i < codes.length; i += RENDER_CHUNK) {
+    const chunk = codes.slice(i, i + RENDER_CHUNK).map((c) => (c === BOUNDARY ? 0x20 : c));
+    parts.push(String.fromCharCode(...chunk));
+  }
+  return parts.join('');
+}
+
+/** The canonical codes of a term (words separated by 0), or an empty array when nothing is left. */
+export function normalizeTerm(term: string): number[] {
+  return mainReading(term);
+}

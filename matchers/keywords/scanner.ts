@@ -1,0 +1,306 @@
+/**
+ * Runs the automaton over a text (folded first only where `match` finds it must be). Two paths:
+ *   - the fast loop reads a code unit, looks up its class, skips it if it repeats the last class, else
+ *     takes one transition and tests one sign. It keeps where the last classes began (`ClassRing`),
+ *     which is all a match needs to find its start. A negative transition means a match, or the end of
+ *     a one-class word, where it checks for single letters separated by spaces (`k e y`). Separators and
+ *     symbols that turn out to be plain boundaries (`word, next`, `end.`) are settled next to it;
+ *   - an episode takes over where a character reads two ways (see `normalize.ts`): it produces units
+ *     a few characters at a time and runs a second automaton state in the alternative reading beside
+ *     the main one, until both agree again; then the fast loop resumes.
+ * Matches come back in the order found, by end; `mergeReadings` then adds those only the alternative
+ * reading found.
+ */
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol } from './unit-codes.js';
+import { ClassRing } from './class-ring.js';
+import { mergeReadings, type KeywordMatch } from './keyword-match.js';
+import {
+  UnitBuffer, altClass, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols, spacedRunEnd,
+  wordAhead, type ProducerState,
+} from './normalize.js';
+
+/** The automaton as the scanner needs it (see `automaton.ts` for the layout). */
+export interface ScanTables {
+  classCount: number;
+  /** Pre-multiplied state after reading the virtual boundary that begins every text. */
+  startState: number;
+  charClasses: Int32Array;
+  transitions: Int32Array;
+  outputStart: Int32Array;
+  outputs: Int32Array;
+  /** Classes in each entry's pattern, both boundaries included. */
+  patternLength: Int32Array;
+  /** `depthStart[d]`: how many states have depth below `d`; states are numbered by depth. */
+  depthStart: Int32Array;
+}
+
+/** Characters an episode produces at a time before it checks whether the readings agree again. */
+const EPISODE_CHUNK = 16;
+/** `plain` before the readings first differ: any depth will do. */
+const NOT_DIVERGED = 1 << 30;
+/** Units kept between calls (8 bytes each); a longer episode gets a buffer of its own. */
+const RETAINED_UNITS = 1 << 16;
+
+/** Scans texts with one index's tables. Holds scratch space, so one per thread (not re-entrant). */
+export class Scanner {
+  private readonly t: ScanTables;
+  private readonly ring: ClassRing;
+  private units = new UnitBuffer();
+  private readonly producer: ProducerState = initialState();
+  // The fast loop's state, handed to and back from an episode.
+  private s = 0;
+  private last = BOUNDARY;
+  private r = 0;
+  private main: KeywordMatch[] = [];
+  private alt: KeywordMatch[] = [];
+
+  constructor(t: ScanTables) {
+    this.t = t;
+    let longest = 0;
+    for (const l of t.patternLength) longest = Math.max(longest, l);
+    this.ring = new ClassRing(longest);
+  }
+
+  /**
+   * Every match in `src`, ordered by end, then start, then entry, with offsets into `src`; or undefined
+   * when `src` has a character that needs folding (`NEEDS_FOLD`): fold it and scan that instead.
+   */
+  scan(src: string): KeywordMatch[] | undefined {
+    const T = this.t.transitions;
+    const table = this.t.charClasses;
+    const ring = this.ring.starts;
+    const mask = this.ring.mask;
+    const n = src.length;
+    this.main = [];
+    this.alt = [];
+    let s = this.t.startState;
+    let last = BOUNDARY;
+    let r = 0;
+    let i = 0;
+    while (i < n) {
+      // The fast loop: no calls and nothing rare in it, so that the engine keeps it to a few instructions
+      // per character with everything in registers.
+      for (; i < n; i++) {
+        const code = table[src.charCodeAt(i)]!;
+        if (code === last) continue;
+        if (code < 0) break;
+        const next = T[s + code]!;
+        if (next < 0) break;
+        last = code;
+        ring[r & mask] = i;
+        r++;
+        s = next;
+      }
+      if (i >= n) break;
+      const code = table[src.charCodeAt(i)]!;
+      if (code >= 0) {
+        // A flagged transition: a match ends here, or a one-class word does (maybe `k e y`).
+        if (code !== BOUNDARY || !this.spacedLetters(src, i, r)) {
+          last = code;
+          ring[r & mask] = i;
+          r++;
+          s = ~T[s + code]!;
+          this.reportMain(s, r, i);
+          i++;
+          continue;
+        }
+      } else if (code === NEEDS_FOLD) {
+        return undefined;
+      } else if (code === DROP) {
+        i++;
+        continue;
+      } else {
+        // A separator or symbol: a plain boundary unless it joins or begins a word.
+        const p = code === JOINER ? skipJoiners(src, table, i + 1) : skipSymbols(src, table, i + 1);
+        const twoWays = code === JOINER ? last > BOUNDARY && wordAhead(src, table, p) : letterAt(src, table, p);
+        if (!twoWays) {
+          if (last !== BOUNDARY) {
+            last = BOUNDARY;
+            ring[r & mask] = i;
+            r++;
+            s = T[s + BOUNDARY]!;
+            if (s < 0) {
+              s = ~s;
+              this.reportMain(s, r, i);
+            }
+          }
+          i = p;
+          continue;
+        }
+      }
+      this.s = s;
+      this.last = last;
+      this.r = r;
+      i = this.episode(src, i);
+      if (i < 0) return undefined;
+      s = this.s;
+      last = this.last;
+      r = this.r;
+    }
+    if (last !== BOUNDARY) {
+      ring[r & mask] = n;
+      r++;
+      s = T[s + BOUNDARY]!;
+      if (s < 0) this.reportMain(~s, r, n);
+    }
+    if (this.units.cls.length > RETAINED_UNITS) this.units = new UnitBuffer();
+    return mergeReadings(this.main, this.alt);
+  }
+
+  /**
+   * At a boundary `i` after the main reading's `r`-th class: true when that class is a one-character
+   * word and `i` the first of 3 or more single letters separated by single spaces, which an episode reads.
+   */
+  private spacedLetters(src: string, i: number, r: number): boolean {
+    return isSpace(src.charCodeAt(i)) && this.ring.at(r - 1) === i - 1 && this.boundaryBefore(src, r)
+      && spacedRunEnd(src, this.t.charClasses, i) > i;
+  }
+
+  /** Matches ending with the main reading's `r`-th class, a boundary at `end`. */
+  private reportMain(state: number, r: number, end: number): void {
+    const { outputStart, outputs, patternLength, classCount } = this.t;
+    const id = state / classCount;
+    for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
+      const entry = outputs[o]!;
+      const start = this.ring.at(r - patternLength[entry]! + 1);
+      this.main.push({ entry, distance: 0, threshold: 0, start, end });
+    }
+  }
+
+  /** Matches of the alternative reading ending at unit `j` of the episode that began with the ring at `r0`. */
+  private reportAlt(state: number, j: number, r0: number, prev0: number): void {
+    const { outputStart, outputs, patternLength, classCount } = this.t;
+    const id = state / classCount;
+    for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
+      const entry = outputs[o]!;
+      const start = this.altStart(j, patternLength[entry]! - 2, r0, prev0);
+      this.alt.push({ entry, distance: 0, threshold: 0, start, end: this.units.pos[j]! });
+    }
+  }
+
+  /**
+   * Start of the `classes` classes before unit `j` in the alternative reading: back through the
+   * episode's units, then through the ring, where both readings still agreed (its last class `prev0`).
+   */
+  private altStart(j: number, classes: number, r0: number, prev0: number): number {
+    const { cls, pos } = this.units;
+    let runs = 0;
+    let current = -2;
+    let first = -1;
+    for (let u = j - 1; u >= 0; u--) {
+      const c = altClass(cls[u]!);
+      if (c !== current) {
+        if (++runs > classes) return first;
+        current = c;
+      }
+      first = pos[u]!;
+    }
+    let k = r0 - 1;
+    if (current === prev0) first = this.ring.before(k--, r0);
+    for (; ++runs <= classes; k--) first = this.ring.before(k, r0);
+    return first;
+  }
+
+  /**
+   * Whether the main reading's class before its `r`-th was a boundary (or there was none), judged from
+   * the character that began it: the fast loop does not keep the class itself.
+   */
+  private boundaryBefore(src: string, r: number): boolean {
+    if (r < 2) return true;
+    const table = this.t.charClasses;
+    const at = this.ring.at(r - 2);
+    const code = table[src.charCodeAt(at)]!;
+    if (code === BOUNDARY || code === JOINER) return true;
+    if (!isSymbol(code)) return false;
+    // A symbol began a letter if a letter follows its run, else a boundary.
+    return !letterAt(src, table, skipSymbols(src, table, at));
+  }
+
+  /**
+   * Reads both ways from index `from` until the readings agree again; returns where to go on, or -1 when
+   * a character that needs folding came up.
+   */
+  private episode(src: string, from: number): number {
+    const T = this.t.transitions;
+    const table = this.t.charClasses;
+    const ring = this.ring.starts;
+    const mask = this.ring.mask;
+    const n = src.length;
+    const st = this.producer;
+    let s = this.s;
+    let prev = this.last;
+    let r = this.r;
+    let a = s;
+    let aPrev = prev;
+    const r0 = r;
+    const prev0 = prev;
+    this.ring.beginEpisode();
+    st.at = from;
+    st.last = prev;
+    st.wordBegin = prev > BOUNDARY && this.boundaryBefore(src, r) ? ring[(r - 1) & mask]! : -2;
+    st.spacedUntil = -1;
+    st.unfolded = false;
+    const { depthStart, classCount } = this.t;
+    // Classes the main reading took since the last two-way unit, not counting the first unit after it
+    // (the readings may collapse that one differently). While the main state is no deeper than this,
+    // both readings also agree on where its classes began, which later alternative matches rely on.
+    let plain = NOT_DIVERGED;
+    let m = 0;
+    let j = 0;
+    let resume = -1;
+    for (;;) {
+      m = produceUnits(src, table, this.units, m, Math.min(n, st.at + EPISODE_CHUNK), st);
+      if (st.unfolded) return -1;
+      if (st.at >= n && st.last !== BOUNDARY) {
+        this.units.cls[m] = BOUNDARY;
+        this.units.pos[m++] = n;
+        st.last = BOUNDARY;
+      }
+      const { cls, pos } = this.units;
+      for (; j < m; j++) {
+        const unit = cls[j]!;
+        let counts = unit >= 0;
+        if (!counts) plain = -1;
+        else if (plain < 0) {
+          plain = 0;
+          counts = false;
+        }
+        const mc = mainClass(unit);
+        if (mc >= 0 && mc !== prev) {
+          if (counts) plain++;
+          prev = mc;
+          if (r - r0 === this.ring.spill) this.ring.saveBefore(r0);
+          ring[r & mask] = pos[j]!;
+          r++;
+          s = T[s + mc]!;
+          if (s < 0) {
+            s = ~s;
+            this.reportMain(s, r, pos[j]!);
+          }
+        }
+        const ac = altClass(unit);
+        if (ac !== aPrev) {
+          aPrev = ac;
+          a = T[a + ac]!;
+          if (a < 0) {
+            a = ~a;
+            this.reportAlt(a, j, r0, prev0);
+          }
+        }
+        // Agreed again (same state, same last class, and the state's classes began at the same places):
+        // the fast loop can take over at the next unit. The units of this chunk after it are dropped and
+        // read again there; it reads them the same way, as nothing before differs.
+        if (a === s && aPrev === prev && s / classCount < depthStart[Math.min(plain + 1, depthStart.length - 1)]!
+          && j + 1 < m && pos[j + 1]! >= st.spacedUntil) {
+          resume = pos[j + 1]!;
+          break;
+        }
+      }
+      if (resume >= 0 || st.at >= n) break;
+    }
+    this.s = s;
+    this.last = prev;
+    this.r = r;
+    return resume >= 0 ? resume : st.at;
+  }
+}

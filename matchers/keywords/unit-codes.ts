@@ -1,0 +1,32 @@
+/**
+ * The codes the character table gives each UTF-16 code unit, and the normaliser acts on. Non-negative
+ * codes are classes (or, in the base table, canonical characters); negative codes are kinds that need
+ * a closer look.
+ */
+
+/**
+ * A boundary: anything that is not part of a word. Class 0 in every table. Spaces are boundaries too;
+ * the normaliser tells them apart by their character (`isSpace`) where they join single letters.
+ */
+export const BOUNDARY = 0;
+/** In an index's table: a word character that no term uses. */
+export const OTHER_WORD = 1;
+/** A separator that disappears inside a word (`k.e.y`, `bad-word`) and is a boundary elsewhere. */
+export const JOINER = -2;
+/** A character to skip: combining marks, zero-width and other invisible characters, low surrogates. */
+export const DROP = -3;
+/** A character whose folding is longer than one unit (`ß`, `ﬁ`, `…`, astral letters): fold the text first. */
+export const NEEDS_FOLD = -4;
+/** Symbols standing for letters (`@` for a) are coded `SYMBOL_BASE - letter`. */
+export const SYMBOL_BASE = -0x10000;
+
+/** The code of a symbol that reads as `letter` when it is part of a word. */
+export const symbolCode = (letter: number): number => SYMBOL_BASE - letter;
+/** The letter a symbol code stands for. */
+export const symbolLetter = (code: number): number => SYMBOL_BASE - code;
+export const isSymbol = (code: number): boolean => code <= SYMBOL_BASE;
+
+/** Spaces that separate single letters (`k e y`): the ASCII space and those NFKD folds to it. */
+export function isSpace(unit: number): boolean {
+  return unit === 0x20 || unit === 0xa0 || unit === 0x3000 || (unit >= 0x2000 && unit <= 0x200a) || unit === 0x202f || unit === 0x205f;
+}

@@ -1,0 +1,517 @@
+import t from 'tap';
+import { Worker } from 'node:worker_threads';
+import { KeywordIndex, KeywordTermError, normalizeText, type KeywordMatch, type SharedKeywordIndex } from '../../matchers/keywords/index.js';
+import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
+import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
+import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
+
+// Placeholder terms only: pseudo-words and neutral phrases, never real abusive words.
+
+/** The matched excerpts, as `entry:excerpt`, in the order reported. */
+function hits(index: KeywordIndex, text: string): string[] {
+  return index.match(text).map((m) => `${m.entry}:${text.slice(m.start, m.end)}`);
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+t.test('keywords - matches a plain term as a whole word', async (t) => {
+  const index = KeywordIndex.build(['forbiddenword']);
+  t.same(hits(index, 'this has a forbiddenword in it'), ['0:forbiddenword']);
+  t.same(hits(index, 'forbiddenword'), ['0:forbiddenword']);
+  t.same(hits(index, 'nothing to see here'), []);
+  const [m] = index.match('a forbiddenword');
+  t.same(m, { entry: 0, distance: 0, threshold: 0, start: 2, end: 15 });
+});
+
+t.test('keywords - ignores case', async (t) => {
+  const index = KeywordIndex.build(['BadWord']);
+  t.same(hits(index, 'BADWORD badword bAdWoRd'), ['0:BADWORD', '0:badword', '0:bAdWoRd']);
+});
+
+t.test('keywords - folds compatibility forms and diacritics', async (t) => {
+  const index = KeywordIndex.build(['badword', 'fiddle', 'cafe']);
+  t.same(hits(index, 'ｂａｄｗｏｒｄ'), ['0:ｂａｄｗｏｒｄ'], 'fullwidth');
+  t.same(hits(index, '𝐛𝐚𝐝𝐰𝐨𝐫𝐝'), ['0:𝐛𝐚𝐝𝐰𝐨𝐫𝐝'], 'mathematical bold, outside the BMP');
+  t.same(hits(index, 'ⓑⓐⓓⓦⓞⓡⓓ'), ['0:ⓑⓐⓓⓦⓞⓡⓓ'], 'circled letters');
+  t.same(hits(index, 'ﬁddle'), ['1:ﬁddle'], 'ligature');
+  t.same(hits(index, 'bádwörd café cafe\u0301'), ['0:bádwörd', '2:café', '2:cafe\u0301'], 'precomposed and combining');
+  t.same(hits(index, 'BÀDWÖRD'), ['0:BÀDWÖRD']);
+});
+
+t.test('keywords - matches a term written with digit substitutions', async (t) => {
+  const index = KeywordIndex.build(['forbiddenword', 'toast', 'eats']);
+  t.same(hits(index, 'f0rb1dd3nw0rd'), ['0:f0rb1dd3nw0rd']);
+  t.same(hits(index, '70457 3475'), ['1:70457', '2:3475'], '7 for t, 0 for o, 4 for a, 5 for s, 3 for e');
+  t.same(hits(index, 'T0@5T'), ['1:T0@5T'], '@ for a inside a word');
+  t.same(hits(index, 'e@t$'), [], 'a symbol at the end of a word is punctuation, not a letter');
+});
+
+t.test('keywords - treats i, l, 1, | and ! as one letter', async (t) => {
+  const index = KeywordIndex.build(['skill']);
+  t.same(hits(index, 'skill sk1ll ski11 sk|ll sk!ll SKILL skil skiiil'), [
+    '0:skill', '0:sk1ll', '0:ski11', '0:sk|ll', '0:sk!ll', '0:SKILL', '0:skil', '0:skiiil',
+  ]);
+  // The trade-off: i and l are one letter, and repeats collapse, so these read alike too.
+  t.equal(normalizeText('skill'), 'ski');
+  t.equal(normalizeText('ski'), 'ski');
+  t.same(hits(index, 'ski'), ['0:ski']);
+});
+
+t.test('keywords - reads @ and $ as letters before a letter, and as punctuation too', async (t) => {
+  const index = KeywordIndex.build(['badword', 'sample']);
+  t.same(hits(index, 'b@dword'), ['0:b@dword']);
+  t.same(hits(index, '$ample'), ['1:$ample']);
+  t.same(hits(index, '@badword'), ['0:badword'], 'a mention: @ is read as punctuation too');
+  t.same(hits(index, 'badword! badword$'), ['0:badword', '0:badword']);
+  t.equal(normalizeText('$ample b@dword!'), 'sampie badword');
+});
+
+t.test('keywords - reads a long run of symbols before a word both ways', async (t) => {
+  const run = '@$'.repeat(200);
+  const index = KeywordIndex.build([`${'as'.repeat(200)}x`, 'x', 'foo x']);
+  t.same(hits(index, `${run}x`), [`0:${run}x`, '1:x']);
+  t.equal(normalizeText(`${run}x`), `${'as'.repeat(200)}x`);
+  const short = KeywordIndex.build(['foo x', 'as']);
+  t.same(hits(short, `foo ${run}x`), [`0:foo ${run}x`], 'a phrase reaching back before a long stretch read two ways');
+});
+
+t.test('keywords - reads Cyrillic and Greek lookalikes as Latin letters', async (t) => {
+  const index = KeywordIndex.build(['secret phrase', 'opaque']);
+  t.same(hits(index, 'sеcrеt phrаsе'), ['0:sеcrеt phrаsе'], 'Cyrillic е and а');
+  t.same(hits(index, 'ΟΡΑQUΕ'), ['1:ΟΡΑQUΕ'], 'Greek capitals');
+  t.same(hits(index, 'οpαque'), ['1:οpαque'], 'Greek small letters');
+});
+
+t.test('keywords - joins letters split by separators', async (t) => {
+  const index = KeywordIndex.build(['key']);
+  for (const text of ['k.e.y', 'k-e-y', 'k_e_y', 'k*e*y', 'k~e~y', 'k..e--y', 'k–e–y']) {
+    t.same(hits(index, `say ${text} now`), [`0:${text}`], text);
+  }
+  t.same(hits(index, '.key.'), ['0:key'], 'separators at the edges of a word are punctuation');
+});
+
+t.test('keywords - joins runs of three or more single letters separated by single spaces', async (t) => {
+  const index = KeywordIndex.build(['key', 'ab']);
+  t.same(hits(index, 'say k e y now'), ['0:k e y']);
+  t.same(hits(index, 'K E Y'), ['0:K E Y']);
+  t.same(hits(index, '(k e y)'), ['0:k e y']);
+  t.same(hits(index, 'a b'), [], 'two single letters do not join');
+  t.same(hits(index, 'k  e  y'), [], 'double spaces do not join');
+  t.same(hits(index, 'x k e y'), [], 'the run joins whole: x k e y reads xkey');
+  t.equal(normalizeText('I a m here'), 'iam here');
+});
+
+t.test('keywords - still matches a term next to a separator and another word', async (t) => {
+  const index = KeywordIndex.build(['badword', 'secret phrase']);
+  t.same(hits(index, 'badword.example'), ['0:badword']);
+  t.same(hits(index, 'badword-ish'), ['0:badword']);
+  t.same(hits(index, "badword's"), ['0:badword']);
+  t.same(hits(index, 'mail@badword'), ['0:badword']);
+  t.same(hits(index, 'secret-phrase'), ['1:secret-phrase']);
+  t.same(hits(index, 'secret_phrase'), ['1:secret_phrase']);
+  t.same(hits(index, 'bad.word'), ['0:bad.word'], 'and joined: bad.word reads badword');
+});
+
+t.test('keywords - collapses repeated letters (so good reads as god)', async (t) => {
+  const index = KeywordIndex.build(['forbiddenword', 'good']);
+  t.same(hits(index, 'fooorrrbiddddennnnword'), ['0:fooorrrbiddddennnnword']);
+  t.same(hits(index, 'FORBIDENWORD'), ['0:FORBIDENWORD']);
+  t.same(hits(index, 'god'), ['1:god'], 'the documented trade-off');
+  t.equal(normalizeText('gooood'), 'god');
+});
+
+t.test('keywords - ignores zero-width and soft-hyphen characters inside words', async (t) => {
+  const index = KeywordIndex.build(['badword']);
+  t.same(hits(index, 'bad\u200bword bad\u00adword b\u200da\u2060dword'), ['0:bad\u200bword', '0:bad\u00adword', '0:b\u200da\u2060dword']);
+});
+
+t.test('keywords - does not fire inside innocent words', async (t) => {
+  const index = KeywordIndex.build(['ass', 'ban']);
+  t.same(hits(index, 'classic assessment passage bass brass assass banana urban abandon'), []);
+  t.same(hits(index, 'ass, (ass) "ass" ass! ASS'), ['0:ass', '0:ass', '0:ass', '0:ass', '0:ASS']);
+  t.same(hits(index, 'a ban'), ['1:ban']);
+});
+
+t.test('keywords - matches phrases across any run of spaces and punctuation', async (t) => {
+  const index = KeywordIndex.build(['secret phrase']);
+  for (const gap of [' ', '   ', '\n', '\t', ', ', ' - ', '!?! ', ' ... ', '\u00a0', '\u3000']) {
+    const text = `the secret${gap}phrase here`;
+    t.same(hits(index, text), [`0:secret${gap}phrase`], JSON.stringify(gap));
+  }
+  t.same(hits(index, 'secretphrase'), [], 'the words must be apart');
+  t.same(hits(index, 'secret phrases'), [], 'whole words');
+  t.same(hits(index, 'a secret phrase secret phrase'), ['0:secret phrase', '0:secret phrase']);
+});
+
+t.test('keywords - reports overlapping terms and duplicate terms each', async (t) => {
+  const index = KeywordIndex.build(['bad', 'bad word', 'word', 'badword', 'bad word', 'word bad']);
+  t.same(hits(index, 'bad word bad'), [
+    '0:bad', '1:bad word', '4:bad word', '2:word', '5:word bad', '0:bad',
+  ]);
+  const ms = index.match('bad word');
+  t.same(ms.map((m) => [m.entry, m.start, m.end]), [[0, 0, 3], [1, 0, 8], [4, 0, 8], [2, 4, 8]], 'ordered by end, start, entry');
+});
+
+t.test('keywords - maps offsets back to the original text', async (t) => {
+  const index = KeywordIndex.build(['badword', 'secret phrase']);
+  const text = '😀 Ünïcödé 𝐱 b\u0301a\u0301dword, then s.e.c.r.e.t   phraaase!';
+  const ms = index.match(text);
+  t.same(ms.map((m) => text.slice(m.start, m.end)), ['b\u0301a\u0301dword', 's.e.c.r.e.t   phraaase']);
+  t.same(ms.map((m) => m.entry), [0, 1]);
+  const spaced = 'x  b a d w o r d  y';
+  t.same(hits(index, spaced), ['0:b a d w o r d']);
+});
+
+t.test('keywords - maps offsets back across characters that fold to more or fewer units', async (t) => {
+  const index = KeywordIndex.build(['strasse', 'badword', 'finale']);
+  const text = '“Straße” 🙂… 𝒃𝒂𝒅𝒘𝒐𝒓𝒅 ﬁnale';
+  t.same(hits(index, text), ['0:Straße', '1:𝒃𝒂𝒅𝒘𝒐𝒓𝒅', '2:ﬁnale']);
+  t.equal(normalizeText(text), 'strase badword finaie');
+});
+
+t.test('keywords - handles an empty list, an empty text and a text with nothing to match', async (t) => {
+  const none = KeywordIndex.build([]);
+  t.equal(none.size, 0);
+  t.same(none.match('anything at all'), []);
+  t.same(none.match(''), []);
+  const index = KeywordIndex.build(['badword']);
+  t.same(index.match(''), []);
+  t.same(index.match('   ...!!! '), []);
+  t.same(index.match('\u0301\u200b'), []);
+});
+
+t.test('keywords - rejects a term that normalises to nothing, naming its index', async (t) => {
+  for (const bad of ['', '   ', '!!!', '...', '\u0301', '@$']) {
+    const err = t.throws(() => KeywordIndex.build(['badword', 'fine', bad]));
+    t.ok(err instanceof KeywordTermError, JSON.stringify(bad));
+    t.equal((err as KeywordTermError).code, 'LIST_INVALID');
+    t.equal((err as KeywordTermError).index, 2);
+    t.match((err as Error).message, /^term 2: /);
+    t.equal(normalizeText(bad), '', 'the importer can find it first with normalizeText');
+  }
+});
+
+t.test('keywords - matches in a very long text', async (t) => {
+  const index = KeywordIndex.build(['badword', 'secret phrase', 'zorvak']);
+  const filler = 'the quick brown fox jumps over the lazy dog, again. '.repeat(40_000); // ~2 MB
+  const text = `badword ${filler}secret phrase ${filler}z-o-r-v-a-k`;
+  const ms = index.match(text);
+  t.same(ms.map((m) => m.entry), [0, 1, 2]);
+  t.same(ms.map((m) => text.slice(m.start, m.end)), ['badword', 'secret phrase', 'z-o-r-v-a-k']);
+  t.equal(ms[2]!.end, text.length);
+});
+
+t.test('keywords - matches a long phrase term', async (t) => {
+  const words = Array.from({ length: 120 }, (_, i) => `w${String.fromCharCode(97 + (i % 26))}x${i % 7}`);
+  const term = words.join(' ');
+  const index = KeywordIndex.build([term, 'wax']);
+  const text = `before ${words.join(' -- ')} after`;
+  const ms = index.match(text);
+  t.equal(ms.length, 1);
+  t.equal(text.slice(ms[0]!.start, ms[0]!.end), words.join(' -- '));
+});
+
+t.test('keywords - keeps no state between calls', async (t) => {
+  const index = KeywordIndex.build(['secret phrase', 'badword']);
+  t.same(hits(index, 'a secret'), []);
+  t.same(hits(index, 'phrase'), [], 'the phrase does not continue from the previous text');
+  t.same(hits(index, 'x b-a-d'), []);
+  t.same(hits(index, 'word'), []);
+  const text = 'secret phrase, b.a.d.w.o.r.d and badword';
+  t.same(hits(index, text), hits(index, text));
+});
+
+t.test('keywords - normalizeText shows the normalised form', async (t) => {
+  t.equal(normalizeText('Hello, World!'), 'heio worid');
+  t.equal(normalizeText('  F0RB1DD3N   w0rd '), 'forbiden word');
+  t.equal(normalizeText('k.e.y k e y'), 'key key');
+  t.equal(normalizeText('Ｃａｆé'), 'cafe');
+  t.equal(normalizeText(''), '');
+  t.equal(normalizeText('x'.repeat(20_000) + ' y'), 'x y', 'long inputs');
+});
+
+t.test('keywords - refuses to be used after dispose', async (t) => {
+  const index = KeywordIndex.build(['badword']);
+  const shared = index.toShared();
+  index.dispose();
+  t.throws(() => index.match('badword'));
+  t.same(hits(KeywordIndex.fromShared(shared), 'badword'), ['0:badword'], 'the shared memory stays usable');
+});
+
+t.test('keywords - fromShared wraps the same memory and gives the same results', async (t) => {
+  const terms = ['badword', 'secret phrase', 'forbiddenword', 'badword'];
+  const index = KeywordIndex.build(terms);
+  const shared = index.toShared();
+  for (const key of ['charClasses', 'transitions', 'outputStart', 'outputs', 'patternLength', 'depthStart'] as const) {
+    t.ok(shared[key] instanceof SharedArrayBuffer, key);
+  }
+  t.same(structuredClone(shared), shared, 'structured-clonable');
+  const copy = KeywordIndex.fromShared(shared);
+  t.equal(copy.size, 4);
+  t.equal(copy.toShared().transitions, shared.transitions, 'same buffer, not a copy');
+  const text = 'a b@dword, s e c r e t phrase and f0rbiddenw0rd-like';
+  t.same(copy.match(text), index.match(text));
+  t.ok(copy.match(text).length >= 4);
+  t.throws(() => KeywordIndex.fromShared({ ...shared, layout: 99 }));
+  t.throws(() => KeywordIndex.fromShared({ ...shared, stateCount: shared.stateCount + 1 }));
+});
+
+t.test('keywords - a worker thread matches with the posted shared index', async (t) => {
+  const index = KeywordIndex.build(['badword', 'secret phrase', 'zorvak']);
+  const text = 'one badword, a s.e.c.r.e.t phrase, and Z0RVAK';
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.module).then(({ KeywordIndex }) => {
+      const shared = workerData.shared;
+      const isShared = shared.transitions instanceof SharedArrayBuffer;
+      parentPort.postMessage({ isShared, matches: KeywordIndex.fromShared(shared).match(workerData.text) });
+    });`;
+  const module = new URL('../../matchers/keywords/index.js', import.meta.url).href;
+  const shared: SharedKeywordIndex = index.toShared();
+  const reply = await new Promise<{ isShared: boolean; matches: KeywordMatch[] }>((resolve, reject) => {
+    const worker = new Worker(source, { eval: true, workerData: { module, shared, text } });
+    worker.once('message', (m) => {
+      resolve(m);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+  t.ok(reply.isShared, 'the worker received shared memory');
+  t.same(reply.matches, index.match(text));
+  t.equal(reply.matches.length, 3);
+});
+
+// ---- Randomised cross-checks against a naive reference ----
+
+const CONSONANTS = 'bcdfgkmnprstvz';
+const VOWELS = 'aeou'; // no i: the reference need not know that i and l are one letter
+const DIGIT_FOR: Record<string, string> = { o: '0', e: '3', a: '4', s: '5', t: '7' };
+const ACCENTED: Record<string, string> = { a: 'á', e: 'è', o: 'ö', u: 'û', c: 'ç', n: 'ñ' };
+const CYRILLIC: Record<string, string> = { a: 'а', e: 'е', o: 'о', c: 'с', p: 'р' };
+
+function pseudoWord(rnd: () => number): string {
+  const syllables = 1 + Math.floor(rnd() * 3);
+  let w = '';
+  for (let i = 0; i < syllables; i++) {
+    w += CONSONANTS[Math.floor(rnd() * CONSONANTS.length)]! + VOWELS[Math.floor(rnd() * VOWELS.length)]!;
+  }
+  return w;
+}
+
+/** Disguises a word with the rules that keep a single reading: case, digits, accents, lookalikes, repeats. */
+function disguise(word: string, rnd: () => number): string {
+  let out = '';
+  for (const ch of word) {
+    const x = rnd();
+    let c = ch;
+    if (x < 0.1 && DIGIT_FOR[ch] !== undefined) c = DIGIT_FOR[ch];
+    else if (x < 0.2 && ACCENTED[ch] !== undefined) c = ACCENTED[ch];
+    else if (x < 0.25 && CYRILLIC[ch] !== undefined) c = CYRILLIC[ch];
+    else if (x < 0.4) c = ch.toUpperCase();
+    if (rnd() < 0.1) c = c.repeat(2 + Math.floor(rnd() * 2));
+    out += c;
+  }
+  return out;
+}
+
+/** The naive reference: fold each character, keep letters, collapse repeats and gaps. */
+function reference(text: string): string {
+  const folded = [...text].map((ch) => {
+    const base = ch.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+    const cyr = Object.entries(CYRILLIC).find(([, v]) => v === ch.toLowerCase());
+    const latin = cyr ? cyr[0] : base;
+    const digit = Object.entries(DIGIT_FOR).find(([, v]) => v === latin);
+    return digit ? digit[0] : latin;
+  }).join('');
+  return folded.replace(/[^a-z]+/g, ' ').replace(/([a-z])\1+/g, '$1').trim();
+}
+
+function countWhole(haystack: string, needle: string): number {
+  const h = ` ${haystack} `;
+  const n = ` ${needle} `;
+  let count = 0;
+  for (let at = h.indexOf(n); at !== -1; at = h.indexOf(n, at + 1)) count++;
+  return count;
+}
+
+t.test('keywords - agrees with a naive reference matcher on random text', async (t) => {
+  const rnd = mulberry32(20240611);
+  const terms = Array.from({ length: 300 }, () => (rnd() < 0.2 ? `${pseudoWord(rnd)} ${pseudoWord(rnd)}` : pseudoWord(rnd)));
+  const index = KeywordIndex.build(terms);
+  const gaps = [' ', ' ', ' ', '  ', ', ', '. ', '\n', ' (', ') ', '? '];
+  let checked = 0;
+  for (let round = 0; round < 40; round++) {
+    const words: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const source = rnd() < 0.15 ? terms[Math.floor(rnd() * terms.length)]! : pseudoWord(rnd);
+      words.push(source.split(' ').map((w) => disguise(w, rnd)).join(gaps[Math.floor(rnd() * gaps.length)]!));
+    }
+    let text = '';
+    for (const w of words) text += w + gaps[Math.floor(rnd() * gaps.length)]!;
+    const normalized = reference(text);
+    t.equal(normalizeText(text), normalized, `round ${round}: normalizeText agrees with the reference`);
+    const ms = index.match(text);
+    const counts = new Map<number, number>();
+    for (const m of ms) {
+      counts.set(m.entry, (counts.get(m.entry) ?? 0) + 1);
+      if (reference(text.slice(m.start, m.end)) !== reference(terms[m.entry]!)) {
+        t.fail(`round ${round}: excerpt ${JSON.stringify(text.slice(m.start, m.end))} is not term ${m.entry}`);
+      }
+    }
+    terms.forEach((term, e) => {
+      const expected = countWhole(normalized, reference(term));
+      if ((counts.get(e) ?? 0) !== expected) t.fail(`round ${round}: term ${e} found ${counts.get(e) ?? 0} times, reference ${expected}`);
+      checked += expected;
+    });
+  }
+  t.ok(checked > 500, `the data exercised the matcher (${checked} reference matches)`);
+});
+
+/** Reference readings of text with separators, leading symbols and spaced letters. */
+function referenceReading(text: string, reading: 'main' | 'alt'): string {
+  let s = text.toLowerCase();
+  if (reading === 'main') {
+    s = s.replace(/(?<![a-z@$]|[a-z][-.])[a-z](?: [a-z]){2,}(?![a-z@$]|[-.][a-z@$])/g, (run) => run.replace(/ /g, ''));
+    s = s.replace(/(?<=[a-z])[-.]+(?=[a-z@$])/g, '');
+    s = s.replace(/[@$]+(?=[a-z])/g, (run) => run.replace(/@/g, 'a').replace(/\$/g, 's'));
+  }
+  return s.replace(/[^a-z]+/g, ' ').replace(/([a-z])\1+/g, '$1').trim();
+}
+
+t.test('keywords - finds every reference match on random text with separators, symbols and spaced letters', async (t) => {
+  const rnd = mulberry32(77);
+  const terms = Array.from({ length: 200 }, () => (rnd() < 0.3 ? `${pseudoWord(rnd)} ${pseudoWord(rnd)}` : pseudoWord(rnd)));
+  const index = KeywordIndex.build(terms);
+  let checked = 0;
+  let found = 0;
+  for (let round = 0; round < 40; round++) {
+    const parts: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const x = rnd();
+      const word = rnd() < 0.3 ? terms[Math.floor(rnd() * terms.length)]! : pseudoWord(rnd);
+      if (x < 0.15) parts.push(word.split('').join(rnd() < 0.5 ? '.' : '-').replace(/[-.] [-.]/g, ' '));
+      else if (x < 0.25) parts.push(word.replace(/ /g, '-'));
+      else if (x < 0.35) parts.push(`@${word}`);
+      else if (x < 0.45) parts.push(`${word}.${pseudoWord(rnd)}`);
+      else if (x < 0.55 && !word.includes(' ')) parts.push(word.split('').join(' '));
+      else parts.push(word);
+    }
+    const text = parts.join(rnd() < 0.5 ? ' ' : ', ');
+    const main = referenceReading(text, 'main');
+    const ms = index.match(text);
+    found += ms.length;
+    const counts = new Map<number, number>();
+    for (const m of ms) {
+      counts.set(m.entry, (counts.get(m.entry) ?? 0) + 1);
+      const excerpt = text.slice(m.start, m.end);
+      const term = referenceReading(terms[m.entry]!, 'main');
+      if (referenceReading(excerpt, 'main') !== term && referenceReading(excerpt, 'alt') !== term) {
+        t.fail(`round ${round}: excerpt ${JSON.stringify(excerpt)} is not term ${m.entry} in either reading`);
+      }
+    }
+    terms.forEach((term, e) => {
+      const expected = countWhole(main, referenceReading(term, 'main'));
+      if ((counts.get(e) ?? 0) < expected) t.fail(`round ${round}: term ${e} found ${counts.get(e) ?? 0} times, reference ${expected}`);
+      checked += expected;
+    });
+    t.equal(normalizeText(text), main, `round ${round}: normalizeText agrees with the reference main reading`);
+  }
+  t.ok(checked > 300, `the data exercised the matcher (${checked} reference matches)`);
+  t.ok(found - checked > 200, `and the alternative reading (${found - checked} matches beyond the main reading's)`);
+});
+
+// ---- Differential check of the scanner against a simple whole-text implementation ----
+
+/**
+ * The plainest implementation of the same semantics: the whole text's unit stream, each reading run over
+ * all of it with its own automaton state, starts found by walking back over the units.
+ */
+function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
+  const T = new Int32Array(shared.transitions);
+  const outputStart = new Int32Array(shared.outputStart);
+  const outputs = new Int32Array(shared.outputs);
+  const patternLength = new Int32Array(shared.patternLength);
+  const table = new Int32Array(shared.charClasses);
+  const folded = foldText(text, table);
+  const buf = new UnitBuffer();
+  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState());
+  buf.reserve(m + 1);
+  buf.cls[m] = 0;
+  buf.pos[m++] = folded.text.length;
+  const run = (reading: (unit: number) => number): KeywordMatch[] => {
+    const found: KeywordMatch[] = [];
+    let s = shared.startState;
+    let prev = 0;
+    for (let j = 0; j < m; j++) {
+      const c = reading(buf.cls[j]!);
+      if (c < 0 || c === prev) continue;
+      prev = c;
+      s = T[s + c]!;
+      if (s >= 0) continue;
+      s = ~s;
+      const id = s / shared.classCount;
+      for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
+        const entry = outputs[o]!;
+        let runs = 0;
+        let current = -2;
+        let first = j - 1;
+        for (let u = j - 1; u >= 0; u--) {
+          const x = reading(buf.cls[u]!);
+          if (x < 0) continue;
+          if (x !== current) {
+            if (++runs > patternLength[entry]! - 2) break;
+            current = x;
+          }
+          first = u;
+        }
+        found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end: buf.pos[j]! });
+      }
+    }
+    return found;
+  };
+  const out = mergeReadings(run(mainClass), run(altClass));
+  return out.map((x) => ({ ...x, start: originalIndex(folded, x.start), end: originalIndex(folded, x.end) }));
+}
+
+t.test('keywords - the scanner agrees with a simple whole-text implementation on random text', async (t) => {
+  const rnd = mulberry32(4242);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const letters = 'abdeiklorst';
+  const word = (): string => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick([...letters])).join('');
+  const terms = Array.from({ length: 80 }, () => (rnd() < 0.25 ? `${word()} ${word()}` : word()));
+  terms.push('b@d', 'k3y', 'a$$', 'l1l');
+  const index = KeywordIndex.build(terms.filter((x) => normalizeText(x) !== ''));
+  const shared = index.toShared();
+  const pieces = [' ', ' ', ' ', '  ', '.', '-', '_', '*', '/', '@', '$', '!', '|', ', ', '. ', '\n', 'é', 'Ö', 'ß', 'ﬁ', '🙂', '\u200b', '\u0301', 'е', '0', '1', '3', '4', '5', '7', '’', '–',
+    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70)];
+  let compared = 0;
+  for (let round = 0; round < 400; round++) {
+    let text = '';
+    const length = 1 + Math.floor(rnd() * 60);
+    for (let i = 0; i < length; i++) {
+      const x = rnd();
+      if (x < 0.35) text += rnd() < 0.3 ? pick(terms) : word();
+      else if (x < 0.5) text += word().split('').join(' ');
+      else if (x < 0.6) text += word().split('').join(pick(['.', '-', '@', '$']));
+      else text += pick(pieces);
+      if (rnd() < 0.1) text = text.toUpperCase();
+    }
+    const expected = simpleMatch(shared, text);
+    const actual = index.match(text);
+    compared += expected.length;
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      t.same(actual, expected, `round ${round}: ${JSON.stringify(text)}`);
+      break;
+    }
+  }
+  t.ok(compared > 1000, `compared ${compared} matches`);
+});
