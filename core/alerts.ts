@@ -10,6 +10,36 @@ export type Severity = 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
 export type ReviewState = 'new' | 'in_review' | 'confirmed' | 'dismissed';
+export const REVIEW_STATES: readonly ReviewState[] = ['new', 'in_review', 'confirmed', 'dismissed'];
+
+/**
+ * The review workflow: a trained offender manager takes a `new` alert into review, then confirms it
+ * or dismisses it as a false positive. Decisions are final; any other move is refused.
+ */
+export const REVIEW_TRANSITIONS: Readonly<Record<ReviewState, readonly ReviewState[]>> = Object.freeze({
+  new: ['in_review'],
+  in_review: ['confirmed', 'dismissed'],
+  confirmed: [],
+  dismissed: [],
+});
+
+/** True for the states that end a review: they need a written rationale. */
+export const isDecision = (s: ReviewState): boolean => s === 'confirmed' || s === 'dismissed';
+
+/** The latest change of an alert's review state. */
+export interface ReviewRecord { from: ReviewState; to: ReviewState; by: string; at: number; rationale?: string }
+
+/** An alert marked as held is kept past its retention period until it is released. */
+export interface HoldRecord { by: string; at: number; reason: string }
+
+/**
+ * A feed entry that is not an alert but news about one (docs/protocol.md, "Review and deletion
+ * events"): a review change, or the deletion of the alert or its evidence. It has a feed sequence of
+ * its own, after the alert's, and never carries observed content.
+ */
+export type AlertNotice =
+  | { kind: 'review'; alertSeq: number; at: number; by: string; from: ReviewState; to: ReviewState; rationale?: string }
+  | { kind: 'deletion'; alertSeq: number; at: number; by: string; what: 'alert' | 'evidence' };
 
 /** What matched: a list entry (keyword, URL, app, hash) or a rule (tamper, heartbeat). */
 export type AlertMatch =
@@ -39,6 +69,17 @@ export interface Alert {
   captureId?: string;
   /** Set when the event's content is kept as encrypted evidence (matching images). */
   evidenceId?: string;
+  /** The latest review change, once there has been one. */
+  review?: ReviewRecord;
+  /** Present while the alert is held past retention. */
+  hold?: HoldRecord;
+  /** Set when the evidence was deleted (by an operator or by retention); `evidenceId` is then gone. */
+  evidenceDeleted?: { at: number; by: string };
+  /**
+   * Present only on feed entries that are notices about an alert (review changes, deletions); the
+   * other fields then describe that alert, with observed content (excerpts, URLs, details) removed.
+   */
+  notice?: AlertNotice;
 }
 
 /** An alert before the store gives it a feed sequence. */
@@ -57,9 +98,50 @@ export interface CloudEvent {
 }
 
 export const ALERT_SOURCE = '/vigil/alerts';
+export const REVIEW_SOURCE = '/vigil/reviews';
+export const DELETION_SOURCE = '/vigil/deletions';
 
-/** Renders an alert as a CloudEvents 1.0 event in JSON structured mode. */
+/** The match of an alert without what was observed: notices repeat the list reference, not content. */
+export function withoutContent(match: AlertMatch): AlertMatch {
+  switch (match.kind) {
+    case 'keyword': return { ...match, excerpt: '' };
+    case 'domain': case 'url': return { ...match, value: '' };
+    case 'rule': return { kind: 'rule', rule: match.rule, signal: match.signal };
+    default: return match;
+  }
+}
+
+function noticeEvent(entry: Alert, notice: AlertNotice): CloudEvent {
+  const data: Record<string, unknown> = {
+    alertId: entry.id,
+    alertSequence: String(notice.alertSeq),
+    deviceId: entry.deviceId,
+    category: entry.category,
+    severity: entry.severity,
+  };
+  const base = {
+    specversion: '1.0' as const,
+    id: `${entry.id}.${entry.seq}`,
+    time: new Date(notice.at).toISOString(),
+    subject: entry.subjectId,
+    sequence: String(entry.seq),
+    datacontenttype: 'application/json' as const,
+  };
+  if (notice.kind === 'review') {
+    Object.assign(data, { state: notice.to, previousState: notice.from, reviewer: notice.by });
+    if (notice.rationale !== undefined) data.rationale = notice.rationale;
+    return { ...base, source: REVIEW_SOURCE, type: `vigil.review.${notice.to}`, data };
+  }
+  Object.assign(data, { deleted: notice.what, deletedBy: notice.by });
+  return { ...base, source: DELETION_SOURCE, type: `vigil.deletion.${notice.what}`, data };
+}
+
+/**
+ * Renders a feed entry as a CloudEvents 1.0 event in JSON structured mode: an alert as
+ * `vigil.alert.<category>`, a notice as `vigil.review.<state>` or `vigil.deletion.<alert|evidence>`.
+ */
 export function toCloudEvent(alert: Alert): CloudEvent {
+  if (alert.notice !== undefined) return noticeEvent(alert, alert.notice);
   const data: Record<string, unknown> = {
     deviceId: alert.deviceId,
     eventSeq: alert.eventSeq,

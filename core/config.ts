@@ -27,6 +27,17 @@ export const DEFAULT_FEED_MAX_LIMIT = 1000;
 export const DEFAULT_FEED_MAX_WAIT_MS = 60_000;
 export const DEFAULT_HEARTBEAT_SECONDS = 300;
 export const DEFAULT_HEARTBEAT_GRACE_SECONDS = 30;
+export const DEFAULT_RETENTION_JOURNAL_MAX_AGE_HOURS = 24;
+export const DEFAULT_RETENTION_ALERT_DAYS = 365;
+export const DEFAULT_RETENTION_DISMISSED_ALERT_DAYS = 30;
+export const DEFAULT_RETENTION_EVIDENCE_DAYS = 90;
+export const DEFAULT_RETENTION_SWEEP_MINUTES = 60;
+export const DEFAULT_OPERATOR_TOKEN_TTL_SECONDS = 3600;
+export const DEFAULT_OPERATOR_MAX_FAILED_LOGINS = 5;
+export const DEFAULT_OPERATOR_LOCKOUT_SECONDS = 900;
+export const DEFAULT_OPERATOR_LOGINS_PER_MINUTE = 20;
+export const DEFAULT_OPERATOR_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_OPERATOR_MAX_LIST_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 export interface IngestConfig {
   readonly maxFrameBytes: number;
@@ -46,6 +57,26 @@ export interface PipelineConfig {
   readonly maxImagesInFlight: number;
 }
 export interface FeedConfig { readonly maxLimit: number; readonly maxWaitMs: number }
+/** How long each kind of data is kept (docs/protocol.md, "Retention"). */
+export interface RetentionConfig {
+  /** Journal entries still unmatched this long after they were first seen are expired (with an alert). */
+  readonly journalMaxAgeHours: number;
+  readonly alertDays: number;
+  /** Alerts dismissed as false positives go sooner. */
+  readonly dismissedAlertDays: number;
+  readonly evidenceDays: number;
+  readonly sweepMinutes: number;
+}
+/** Operator accounts: sessions, lock-out, request limits. */
+export interface OperatorsConfig {
+  readonly tokenTtlSeconds: number;
+  readonly maxFailedLogins: number;
+  readonly lockoutSeconds: number;
+  /** Login attempts per minute from one address (burst the same). */
+  readonly loginsPerMinute: number;
+  readonly maxBodyBytes: number;
+  readonly maxListUploadBytes: number;
+}
 export interface PolicyConfig { readonly heartbeatSeconds: number; readonly heartbeatGraceSeconds: number }
 
 export interface VigilConfig {
@@ -60,6 +91,8 @@ export interface VigilConfig {
   readonly pipeline: PipelineConfig;
   readonly feed: FeedConfig;
   readonly policy: PolicyConfig;
+  readonly retention: RetentionConfig;
+  readonly operators: OperatorsConfig;
 }
 
 export interface ConfigOverrides { dataDir?: string; port?: number; host?: string }
@@ -119,6 +152,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const pipeline = section(file, 'pipeline');
   const feed = section(file, 'feed');
   const policy = section(file, 'policy');
+  const retention = section(file, 'retention');
+  const operators = section(file, 'operators');
   const envWorkers = envInt(env, 'VIGIL_WORKERS');
   const pipelineIn: Json = envWorkers === undefined ? pipeline : { ...pipeline, workers: envWorkers };
 
@@ -164,6 +199,21 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     policy: Object.freeze({
       heartbeatSeconds: int(policy, 'policy.', 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 1, 86_400),
       heartbeatGraceSeconds: int(policy, 'policy.', 'heartbeatGraceSeconds', DEFAULT_HEARTBEAT_GRACE_SECONDS, 0, 86_400),
+    }),
+    retention: Object.freeze({
+      journalMaxAgeHours: int(retention, 'retention.', 'journalMaxAgeHours', DEFAULT_RETENTION_JOURNAL_MAX_AGE_HOURS, 1, 24 * 365),
+      alertDays: int(retention, 'retention.', 'alertDays', DEFAULT_RETENTION_ALERT_DAYS, 1, 36_500),
+      dismissedAlertDays: int(retention, 'retention.', 'dismissedAlertDays', DEFAULT_RETENTION_DISMISSED_ALERT_DAYS, 1, 36_500),
+      evidenceDays: int(retention, 'retention.', 'evidenceDays', DEFAULT_RETENTION_EVIDENCE_DAYS, 1, 36_500),
+      sweepMinutes: int(retention, 'retention.', 'sweepMinutes', DEFAULT_RETENTION_SWEEP_MINUTES, 1, 24 * 60),
+    }),
+    operators: Object.freeze({
+      tokenTtlSeconds: int(operators, 'operators.', 'tokenTtlSeconds', DEFAULT_OPERATOR_TOKEN_TTL_SECONDS, 60, 12 * 3600),
+      maxFailedLogins: int(operators, 'operators.', 'maxFailedLogins', DEFAULT_OPERATOR_MAX_FAILED_LOGINS, 1, 100),
+      lockoutSeconds: int(operators, 'operators.', 'lockoutSeconds', DEFAULT_OPERATOR_LOCKOUT_SECONDS, 1, 86_400),
+      loginsPerMinute: int(operators, 'operators.', 'loginsPerMinute', DEFAULT_OPERATOR_LOGINS_PER_MINUTE, 1, 100_000),
+      maxBodyBytes: int(operators, 'operators.', 'maxBodyBytes', DEFAULT_OPERATOR_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024),
+      maxListUploadBytes: int(operators, 'operators.', 'maxListUploadBytes', DEFAULT_OPERATOR_MAX_LIST_UPLOAD_BYTES, 1024, 1 << 30),
     }),
   };
   return Object.freeze(config);

@@ -11,6 +11,8 @@ export type Key = string | number | (string | number)[];
 
 export interface Databases {
   root: RootDatabase;
+  /** The environment's folder (`<dataDir>/db`, holding data.mdb). */
+  dir: string;
   /** subjectId -> SubjectRecord */
   subjects: LmdbDb<unknown, string>;
   /** orderRef -> OrderRecord */
@@ -37,6 +39,20 @@ export interface Databases {
   evidence: LmdbDb<unknown, string>;
   /** small counters and settings */
   meta: LmdbDb<unknown, string>;
+  /** [subjectId, feed sequence] -> 1: the alerts of a subject, for caseload listings */
+  alertsBySubject: LmdbDb<number, Key>;
+  /** [evidence id, feed sequence] -> 1: the alerts that share one piece of evidence */
+  alertsByEvidence: LmdbDb<number, Key>;
+  /** [alert feed sequence, notice feed sequence] -> 1: the review notices published about an alert */
+  alertNotices: LmdbDb<number, Key>;
+  /** audit sequence -> AuditEntry: the hash-chained audit log, append-only */
+  audit: LmdbDb<unknown, number>;
+  /** username -> OperatorRecord */
+  operators: LmdbDb<unknown, string>;
+  /** session id -> SessionRecord (operator bearer tokens, stored hashed) */
+  sessions: LmdbDb<unknown, string>;
+  /** [username, subjectId] -> CaseloadEntry: the subjects a manager may see */
+  caseloads: LmdbDb<unknown, Key>;
 }
 
 /** Opens (creating if needed) the environment under `<dataDir>/db`. */
@@ -48,6 +64,7 @@ export function openDatabases(dataDir: string): Databases {
     root.openDB<V, K>({ name, encoding: 'msgpack', ...(keyEncoding ? { keyEncoding } : {}) });
   return {
     root,
+    dir: path,
     subjects: db('subjects'),
     orders: db('orders'),
     devices: db('devices'),
@@ -61,5 +78,12 @@ export function openDatabases(dataDir: string): Databases {
     listEntries: db('listEntries'),
     evidence: db('evidence'),
     meta: db('meta'),
+    alertsBySubject: db('alertsBySubject'),
+    alertsByEvidence: db('alertsByEvidence'),
+    alertNotices: db('alertNotices'),
+    audit: db('audit', 'uint32'),
+    operators: db('operators'),
+    sessions: db('sessions'),
+    caseloads: db('caseloads'),
   };
 }
