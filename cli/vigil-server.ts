@@ -8,15 +8,19 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
-import { AlertStore, Journal, ListStore, RegistryStore, openDatabases, type Databases } from '../store/index.js';
+import {
+  AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, openDatabases, type Databases,
+} from '../store/index.js';
 import { AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
-import { DeviceGateway, FeedGateway, HttpServer, loadNativeUws, type JournalEntry } from '../ingest/index.js';
+import { DeviceGateway, FeedGateway, HttpServer, OperatorApi, loadNativeUws, type JournalEntry } from '../ingest/index.js';
 import { DEMO_LISTS } from './demo-lists.js';
 
 export interface RunningServer {
   port: number;
   metrics: Metrics;
   pipeline: Pipeline;
+  /** The retention sweep (tests run it with a clock of their own). */
+  retention: RetentionSweeper;
   /** Stops accepting, finishes in-flight work, closes the store. */
   close(): Promise<void>;
 }
@@ -53,7 +57,8 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const metrics = new Metrics();
   const registry = new RegistryStore(db);
   const lists = new ListStore(db);
-  const alerts = new AlertStore(db);
+  const audit = new AuditLog(db);
+  const alerts = new AlertStore(db, audit);
   await createDemoLists(db, lists, log);
 
   const pool = new WorkerPool(config.pipeline.workers, evidenceKey.toString('hex'));
@@ -104,9 +109,18 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const feedGateway = new FeedGateway({
     feed, registry, config: config.feed, maxBackpressureBytes: config.ingest.maxBackpressureBytes, metrics,
   });
+  const operators = new OperatorStore(db, audit, config.operators);
+  const retention = new RetentionSweeper({
+    db, alerts, audit, registry, operators, defaults: config.retention, log,
+    onAlerts: (stored) => { for (const a of stored) metrics.alerts.inc({ category: a.category }); feed.published() },
+  });
+  const operatorApi = new OperatorApi({
+    operators, registry, alerts, audit, retention, lists, published: () => feed.published(),
+    evidenceKey, config: config.operators, dataDir: config.dataDir, log,
+  });
   const startedAt = Date.now();
   const http = new HttpServer({
-    devices: gateway, feed: feedGateway, metrics,
+    devices: gateway, feed: feedGateway, metrics, operatorApi,
     health: () => ({
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       devicesConnected: gateway?.openConnections ?? 0,
@@ -116,12 +130,14 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   });
   const port = await http.listen(config.host, config.port);
   heartbeats.start();
+  retention.start(config.retention.sweepMinutes);
   log.info({ port, host: config.host, dataDir: config.dataDir, workers: config.pipeline.workers }, 'vigil is listening');
 
   return {
     port,
     metrics,
     pipeline,
+    retention,
     async close() {
       http.close();
       gateway?.close();
@@ -130,6 +146,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       await journal.settle();
       await pipeline.drain();
       await heartbeats.stop();
+      await retention.stop();
       await pool.close();
       await builder.close();
       await db.root.close();

@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   metrics: Metrics;
   /** Facts for `/healthz`, read on each request. */
   health: () => Record<string, unknown>;
+  /** The operator API (login, review, audit, administration), if the program wires one. */
+  operatorApi?: { register(app: TemplatedApp): void };
 }
 
 export class HttpServer {
@@ -29,6 +31,7 @@ export class HttpServer {
     const app = this.#uws.App();
     app.ws<DeviceConn>('/v1/device', o.devices.behavior());
     o.feed.register(app);
+    o.operatorApi?.register(app);
     app.get('/healthz', (res) => sendJson(res, 200, { status: 'ok', ...o.health() }));
     app.get('/metrics', (res) => {
       const body = o.metrics.render();
