@@ -82,7 +82,7 @@ export class RetentionSweeper {
     return { ...defaults, ...stored };
   }
 
-  async updateSettings(change: Partial<Record<keyof RetentionSettings, unknown>>, actor: string, now = Date.now()): Promise<Outcome<RetentionSettings>> {
+  async updateSettings(change: Readonly<Record<string, unknown>>, actor: string, now = Date.now()): Promise<Outcome<RetentionSettings>> {
     for (const [key, value] of Object.entries(change)) {
       const limits = LIMITS[key as keyof RetentionSettings];
       if (!limits) return fail('INVALID', `unknown retention setting ${key}; known: ${RETENTION_KEYS.join(', ')}`);
