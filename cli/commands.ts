@@ -3,11 +3,13 @@
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
 import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
+import { auditCli } from './cli-audit.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
@@ -41,6 +43,7 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
     const { deviceId, token } = await new RegistryStore(db).enrol({
       subjectId, orderRef, categories: [...new Set(categories)] as Category[], from, until,
     });
+    await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories: [...new Set(categories)], from, until });
     io.out(JSON.stringify({ deviceId, token }));
     io.err('The token is shown only this once: give it to the device now.');
     return 0;
@@ -55,7 +58,8 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
   if (values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
   const db = openDatabases(config.dataDir);
   try {
-    const { token } = await new RegistryStore(db).createConsumer();
+    const { consumerId, token } = await new RegistryStore(db).createConsumer();
+    await auditCli(db, 'consumer.create', `consumer:${consumerId}`, { role: 'consumer' });
     io.out(JSON.stringify({ token }));
     return 0;
   } finally {
@@ -70,6 +74,7 @@ export async function devices(config: VigilConfig, args: string[], io: Io): Prom
   try {
     const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
     if (!ok) { io.err(`no device ${values.device}`); return 1 }
+    await auditCli(db, 'device.revoke', `device:${values.device}`);
     io.out(JSON.stringify({ deviceId: values.device, revoked: true }));
     return 0;
   } finally {
@@ -107,6 +112,7 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
       const rate = Math.round(rows / ((now - started) / 1000));
       io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
     });
+    await auditCli(db, 'list.import', `list:${name}`, { kind, version: info.version, rows: info.count, file: basename(file), via: 'cli' });
     io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
     io.out(JSON.stringify(info));
     return 0;

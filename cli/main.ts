@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
 import { devices, enrol, lists, tokens, type Io } from './commands.js';
+import { audit, operators } from './operator-commands.js';
 import { startServer } from './vigil-server.js';
 
 const USAGE = `Usage: vigil <command> [options]
@@ -18,9 +19,22 @@ Commands:
   lists import --kind hashes|urls|keywords|apps --name NAME FILE
                                      import a CSV list as a new version (the server switches to it)
   lists list                         the active version of every list
+  operators create --username U --role admin|manager|auditor [--password-file F]
+                                     create an operator account (password from the file, else stdin)
+  operators list                     operator accounts
+  operators role --username U --role R | password --username U [--password-file F]
+  operators unlock | disable | enable --username U
+                                     change an operator's role, password, lock or access
+  operators caseload --username U [--add SUBJECT] [--remove SUBJECT]
+                                     assign subjects to a manager's caseload
+  audit verify [--file EXPORT]       check the audit log's hash chain (or an export); reports the first broken link
+  audit export [--from N] [--to M] [--out FILE]
+                                     write audit entries with the hashes needed to verify them elsewhere
   hash [--dihedral|--all] FILE...    PDQ hashes as Meta's pdq-photo-hasher prints them
   simulate --url URL --devices N --rate R --seconds S [--token-file F]
                                      a swarm of simulated devices against a running server
+  bench [--quick] [--check] [--url URL --data DIR]
+                                     load benchmarks against the latency budgets (bench/budgets.json)
 
 Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help.
 Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
@@ -81,6 +95,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     case 'tokens': return tokens(loadConfig(overrides), args, io);
     case 'devices': return devices(loadConfig(overrides), args, io);
     case 'lists': return lists(loadConfig(overrides), args, io);
+    case 'operators': return operators(loadConfig(overrides), args, io);
+    case 'audit': return audit(loadConfig(overrides), args, io);
     case 'hash': {
       const { runHash } = await import('./hash-command.js');
       return runHash(args, io.out);
@@ -88,6 +104,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     case 'simulate': {
       const { simulate } = await import('./simulate.js');
       return simulate(args, io, overrides);
+    }
+    case 'bench': {
+      const { runSuite } = await import('../bench/suite.js');
+      return runSuite(args, io, overrides.dataDir);
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; see vigil --help`);
