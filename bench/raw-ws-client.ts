@@ -3,17 +3,18 @@
  * pre-built, masked binary frames straight to the TCP socket, many per write. A general client
  * (`ws`) spends ~10-20 µs per message, which on this 2-core machine would make the generator, not
  * the server, the bottleneck. Only what a device needs is implemented: binary frames out,
- * unfragmented binary/close frames in.
+ * unfragmented binary, text and close frames in, and pongs to the server's pings (uWS closes a
+ * socket that stays silent past its idle timeout).
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 /** Frames a binary message as a client must (masked; a zero mask key leaves the payload as is). */
-export function clientFrame(payload: Uint8Array): Buffer {
+export function clientFrame(payload: Uint8Array, opcode = 0x2): Buffer {
   const len = payload.byteLength;
   const headerLen = len < 126 ? 2 : len < 65536 ? 4 : 10;
   const out = Buffer.allocUnsafe(headerLen + 4 + len);
-  out[0] = 0x82; // FIN + binary
+  out[0] = 0x80 | opcode; // FIN + opcode
   if (len < 126) out[1] = 0x80 | len;
   else if (len < 65536) { out[1] = 0x80 | 126; out.writeUInt16BE(len, 2) }
   else { out[1] = 0x80 | 127; out.writeBigUInt64BE(BigInt(len), 2) }
@@ -22,7 +23,12 @@ export function clientFrame(payload: Uint8Array): Buffer {
   return out;
 }
 
-export interface RawWsHandlers { message(payload: Buffer): void; close(): void }
+export interface RawWsHandlers {
+  /** One unfragmented data frame; `text` for opcode 1. */
+  message(payload: Buffer, text: boolean): void;
+  /** The socket closed; `code` is the server's close code when it sent one. */
+  close(code?: number): void;
+}
 
 /** Opens a WebSocket to `path` with a bearer token; resolves once the server has switched protocols. */
 export function openRawWs(host: string, port: number, path: string, token: string, h: RawWsHandlers): Promise<Socket> {
@@ -30,6 +36,7 @@ export function openRawWs(host: string, port: number, path: string, token: strin
     const sock = connect({ host, port, noDelay: true });
     let buf: Buffer = Buffer.alloc(0);
     let upgraded = false;
+    let closeCode: number | undefined;
     sock.on('connect', () => {
       sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
         + `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n`
@@ -57,13 +64,13 @@ export function openRawWs(host: string, port: number, path: string, token: strin
         const opcode = (buf[off] as number) & 0x0f;
         const payload = buf.subarray(off + hdr, off + hdr + len);
         off += hdr + len;
-        if (opcode === 0x2) h.message(payload);
-        else if (opcode === 0x8) { sock.end(); break }
-        else if (opcode === 0x9) { /* ping: uWS tolerates a missing pong within the bench's run time */ }
+        if (opcode === 0x2 || opcode === 0x1) h.message(payload, opcode === 0x1);
+        else if (opcode === 0x8) { closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005; sock.end(); break }
+        else if (opcode === 0x9) sock.write(clientFrame(payload, 0xa));
       }
       buf = buf.subarray(off);
     });
     sock.on('error', (err) => { if (!upgraded) reject(err) });
-    sock.on('close', () => h.close());
+    sock.on('close', () => h.close(closeCode));
   });
 }
