@@ -102,6 +102,7 @@ export function requestFacts(res: HttpResponse, req: HttpRequest, paramCount: nu
 
 /** Parses a JSON object body; a string is the message for a 400. */
 export function jsonObject(body: Buffer): Record<string, unknown> | string {
+  if (body.length === 0) return 'a JSON object body is required';
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
