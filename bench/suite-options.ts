@@ -99,6 +99,9 @@ export function parseSuiteOptions(args: string[], dataDir: string | undefined): 
   if (url === undefined && (v['tokens-file'] !== undefined || v['server-pid'] !== undefined)) {
     throw new UsageError('--tokens-file and --server-pid go with --url');
   }
+  if (url === undefined && dataDir !== undefined) {
+    throw new UsageError('--data goes with --url (the server\'s data folder); without --url the suite uses temporary folders');
+  }
   if (url !== undefined && dataDir === undefined && v['tokens-file'] === undefined) {
     throw new UsageError('--url needs the server\'s --data DIR, or --tokens-file F (and --consumer-token T for alert latency)');
   }
