@@ -165,15 +165,17 @@ export class RetentionSweeper {
     const present = new Set<string>();
     const due = new Map<DeviceId, { key: [string, number]; event: StoredEvent }[]>();
     db.root.resetReadTxn();
-    for (const { key, value } of db.journal.getRange({})) {
+    for (const key of db.journal.getKeys({})) {
       const [deviceId, seq] = key as [string, number];
       const id = `${deviceId}\u0000${seq}`;
       present.add(id);
       const seen = this.#firstSeen.get(id);
       if (seen === undefined) { this.#firstSeen.set(id, now); continue }
       if (now - seen < maxAgeMs) continue;
+      const event = db.journal.get([deviceId, seq]) as StoredEvent | undefined;
+      if (event === undefined) continue; // matched meanwhile
       const list = due.get(asDeviceId(deviceId)) ?? [];
-      list.push({ key: [deviceId, seq], event: value as StoredEvent });
+      list.push({ key: [deviceId, seq], event });
       due.set(asDeviceId(deviceId), list);
     }
     for (const id of this.#firstSeen.keys()) if (!present.has(id)) this.#firstSeen.delete(id);
@@ -182,18 +184,24 @@ export class RetentionSweeper {
     const secrets: Uint8Array[] = [];
     let expired = 0;
     const raise: NewAlert[] = [];
-    for (const [deviceId, entries] of due) {
+    for (const [deviceId, candidates] of due) {
+      // Inside the transaction, so that an entry the pipeline matched a moment ago is not counted.
+      const entries = await db.root.childTransaction(() => {
+        const still = candidates.filter(({ key }) => db.journal.get(key) !== undefined);
+        if (still.length === 0) return still;
+        for (const { key } of still) db.journal.remove(key);
+        this.#o.audit.appendInTxn({
+          actor: ACTOR, action: 'retention.journal_expired', target: `device:${deviceId}`,
+          details: { events: still.length, firstSeq: still[0]!.event.seq, lastSeq: still[still.length - 1]!.event.seq,
+            maxAgeHours: Math.round(maxAgeMs / HOUR) },
+        }, now);
+        return still;
+      });
+      for (const { key } of candidates) this.#firstSeen.delete(`${key[0]}\u0000${key[1]}`);
+      if (entries.length === 0) continue;
       const first = entries[0]!.event;
       const last = entries[entries.length - 1]!.event;
       for (const { event } of entries) if (event.type === 'image' && event.evidence) secrets.push(event.evidence.ciphertext);
-      await db.root.childTransaction(() => {
-        for (const { key } of entries) db.journal.remove(key);
-        this.#o.audit.appendInTxn({
-          actor: ACTOR, action: 'retention.journal_expired', target: `device:${deviceId}`,
-          details: { events: entries.length, firstSeq: first.seq, lastSeq: last.seq, maxAgeHours: Math.round(maxAgeMs / HOUR) },
-        }, now);
-      });
-      for (const { key } of entries) this.#firstSeen.delete(`${key[0]}\u0000${key[1]}`);
       expired += entries.length;
       this.#o.log.warn({ deviceId, events: entries.length, firstSeq: first.seq, lastSeq: last.seq },
         'journal entries were not matched in time and were deleted unprocessed');
