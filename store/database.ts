@@ -4,7 +4,7 @@
  * LMDB's lock file serialises writers, and readers always see a consistent snapshot.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { open, type Database as LmdbDb, type RootDatabase } from 'lmdb';
 
 export type Key = string | number | (string | number)[];
@@ -56,13 +56,33 @@ export interface Databases {
 }
 
 /** Opens (creating if needed) the environment under `<dataDir>/db`. */
+/**
+ * Handles already open in this thread, by folder. LMDB must not have one environment open twice in
+ * one process ("closing one breaks the other's advisory locks", LMDB's caveats), so a second open of
+ * the same folder — the CLI's helpers in a process that also runs the server, or tests — gets the
+ * same handles, and only the last `root.close()` closes the environment.
+ */
+const openEnvs = new Map<string, { dbs: Databases; refs: number }>();
+
 export function openDatabases(dataDir: string): Databases {
-  const path = join(dataDir, 'db');
+  const path = resolve(dataDir, 'db');
+  const shared = openEnvs.get(path);
+  if (shared) {
+    shared.refs++;
+    return shared.dbs;
+  }
   mkdirSync(path, { recursive: true, mode: 0o700 });
   const root = open({ path, maxDbs: 32, compression: false, cache: false });
+  const closeEnv = root.close.bind(root);
+  root.close = async () => {
+    const entry = openEnvs.get(path);
+    if (entry && --entry.refs > 0) return;
+    openEnvs.delete(path);
+    await closeEnv();
+  };
   const db = <V, K extends Key>(name: string, keyEncoding?: 'uint32' | 'ordered-binary') =>
     root.openDB<V, K>({ name, encoding: 'msgpack', ...(keyEncoding ? { keyEncoding } : {}) });
-  return {
+  const dbs: Databases = {
     root,
     dir: path,
     subjects: db('subjects'),
@@ -86,4 +106,6 @@ export function openDatabases(dataDir: string): Databases {
     sessions: db('sessions'),
     caseloads: db('caseloads'),
   };
+  openEnvs.set(path, { dbs, refs: 1 });
+  return dbs;
 }

@@ -80,11 +80,13 @@ export class TestDevice {
     this.#closed = new Promise((resolve) => ws.on('close', (code) => { this.closeCode = code; resolve(code) }));
   }
 
-  static connect(port: number, token: string): Promise<TestDevice> {
+  static connect(port: number, token: string, ms = 10_000): Promise<TestDevice> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/device`, { headers: { authorization: `Bearer ${token}` } });
       const dev = new TestDevice(ws);
-      ws.once('open', () => resolve(dev));
+      const timer = setTimeout(() => { ws.terminate(); reject(new Error(`device connect: no upgrade within ${ms} ms`)) }, ms);
+      ws.once('open', () => { clearTimeout(timer); resolve(dev) });
+      ws.once('close', () => clearTimeout(timer));
       ws.once('error', reject);
       ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
     });
@@ -107,8 +109,12 @@ export class TestDevice {
     return this.waitFor((m) => m.type === 'ack' && (m.upTo as number) >= upTo, ms);
   }
 
-  closed(): Promise<number> { return this.#closed }
-  close(): Promise<number> { this.ws.close(); return this.#closed }
+  /** Resolves with the close code; a socket that does not close within `ms` is terminated (code 1006). */
+  closed(ms = 10_000): Promise<number> {
+    const timer = setTimeout(() => this.ws.terminate(), ms);
+    return this.#closed.finally(() => clearTimeout(timer));
+  }
+  close(): Promise<number> { this.ws.close(); return this.closed() }
 }
 
 export interface HttpReply { status: number; body: string; json<T = any>(): T }
