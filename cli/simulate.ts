@@ -62,7 +62,9 @@ async function watchFeed(base: string, token: string, devices: () => Set<string>
   const { head } = await res.json() as { head: number };
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/feed?after=${head}`, { headers: { authorization: `Bearer ${token}` } });
   ws.on('message', (data) => {
-    const ev = JSON.parse(String(data)) as { data?: { deviceId?: string } };
+    // The feed also carries review and deletion notices: count alerts only.
+    const ev = JSON.parse(String(data)) as { type?: string; data?: { deviceId?: string } };
+    if (!ev.type?.startsWith('vigil.alert.')) return;
     if (ev.data?.deviceId !== undefined && devices().has(ev.data.deviceId)) onAlert();
   });
   ws.on('error', () => {});
