@@ -18,6 +18,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HashIndex } from '../matchers/hash-index/index.js';
 import { PDQ_MATCH_THRESHOLD, type PdqHash } from '../matchers/pdq/index.js';
+import { seededUint32 } from '../core/index.js';
 
 const DEFAULT_SIZES = [1_000_000, 10_000_000];
 const DEFAULT_QUERIES = 1000;
@@ -48,18 +49,6 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--seed' && Number.isInteger(n)) args.seed = n;
   }
   return args;
-}
-
-/** mulberry32: small, seeded, reproducible; 32 random bits per call. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
 }
 
 function randomHash(random: () => number): PdqHash {
@@ -176,7 +165,7 @@ class PublishedMih {
 }
 
 function runSize(size: number, args: Args): Record<string, unknown> {
-  const random = rng(args.seed ^ size);
+  const random = seededUint32(args.seed ^ size);
   const queries = Array.from({ length: args.queries }, () => Array.from({ length: 8 }, () => randomHash(random)));
 
   // Planted near-duplicates: a random one of a query's 8 hashes with 0..40 bits flipped (over 31 must not match).

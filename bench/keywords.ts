@@ -19,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import AhoCorasick from 'modern-ahocorasick';
 import { KeywordIndex, normalizeText, type KeywordMatch } from '../matchers/keywords/index.js';
+import { seededRandom } from '../core/index.js';
 
 const DEFAULT_SEED = 20240611;
 const DEFAULT_TERMS = 10_000;
@@ -34,17 +35,6 @@ function option(name: string, fallback: number): number {
   const value = Number(process.argv[at + 1]);
   if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
   return value;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FILLER = (
@@ -74,7 +64,7 @@ interface Dataset {
 }
 
 function generate(seed: number, termCount: number, textBytes: number) {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const pseudoWord = (): string => {
     let w = '';

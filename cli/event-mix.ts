@@ -3,19 +3,10 @@
  * generator so runs can be repeated. Some events carry the demo lists' placeholder terms, domains
  * and apps (`hitRate` of the text, web and app events), the rest are innocuous.
  */
+import { seededRandom } from '../core/index.js';
 import type { SimEvent } from './sim-device.js';
 
-/** mulberry32: small, fast, good enough for load generation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../core/index.js';
 
 const WORDS = ['meeting', 'tomorrow', 'weather', 'football', 'dinner', 'train', 'late', 'thanks', 'photo', 'music',
   'shopping', 'work', 'school', 'birthday', 'holiday', 'coffee', 'great', 'see', 'you', 'soon'];

@@ -8,3 +8,4 @@ export * from './alerts.js';
 export * from './errors.js';
 export * from './config.js';
 export * from './metrics.js';
+export * from './seeded-random.js';

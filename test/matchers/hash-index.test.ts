@@ -21,22 +21,11 @@ import {
   pdqToHex,
   type PdqHash,
 } from '../../matchers/pdq/index.js';
+import { seededUint32 } from '../../core/index.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
 /** Lists at least this long are indexed (multi-index hashing) by default rather than scanned. */
 const INDEXED = 5000;
-
-/** mulberry32: small, seeded, reproducible; 32 random bits per call. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
-}
 
 function randomHash(random: () => number): PdqHash {
   const h = new Uint32Array(8);
@@ -77,7 +66,7 @@ function expected(list: readonly PdqHash[], queries: readonly PdqHash[], thresho
 }
 
 t.test('hash index - finds a planted near-duplicate at distance 0 and 31 but not 32', async (t) => {
-  const random = rng(1);
+  const random = seededUint32(1);
   const query = randomHash(random);
   // Per word, bits flipped in its (high, low) halves. At 31 only one word is within 3, which exercises
   // every way the index can reach it: through the high half or the low half, at 0 or 1 bit.
@@ -113,7 +102,7 @@ t.test('hash index - finds a planted near-duplicate at distance 0 and 31 but not
 });
 
 t.test('hash index - matches any of the 8 dihedral hashes of an image, each entry once at its smallest distance', async (t) => {
-  const random = rng(2);
+  const random = seededUint32(2);
   const queries = Array.from({ length: 8 }, () => randomHash(random));
   // Entry 900 is near query hash 2 (at 20) and hash 5 (at 9); entry 100k is near query hash k.
   const both = near(queries[2]!, 20, random);
@@ -138,7 +127,7 @@ t.test('hash index - matches a rotated image by its dihedral hashes (a hit on th
   // Listed: the photo as it is. Seen: the same photo rotated by 90 degrees.
   const listed = pdqHash(await decode('lossless/dih__bridge-1-original.png')).hash;
   const seen = pdqDihedralHashes(await decode('lossless/dih__bridge-2-rotate-90.png'));
-  const random = rng(3);
+  const random = seededUint32(3);
   const list = Array.from({ length: INDEXED }, () => randomHash(random));
   list[1234] = listed;
   const index = HashIndex.build(pdqEntries(list));
@@ -162,7 +151,7 @@ t.test('hash index - matches a rotated image by its dihedral hashes (a hit on th
 });
 
 t.test('hash index - multi-index results equal the brute-force scan on random data (fixed seed)', async (t) => {
-  const random = rng(20240611);
+  const random = seededUint32(20240611);
   const list = Array.from({ length: 20_000 }, () => randomHash(random));
   const queries = Array.from({ length: 40 }, () => Array.from({ length: 8 }, () => randomHash(random)));
   // Near-duplicates at every distance from 0 to 63 around the queries' hashes.
@@ -189,7 +178,7 @@ t.test('hash index - multi-index results equal the brute-force scan on random da
 });
 
 t.test('hash index - multi-index stays exact on adversarial data with shared slices', async (t) => {
-  const random = rng(7);
+  const random = seededUint32(7);
   // Half-words drawn from 4 values: buckets of thousands, runs of equal words, many duplicate hashes.
   const halves = [0x0000, 0xffff, 0x00ff, 0x0001];
   const skewed = (): PdqHash => {
@@ -218,7 +207,7 @@ t.test('hash index - multi-index stays exact on adversarial data with shared sli
 t.test('hash index - looks up md5, sha1, sha256 and blake3 digests exactly', async (t) => {
   const bytes = ['alpha', 'beta', 'gamma'].map((s) => new TextEncoder().encode(s));
   const [a, b, c] = bytes.map(exactHashes) as [ReturnType<typeof exactHashes>, ReturnType<typeof exactHashes>, ReturnType<typeof exactHashes>];
-  const random = rng(4);
+  const random = seededUint32(4);
   const entries = [
     { hashType: 'pdq', value: pdqToHex(randomHash(random)) },
     { hashType: 'md5', value: a.md5 },
@@ -249,7 +238,7 @@ t.test('hash index - looks up md5, sha1, sha256 and blake3 digests exactly', asy
 });
 
 t.test('hash index - matches blockhash within its threshold', async (t) => {
-  const random = rng(5);
+  const random = seededUint32(5);
   const query = randomHash(random);
   for (const size of [50, INDEXED]) {
     const list = Array.from({ length: size }, () => randomHash(random));
@@ -266,7 +255,7 @@ t.test('hash index - matches blockhash within its threshold', async (t) => {
 });
 
 t.test('hash index - skips PDQ when pdqQuality is below 50', async (t) => {
-  const random = rng(6);
+  const random = seededUint32(6);
   const query = randomHash(random);
   const digests = exactHashes(new TextEncoder().encode('image bytes'));
   const index = HashIndex.build([
@@ -280,7 +269,7 @@ t.test('hash index - skips PDQ when pdqQuality is below 50', async (t) => {
 });
 
 t.test('hash index - takes a PDQ threshold per list', async (t) => {
-  const random = rng(8);
+  const random = seededUint32(8);
   const query = randomHash(random);
   const list = Array.from({ length: INDEXED }, () => randomHash(random));
   list[1] = near(query, 15, random);
@@ -295,7 +284,7 @@ t.test('hash index - takes a PDQ threshold per list', async (t) => {
 });
 
 t.test('hash index - gives the same matches from shared memory, in this thread and in a worker thread', async (t) => {
-  const random = rng(9);
+  const random = seededUint32(9);
   const queries = Array.from({ length: 8 }, () => randomHash(random));
   const list = Array.from({ length: INDEXED }, () => randomHash(random));
   for (let k = 0; k < 40; k++) list[random() % INDEXED] = near(queries[k & 7]!, random() % 40, random);
@@ -366,7 +355,7 @@ t.test('hash index - names the index of an invalid entry', async (t) => {
 });
 
 t.test('hash index - reports its size and memory, and refuses use after dispose', async (t) => {
-  const random = rng(10);
+  const random = seededUint32(10);
   const indexed = HashIndex.build(pdqEntries(Array.from({ length: INDEXED }, () => randomHash(random))));
   const scanned = HashIndex.build(pdqEntries(Array.from({ length: 100 }, () => randomHash(random))));
   t.equal(indexed.size, INDEXED);

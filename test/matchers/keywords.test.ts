@@ -4,23 +4,13 @@ import { KeywordIndex, KeywordTermError, normalizeText, type KeywordMatch, type 
 import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
 import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
 import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
+import { seededRandom } from '../../core/index.js';
 
 // Placeholder terms only: pseudo-words and neutral phrases, never real abusive words.
 
 /** The matched excerpts, as `entry:excerpt`, in the order reported. */
 function hits(index: KeywordIndex, text: string): string[] {
   return index.match(text).map((m) => `${m.entry}:${text.slice(m.start, m.end)}`);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 t.test('keywords - matches a plain term as a whole word', async (t) => {
@@ -344,7 +334,7 @@ function countWhole(haystack: string, needle: string): number {
 }
 
 t.test('keywords - agrees with a naive reference matcher on random text', async (t) => {
-  const rnd = mulberry32(20240611);
+  const rnd = seededRandom(20240611);
   const terms = Array.from({ length: 300 }, () => (rnd() < 0.2 ? `${pseudoWord(rnd)} ${pseudoWord(rnd)}` : pseudoWord(rnd)));
   const index = KeywordIndex.build(terms);
   const gaps = [' ', ' ', ' ', '  ', ', ', '. ', '\n', ' (', ') ', '? '];
@@ -388,7 +378,7 @@ function referenceReading(text: string, reading: 'main' | 'alt'): string {
 }
 
 t.test('keywords - finds every reference match on random text with separators, symbols and spaced letters', async (t) => {
-  const rnd = mulberry32(77);
+  const rnd = seededRandom(77);
   const terms = Array.from({ length: 200 }, () => (rnd() < 0.3 ? `${pseudoWord(rnd)} ${pseudoWord(rnd)}` : pseudoWord(rnd)));
   const index = KeywordIndex.build(terms);
   let checked = 0;
@@ -483,7 +473,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
 }
 
 t.test('keywords - the scanner agrees with a simple whole-text implementation on random text', async (t) => {
-  const rnd = mulberry32(4242);
+  const rnd = seededRandom(4242);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const letters = 'abdeiklorst';
   const word = (): string => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick([...letters])).join('');
