@@ -3,10 +3,15 @@
  * and decimation at the centres of 64x64 cells. The box filter keeps a running sum, in single precision
  * and in the reference's order of operations, so rounding matches the C++ bit for bit.
  *
- * Speed: the column pass runs across a whole row of columns at once (one accumulator per column) so that
- * memory is read row by row; per column the operations and their order are unchanged. The last column
- * pass only computes the 64 columns that decimation reads.
+ * Speed: planes up to 512x512 (every image hashed the reference way) go through a WebAssembly SIMD
+ * kernel (jarosz-wasm.ts) that does the same single-precision operations in the same order per line.
+ * The JavaScript passes below are the fallback, for larger planes (`fullResolution`) and runtimes without
+ * SIMD, and the oracle the kernel is tested against. In both, the column pass runs across a row of columns
+ * at once (one accumulator per column) and the row pass across a group of rows, so that independent running
+ * sums overlap; per line the operations and their order are unchanged. The last column pass only computes
+ * the 64 columns that decimation reads.
  */
+import { jaroszKernel, WASM_MAX_LINES, WASM_MAX_PLANE, type BoxPhases } from './jarosz-wasm.js';
 
 /** Side of PDQ's downsampled image. */
 export const PDQ_DOWNSAMPLE_SIDE = 64;
@@ -19,8 +24,8 @@ export function jaroszWindowSize(oldDimension: number, newDimension: number): nu
 }
 
 /**
- * Blurs `buf1` (rows x cols) in place, using `buf2` as scratch, then writes the 64x64 decimation into
- * `out64` (row-major, 4096 values).
+ * Blurs the plane `buf1` (rows x cols) and writes its 64x64 decimation into `out64` (row-major, 4096
+ * values). `buf1` and `buf2` may be used as scratch: their contents afterwards are unspecified.
  */
 export function downsampleTo64(
   buf1: Float32Array,
@@ -29,9 +34,35 @@ export function downsampleTo64(
   cols: number,
   out64: Float32Array,
 ): void {
+  const kernel = rows * cols <= WASM_MAX_PLANE && rows <= WASM_MAX_LINES && cols <= WASM_MAX_LINES ? jaroszKernel() : undefined;
+  if (kernel === undefined) {
+    downsampleTo64Js(buf1, buf2, rows, cols, out64);
+    return;
+  }
+  const colSample = sampleColumns(cols);
+  const rowStarts = Array.from({ length: rows }, (_, r) => r * cols);
+  const colStarts = Array.from({ length: cols }, (_, c) => c);
+  const alongRows = phases(cols, jaroszWindowSize(cols, PDQ_DOWNSAMPLE_SIDE));
+  const alongCols = phases(rows, jaroszWindowSize(rows, PDQ_DOWNSAMPLE_SIDE));
+  kernel.floats.set(buf1.subarray(0, rows * cols), kernel.planeA);
+  for (let pass = 0; pass < JAROSZ_PASSES; pass++) {
+    kernel.box('A', rowStarts, rows, 1, alongRows);
+    const last = pass === JAROSZ_PASSES - 1;
+    kernel.box('B', last ? colSample : colStarts, last ? colSample.length : cols, cols, alongCols);
+  }
+  decimate(kernel.floats, kernel.planeA, rows, cols, colSample, out64);
+}
+
+/** `downsampleTo64` in JavaScript: blurs `buf1` in place, using `buf2` as scratch. */
+export function downsampleTo64Js(
+  buf1: Float32Array,
+  buf2: Float32Array,
+  rows: number,
+  cols: number,
+  out64: Float32Array,
+): void {
   const n = PDQ_DOWNSAMPLE_SIDE;
-  const colSample = new Int32Array(n);
-  for (let j = 0; j < n; j++) colSample[j] = Math.trunc(((j + 0.5) * cols) / n);
+  const colSample = sampleColumns(cols);
 
   const windowAlongRows = jaroszWindowSize(cols, n);
   const windowAlongCols = jaroszWindowSize(rows, n);
@@ -41,44 +72,77 @@ export function downsampleTo64(
     boxAlongCols(buf2, buf1, rows, cols, windowAlongCols, last ? colSample : null);
   }
 
+  decimate(buf1, 0, rows, cols, colSample, out64);
+}
+
+/** The column read by each of the 64 output columns: the centre of its cell. */
+function sampleColumns(cols: number): Int32Array {
+  const n = PDQ_DOWNSAMPLE_SIDE;
+  const colSample = new Int32Array(n);
+  for (let j = 0; j < n; j++) colSample[j] = Math.trunc(((j + 0.5) * cols) / n);
+  return colSample;
+}
+
+/** Reads the 64x64 cell centres of the blurred plane starting at `plane[at]`. */
+function decimate(plane: Float32Array, at: number, rows: number, cols: number, colSample: Int32Array, out64: Float32Array): void {
+  const n = PDQ_DOWNSAMPLE_SIDE;
   for (let i = 0; i < n; i++) {
-    const rowBase = Math.trunc(((i + 0.5) * rows) / n) * cols;
-    for (let j = 0; j < n; j++) out64[i * n + j] = buf1[rowBase + colSample[j]!]!;
+    const rowBase = at + Math.trunc(((i + 0.5) * rows) / n) * cols;
+    for (let j = 0; j < n; j++) out64[i * n + j] = plane[rowBase + colSample[j]!]!;
   }
 }
 
 /** Phase lengths of the reference's running box sum (see downscaling.cpp): grow, full, shrink. */
-function phases(length: number, window: number): [number, number, number, number] {
+function phases(length: number, window: number): BoxPhases & [number, number, number, number] {
   const half = Math.floor((window + 2) / 2);
   return [half - 1, window - half + 1, length - window, half - 1];
 }
 
+/** Rows filtered together by `boxAlongRows`: enough independent running sums to hide their latency. */
+const ROW_GROUP = 8;
+
+/**
+ * Box filter along every row. One row's running sum is a chain of dependent single-precision adds, each
+ * waiting for the last; so `ROW_GROUP` rows advance together, position by position, one accumulator per
+ * row. Per row the operations and their order are the reference's; only rows are interleaved.
+ */
 function boxAlongRows(input: Float32Array, output: Float32Array, rows: number, cols: number, window: number): void {
-  const f = Math.fround;
   const [p1, p2, p3, p4] = phases(cols, window);
-  for (let r = 0; r < rows; r++) {
-    let ri = r * cols;
-    let li = ri;
-    let oi = ri;
-    let sum = 0;
+  const sum = new Float32Array(ROW_GROUP);
+  for (let r0 = 0; r0 < rows; r0 += ROW_GROUP) {
+    const g = Math.min(ROW_GROUP, rows - r0);
+    const base = r0 * cols;
+    sum.fill(0);
+    let ri = base;
+    let li = base;
+    let oi = base;
     let size = 0;
-    for (let i = 0; i < p1; i++) {
-      sum = f(sum + input[ri++]!);
+    for (let i = 0; i < p1; i++, ri++) {
+      for (let k = 0, o = 0; k < g; k++, o += cols) sum[k] = sum[k]! + input[ri + o]!;
       size++;
     }
-    for (let i = 0; i < p2; i++) {
-      sum = f(sum + input[ri++]!);
+    for (let i = 0; i < p2; i++, ri++, oi++) {
       size++;
-      output[oi++] = sum / size;
+      for (let k = 0, o = 0; k < g; k++, o += cols) {
+        const s = Math.fround(sum[k]! + input[ri + o]!);
+        sum[k] = s;
+        output[oi + o] = s / size;
+      }
     }
-    for (let i = 0; i < p3; i++) {
-      sum = f(f(sum + input[ri++]!) - input[li++]!);
-      output[oi++] = sum / size;
+    for (let i = 0; i < p3; i++, ri++, li++, oi++) {
+      for (let k = 0, o = 0; k < g; k++, o += cols) {
+        const s = Math.fround(Math.fround(sum[k]! + input[ri + o]!) - input[li + o]!);
+        sum[k] = s;
+        output[oi + o] = s / size;
+      }
     }
-    for (let i = 0; i < p4; i++) {
-      sum = f(sum - input[li++]!);
+    for (let i = 0; i < p4; i++, li++, oi++) {
       size--;
-      output[oi++] = sum / size;
+      for (let k = 0, o = 0; k < g; k++, o += cols) {
+        const s = Math.fround(sum[k]! - input[li + o]!);
+        sum[k] = s;
+        output[oi + o] = s / size;
+      }
     }
   }
 }
