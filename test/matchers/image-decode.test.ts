@@ -3,7 +3,9 @@ import { deflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
-import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodedImage, type DecodeResult } from '../../matchers/image/index.js';
+import {
+  decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodedImage, type DecodeResult,
+} from '../../matchers/image/index.js';
 import { pdqDihedralHashes, pdqFromHex, pdqHamming, pdqHash, pdqToHex, PDQ_MATCH_THRESHOLD } from '../../matchers/pdq/index.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
@@ -209,5 +211,26 @@ t.test('image decode - converts greyscale, 16-bit and CMYK images to 8-bit RGB',
     const image = decoded(await decodeImage(bytes));
     t.equal(image.channels, 3, `${what}: 3 channels`);
     t.equal(image.data.length, image.width * image.height * 3, `${what}: 8 bits a channel`);
+  }
+});
+
+t.test('image decode - readImageHeader then decodePixels, the image task\'s two steps, give what decodeImage gives', async (t) => {
+  const rgba = await sharp(BRIDGE_PNG).ensureAlpha(0.5).png().toBuffer();
+  for (const [what, bytes] of [['JPEG', BRIDGE_JPEG], ['PNG', BRIDGE_PNG], ['RGBA PNG', rgba]] as const) {
+    const header = await readImageHeader(bytes);
+    if (!header.ok) throw new Error(`${what}: ${header.message}`);
+    const whole = decoded(await decodeImage(bytes));
+    t.same([header.header.width, header.header.height, header.header.hasAlpha], [whole.width, whole.height, whole.channels === 4], `${what}: header`);
+    const split = decoded(await decodePixels(bytes, header.header));
+    t.same([split.width, split.height, split.channels], [whole.width, whole.height, whole.channels], `${what}: size and channels`);
+    t.ok(Buffer.from(split.data).equals(Buffer.from(whole.data)), `${what}: the same pixels`);
+  }
+  const bomb = await readImageHeader(pngHeaderOnly(100_000, 100_000));
+  t.equal(!bomb.ok && bomb.code, 'IMAGE_TOO_LARGE', 'the header step refuses a bomb');
+  const corrupt = await readImageHeader(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1));
+  t.equal(corrupt.ok ? 'header ok' : corrupt.code, 'header ok', 'a truncated JPEG still has a readable header');
+  if (corrupt.ok) {
+    const r = await decodePixels(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1), corrupt.header);
+    refused(t, r, 'IMAGE_UNDECODABLE', 'truncated JPEG, at the pixel step');
   }
 });
