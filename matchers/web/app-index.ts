@@ -76,8 +76,8 @@ export class AppIndex {
     const out: IndexMatch[] = [];
     if (typeof pkg !== 'string') return out;
     const key = oneByteKey(pkg);
-    const record = table.find(tagForward(key), key, 0, key.length);
-    if (record >= 0) table.pushMatches(record, out);
+    const slot = table.find(tagForward(key), key, 0, key.length);
+    if (slot >= 0) table.pushMatches(slot, out);
     return out;
   }
 

@@ -6,7 +6,7 @@ import type { IndexMatch } from '../index-match.js';
  */
 export interface SharedStringTable {
   buffer: SharedArrayBuffer;
-  /** Slots in the hash table, a power of two. */
+  /** Slots in the hash table. */
   capacity: number;
   /** 32-bit words of the filter in front of it, a power of two. */
   filterWords: number;
@@ -22,29 +22,44 @@ const MAX_LOAD = 0.7;
 const FILTER_BITS_PER_KEY = 8;
 /** 2^32 divided by the golden ratio, for Fibonacci hashing. */
 const FILTER_MULTIPLIER = 0x9e3779b1 | 0;
+/** Bytes per slot: two fit in a 64-byte cache line and, the buffer being page-aligned, none straddles two. */
+const SLOT_BYTES = 32;
+/** Where a slot's length byte is, and its first characters after it. */
+const LENGTH_BYTE = 8;
+/** Characters a slot holds: keys up to this long are compared without leaving the slot. */
+const INLINE_CHARS = SLOT_BYTES - LENGTH_BYTE - 1;
+/** The length byte of keys this long or longer, whose exact length is in their record. */
+const LONG = 255;
 
 /**
  * An immutable set of distinct one-byte strings, each mapped to the list entries it came from, laid out
  * in one SharedArrayBuffer so that every worker thread reads the same copy:
  *
- *   slots    Int32[2 * capacity]  open addressing, linear probing: [tag, record offset + 1], 0 = empty
+ *   slots    32 bytes x capacity  open addressing, linear probing; per slot:
+ *                                   Int32 tag; Int32 ref: 0 = empty, n > 0 = the key's only entry is n - 1,
+ *                                   n < 0 = its record is at -n - 1; Uint8 length (255: 255 or more);
+ *                                   the key's first 23 characters
  *   filter   Int32[filterWords]   a blocked Bloom filter of the tags: two bits in one word per key
- *   records  Uint8[recordBytes]   per key: its length (LEB128), its characters, its entry count (LEB128),
- *                                 then its entry positions (4 bytes each, little-endian)
+ *   records  Uint8[recordBytes]   only for keys longer than 23 characters or listed more than once: the
+ *                                 length (LEB128), entry count (LEB128), entry positions (4 bytes each,
+ *                                 little-endian), then the characters after the first 23
  *
  * Most lookups are for strings that are absent (most parents of most domains are not listed), and with a
- * million keys the slots alone are 16 MiB, so a probe is a cache miss. The filter, one to two bytes per key,
+ * million keys the slots are 45 MiB, so a probe is a cache miss. The filter, one to two bytes per key,
  * mostly stays in cache and turns about 95% of those lookups away first. Past it, the 32-bit tag in the slot
- * rejects nearly every other absent string without reading a record; a tag that agrees is confirmed by
- * comparing the characters, so a lookup never reports a false positive. The caller computes tags (see
- * string-hash.ts), which lets it hash many prefixes or suffixes of one string in one pass.
+ * rejects nearly every other absent string. A tag that agrees is confirmed by comparing every character,
+ * so a lookup never reports a false positive; for a key of up to 23 characters listed once (most domains)
+ * the characters and the entry are in the slot itself, so a hit costs one cache miss, not two. The caller
+ * computes tags (see string-hash.ts), which lets it hash many prefixes or suffixes of one string in one pass.
  */
 export class StringTable {
   readonly keyCount: number;
   private readonly shared: SharedStringTable;
-  private readonly mask: number;
+  private readonly capacity: number;
   private readonly filterShift: number;
-  private readonly slots: Int32Array;
+  /** The slots as 32-bit words (eight a slot) and as bytes: two views of the same memory. */
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
   private readonly filter: Int32Array;
   private readonly records: Uint8Array;
 
@@ -52,15 +67,16 @@ export class StringTable {
     const { buffer, capacity, filterWords, keyCount, recordBytes } = shared;
     this.shared = shared;
     this.keyCount = keyCount;
-    this.mask = capacity - 1;
+    this.capacity = capacity;
     this.filterShift = 32 - Math.log2(filterWords);
-    this.slots = new Int32Array(buffer, 0, 2 * capacity);
-    this.filter = new Int32Array(buffer, 8 * capacity, filterWords);
-    this.records = new Uint8Array(buffer, 8 * capacity + 4 * filterWords, recordBytes);
+    this.words = new Int32Array(buffer, 0, (SLOT_BYTES / 4) * capacity);
+    this.bytes = new Uint8Array(buffer, 0, SLOT_BYTES * capacity);
+    this.filter = new Int32Array(buffer, SLOT_BYTES * capacity, filterWords);
+    this.records = new Uint8Array(buffer, SLOT_BYTES * capacity + 4 * filterWords, recordBytes);
   }
 
   /**
-   * Builds a table in which `keys[j]` maps to entry `entries[j]`; equal keys share one record, their
+   * Builds a table in which `keys[j]` maps to entry `entries[j]`; equal keys share one slot, their
    * entries in list order. `tag` must be the function the caller will use to tag its queries. Every key
    * must be one-byte (code units below 256); callers escape anything wider first.
    */
@@ -73,11 +89,11 @@ export class StringTable {
     let recordBytes = 0;
     distinct.forEach((key, id) => {
       const count = (starts[id + 1] ?? 0) - (starts[id] ?? 0);
-      recordBytes += leb128Length(key.length) + leb128Length(count) + key.length + 4 * count;
+      if (hasRecord(key, count)) recordBytes += recordLength(key, count);
     });
     const capacity = slotCount(distinct.length);
     const filterWords = filterWordCount(distinct.length);
-    const buffer = new SharedArrayBuffer(8 * capacity + 4 * filterWords + recordBytes);
+    const buffer = new SharedArrayBuffer(SLOT_BYTES * capacity + 4 * filterWords + recordBytes);
     const table = new StringTable({ buffer, capacity, filterWords, keyCount: distinct.length, recordBytes });
     table.fill(distinct, grouped, starts, tag);
     return table;
@@ -98,26 +114,46 @@ export class StringTable {
   }
 
   /**
-   * Where the record of the key equal to `s.slice(start, end)`, whose tag is `tag`, begins, or -1 if
-   * there is no such key. Takes a range rather than a substring so that suffix and prefix lookups allocate
-   * nothing.
+   * The slot of the key equal to `s.slice(start, end)`, whose tag is `tag`, or -1 if there is no such key.
+   * Takes a range rather than a substring so that suffix and prefix lookups allocate nothing.
    */
   find(tag: number, s: string, start: number, end: number): number {
+    return this.mayHold(tag) ? this.probe(tag, s, start, end) : -1;
+  }
+
+  /**
+   * The filter's answer for `tag`: false if no key has it, true if one may. Apart from `probe` so that a caller
+   * with several tags can read all their filter words before it waits on any (the reads then overlap).
+   */
+  mayHold(tag: number): boolean {
     const bits = filterBits(tag);
-    if (((this.filter[this.filterWord(tag)] ?? 0) & bits) !== bits) return -1;
-    const { slots, mask } = this;
-    for (let slot = tag & mask; ; slot = (slot + 1) & mask) {
-      const offsetPlusOne = slots[2 * slot + 1] ?? 0;
-      if (offsetPlusOne === 0) return -1;
-      if (slots[2 * slot] === tag && this.keyEquals(offsetPlusOne - 1, s, start, end)) return offsetPlusOne - 1;
+    return ((this.filter[Math.imul(tag, FILTER_MULTIPLIER) >>> this.filterShift] ?? 0) & bits) === bits;
+  }
+
+  /** `find` without the filter: the slots only. */
+  probe(tag: number, s: string, start: number, end: number): number {
+    const { words, bytes, capacity } = this;
+    const length = end - start;
+    const lengthByte = length < LONG ? length : LONG;
+    for (let slot = this.homeSlot(tag); ; slot = slot + 1 === capacity ? 0 : slot + 1) {
+      const ref = words[8 * slot + 1] ?? 0;
+      if (ref === 0) return -1;
+      if (words[8 * slot] === tag && bytes[SLOT_BYTES * slot + LENGTH_BYTE] === lengthByte && this.keyEquals(slot, ref, s, start, end)) {
+        return slot;
+      }
     }
   }
 
-  /** Appends one exact match per entry of the key whose record begins at `record` (from `find`). */
-  pushMatches(record: number, out: IndexMatch[]): void {
+  /** Appends one exact match per entry of the key in `slot` (from `find`). */
+  pushMatches(slot: number, out: IndexMatch[]): void {
+    const ref = this.words[8 * slot + 1] ?? 0;
+    if (ref > 0) {
+      out.push({ entry: ref - 1, distance: 0, threshold: 0 });
+      return;
+    }
     const { records } = this;
-    const length = readLeb128(records, record);
-    let at = record + leb128Length(length) + length;
+    let at = -ref - 1;
+    at += leb128Length(readLeb128(records, at));
     const count = readLeb128(records, at);
     at += leb128Length(count);
     for (let k = 0; k < count; k++, at += 4) {
@@ -126,51 +162,81 @@ export class StringTable {
     }
   }
 
-  /** Fibonacci hashing of the tag picks the word, so that it does not follow the slot (the low tag bits). */
-  private filterWord(tag: number): number {
-    return Math.imul(tag, FILTER_MULTIPLIER) >>> this.filterShift;
+  /**
+   * Lemire's multiply-shift maps the unsigned tag onto [0, capacity) without a division, and lets the
+   * capacity be any size, so the slots need not round up to a power of two. The product is below 2^53: exact.
+   */
+  private homeSlot(tag: number): number {
+    return Math.floor(((tag >>> 0) * this.capacity) / 4294967296);
   }
 
-  private keyEquals(record: number, s: string, start: number, end: number): boolean {
+  /** The length byte already agrees: compares the characters in the slot, then (long keys) the rest. */
+  private keyEquals(slot: number, ref: number, s: string, start: number, end: number): boolean {
+    const { bytes } = this;
+    const length = end - start;
+    const inline = length < INLINE_CHARS ? length : INLINE_CHARS;
+    for (let i = 0, at = SLOT_BYTES * slot + LENGTH_BYTE + 1; i < inline; i++, at++) {
+      if (bytes[at] !== s.charCodeAt(start + i)) return false;
+    }
+    if (length <= INLINE_CHARS) return true;
+    // A key this long always has a record (ref < 0): its exact length, its entries, then its other characters.
     const { records } = this;
-    const length = readLeb128(records, record);
-    if (length !== end - start) return false;
-    for (let i = start, at = record + leb128Length(length); i < end; i++, at++) {
+    let at = -ref - 1;
+    if (readLeb128(records, at) !== length) return false;
+    at += leb128Length(length);
+    const count = readLeb128(records, at);
+    at += leb128Length(count) + 4 * count;
+    for (let i = start + INLINE_CHARS; i < end; i++, at++) {
       if (records[at] !== s.charCodeAt(i)) return false;
     }
     return true;
   }
 
   private fill(distinct: readonly string[], grouped: Int32Array, starts: Int32Array, tag: (key: string) => number): void {
-    const { slots, mask, records } = this;
+    const { words, bytes, records, capacity } = this;
     let at = 0;
     distinct.forEach((key, id) => {
-      const record = at;
       const first = starts[id] ?? 0;
       const last = starts[id + 1] ?? 0;
-      at = writeLeb128(records, at, key.length);
       for (let i = 0; i < key.length; i++) {
-        const code = key.charCodeAt(i);
-        if (code > 0xff) throw new RangeError(`key ${JSON.stringify(key)} has a character wider than one byte`);
-        records[at++] = code;
+        if (key.charCodeAt(i) > 0xff) throw new RangeError(`key ${JSON.stringify(key)} has a character wider than one byte`);
       }
-      at = writeLeb128(records, at, last - first);
-      for (let k = first; k < last; k++) {
-        const entry = grouped[k] ?? 0;
-        records[at++] = entry & 0xff;
-        records[at++] = (entry >>> 8) & 0xff;
-        records[at++] = (entry >>> 16) & 0xff;
-        records[at++] = entry >>> 24;
+      if ((grouped[first] ?? 0) >= 2 ** 31 - 1) throw new RangeError(`entry ${grouped[first] ?? 0} is past the largest position a slot holds`);
+      let ref = (grouped[first] ?? 0) + 1;
+      if (hasRecord(key, last - first)) {
+        ref = -at - 1;
+        at = writeLeb128(records, at, key.length);
+        at = writeLeb128(records, at, last - first);
+        for (let k = first; k < last; k++) {
+          const entry = grouped[k] ?? 0;
+          records[at++] = entry & 0xff;
+          records[at++] = (entry >>> 8) & 0xff;
+          records[at++] = (entry >>> 16) & 0xff;
+          records[at++] = entry >>> 24;
+        }
+        for (let i = INLINE_CHARS; i < key.length; i++) records[at++] = key.charCodeAt(i);
       }
       const t = tag(key);
-      const word = this.filterWord(t);
+      const word = Math.imul(t, FILTER_MULTIPLIER) >>> this.filterShift;
       this.filter[word] = (this.filter[word] ?? 0) | filterBits(t);
-      let slot = t & mask;
-      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = t;
-      slots[2 * slot + 1] = record + 1;
+      let slot = this.homeSlot(t);
+      while (words[8 * slot + 1] !== 0) slot = slot + 1 === capacity ? 0 : slot + 1;
+      words[8 * slot] = t;
+      words[8 * slot + 1] = ref;
+      bytes[SLOT_BYTES * slot + LENGTH_BYTE] = key.length < LONG ? key.length : LONG;
+      const inline = Math.min(key.length, INLINE_CHARS);
+      for (let i = 0; i < inline; i++) bytes[SLOT_BYTES * slot + LENGTH_BYTE + 1 + i] = key.charCodeAt(i);
     });
   }
+}
+
+/** A key needs a record when it does not fit in its slot or has more than one entry. */
+function hasRecord(key: string, count: number): boolean {
+  return key.length > INLINE_CHARS || count > 1;
+}
+
+function recordLength(key: string, count: number): number {
+  return leb128Length(key.length) + leb128Length(count) + 4 * count + Math.max(0, key.length - INLINE_CHARS);
 }
 
 /** The distinct keys in order of first appearance, and for each item the position of its key among them. */
@@ -249,9 +315,7 @@ function filterWordCount(keyCount: number): number {
   return words;
 }
 
-/** The smallest power of two that keeps `keyCount` keys under MAX_LOAD, leaving at least one slot empty. */
+/** Enough slots to keep `keyCount` keys under MAX_LOAD, leaving at least one slot empty. */
 function slotCount(keyCount: number): number {
-  let capacity = 2;
-  while (capacity * MAX_LOAD < keyCount + 1) capacity *= 2;
-  return capacity;
+  return Math.max(2, Math.ceil((keyCount + 1) / MAX_LOAD));
 }

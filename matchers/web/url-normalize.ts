@@ -37,6 +37,8 @@ const NOT_IN_DOMAIN = /[/\\?#@\s]/;
 export function normalizeDomain(raw: string): NormalizedDomain {
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false, reason: 'empty domain' };
   if (isPlainDomain(raw)) return { ok: true, domain: canonicalHost(raw) };
+  const ascii = plainAfterLowercasing(raw);
+  if (ascii !== undefined) return { ok: true, domain: ascii.slice(wwwLength(ascii)) };
   if (NOT_IN_DOMAIN.test(raw)) return { ok: false, reason: `not a domain name: ${quote(raw)}` };
   const colons = raw.split(':').length - 1;
   if (colons === 1 && !raw.startsWith('[')) return { ok: false, reason: `a domain has no port: ${quote(raw)}` };
@@ -94,6 +96,20 @@ export function isPlainDomain(s: string): boolean {
   if (labelStart === s.length) return false;
   const last = s.charCodeAt(labelStart);
   return !(last >= 0x30 && last <= 0x39);
+}
+
+/**
+ * For an ASCII name that is plain (`isPlainDomain`) once lowercased and stripped of one trailing dot, that
+ * plain name; otherwise undefined. For such a name the host parser does no more than lowercase it (its
+ * IDN mapping leaves ASCII letters, digits, `-` and `_` as they are, apart from case), so `BAD.Example.`
+ * skips the parser too.
+ */
+function plainAfterLowercasing(raw: string): string | undefined {
+  for (let i = 0; i < raw.length; i++) {
+    if (raw.charCodeAt(i) > 0x7f) return undefined;
+  }
+  const lower = (raw.endsWith('.') ? raw.slice(0, -1) : raw).toLowerCase();
+  return isPlainDomain(lower) ? lower : undefined;
 }
 
 /**

@@ -2,7 +2,8 @@ import type { IndexMatch } from '../index-match.js';
 import { ListEntryError } from './list-entry-error.js';
 import { HASH_SEED, hashStep, hashTag, tagForward, tagReverse } from './string-hash.js';
 import { StringTable, type SharedStringTable } from './string-table.js';
-import { isPlainDomain, normalizeDomain, normalizeUrl, wwwLength } from './url-normalize.js';
+import { matchPlainDomain } from './match-plain-domain.js';
+import { normalizeDomain, normalizeUrl } from './url-normalize.js';
 import { parseUrlPattern } from './url-pattern.js';
 
 /**
@@ -90,13 +91,10 @@ export class WebIndex {
   matchDomain(domain: string): IndexMatch[] {
     const { domains } = this.live();
     const out: IndexMatch[] = [];
-    if (isPlainDomain(domain)) {
-      // normalizeDomain would only cut a leading `www.`: skipping it in place allocates nothing.
-      matchSuffixes(domains, domain, wwwLength(domain), out);
-    } else {
-      const parsed = normalizeDomain(domain);
-      if (parsed.ok) matchSuffixes(domains, parsed.domain, 0, out);
-    }
+    if (typeof domain === 'string' && matchPlainDomain(domains, domain, out)) return out;
+    // Not plain: capitals, a trailing dot, IDN, an IP address, or garbage. Normalised first, then looked up.
+    const parsed = normalizeDomain(domain);
+    if (parsed.ok) matchSuffixes(domains, parsed.domain, 0, out);
     return out;
   }
 
@@ -144,13 +142,13 @@ function matchSuffixes(table: StringTable, domain: string, start: number, out: I
   for (let i = end - 1; i >= start; i--) {
     const c = domain.charCodeAt(i);
     if (c === DOT) {
-      const record = table.find(hashTag(h), domain, i + 1, end);
-      if (record >= 0) table.pushMatches(record, out);
+      const slot = table.find(hashTag(h), domain, i + 1, end);
+      if (slot >= 0) table.pushMatches(slot, out);
     }
     h = hashStep(h, c);
   }
-  const record = table.find(hashTag(h), domain, start, end);
-  if (record >= 0) table.pushMatches(record, out);
+  const slot = table.find(hashTag(h), domain, start, end);
+  if (slot >= 0) table.pushMatches(slot, out);
 }
 
 /**
@@ -173,8 +171,8 @@ function matchPrefixes(table: StringTable, key: string, out: IndexMatch[]): void
     const next = i + 1 < end ? key.charCodeAt(i + 1) : -1;
     const beforeDelimiter = next === -1 || (inQuery ? next === AMPERSAND : next === SLASH || next === QUESTION);
     if (endsWithDelimiter || beforeDelimiter) {
-      const record = table.find(hashTag(h), key, 0, i + 1);
-      if (record >= 0) table.pushMatches(record, out);
+      const slot = table.find(hashTag(h), key, 0, i + 1);
+      if (slot >= 0) table.pushMatches(slot, out);
     }
   }
 }

@@ -7,7 +7,7 @@ import {
   AppIndex, ListEntryError, WebIndex, normalizeDomain, normalizeUrl, parseAppPackage, parseUrlPattern,
 } from '../../matchers/web/index.js';
 import { tagReverse } from '../../matchers/web/string-hash.js';
-import { isPlainDomain } from '../../matchers/web/url-normalize.js';
+import { canonicalHost, isPlainDomain } from '../../matchers/web/url-normalize.js';
 
 const entries = (matches: readonly IndexMatch[]): number[] => matches.map((m) => m.entry).sort((a, b) => a - b);
 const keyOf = (url: string): string | undefined => {
@@ -261,6 +261,61 @@ t.test('web - two names with the same hash tag do not match each other', async (
   t.same(entries(WebIndex.build([listed, unlisted]).matchDomain(unlisted)), [1]);
 });
 
+/** Two different names that `make` gives and that share a hash tag (a birthday search over 32 bits). */
+function collidingPair(make: () => string): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; i < 1_000_000; i++) {
+    const name = make();
+    const other = seen.get(tagReverse(name));
+    if (other !== undefined && other !== name) return [other, name];
+    seen.set(tagReverse(name), name);
+  }
+  throw new Error('no colliding pair found');
+}
+
+t.test('web - names with the same hash tag and length, or the same first 23 characters, do not match each other', async (t) => {
+  const next = random(0x51a7);
+  const base36 = (): string => Math.floor(next() * 36 ** 10).toString(36).padStart(10, '0');
+  // Short: the characters in the slot decide. Long: the first 23 are the same, so the rest, in the record, decides.
+  const pairs = [collidingPair(() => `${base36()}.example`), collidingPair(() => `${'a'.repeat(25)}${base36()}.example`)];
+  for (const [listed, unlisted] of pairs) {
+    t.equal(listed.length, unlisted.length);
+    const index = WebIndex.build([listed]);
+    t.same(entries(index.matchDomain(listed)), [0], listed);
+    t.same(entries(index.matchDomain(`x.${listed}`)), [0]);
+    t.same(entries(index.matchDomain(unlisted)), [], `${unlisted} shares its tag with ${listed}`);
+    t.same(entries(index.matchDomain(`x.${unlisted}`)), []);
+    const both = WebIndex.build([listed, unlisted, listed]);
+    t.same(entries(both.matchDomain(unlisted)), [1]);
+    t.same(entries(both.matchDomain(listed)), [0, 2]);
+  }
+});
+
+t.test('web - names either side of the 23 characters a slot holds and of 255 characters match only themselves', async (t) => {
+  const name = (length: number, last = 'a'): string => `${'b'.repeat(length - 9)}${last}.example`;
+  const lengths = [22, 23, 24, 25, 254, 255, 256, 300];
+  const index = WebIndex.build(lengths.map((n) => name(n)));
+  lengths.forEach((n, i) => {
+    t.equal(name(n).length, n);
+    t.same(entries(index.matchDomain(name(n))), [i], `${n} characters`);
+    t.same(entries(index.matchDomain(`x.${name(n)}`)), [i]);
+    t.same(entries(index.matchDomain(name(n, 'c'))), [], `${n} characters, the last letter changed`);
+  });
+  for (const n of [21, 26, 253, 257]) t.same(entries(index.matchDomain(name(n))), [], `${n} characters, not listed`);
+  const apps = AppIndex.build(['com.example.a.very.long.package.name', 'com.example.a.very.long.package.name']);
+  t.same(entries(apps.match('com.example.a.very.long.package.name')), [0, 1]);
+  t.same(entries(apps.match('com.example.a.very.long.package.nam')), []);
+});
+
+t.test('web - a name of more than 32 labels is matched against every listed parent', async (t) => {
+  const labels = Array.from({ length: 40 }, (_, i) => `l${i}`);
+  const suffix = (k: number): string => `${labels.slice(k).join('.')}.example`;
+  const index = WebIndex.build([suffix(39), suffix(20), suffix(3), suffix(0)]);
+  t.same(index.matchDomain(suffix(0)).map((m) => m.entry), [0, 1, 2, 3]);
+  t.same(index.matchDomain(`x.${suffix(1)}`).map((m) => m.entry), [0, 1, 2]);
+  t.same(index.matchDomain(suffix(21)).map((m) => m.entry), [0]);
+});
+
 t.test('web - long entries and an entry listed hundreds of times are kept whole', async (t) => {
   const longPath = `host.example/${'seg/'.repeat(5000)}end`;
   const longLabel = `${'a'.repeat(200)}.example`;
@@ -353,6 +408,22 @@ t.test('web - the fast path for plain domains agrees with the URL host parser', 
   for (const s of ['Bad.example', 'a..b', '.a', 'a.', 'a.b.1', 'xn--a.example', 'a b', '']) t.equal(isPlainDomain(s), false, s);
 });
 
+t.test('web - lowercasing and a trailing dot take the fast path only where the URL host parser agrees', async (t) => {
+  const next = random(0xcafe);
+  const pieces = ['a', 'B', '0', '9', '-', '_', '.', 'x', 'N', 'xn--', 'XN--', 'www.', 'WWW.', 'é'];
+  for (let n = 0; n < 20000; n++) {
+    let s = '';
+    const length = 1 + Math.floor(next() * 8);
+    for (let i = 0; i < length; i++) s += pieces[Math.floor(next() * pieces.length)];
+    if (next() < 0.3) s += '.';
+    const parsed = canonicalHost(domainToASCII(s));
+    const expected = parsed === '' ? undefined : parsed;
+    if (domainOf(s) !== expected) t.fail(`${JSON.stringify(s)}: ${JSON.stringify(domainOf(s))}, the parser gives ${JSON.stringify(expected)}`);
+  }
+  t.equal(domainOf('WWW.Bad.Example.'), 'bad.example');
+  t.equal(domainOf('A.1.'), undefined, 'a last label of digits is IPv4, and 1 is not a valid address');
+});
+
 /** The reference: normalise by hand, then a Set-like map and a loop over label suffixes. */
 function referenceDomainIndex(patterns: readonly string[]): (query: string) => number[] {
   const canonical = (s: string): string => {
@@ -401,6 +472,43 @@ t.test('web - randomised domains match as a naive suffix loop does (seed 0xd0a1)
   }
   t.equal(mismatches, 0);
   t.ok(hits > 2000 && hits < 18000, `${hits} of 20000 queries hit: both outcomes are exercised`);
+});
+
+t.test('web - the one-pass match of plain names agrees with normalising first (seed 0x0e1f)', async (t) => {
+  const next = random(0x0e1f);
+  const pieces = ['a', 'b', '1', '-', '_', 'xn--a', 'www', 'A', '.', '..', 'é', '0x1', '2'];
+  const spell = (minPieces: number): string => {
+    let s = '';
+    const count = minPieces + Math.floor(next() * 6);
+    for (let i = 0; i < count; i++) s += pieces[Math.floor(next() * pieces.length)];
+    return next() < 0.5 ? `${s}.example` : s;
+  };
+  const patterns: string[] = [];
+  while (patterns.length < 300) {
+    const p = spell(1);
+    if (parseUrlPattern(p).ok) patterns.push(p);
+  }
+  const index = WebIndex.build(patterns);
+  const byName = new Map<string, number[]>();
+  patterns.forEach((p, i) => {
+    const d = domainOf(p) ?? '';
+    byName.set(d, [...(byName.get(d) ?? []), i]);
+  });
+  let hits = 0;
+  let mismatches = 0;
+  for (let n = 0; n < 20000; n++) {
+    const query = next() < 0.5 ? spell(0) : `${spell(0)}.${patterns[Math.floor(next() * patterns.length)] ?? ''}`;
+    const d = domainOf(query);
+    const labels = d === undefined ? [] : d.split('.');
+    const expected: number[] = [];
+    for (let k = 0; k < labels.length; k++) expected.push(...(byName.get(labels.slice(k).join('.')) ?? []));
+    expected.sort((a, b) => a - b);
+    if (expected.length > 0) hits++;
+    const got = entries(index.matchDomain(query));
+    if (JSON.stringify(got) !== JSON.stringify(expected) && mismatches++ < 5) t.same(got, expected, query);
+  }
+  t.equal(mismatches, 0);
+  t.ok(hits > 1000 && hits < 19000, `${hits} of 20000 queries hit: both outcomes are exercised`);
 });
 
 /** The boundary rule restated: a prefix ends where the URL ends, or at `/`, `?` in the path, `&` in the query. */
