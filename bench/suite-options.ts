@@ -126,7 +126,7 @@ export function parseSuiteOptions(args: string[], dataDir: string | undefined): 
     warmup: num(v.warmup, '--warmup', quick ? 2 : 5), seconds,
     ratioSeconds: v.seconds === undefined ? (quick ? 4 : 20) : seconds,
     window: Math.floor(num(v.window, '--window', 8, 1)),
-    steps: v.steps === undefined ? (quick ? [100, 1000] : [100, 1000, 5000, 10000, 15000, 19000]) : list(v.steps, '--steps'),
+    steps: v.steps === undefined ? (quick ? [100, 1000] : [100, 1000, 2500, 5000, 10000, 19000]) : list(v.steps, '--steps'),
     stepSeconds: num(v['step-seconds'], '--step-seconds', quick ? 4 : 10, 1),
     scalingRate: v['scaling-rate'] === undefined ? undefined : num(v['scaling-rate'], '--scaling-rate', 0, 0.001),
     httpSeconds: num(v['http-seconds'], '--http-seconds', quick ? 2 : 10, 1),
