@@ -20,9 +20,13 @@
  * 2^53 / 256, exactly representable: the reference's floating-point sums are exact, and so are ours,
  * whatever the order. We therefore sum each row's runs of whole pixels first (one add per byte), then
  * spread the row into the blocks by its row weights, working in 256ths so that all arithmetic is integral.
+ * For opaque RGB, rows that lie wholly in one row of blocks are first added up per byte position (in
+ * WebAssembly SIMD, column-sums-wasm.ts), and the totals spread into the blocks once: the same integers,
+ * summed in another order, so the same bits.
  */
 import type { DecodedImage } from '../image/index.js';
 import type { BlockhashHex } from './blockhash.js';
+import { columnSumKernel, WASM_MAX_STRIDE } from './column-sums-wasm.js';
 
 const SIDE = 16;
 const BLOCKS = SIDE * SIDE;
@@ -160,6 +164,21 @@ function sumRow(
   }
 }
 
+/** `sumRow` over per-byte totals of RGB rows (`totals[i]`: the sum of byte i of each row). */
+function sumTotals(totals: Float64Array, plan: ColumnPlan, out: Float64Array): void {
+  out.fill(0);
+  for (let s = 0; s < plan.steps; s++) {
+    let sum = 0;
+    for (let i = plan.start[s]! * 3, to = plan.end[s]! * 3; i < to; i++) sum += totals[i]!;
+    if (plan.split[s] === -1) {
+      out[plan.blockA[s]!]! += sum * SIDE;
+    } else {
+      out[plan.blockA[s]!]! += sum * plan.weightA[s]!;
+      out[plan.blockB[s]!]! += sum * plan.weightB[s]!;
+    }
+  }
+}
+
 /** Words summed per batch: 256 words add at most 256 * 255 into each 16-bit lane, which cannot carry. */
 const LANE_BATCH = 256;
 
@@ -211,12 +230,26 @@ export function fastBlockhash(image: DecodedImage): BlockhashHex {
   const blocks = new Float64Array(BLOCKS);
   const row = new Float64Array(SIDE);
   const stride = width * channels;
+  const kernel = channels === 3 && stride <= WASM_MAX_STRIDE ? columnSumKernel() : undefined;
   const words = new Uint32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
+  const totals = kernel ? new Float64Array(stride) : undefined;
   for (let y = 0; y < height; y++) {
-    sumRow(data, words, y * stride, channels, plan, row);
     const a = rows.blockA[y]! * SIDE;
     const wa = rows.weightA[y]!;
     const wb = rows.weightB[y]!;
+    if (kernel && totals && wb === 0) {
+      // A run of rows wholly in one row of blocks (weight 16 each): sum them per byte position, then
+      // spread the totals into the blocks once, as if they were one row.
+      let end = y + 1;
+      while (end < height && rows.weightB[end] === 0 && rows.blockA[end] === rows.blockA[y]) end++;
+      totals.fill(0);
+      kernel.addRows(data, y * stride, end - y, stride, totals);
+      sumTotals(totals, plan, row);
+      for (let x = 0; x < SIDE; x++) blocks[a + x]! += row[x]! * wa;
+      y = end - 1;
+      continue;
+    }
+    sumRow(data, words, y * stride, channels, plan, row);
     for (let x = 0; x < SIDE; x++) blocks[a + x]! += row[x]! * wa;
     if (wb !== 0) {
       const b = rows.blockB[y]! * SIDE;

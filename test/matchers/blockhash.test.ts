@@ -146,3 +146,19 @@ t.test('blockhash - the typed-array port equals imghash.hashRaw on synthetic ima
     }
   }
 });
+
+t.test('blockhash - the port equals imghash.hashRaw where its per-block row sums run in several WebAssembly calls', async (t) => {
+  const random = rng(7);
+  // 400x8000: 500 rows a block, more than one call's 256 (the most a 16-bit lane holds of 255s).
+  // 5000x1203: 75 rows a block of 15,000 bytes each, more than one 1 MiB chunk; 16 does not divide 1203.
+  // 22000x20: rows wider than the kernel's 65,536 bytes, hashed by the JavaScript path instead.
+  const sizes: [number, number][] = [[400, 8000], [5000, 1203], [22000, 20]];
+  for (const [width, height] of sizes) {
+    for (const [name, fill] of [['white', () => 255], ['noise', () => Math.floor(random() * 256)]] as const) {
+      const data = new Uint8Array(width * height * 3);
+      for (let i = 0; i < data.length; i++) data[i] = fill();
+      const image: DecodedImage = { data, width, height, channels: 3 };
+      t.equal(blockhash(image), blockhashReference(image), `${width}x${height}x3 ${name}`);
+    }
+  }
+});
