@@ -36,6 +36,18 @@ export class ListFormatError extends VigilError {
   }
 }
 
+/** An index was built from an entry it cannot use; `index` is the entry's position in its list. */
+export class ListEntryError extends VigilError {
+  readonly index: number;
+  readonly reason: string;
+  constructor(index: number, reason: string) {
+    super('LIST_INVALID', `entry ${index}: ${reason}`);
+    this.name = 'ListEntryError';
+    this.index = index;
+    this.reason = reason;
+  }
+}
+
 /** Wrong arguments on the command line. */
 export class UsageError extends VigilError {
   constructor(message: string) {

@@ -3,7 +3,7 @@ import type { IndexMatch } from '../index-match.js';
 import { PDQ_HASH_BITS, PDQ_HASH_WORDS, PDQ_MATCH_THRESHOLD, PDQ_MIN_QUALITY, type PdqHash } from '../pdq/index.js';
 import { ExactTable, type SharedExactTable } from './exact-table.js';
 import { HammingIndex, usesPostings, type SharedHammingIndex } from './hamming-index.js';
-import { HashEntryError } from './hash-entry-error.js';
+import { ListEntryError } from '../../core/errors.js';
 import { EntryNumbers, hexToWords, WordRecords } from './hex-words.js';
 
 /** The hash types a `hashes` list holds. */
@@ -89,7 +89,7 @@ export class HashIndex {
 
   /**
    * Builds an index in which entry `i` is the i-th of `entries`: a hash type (`pdq`, `blockhash`, `md5`,
-   * `sha1`, `sha256`, `blake3`) and its value in hex. Throws a `HashEntryError` (code `LIST_INVALID`)
+   * `sha1`, `sha256`, `blake3`) and its value in hex. Throws a `ListEntryError` (code `LIST_INVALID`)
    * naming the position of the first invalid entry, and a RangeError for an invalid option.
    */
   static build(entries: Iterable<{ hashType: string; value: string }>, options: HashIndexOptions = {}): HashIndex {
@@ -105,11 +105,11 @@ export class HashIndex {
     for (const entry of entries) {
       const type = hashTypeOf(entry.hashType);
       if (type === undefined) {
-        throw new HashEntryError(i, `unknown hash type ${quote(entry.hashType)} (expected one of ${HASH_TYPES.join(', ')})`);
+        throw new ListEntryError(i, `unknown hash type ${quote(entry.hashType)} (expected one of ${HASH_TYPES.join(', ')})`);
       }
       const list = lists[type];
       if (typeof entry.value !== 'string' || !list.records.pushHex(entry.value)) {
-        throw new HashEntryError(i, `${type} value must be ${hexLength(type)} hex digits, got ${quote(entry.value)}`);
+        throw new ListEntryError(i, `${type} value must be ${hexLength(type)} hex digits, got ${quote(entry.value)}`);
       }
       list.entries.push(i);
       i++;

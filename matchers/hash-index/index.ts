@@ -9,7 +9,6 @@
  * the result is the matched entries' positions as `HashMatch`es, with distance and threshold, or an empty
  * array. `scanPdq` is the brute-force baseline the index is tested and benchmarked against.
  */
-export { HashEntryError } from './hash-entry-error.js';
 export {
   DEFAULT_BLOCKHASH_THRESHOLD,
   DEFAULT_MIH_MIN_ENTRIES,

@@ -9,7 +9,6 @@
  * positions as `IndexMatch`es (exact: distance 0, threshold 0), or an empty array.
  */
 export { AppIndex, parseAppPackage, type ParsedAppPackage, type SharedAppIndex } from './app-index.js';
-export { ListEntryError } from './list-entry-error.js';
 export { normalizeDomain, normalizeUrl, type NormalizedDomain, type NormalizedUrl } from './url-normalize.js';
 export { parseUrlPattern, type ParsedUrlPattern, type UrlPattern } from './url-pattern.js';
 export { WebIndex, type SharedWebIndex } from './web-index.js';

@@ -1,5 +1,5 @@
 import type { IndexMatch } from '../index-match.js';
-import { ListEntryError } from './list-entry-error.js';
+import { ListEntryError } from '../../core/errors.js';
 import { HASH_SEED, hashStep, hashTag, tagForward, tagReverse } from './string-hash.js';
 import { StringTable, type SharedStringTable } from './string-table.js';
 import { matchPlainDomain } from './match-plain-domain.js';

@@ -5,7 +5,6 @@ import t from 'tap';
 import { exactHashes } from '../../matchers/exact/index.js';
 import {
   DEFAULT_BLOCKHASH_THRESHOLD,
-  HashEntryError,
   HashIndex,
   type HashMatch,
   type SharedHashIndex,
@@ -21,7 +20,7 @@ import {
   pdqToHex,
   type PdqHash,
 } from '../../matchers/pdq/index.js';
-import { seededUint32 } from '../../core/index.js';
+import { ListEntryError, seededUint32 } from '../../core/index.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
 /** Lists at least this long are indexed (multi-index hashing) by default rather than scanned. */
@@ -346,8 +345,8 @@ t.test('hash index - names the index of an invalid entry', async (t) => {
   ];
   for (const [name, bad] of cases) {
     const err = t.throws(() => HashIndex.build([good, good, good, bad, good])) as unknown;
-    t.ok(err instanceof HashEntryError, `${name}: HashEntryError`);
-    if (!(err instanceof HashEntryError)) continue;
+    t.ok(err instanceof ListEntryError, `${name}: ListEntryError`);
+    if (!(err instanceof ListEntryError)) continue;
     t.equal(err.code, 'LIST_INVALID');
     t.equal(err.index, 3, `${name}: names entry 3`);
     t.match(err.message, /^entry 3: /);

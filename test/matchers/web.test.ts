@@ -4,10 +4,11 @@ import { domainToASCII } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IndexMatch } from '../../matchers/index-match.js';
 import {
-  AppIndex, ListEntryError, WebIndex, normalizeDomain, normalizeUrl, parseAppPackage, parseUrlPattern,
+  AppIndex, WebIndex, normalizeDomain, normalizeUrl, parseAppPackage, parseUrlPattern,
 } from '../../matchers/web/index.js';
 import { tagReverse } from '../../matchers/web/string-hash.js';
 import { canonicalHost, isPlainDomain } from '../../matchers/web/url-normalize.js';
+import { ListEntryError } from '../../core/index.js';
 
 const entries = (matches: readonly IndexMatch[]): number[] => matches.map((m) => m.entry).sort((a, b) => a - b);
 const keyOf = (url: string): string | undefined => {
