@@ -18,6 +18,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { WebIndex } from '../matchers/web/index.js';
+import { seededRandom } from '../core/index.js';
 
 const DEFAULT_OPTIONS = { entries: 1_000_000, queries: 1_000_000, reps: 11, seed: 42 };
 type Options = typeof DEFAULT_OPTIONS;
@@ -35,17 +36,6 @@ function parseOptions(argv: readonly string[]): Options {
   return options;
 }
 
-/** mulberry32, so the same seed gives the same lists on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SUBDOMAINS = ['www', 'cdn', 'api', 'm', 'img', 'a1.b2', 'static.eu'];
 
@@ -55,7 +45,7 @@ const SUBDOMAINS = ['www', 'cdn', 'api', 'm', 'img', 'a1.b2', 'static.eu'];
  * fresh names, as most of a real device's DNS traffic is.
  */
 function generate({ entries, queries, seed }: Options): { listed: string[]; mixes: Record<'mixed' | 'unlisted', string[]> } {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
   const label = (): string => {
     let s = pick([...LETTERS.slice(0, 26)]);
@@ -159,7 +149,7 @@ function main(): void {
     cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
     platform: `${platform()} ${arch()}`, memoryGiB: Math.round(totalmem() / 2 ** 30),
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
-    randomReadNs: memoryLatencyNs(random(options.seed)),
+    randomReadNs: memoryLatencyNs(seededRandom(options.seed)),
   };
   const exactHeap = typeof (globalThis as { gc?: unknown }).gc === 'function';
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}, load average ${machine.loadAverage1m} at start, ` +

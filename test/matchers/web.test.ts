@@ -8,7 +8,7 @@ import {
 } from '../../matchers/web/index.js';
 import { tagReverse } from '../../matchers/web/string-hash.js';
 import { canonicalHost, isPlainDomain } from '../../matchers/web/url-normalize.js';
-import { ListEntryError } from '../../core/index.js';
+import { ListEntryError, seededRandom } from '../../core/index.js';
 
 const entries = (matches: readonly IndexMatch[]): number[] => matches.map((m) => m.entry).sort((a, b) => a - b);
 const keyOf = (url: string): string | undefined => {
@@ -19,17 +19,6 @@ const domainOf = (raw: string): string | undefined => {
   const n = normalizeDomain(raw);
   return n.ok ? n.domain : undefined;
 };
-
-/** mulberry32: a small seeded generator, so a failing random case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('web - normalisation lowercases the scheme and host but keeps the path case', async (t) => {
   t.equal(keyOf('HTTPS://Bad.EXAMPLE/Some/Path?Q=A'), 'bad.example/Some/Path?Q=A');
@@ -245,7 +234,7 @@ t.test('web - app package ids match exactly and case-sensitively', async (t) => 
 });
 
 t.test('web - two names with the same hash tag do not match each other', async (t) => {
-  const next = random(0x7a9);
+  const next = seededRandom(0x7a9);
   const seen = new Map<number, string>();
   let pair: [string, string] | undefined;
   for (let i = 0; pair === undefined && i < 1_000_000; i++) {
@@ -275,7 +264,7 @@ function collidingPair(make: () => string): [string, string] {
 }
 
 t.test('web - names with the same hash tag and length, or the same first 23 characters, do not match each other', async (t) => {
-  const next = random(0x51a7);
+  const next = seededRandom(0x51a7);
   const base36 = (): string => Math.floor(next() * 36 ** 10).toString(36).padStart(10, '0');
   // Short: the characters in the slot decide. Long: the first 23 are the same, so the rest, in the record, decides.
   const pairs = [collidingPair(() => `${base36()}.example`), collidingPair(() => `${'a'.repeat(25)}${base36()}.example`)];
@@ -393,7 +382,7 @@ t.test('web - a disposed index refuses to be used', async (t) => {
 });
 
 t.test('web - the fast path for plain domains agrees with the URL host parser', async (t) => {
-  const next = random(0x5eed);
+  const next = seededRandom(0x5eed);
   const alphabet = 'ab0-_.x9n';
   let plain = 0;
   for (let n = 0; n < 20000; n++) {
@@ -410,7 +399,7 @@ t.test('web - the fast path for plain domains agrees with the URL host parser', 
 });
 
 t.test('web - lowercasing and a trailing dot take the fast path only where the URL host parser agrees', async (t) => {
-  const next = random(0xcafe);
+  const next = seededRandom(0xcafe);
   const pieces = ['a', 'B', '0', '9', '-', '_', '.', 'x', 'N', 'xn--', 'XN--', 'www.', 'WWW.', 'é'];
   for (let n = 0; n < 20000; n++) {
     let s = '';
@@ -443,7 +432,7 @@ function referenceDomainIndex(patterns: readonly string[]): (query: string) => n
 }
 
 t.test('web - randomised domains match as a naive suffix loop does (seed 0xd0a1)', async (t) => {
-  const next = random(0xd0a1);
+  const next = seededRandom(0xd0a1);
   const labels = ['a', 'b', 'ab', 'ba', 'www', 'a-b', 'bb'];
   const name = (minLabels: number, maxLabels: number): string => {
     const parts: string[] = [];
@@ -476,7 +465,7 @@ t.test('web - randomised domains match as a naive suffix loop does (seed 0xd0a1)
 });
 
 t.test('web - the one-pass match of plain names agrees with normalising first (seed 0x0e1f)', async (t) => {
-  const next = random(0x0e1f);
+  const next = seededRandom(0x0e1f);
   const pieces = ['a', 'b', '1', '-', '_', 'xn--a', 'www', 'A', '.', '..', 'é', '0x1', '2'];
   const spell = (minPieces: number): string => {
     let s = '';
@@ -523,7 +512,7 @@ function referencePrefixMatch(prefix: string, key: string): boolean {
 }
 
 t.test('web - randomised URLs match as a naive prefix scan does (seed 0x0b1d)', async (t) => {
-  const next = random(0x0b1d);
+  const next = seededRandom(0x0b1d);
   const pick = (options: readonly string[]): string => options[Math.floor(next() * options.length)] ?? '';
   const url = (hosts: readonly string[], segments: readonly string[], maxSegments: number): string => {
     let path = '';
@@ -568,7 +557,7 @@ t.test('web - randomised URLs match as a naive prefix scan does (seed 0x0b1d)', 
 });
 
 t.test('web - a large index finds every listed domain and none of the unlisted ones', async (t) => {
-  const next = random(7);
+  const next = seededRandom(7);
   const name = (): string => `${Math.floor(next() * 2 ** 40).toString(36)}.${next() < 0.5 ? 'example' : 'test'}`;
   const listed = Array.from({ length: 100000 }, name);
   const index = WebIndex.build(listed);
