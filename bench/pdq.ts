@@ -17,7 +17,8 @@ import { blockhash } from '../matchers/blockhash/index.js';
 import { exactHashes } from '../matchers/exact/index.js';
 import { decodeImage } from '../matchers/image/index.js';
 import { pdqDihedralHashes, pdqHash } from '../matchers/pdq/index.js';
-import { photoLike, rng, screenshotLike } from './synthetic-images.js';
+import { seededRandom } from '../core/index.js';
+import { photoLike, screenshotLike } from './synthetic-images.js';
 
 const DEFAULT_REPS = 200;
 const DEFAULT_SEED = 20240611;
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   console.log(`command: ${command}`);
   console.log(`seed: ${seed}, repetitions: ${reps}`);
 
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const small = photoLike(512, 512, random);
   const large = photoLike(1600, 1000, random);
 

@@ -20,7 +20,8 @@ import sharp from 'sharp';
 import { HashIndex, pdqHash, pdqToHex } from '../matchers/index.js';
 import { WorkerPool } from '../pipeline/index.js';
 import type { ImageTimings, IndexSnapshot, WorkerResult } from '../pipeline/worker-messages.js';
-import { rng, screenshotLike } from './synthetic-images.js';
+import { seededRandom } from '../core/index.js';
+import { screenshotLike } from './synthetic-images.js';
 
 const { values } = parseArgs({ options: {
   images: { type: 'string', default: '200' }, listed: { type: 'string', default: '1000000' },
@@ -36,7 +37,7 @@ console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(
 console.log(`command: node dist/bench/screenshots.js ${process.argv.slice(2).join(' ')}`.trim());
 console.log(`data: ${distinct} distinct 1080x2400 screenshots (seed ${seed}), ${images} images per format, ${listed.toLocaleString('en-GB')} listed PDQ hashes, ${workers} worker threads`);
 
-const random = rng(seed);
+const random = seededRandom(seed);
 const raw = Array.from({ length: distinct }, () => screenshotLike(1080, 2400, random));
 const encode = (format: 'jpeg' | 'png') => Promise.all(raw.map((img) => {
   const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });

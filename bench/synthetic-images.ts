@@ -4,18 +4,6 @@
  */
 import type { DecodedImage } from '../matchers/index.js';
 
-/** mulberry32: small, seeded, reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A photo-like RGB image: smooth colour gradients, a few blobs, and noise. */
 export function photoLike(width: number, height: number, random: () => number): DecodedImage {
   const data = new Uint8Array(width * height * 3);

@@ -11,6 +11,7 @@ import {
   isBlockhashHex,
 } from '../../matchers/blockhash/index.js';
 import { decodeImage, type DecodedImage } from '../../matchers/image/index.js';
+import { seededRandom } from '../../core/index.js';
 
 const BLOCKHASH_DATA = fileURLToPath(new URL('../../../../shared/data/blockhash/', import.meta.url));
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
@@ -21,18 +22,6 @@ function imageFiles(dir: string): string[] {
     .filter((e) => e.isFile() && /\.(jpe?g|png)$/i.test(e.name))
     .map((e) => join(e.parentPath, e.name))
     .sort();
-}
-
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function decodeFile(path: string): Promise<DecodedImage> {
@@ -111,7 +100,7 @@ t.test('blockhash - the typed-array port equals imghash.hashRaw on every referen
 });
 
 t.test('blockhash - the typed-array port equals imghash.hashRaw on synthetic images of odd sizes', async (t) => {
-  const random = rng(20240611);
+  const random = seededRandom(20240611);
   // Sizes below, at and around multiples of 16 on each axis, down to fewer pixels than blocks.
   const sizes: [number, number][] = [
     [1, 1], [3, 5], [15, 15], [16, 16], [17, 16], [16, 17], [7, 40], [33, 31], [48, 47],
@@ -148,7 +137,7 @@ t.test('blockhash - the typed-array port equals imghash.hashRaw on synthetic ima
 });
 
 t.test('blockhash - the port equals imghash.hashRaw where its per-block row sums run in several WebAssembly calls', async (t) => {
-  const random = rng(7);
+  const random = seededRandom(7);
   // 400x8000: 500 rows a block, more than one call's 256 (the most a 16-bit lane holds of 255s).
   // 5000x1203: 75 rows a block of 15,000 bytes each, more than one 1 MiB chunk; 16 does not divide 1203.
   // 22000x20: rows wider than the kernel's 65,536 bytes, hashed by the JavaScript path instead.

@@ -1,25 +1,14 @@
 import t from 'tap';
 import { downsampleTo64, downsampleTo64Js } from '../../matchers/pdq/jarosz-filter.js';
 import { jaroszKernel } from '../../matchers/pdq/jarosz-wasm.js';
-
-/** mulberry32, so that every run tests the same planes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../core/index.js';
 
 t.test('pdq jarosz - the WebAssembly kernel is available on this runtime', async (t) => {
   t.ok(jaroszKernel(), 'WebAssembly SIMD validated');
 });
 
 t.test('pdq jarosz - the WebAssembly box filter downsamples bit for bit as the JavaScript one', async (t) => {
-  const random = rng(20240611);
+  const random = seededRandom(20240611);
   // Odd sizes give every window size and phase length, rows and columns not multiples of 4 (spare lanes),
   // and planes narrower than 64 (repeated sample columns).
   const sizes: [number, number][] = [
