@@ -135,17 +135,23 @@ export function evaluate(b: Budgets, phase: SwarmFigures | undefined, heartbeat:
 /** Acked within this share of the offered rate counts as keeping up. */
 const KEEPING_UP = 0.98;
 
-/**
- * Whether a load held the budgets that apply to it: no rejects, acks keeping up with the offered
- * rate, and every category's measured event-to-alert p99 within budget. Returns the first reason
- * it did not.
- */
-export function withinBudgets(b: Budgets, f: SwarmFigures): { ok: boolean; why?: string } {
+/** Whether a load was kept up with: no rejects, and acks arriving at the offered rate. */
+export function keptUp(f: SwarmFigures): { ok: boolean; why?: string } {
   const rejects = Object.values(f.rejects).reduce((a, n) => a + n, 0);
   if (rejects > 0) return { ok: false, why: `${rejects} events rejected` };
   if (f.offeredPerSecond !== undefined && f.ackedPerSecond < f.offeredPerSecond * KEEPING_UP) {
     return { ok: false, why: `acked ${f.ackedPerSecond} of ${f.offeredPerSecond} events/s` };
   }
+  return { ok: true };
+}
+
+/**
+ * Whether a load held the budgets that apply to it: kept up with (see keptUp), and every category's
+ * measured event-to-alert p99 within budget. Returns the first reason it did not.
+ */
+export function withinBudgets(b: Budgets, f: SwarmFigures): { ok: boolean; why?: string } {
+  const k = keptUp(f);
+  if (!k.ok) return k;
   for (const [c, a] of Object.entries(f.alerts) as [Category, AlertFigures][]) {
     const budget = b.categories[c]?.p99Ms;
     if (budget !== undefined && a.latency && a.latency.p99 > budget) return { ok: false, why: `${c} alert p99 ${a.latency.p99} ms` };

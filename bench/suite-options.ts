@@ -64,9 +64,12 @@ bench/results/<timestamp>/ and, for a full run, copies them to bench/report/.
   --steps N,N,... --step-seconds S --scaling-rate R  scaling curve
   --http-seconds S --heartbeat-devices N --images LISTED,UNLISTED
   --out DIR --no-publish  results folder (default bench/results); skip the bench/report copy
+  --render REPORT.json    write report.md and the charts again from a run's figures
 `;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** Where the latest full run's Markdown and charts are kept (committed). */
+export const PUBLISH_DIR = `${repoRoot}bench/report`;
 
 function num(raw: string | undefined, flag: string, dflt: number, min = 0): number {
   if (raw === undefined) return dflt;
@@ -120,7 +123,7 @@ export function parseSuiteOptions(args: string[], dataDir: string | undefined): 
     seed: Math.floor(num(v.seed, '--seed', 1)), procs: Math.floor(num(v.procs, '--procs', 2, 1)),
     outDir: v.out ?? 'bench/results',
     // Only a full run with the default figures, on a server the suite starts, becomes "the latest full run".
-    publishDir: quick || url !== undefined || v['no-publish'] === true || custom ? undefined : `${repoRoot}bench/report`,
+    publishDir: quick || url !== undefined || v['no-publish'] === true || custom ? undefined : PUBLISH_DIR,
     phases, baseline: v['no-baseline'] !== true,
     devices: v.devices === undefined ? undefined : Math.floor(num(v.devices, '--devices', 0, 1)),
     warmup: num(v.warmup, '--warmup', quick ? 2 : 5), seconds,

@@ -6,9 +6,9 @@
  * and writes report.json, report.md and SVG charts to bench/results/<timestamp>/.
  * Run: node dist/bench/suite.js [--quick] [--check] [...] (see SUITE_USAGE).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Io } from '../cli/commands.js';
 import { budgetShares, evaluate, loadBudgets, offeredRate } from './budgets.js';
@@ -16,7 +16,7 @@ import { openRawWs } from './raw-ws-client.js';
 import { raiseFileLimit, sampleProcess } from './server-process.js';
 import { credentialsFromFile, credentialsInDataDir, type Credentials } from './suite-data.js';
 import { loadAverage, machineInfo, versions } from './suite-machine.js';
-import { parseSuiteOptions, SUITE_USAGE, type SuiteOptions } from './suite-options.js';
+import { PUBLISH_DIR, parseSuiteOptions, SUITE_USAGE, type SuiteOptions } from './suite-options.js';
 import {
   budgetDevices, budgetPhase, freshServer, heartbeatPhase, httpPhase, ratioPhase, scalingPhase,
   type Server, type SuiteContext,
@@ -77,8 +77,17 @@ async function runningServer(o: SuiteOptions, ctx: SuiteContext, devices: number
   };
 }
 
+/** `--render FILE`: writes report.md and the charts again from a run's report.json (after the rendering changed). */
+function render(file: string, io: Io): number {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as SuiteReport;
+  const files = writeReport(report, dirname(resolve(file)), report.profile === 'full' ? PUBLISH_DIR : undefined);
+  io.out(`rendered ${files.length} files from ${file}${report.profile === 'full' ? ` (copied to ${PUBLISH_DIR})` : ''}`);
+  return 0;
+}
+
 export async function runSuite(args: string[], io: Io, dataDir?: string): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { io.out(SUITE_USAGE); return 0 }
+  if (args[0] === '--render' && args[1] !== undefined) return render(args[1], io);
   const o = parseSuiteOptions(args, dataDir);
   const budgets = loadBudgets(o.budgetsPath);
   const openFiles = raiseFileLimit();
@@ -181,7 +190,7 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
   const steps = report.phases.scaling ?? [];
   if (steps.length > 0) {
     const last = steps[steps.length - 1]!;
-    io.out(`scaling: devices carried within budgets ${carriedDevices(report) ?? 'none of the steps'}; at ${last.connections} connections `
+    io.out(`scaling: kept up with ${carriedDevices(report, false) ?? 'none'} devices, within budgets ${carriedDevices(report, true) ?? 'none'}; at ${last.connections} connections `
       + `${last.figures.ackedPerSecond} events/s acked, ack p99 ${last.figures.ack?.p99 ?? '–'} ms`
       + (last.memory ? `, ${last.memory.perConnectionKiB} KiB RSS per connection` : ''));
   }
