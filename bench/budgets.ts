@@ -27,6 +27,8 @@ export interface Budgets {
   /** The budget phase offers minRate x offerFactor, so that "sustained" is not decided by rounding. */
   offerFactor: number;
   answerCaptures: boolean;
+  /** Events/s per device in the scaling curve. */
+  scalingRatePerDevice: number;
   categories: Partial<Record<Category, CategoryBudget>>;
 }
 
@@ -77,7 +79,8 @@ export function loadBudgets(path: string): Budgets {
   if (share > 1 || hitRate > 1) throw new Error('budgets: hitRate and listedImageShare must be at most 1');
   return {
     devices: Math.round(positive(raw.devices ?? 1000, 'devices')), hitRate, listedImageShare: share,
-    offerFactor: positive(raw.offerFactor ?? 1.1, 'offerFactor'), answerCaptures: raw.answerCaptures !== false, categories,
+    offerFactor: positive(raw.offerFactor ?? 1.1, 'offerFactor'), answerCaptures: raw.answerCaptures !== false,
+    scalingRatePerDevice: positive(raw.scalingRatePerDevice ?? 2.5, 'scalingRatePerDevice'), categories,
   };
 }
 

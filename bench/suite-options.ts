@@ -37,7 +37,7 @@ export interface SuiteOptions {
   window: number;
   steps: number[];
   stepSeconds: number;
-  /** Scaling: events/s per device (default: the budget phase's, without images). */
+  /** Scaling: events/s per device (default: the budgets file's scalingRatePerDevice). */
   scalingRate: number | undefined;
   httpSeconds: number;
   httpConnections: number;

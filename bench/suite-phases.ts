@@ -85,10 +85,13 @@ export function ratioPhase(ctx: SuiteContext, server: Server, creds: Credentials
   });
 }
 
-/** The budget mix without images, at the budget phase's rate per device, on a fresh server per step. */
+/** Events/s per device in the scaling curve: --scaling-rate, else the budgets file's. */
+export const scalingRate = (ctx: Pick<SuiteContext, 'o' | 'budgets'>): number => ctx.o.scalingRate ?? ctx.budgets.scalingRatePerDevice;
+
+/** The budget mix without images, at `scalingRate` per device, on a fresh server per step. */
 export async function scalingPhase(ctx: SuiteContext, running: { server: Server; creds: Credentials } | undefined): Promise<ScalingStep[]> {
   const shares = budgetShares(ctx.budgets, ['image']);
-  const perDevice = ctx.o.scalingRate ?? Object.values(shares).reduce((a, s) => a + s, 0) / budgetDevices(ctx);
+  const perDevice = scalingRate(ctx);
   const steps: ScalingStep[] = [];
   for (const connections of ctx.o.steps) {
     const own = running ?? await freshServer(ctx, 'vigil', `scaling-${connections}`, connections);

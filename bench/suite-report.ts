@@ -150,7 +150,8 @@ function scalingSection(r: SuiteReport): string[] {
   const steps = r.phases.scaling ?? [];
   if (steps.length === 0) return [];
   const out = ['## Scaling with connections', '',
-    `A fresh server per step; every device sends ${fmt(r.load.scalingRatePerDevice ?? 0, 2)} events/s (the budget mix without images), open loop.`
+    `A fresh server per step; every device sends ${fmt(r.load.scalingRatePerDevice ?? 0, 2)} events/s (the budget mix without images), open loop,`
+    + ' so each step offers connections x that rate.'
     + ' Memory: the server\'s RSS before the devices connect and once all are connected, before any event (RssAnon leaves out LMDB\'s mapped file).', '',
     head(['connections', 'offered/s', 'acked/s', 'ack p50 ms', 'ack p99 ms', 'keyboard alert p99 ms (alerts)', 'web alert p99 ms (alerts)',
       'within budgets', 'RSS connected MiB', 'KiB per connection (RSS / anon)', 'server CPU', 'generator CPU', 'rejects'])];

@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Io } from '../cli/commands.js';
-import { budgetShares, evaluate, loadBudgets, offeredRate } from './budgets.js';
+import { evaluate, loadBudgets, offeredRate } from './budgets.js';
 import { openRawWs } from './raw-ws-client.js';
 import { raiseFileLimit, sampleProcess } from './server-process.js';
 import { credentialsFromFile, credentialsInDataDir, type Credentials } from './suite-data.js';
 import { loadAverage, machineInfo, versions } from './suite-machine.js';
 import { PUBLISH_DIR, parseSuiteOptions, SUITE_USAGE, type SuiteOptions } from './suite-options.js';
 import {
-  budgetDevices, budgetPhase, freshServer, heartbeatPhase, httpPhase, ratioPhase, scalingPhase,
+  budgetDevices, budgetPhase, freshServer, heartbeatPhase, httpPhase, ratioPhase, scalingPhase, scalingRate,
   type Server, type SuiteContext,
 } from './suite-phases.js';
 import { carriedDevices, writeReport, type SuiteReport } from './suite-report.js';
@@ -146,8 +146,7 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
     if (q?.vigil && q.baseline && q.baseline.ackedPerSecond > 0) q.throughputRatio = Number((q.vigil.ackedPerSecond / q.baseline.ackedPerSecond).toFixed(2));
 
     if (o.phases.has('scaling')) {
-      const perDevice = o.scalingRate ?? Object.values(budgetShares(budgets, ['image'])).reduce((a, s) => a + s, 0) / devices;
-      report.load.scalingRatePerDevice = Number(perDevice.toFixed(3));
+      report.load.scalingRatePerDevice = scalingRate(ctx);
       report.phases.scaling = await scalingPhase(ctx, running);
     }
     if (o.phases.has('heartbeat')) {
