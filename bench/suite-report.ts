@@ -10,7 +10,7 @@ import type { HttpFigures } from './http-load.js';
 import { ackLatencyChart, alertLatencyChart, scalingChart } from './suite-charts.js';
 import { fmt, type LatencyFigures } from './suite-figures.js';
 import type { MachineInfo } from './suite-machine.js';
-import type { ScalingStep } from './suite-phases.js';
+import { SCALING_HIT_RATE, type ScalingStep } from './suite-phases.js';
 import type { SwarmFigures } from './swarm.js';
 
 export interface SuiteReport {
@@ -151,7 +151,7 @@ function scalingSection(r: SuiteReport): string[] {
   if (steps.length === 0) return [];
   const out = ['## Scaling with connections', '',
     `A fresh server per step; every device sends ${fmt(r.load.scalingRatePerDevice ?? 0, 2)} events/s (the budget mix without images), open loop,`
-    + ' so each step offers connections x that rate.'
+    + ` so each step offers connections x that rate; ${fmt(SCALING_HIT_RATE * 100)}% of text and web events are listed, for enough alerts per step.`
     + ' Memory: the server\'s RSS before the devices connect and once all are connected, before any event (RssAnon leaves out LMDB\'s mapped file).', '',
     head(['connections', 'offered/s', 'acked/s', 'ack p50 ms', 'ack p99 ms', 'keyboard alert p99 ms (alerts)', 'web alert p99 ms (alerts)',
       'within budgets', 'RSS connected MiB', 'KiB per connection (RSS / anon)', 'server CPU', 'generator CPU', 'rejects'])];
