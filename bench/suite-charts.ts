@@ -8,7 +8,7 @@ import type { LatencyFigures } from './suite-figures.js';
 import type { SuiteReport } from './suite-report.js';
 import { PERCENTILE_TICKS, lineChart, percentileX, svgDocument, type Series } from './svg-chart.js';
 
-const WIDTH = 860;
+const WIDTH = 1000;
 const PANEL = 400;
 
 const curve = (l: LatencyFigures | undefined): [number, number][] => (l ? l.curve.map(([p, ms]) => [percentileX(p), Math.max(ms, 0.01)]) : []);

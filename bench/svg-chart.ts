@@ -88,8 +88,10 @@ const n = (v: number): string => v.toFixed(1);
 
 /** One chart drawn into `box`, as an SVG group. */
 export function lineChart(o: ChartOptions, box: Box): string {
+  // The legend sits right of the plot, where it can never hide a line.
+  const legendWidth = Math.max(170, Math.max(...o.series.map((s) => s.name.length), 4) * 6.2 + 34);
   const left = box.x + MARGIN.left;
-  const right = box.x + box.width - MARGIN.right;
+  const right = box.x + box.width - MARGIN.right - legendWidth - 10;
   const top = box.y + MARGIN.top;
   const bottom = box.y + box.height - MARGIN.bottom;
   const xs = o.series.flatMap((s) => s.points.map((p) => p[0]));
@@ -124,13 +126,13 @@ export function lineChart(o: ChartOptions, box: Box): string {
     parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="3 3"' : ''}/>`);
     for (const p of s.points) parts.push(`<circle cx="${n(x.scale(p[0]))}" cy="${n(y.scale(p[1]))}" r="2.5" fill="${c}"/>`);
   });
-  const legendWidth = Math.max(...o.series.map((s) => s.name.length), 4) * 6.5 + 34;
-  parts.push(`<rect x="${n(left + 8)}" y="${n(top + 8)}" width="${n(legendWidth)}" height="${o.series.length * 16 + 8}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`);
+  const lx = right + 10;
+  parts.push(`<rect x="${n(lx)}" y="${n(top)}" width="${n(legendWidth)}" height="${o.series.length * 16 + 8}" fill="#fff" stroke="#ccc"/>`);
   o.series.forEach((s, i) => {
     const c = PALETTE[i % PALETTE.length]!;
-    const ly = top + 20 + i * 16;
-    parts.push(`<line x1="${n(left + 14)}" y1="${n(ly - 4)}" x2="${n(left + 34)}" y2="${n(ly - 4)}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="3 3"' : ''}/>`,
-      `<text x="${n(left + 40)}" y="${n(ly)}" font-size="11" ${FONT}>${escapeXml(s.name)}</text>`);
+    const ly = top + 12 + i * 16;
+    parts.push(`<line x1="${n(lx + 6)}" y1="${n(ly - 4)}" x2="${n(lx + 26)}" y2="${n(ly - 4)}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="3 3"' : ''}/>`,
+      `<text x="${n(lx + 32)}" y="${n(ly)}" font-size="11" ${FONT}>${escapeXml(s.name)}</text>`);
   });
   parts.push('</g>');
   return parts.join('\n');
