@@ -9,6 +9,7 @@
  * since a WebAssembly memory cannot adopt the decoder's buffer; the copy stays in cache for the adds.
  * Assembled from bytes, like `matchers/pdq/jarosz-wasm.ts` (the project has no WebAssembly toolchain).
  */
+import { I32, I32_ADD, type WasmApi, get, i32Const, name, section, set, simd, uleb, wasmApi } from '../wasm/wasm-encoding.js';
 
 /** Rows added per call: 256 x 255 fits a 16-bit lane. */
 export const WASM_MAX_ROWS = 256;
@@ -30,12 +31,7 @@ export interface ColumnSumKernel {
   addRows(data: Uint8Array, from: number, rows: number, stride: number, totals: Float64Array): void;
 }
 
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+const wasm = wasmApi;
 
 let kernel: ColumnSumKernel | null | undefined;
 
@@ -72,35 +68,8 @@ function instantiate(api: WasmApi, module: object): ColumnSumKernel {
 
 // --- the kernel, in WebAssembly binary form ------------------------------------------------------------
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
-const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
 
-const I32 = 0x7f;
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32Const = (v: number): number[] => [0x41, ...sleb(v)];
-const I32_ADD = [0x6a];
 const I32_GE_S = [0x4e];
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 const v128Load = (offset: number): number[] => [...simd(0x00), 0, ...uleb(offset)];
 const v128Store = (offset: number): number[] => [...simd(0x0b), 0, ...uleb(offset)];
 const I16X8_EXTEND_LOW_I8X16_U = simd(0x89);

@@ -12,6 +12,7 @@
  * distance at or below the threshold.
  */
 import { hamming256 } from './popcount.js';
+import { I32, I32_ADD, V128, type WasmApi, get, i32Const, name, section, set, simd, tee, uleb, wasmApi } from '../wasm/wasm-encoding.js';
 
 /** Receives each listed hash within the threshold: its position and its smallest distance to a query. */
 export type HitSink = (position: number, distance: number) => void;
@@ -71,12 +72,7 @@ interface SimdKernel {
  * The part of the WebAssembly JS API used here. The project compiles against lib ES2023 without DOM, and
  * @types/node 20 does not declare the `WebAssembly` global, so it is typed locally.
  */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+const wasm = wasmApi;
 
 let kernel: SimdKernel | null | undefined;
 
@@ -119,39 +115,10 @@ function instantiate(api: WasmApi, module: object): SimdKernel {
 
 // --- the kernel, in WebAssembly binary form ------------------------------------------------------------
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
-const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
 
 // Opcodes (WebAssembly core 2.0; SIMD ones follow the 0xfd prefix).
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const tee = (i: number): number[] => [0x22, ...uleb(i)];
-const i32Const = (v: number): number[] => [0x41, ...sleb(v)];
-const I32_ADD = [0x6a];
 const I32_GE_U = [0x4f];
 const i32Store = (offset: number): number[] => [0x36, 2, ...uleb(offset)];
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 const v128Load = (offset: number): number[] => [0xfd, 0x00, 4, ...uleb(offset)];
 const v128Store = (offset: number): number[] => [0xfd, 0x0b, 4, ...uleb(offset)];
 const shuffle = (lanes: number[]): number[] => [0xfd, 0x0d, ...lanes];

@@ -13,6 +13,7 @@
  * assembles its own (the project has no WebAssembly toolchain). Each thread instantiates it once, with a
  * private memory holding a table of line offsets and two planes.
  */
+import { I32, I32_ADD, V128, type WasmApi, get, i32Const, name, section, set, simd, uleb, wasmApi } from '../wasm/wasm-encoding.js';
 
 /** Largest plane the kernel's memory holds, in floats: 512x512. */
 export const WASM_MAX_PLANE = 512 * 512;
@@ -37,12 +38,7 @@ export interface JaroszKernel {
   box(from: 'A' | 'B', lineStarts: ArrayLike<number>, lines: number, step: number, phases: BoxPhases): void;
 }
 
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+const wasm = wasmApi;
 
 let kernel: JaroszKernel | null | undefined;
 
@@ -76,25 +72,7 @@ function instantiate(api: WasmApi, module: object): JaroszKernel {
 
 // --- the kernel, in WebAssembly binary form ------------------------------------------------------------
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
-const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
 
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32Const = (v: number): number[] => [0x41, ...uleb(v)]; // small non-negative constants only
-const I32_ADD = [0x6a];
 const I32_SUB = [0x6b];
 const I32_LT_S = [0x48];
 const I32_GE_S = [0x4e];
@@ -103,7 +81,6 @@ const I32_LOAD = [0x28, 2, 0];
 const F32_LOAD = [0x2a, 2, 0];
 const F32_STORE = [0x38, 2, 0];
 const F32_CONVERT_I32_S = [0xb2];
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 const F32X4_SPLAT = simd(0x13);
 const f32x4ExtractLane = (lane: number): number[] => [...simd(0x1f), lane];
 const f32x4ReplaceLane = (lane: number): number[] => [...simd(0x20), lane];
