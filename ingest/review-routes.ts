@@ -8,7 +8,7 @@ import {
   CATEGORIES, REVIEW_STATES, SEVERITIES, isDecision,
   type Alert, type Category, type ReviewState, type Severity,
 } from '../core/index.js';
-import { openEvidence, type AlertStore, type AuditLog, type OperatorStore, type Outcome } from '../store/index.js';
+import { openEvidence, type AlertStore, type AuditLog, type DeletionReceipt, type OperatorStore, type Outcome } from '../store/index.js';
 import { jsonObject, stringField, timeParam, type Exchange } from './operator-http.js';
 import type { OperatorRouter, RouteContext, RouteSpec, Caller } from './operator-router.js';
 
@@ -81,6 +81,22 @@ export function reviewRoutes(o: ReviewRoutesOptions): RouteSpec[] {
   const managers = ['manager'] as const;
   const route = (spec: Omit<RouteSpec, 'roles' | 'handle'> & { handle(ctx: RouteContext): Promise<void> }): RouteSpec =>
     ({ ...spec, roles: managers, handle: (ctx) => spec.handle(ctx as RouteContext) });
+
+  /** DELETE of an alert or of its evidence: a reason, the alert on the caseload, then a receipt. */
+  const deletion = (path: string,
+    remove: (id: string, by: ReturnType<typeof who>, why: string) => Promise<Outcome<DeletionReceipt>>): RouteSpec =>
+    route({ method: 'del', path, body: true, async handle(ctx) {
+      const obj = body(ctx);
+      if (!obj) return;
+      const why = reason(ctx, obj);
+      if (why === undefined) return;
+      const alert = await target(ctx);
+      if (!alert) return;
+      const r = await remove(alert.id, who(ctx.caller), why);
+      if (!r.ok) { failure(ctx.ex, r); return }
+      o.published();
+      ctx.ex.json(200, receipt(r.value.audit, r.value.scrubbed, r.value.notices));
+    } });
 
   return [
     route({ method: 'get', path: '/v1/operator/alerts', async handle(ctx) {
@@ -194,31 +210,8 @@ export function reviewRoutes(o: ReviewRoutesOptions): RouteSpec[] {
       ctx.ex.json(200, { alert: alertView(r.value.alert), auditSeq: r.value.audit?.seq ?? null });
     } }),
 
-    route({ method: 'del', path: '/v1/operator/alerts/:id/evidence', body: true, async handle(ctx) {
-      const obj = body(ctx);
-      if (!obj) return;
-      const why = reason(ctx, obj);
-      if (why === undefined) return;
-      const alert = await target(ctx);
-      if (!alert) return;
-      const r = await o.alerts.deleteEvidence(alert.id, who(ctx.caller), why);
-      if (!r.ok) { failure(ctx.ex, r); return }
-      o.published();
-      ctx.ex.json(200, receipt(r.value.audit, r.value.scrubbed, r.value.notices));
-    } }),
-
-    route({ method: 'del', path: '/v1/operator/alerts/:id', body: true, async handle(ctx) {
-      const obj = body(ctx);
-      if (!obj) return;
-      const why = reason(ctx, obj);
-      if (why === undefined) return;
-      const alert = await target(ctx);
-      if (!alert) return;
-      const r = await o.alerts.deleteAlert(alert.id, who(ctx.caller), why);
-      if (!r.ok) { failure(ctx.ex, r); return }
-      o.published();
-      ctx.ex.json(200, receipt(r.value.audit, r.value.scrubbed, r.value.notices));
-    } }),
+    deletion('/v1/operator/alerts/:id/evidence', (id, by, why) => o.alerts.deleteEvidence(id, by, why)),
+    deletion('/v1/operator/alerts/:id', (id, by, why) => o.alerts.deleteAlert(id, by, why)),
   ];
 }
 
