@@ -13,12 +13,13 @@
  *   node --expose-gc dist/bench/domains.js [--entries 1000000] [--queries 1000000] [--reps 11] [--seed 42]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { WebIndex } from '../matchers/web/index.js';
 import { seededRandom } from '../core/index.js';
+import { benchMachine, machineLine } from './suite-machine.js';
 
 const DEFAULT_OPTIONS = { entries: 1_000_000, queries: 1_000_000, reps: 11, seed: 42 };
 type Options = typeof DEFAULT_OPTIONS;
@@ -146,13 +147,11 @@ function main(): void {
   const script = relative(process.cwd(), fileURLToPath(import.meta.url));
   const command = ['node', ...process.execArgv, script, ...process.argv.slice(2)].join(' ');
   const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
-    platform: `${platform()} ${arch()}`, memoryGiB: Math.round(totalmem() / 2 ** 30),
-    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    ...benchMachine(),
     randomReadNs: memoryLatencyNs(seededRandom(options.seed)),
   };
   const exactHeap = typeof (globalThis as { gc?: unknown }).gc === 'function';
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}, load average ${machine.loadAverage1m} at start, ` +
+  console.log(`${machineLine(machine)} at start, ` +
     `${machine.randomReadNs} ns per dependent random read over 64 MiB`);
   console.log(`command: ${command}`);
   console.log(`data: ${options.entries} distinct listed domains; two mixes of ${options.queries} queries, "mixed" (1/3 listed, 1/3 subdomains of listed, 1/3 unlisted) and "unlisted"; seed ${options.seed}; ${options.reps} repetitions`);

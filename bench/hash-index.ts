@@ -13,12 +13,12 @@
  * Writes bench/results/hash-index.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HashIndex } from '../matchers/hash-index/index.js';
 import { PDQ_MATCH_THRESHOLD, type PdqHash } from '../matchers/pdq/index.js';
 import { seededUint32 } from '../core/index.js';
+import { benchMachine, machineLine } from './suite-machine.js';
 
 const DEFAULT_SIZES = [1_000_000, 10_000_000];
 const DEFAULT_QUERIES = 1000;
@@ -273,15 +273,9 @@ function runSize(size: number, args: Args): Record<string, unknown> {
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
-  const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-  };
+  const machine = benchMachine();
   const command = `node ${process.execArgv.join(' ')} ${process.argv.slice(1).join(' ')}`.replace(/\s+/g, ' ');
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`);
+  console.log(machineLine(machine));
   console.log(`command: ${command}`);
   console.log(`sizes: ${args.sizes.join(', ')}; queries: ${args.queries} of 8 hashes; seed: ${args.seed}`);
   const runs = args.sizes.map((size) => runSize(size, args));

@@ -12,12 +12,13 @@
  *   [--procs 1] [--only vigil|baseline] [--seed 1] [--hit-rate 0.02] [--workers 1]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareDataDir } from './suite-data.js';
 import { startServer, type Target } from './server-process.js';
 import { runSwarm, type SwarmFigures } from './swarm.js';
+import { benchMachine, machineLine } from './suite-machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -69,9 +70,9 @@ async function runOne(target: Target): Promise<RunResult> {
   }
 }
 
-const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const machine = benchMachine();
 const command = `node dist/bench/ingest.js ${process.argv.slice(2).join(' ')}`.trim();
-console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, node ${machine.node}`);
+console.log(machineLine(machine));
 console.log(`command: ${command}`);
 console.log(`load: ${devices} devices, ${rate > 0 ? `open loop at ${rate} events/s each (${rate * devices} offered), latency from intended send time` : `closed loop, window ${windowSize}`}, ${values.procs} generator process(es), seed ${seed}, hit rate ${hitRate}, measured ${seconds} s after ${warmup} s warm-up`);
 const targets = values.only ? [values.only as Target] : (['vigil', 'baseline'] as const);

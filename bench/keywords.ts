@@ -16,10 +16,11 @@
  * bytes (UTF-8) per second for every row, so rows compare the same work.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import AhoCorasick from 'modern-ahocorasick';
 import { KeywordIndex, normalizeText, type KeywordMatch } from '../matchers/keywords/index.js';
 import { seededRandom } from '../core/index.js';
+import { benchMachine, machineLine } from './suite-machine.js';
 
 const DEFAULT_SEED = 20240611;
 const DEFAULT_TERMS = 10_000;
@@ -193,14 +194,10 @@ function main(): void {
   const termCount = option('terms', DEFAULT_TERMS);
   const textBytes = option('bytes', DEFAULT_TEXT_BYTES);
   const reps = option('reps', DEFAULT_REPS);
-  const cpu = cpus();
-  const machine = {
-    cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
-    node: process.version, platform: `${platform()} ${arch()}`,
-  };
+  const machine = benchMachine();
   const command = `node ${process.argv.slice(1).map((a) => a.replace(/^.*\/dist\//, 'dist/')).join(' ')}`;
   const loadBefore = loadavg().map((x) => +x.toFixed(2));
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.platform}`);
+  console.log(machineLine(machine));
   console.log(`load average before: ${loadBefore.join(' ')} (other work on the machine slows every row alike)`);
   console.log(`command: ${command}`);
 

@@ -9,7 +9,6 @@
  * Writes bench/results/pdq.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -19,6 +18,7 @@ import { decodeImage } from '../matchers/image/index.js';
 import { pdqDihedralHashes, pdqHash } from '../matchers/pdq/index.js';
 import { seededRandom } from '../core/index.js';
 import { photoLike, screenshotLike } from './synthetic-images.js';
+import { benchMachine, machineLine } from './suite-machine.js';
 
 const DEFAULT_REPS = 200;
 const DEFAULT_SEED = 20240611;
@@ -74,17 +74,13 @@ async function main(): Promise<void> {
   // libvips caches operations on identical input; every device image is new, so measure without it.
   sharp.cache(false);
   const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
+    ...benchMachine(),
     sharp: sharp.versions.sharp,
     vips: sharp.versions.vips,
     sharpConcurrency: sharp.concurrency(),
   };
   const command = `node ${process.argv.slice(1).join(' ')}`;
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, sharp ${machine.sharp} (libvips ${machine.vips}, ${machine.sharpConcurrency} threads)`);
+  console.log(`${machineLine(machine)}, sharp ${machine.sharp} (libvips ${machine.vips}, ${machine.sharpConcurrency} threads)`);
   console.log(`command: ${command}`);
   console.log(`seed: ${seed}, repetitions: ${reps}`);
 

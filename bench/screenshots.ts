@@ -12,7 +12,7 @@
  * tenants' load disturbs far less than wall-clock rates do. Shares are of the worker thread's own time per
  * image: exact hashing runs while a libvips thread decodes, and `decode` counts only the wait left after it.
  */
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,7 @@ import { WorkerPool } from '../pipeline/index.js';
 import type { ImageTimings, IndexSnapshot, WorkerResult } from '../pipeline/worker-messages.js';
 import { seededRandom } from '../core/index.js';
 import { screenshotLike } from './synthetic-images.js';
+import { benchMachine, machineLine } from './suite-machine.js';
 
 const { values } = parseArgs({ options: {
   images: { type: 'string', default: '200' }, listed: { type: 'string', default: '1000000' },
@@ -33,7 +34,7 @@ const workers = Number(values.workers);
 const seed = Number(values.seed);
 const distinct = Number(values.distinct);
 
-console.log(`machine: ${cpus()[0]?.model}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+console.log(machineLine(benchMachine()));
 console.log(`command: node dist/bench/screenshots.js ${process.argv.slice(2).join(' ')}`.trim());
 console.log(`data: ${distinct} distinct 1080x2400 screenshots (seed ${seed}), ${images} images per format, ${listed.toLocaleString('en-GB')} listed PDQ hashes, ${workers} worker threads`);
 

@@ -27,6 +27,20 @@ const PACKAGES: Record<string, string> = {
 
 export const loadAverage = (): number[] => loadavg().map((v) => Number(v.toFixed(2)));
 
+/** What every single-question benchmark prints and records about the machine it ran on. */
+export interface BenchMachine { cpu: string; cores: number; memoryGiB: number; node: string; platform: string; loadAverage: number[] }
+
+export function benchMachine(): BenchMachine {
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version, platform: `${process.platform}-${process.arch}`, loadAverage: loadAverage(),
+  };
+}
+
+/** The benchmark's first line: `machine: <cpu>, N cores, N GiB, node vX, <platform>, load average a b c`. */
+export const machineLine = (m: BenchMachine): string =>
+  `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}, load average ${m.loadAverage.join(' ')}`;
+
 export function machineInfo(openFiles: { soft: number; hard: number }): MachineInfo {
   const first = cpus()[0];
   return {
