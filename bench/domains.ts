@@ -3,14 +3,15 @@
  *
  * Builds a WebIndex from N generated domains (fixed seed), then times lookups of a query mix (exact hits,
  * subdomain hits, misses) against the index and, in the same run on the same data, against the naive
- * baseline: a JS Set<string> probed with every parent suffix. Prints the figures and writes them as JSON
- * to bench/results/domains.json.
+ * baseline: a JS Set<string> probed with every parent suffix. The index is timed two ways: one domain a call
+ * (`matchDomain`), and in batches of the pipeline's default batch size (`matchDomains`), which is how a worker
+ * matches the `dns` events of a batch. Prints the figures and writes them as JSON to bench/results/domains.json.
  *
  * Every repetition gets fresh copies of the query strings, as events decoded from the network are: V8 caches
  * a string's hash in the string, so reusing one array of queries would let the Set skip hashing after the
  * first pass. The Set's memory likewise counts its own copies of the names, as a worker's would.
  *
- *   node --expose-gc dist/bench/domains.js [--entries 1000000] [--queries 1000000] [--reps 11] [--seed 42]
+ *   node --expose-gc dist/bench/domains.js [--entries 1000000] [--queries 1000000] [--reps 11] [--seed 42] [--batch 256]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -18,10 +19,10 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { WebIndex } from '../matchers/web/index.js';
-import { seededRandom } from '../core/index.js';
+import { DEFAULT_PIPELINE_BATCH, seededRandom } from '../core/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
-const DEFAULT_OPTIONS = { entries: 1_000_000, queries: 1_000_000, reps: 11, seed: 42 };
+const DEFAULT_OPTIONS = { entries: 1_000_000, queries: 1_000_000, reps: 11, seed: 42, batch: DEFAULT_PIPELINE_BATCH };
 type Options = typeof DEFAULT_OPTIONS;
 
 function parseOptions(argv: readonly string[]): Options {
@@ -30,7 +31,7 @@ function parseOptions(argv: readonly string[]): Options {
     const name = argv[i]?.replace(/^--/, '') ?? '';
     const value = Number(argv[i + 1]);
     if (!(name in options) || !Number.isInteger(value) || value < 1) {
-      throw new Error(`usage: domains.js [--entries N] [--queries N] [--reps N] [--seed N]; bad ${argv[i]} ${argv[i + 1]}`);
+      throw new Error(`usage: domains.js [--entries N] [--queries N] [--reps N] [--seed N] [--batch N]; bad ${argv[i]} ${argv[i + 1]}`);
     }
     options[name as keyof Options] = value;
   }
@@ -182,40 +183,54 @@ function main(): void {
       if (ours > 0) hitQueries++;
       if (ours !== baselineHits(set, q)) throw new Error(`index and baseline disagree on ${JSON.stringify(q)}`);
     }
-    const oursRates: number[] = [];
-    const baselineRates: number[] = [];
-    const oursCpuRates: number[] = [];
-    const baselineCpuRates: number[] = [];
-    let sink = 0;
-    for (let rep = 0; rep < options.reps; rep++) {
-      // Alternate, so that noise from other tenants on the machine falls on both sides alike. The copies are
-      // made, then promoted by a full collection, before the clock starts: otherwise each minor collection
-      // during the timed loop would copy a million young strings, on both sides.
-      const oursQueries = mix.map(fresh);
-      collect();
-      const ours = timeBoth(() => { for (const q of oursQueries) sink += web.matchDomain(q).length; });
-      oursRates.push(mix.length / ours.wall);
-      oursCpuRates.push(mix.length / ours.cpu);
-      const baselineQueries = mix.map(fresh);
-      collect();
-      const baseline = timeBoth(() => { for (const q of baselineQueries) sink += baselineHits(set, q); });
-      baselineRates.push(mix.length / baseline.wall);
-      baselineCpuRates.push(mix.length / baseline.cpu);
+    const batchHits = new Int32Array(mix.length);
+    for (let first = 0; first < mix.length; first += options.batch) {
+      web.matchDomains(mix.slice(first, first + options.batch), (k) => { batchHits[first + k] = (batchHits[first + k] ?? 0) + 1; });
     }
-    const ours = summarise(oursRates);
-    const baseline = summarise(baselineRates);
-    const oursCpu = summarise(oursCpuRates);
-    const baselineCpu = summarise(baselineCpuRates);
+    mix.forEach((q, k) => {
+      if (batchHits[k] !== baselineHits(set, q)) throw new Error(`batched index and baseline disagree on ${JSON.stringify(q)}`);
+    });
+    const arms = {
+      single: { wall: [] as number[], cpu: [] as number[] },
+      batched: { wall: [] as number[], cpu: [] as number[] },
+      baseline: { wall: [] as number[], cpu: [] as number[] },
+    };
+    let sink = 0;
+    const countHit = (): void => { sink++; };
+    const timeArm = (arm: keyof typeof arms, run: (queries: readonly string[]) => void, batched: boolean): void => {
+      // Fresh copies, made and then promoted by a full collection before the clock starts: otherwise each minor
+      // collection during the timed loop would copy a million young strings, on every side alike.
+      const copies = mix.map(fresh);
+      const queries = batched ? Array.from({ length: Math.ceil(copies.length / options.batch) }, (_, b) =>
+        copies.slice(b * options.batch, (b + 1) * options.batch)) : [copies];
+      collect();
+      const { wall, cpu } = timeBoth(() => { for (const q of queries) run(q); });
+      arms[arm].wall.push(mix.length / wall);
+      arms[arm].cpu.push(mix.length / cpu);
+    };
+    for (let rep = 0; rep < options.reps; rep++) {
+      // In turn, so that noise from other tenants on the machine falls on every side alike.
+      timeArm('single', (queries) => { for (const q of queries) sink += web.matchDomain(q).length; }, false);
+      timeArm('batched', (batch) => { web.matchDomains(batch, countHit); }, true);
+      timeArm('baseline', (queries) => { for (const q of queries) sink += baselineHits(set, q); }, false);
+    }
+    const summary = (arm: keyof typeof arms) => ({ wall: summarise(arms[arm].wall), cpu: summarise(arms[arm].cpu) });
+    const single = summary('single');
+    const batched = summary('batched');
+    const baseline = summary('baseline');
     const mega = (rate: number): string => `${(rate / 1e6).toFixed(2)}M/s`;
     const line = (r: { median: number; p10: number; p90: number }): string => `median ${mega(r.median)} (p10 ${mega(r.p10)}, p90 ${mega(r.p90)})`;
+    const both = (r: typeof single): string => `${line(r.wall)} / ${line(r.cpu)}`;
     console.log(`${mixName} mix, ${(hitQueries / mix.length * 100).toFixed(1)}% of queries match (checksum ${sink}); lookups per second of wall-clock time / per CPU-second:`);
-    console.log(`  WebIndex.matchDomain  ${line(ours)} / ${line(oursCpu)}`);
-    console.log(`  Set + suffix loop     ${line(baseline)} / ${line(baselineCpu)}`);
-    console.log(`  ratio WebIndex / Set (medians): ${(ours.median / baseline.median).toFixed(2)} / ${(oursCpu.median / baselineCpu.median).toFixed(2)}`);
+    console.log(`  WebIndex.matchDomains, batches of ${options.batch}  ${both(batched)}`);
+    console.log(`  WebIndex.matchDomain, one a call   ${both(single)}`);
+    console.log(`  Set + suffix loop                  ${both(baseline)}`);
+    const ratio = (a: typeof single, b: typeof single): string => `${(a.wall.median / b.wall.median).toFixed(2)} / ${(a.cpu.median / b.cpu.median).toFixed(2)}`;
+    console.log(`  ratios of medians: batched / Set ${ratio(batched, baseline)}, one a call / Set ${ratio(single, baseline)}`);
     return {
-      hitRate: hitQueries / mix.length, index: ours, baseline, ratio: ours.median / baseline.median,
-      indexRuns: oursRates, baselineRuns: baselineRates,
-      perCpuSecond: { index: oursCpu, baseline: baselineCpu, ratio: oursCpu.median / baselineCpu.median, indexRuns: oursCpuRates, baselineRuns: baselineCpuRates },
+      hitRate: hitQueries / mix.length,
+      batched: { ...batched, runs: arms.batched }, single: { ...single, runs: arms.single }, baseline: { ...baseline, runs: arms.baseline },
+      ratioBatchedToBaseline: batched.wall.median / baseline.wall.median, ratioSingleToBaseline: single.wall.median / baseline.wall.median,
     };
   };
   const lookupsPerSecond = { mixed: race('mixed', mixes.mixed), unlisted: race('unlisted', mixes.unlisted) };

@@ -47,17 +47,23 @@ function wrap(snapshot: IndexSnapshot): Live[] {
 function match(snapshot: IndexSnapshot, inputs: MatchInput[]): MatchHit[] {
   const hits: MatchHit[] = [];
   const lists = wrap(snapshot);
-  for (const input of inputs) {
-    for (const { list, index } of lists) {
+  const domainHits = matchDomains(lists, inputs);
+  for (const [position, input] of inputs.entries()) {
+    for (const [l, { list, index }] of lists.entries()) {
       if (input.type === 'text' && index instanceof KeywordIndex) {
         for (const m of index.match(input.text)) {
           hits.push({ i: input.i, list: list.name, version: list.version, entry: m.entry, distance: m.distance, threshold: m.threshold, start: m.start, end: m.end });
         }
         continue;
       }
+      if (input.type === 'dns' && index instanceof WebIndex) {
+        for (const entry of domainHits.get(l)?.get(position) ?? []) {
+          hits.push({ i: input.i, list: list.name, version: list.version, entry, distance: 0, threshold: 0 });
+        }
+        continue;
+      }
       let found;
-      if (input.type === 'dns' && index instanceof WebIndex) found = index.matchDomain(input.domain);
-      else if (input.type === 'url' && index instanceof WebIndex) found = index.matchUrl(input.url);
+      if (input.type === 'url' && index instanceof WebIndex) found = index.matchUrl(input.url);
       else if (input.type === 'app' && index instanceof AppIndex) found = index.match(input.package);
       if (!found) continue;
       for (const m of found) {
@@ -66,6 +72,35 @@ function match(snapshot: IndexSnapshot, inputs: MatchInput[]): MatchHit[] {
     }
   }
   return hits;
+}
+
+/**
+ * The `dns` events of a batch, matched against each web list together (`WebIndex.matchDomains`, which overlaps
+ * the cache misses of neighbouring lookups): per list (by position), the entries each input (by position) matched.
+ * Only inputs that matched something appear.
+ */
+function matchDomains(lists: readonly Live[], inputs: readonly MatchInput[]): Map<number, Map<number, number[]>> {
+  const byList = new Map<number, Map<number, number[]>>();
+  const positions: number[] = [];
+  const domains: string[] = [];
+  for (const [position, input] of inputs.entries()) {
+    if (input.type !== 'dns') continue;
+    positions.push(position);
+    domains.push(input.domain);
+  }
+  if (domains.length === 0) return byList;
+  for (const [l, { index }] of lists.entries()) {
+    if (!(index instanceof WebIndex)) continue;
+    const found = new Map<number, number[]>();
+    index.matchDomains(domains, (k, entry) => {
+      const position = positions[k] ?? -1;
+      const entries = found.get(position);
+      if (entries) entries.push(entry);
+      else found.set(position, [entry]);
+    });
+    byList.set(l, found);
+  }
+  return byList;
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {

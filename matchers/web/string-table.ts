@@ -144,11 +144,39 @@ export class StringTable {
     }
   }
 
+  /**
+   * The first two steps of looking up `count` tags, done for all of them before any is waited on: reads each
+   * tag's filter word, setting `passed[c]` to 1 if the filter lets `tags[c]` past and 0 if not, then reads the
+   * home slot of each that got past. A lookup is two dependent cache misses (filter, then slot); a caller with
+   * many lookups to make screens them together, so that the misses of different lookups overlap instead of
+   * queueing, and then probes them (`probe`), finding their slots in cache. The loops are kept small so that
+   * the core has many of their reads in flight at once. Returns what the slot reads read, only so that they
+   * cannot be left out.
+   */
+  screen(tags: Int32Array, count: number, passed: Uint8Array): number {
+    const { filter, filterShift, words } = this;
+    for (let c = 0; c < count; c++) {
+      const tag = tags[c] ?? 0;
+      const bits = filterBits(tag);
+      passed[c] = ((filter[Math.imul(tag, FILTER_MULTIPLIER) >>> filterShift] ?? 0) & bits) === bits ? 1 : 0;
+    }
+    let touched = 0;
+    for (let c = 0; c < count; c++) {
+      if (passed[c] === 1) touched ^= words[8 * this.homeSlot(tags[c] ?? 0)] ?? 0;
+    }
+    return touched;
+  }
+
   /** Appends one exact match per entry of the key in `slot` (from `find`). */
   pushMatches(slot: number, out: IndexMatch[]): void {
+    this.reportMatches(slot, 0, (_query, entry) => { out.push({ entry, distance: 0, threshold: 0 }); });
+  }
+
+  /** Calls `hit(query, entry)` for each entry of the key in `slot` (from `find`), in list order. */
+  reportMatches(slot: number, query: number, hit: (query: number, entry: number) => void): void {
     const ref = this.words[8 * slot + 1] ?? 0;
     if (ref > 0) {
-      out.push({ entry: ref - 1, distance: 0, threshold: 0 });
+      hit(query, ref - 1);
       return;
     }
     const { records } = this;
@@ -157,8 +185,7 @@ export class StringTable {
     const count = readLeb128(records, at);
     at += leb128Length(count);
     for (let k = 0; k < count; k++, at += 4) {
-      const entry = (records[at] ?? 0) | ((records[at + 1] ?? 0) << 8) | ((records[at + 2] ?? 0) << 16) | ((records[at + 3] ?? 0) << 24);
-      out.push({ entry, distance: 0, threshold: 0 });
+      hit(query, (records[at] ?? 0) | ((records[at + 1] ?? 0) << 8) | ((records[at + 2] ?? 0) << 16) | ((records[at + 3] ?? 0) << 24));
     }
   }
 

@@ -2,7 +2,7 @@ import type { IndexMatch } from '../index-match.js';
 import { ListEntryError } from '../../core/errors.js';
 import { HASH_SEED, hashStep, hashTag, tagForward, tagReverse } from './string-hash.js';
 import { StringTable, type SharedStringTable } from './string-table.js';
-import { matchPlainDomain } from './match-plain-domain.js';
+import { matchPlainDomain, matchPlainDomains, type DomainHit } from './match-plain-domain.js';
 import { normalizeDomain, normalizeUrl } from './url-normalize.js';
 import { parseUrlPattern } from './url-pattern.js';
 
@@ -96,6 +96,23 @@ export class WebIndex {
     const parsed = normalizeDomain(domain);
     if (parsed.ok) matchSuffixes(domains, parsed.domain, 0, out);
     return out;
+  }
+
+  /**
+   * Many `dns` events at once, as a worker holds them in a batch: calls `hit(k, entry)` for every entry that
+   * `matchDomain(domains[k])` returns, in the same order, domain after domain. Faster per domain than
+   * `matchDomain`, because the cache misses of neighbouring lookups overlap (see `matchPlainDomains`), and it
+   * allocates nothing for a domain that matches nothing.
+   */
+  matchDomains(domains: readonly unknown[], hit: DomainHit): void {
+    const { domains: table } = this.live();
+    matchPlainDomains(table, domains, hit, (k) => {
+      const parsed = normalizeDomain(domains[k] as string);
+      if (!parsed.ok) return;
+      const out: IndexMatch[] = [];
+      matchSuffixes(table, parsed.domain, 0, out);
+      for (const m of out) hit(k, m.entry);
+    });
   }
 
   /**

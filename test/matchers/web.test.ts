@@ -501,6 +501,42 @@ t.test('web - the one-pass match of plain names agrees with normalising first (s
   t.ok(hits > 1000 && hits < 19000, `${hits} of 20000 queries hit: both outcomes are exercised`);
 });
 
+t.test('web - matching a batch of domains gives what matching them one by one gives, in the same order (seed 0xba7c)', async (t) => {
+  const next = seededRandom(0xba7c);
+  const pieces = ['a', 'b', '1', '-', 'xn--a', 'www', 'A', '.', '..', 'é', '2', 'example'];
+  const spell = (): string => {
+    let s = '';
+    const count = Math.floor(next() * 6);
+    for (let i = 0; i < count; i++) s += pieces[Math.floor(next() * pieces.length)];
+    return s;
+  };
+  const patterns: string[] = ['example', 'a.example', 'www.b.example', 'b.example', 'b.example', '192.0.2.1'];
+  while (patterns.length < 300) {
+    const p = `${spell()}.example`;
+    if (parseUrlPattern(p).ok) patterns.push(p);
+  }
+  const index = WebIndex.build(patterns);
+  const long = `${'a.'.repeat(300)}b.example`; // 302 labels: past the 32 filter bits and the scratch's first size
+  const queries: unknown[] = [long, 42, undefined, '', 'B.Example.', '192.0.2.1', 'x.y.www.b.example', `${'c'.repeat(400)}.example`];
+  for (let n = 0; n < 5000; n++) {
+    const r = next();
+    queries.push(r < 0.4 ? `${spell()}.${patterns[Math.floor(next() * patterns.length)] ?? ''}` : r < 0.8 ? `${spell()}.example` : spell());
+  }
+  const expected: string[] = [];
+  queries.forEach((q, k) => { for (const m of index.matchDomain(q as string)) expected.push(`${k}:${m.entry}`); });
+  // Whole, and in batches of every size from 1 to 70, so that every chunk boundary falls somewhere.
+  for (const size of [queries.length, 1, 7, 31, 32, 33, 64, 70]) {
+    const got: string[] = [];
+    for (let first = 0; first < queries.length; first += size) {
+      index.matchDomains(queries.slice(first, first + size), (k, entry) => { got.push(`${first + k}:${entry}`); });
+    }
+    t.equal(got.length, expected.length, `batches of ${size}: as many matches`);
+    t.ok(got.every((g, i) => g === expected[i]), `batches of ${size}: the same matches in the same order`);
+  }
+  t.ok(expected.length > 1000, `${expected.length} matches: the batch has plenty to agree on`);
+  t.ok(expected.some((e) => e.startsWith('0:')), 'the 302-label name matches');
+});
+
 /** The boundary rule restated: a prefix ends where the URL ends, or at `/`, `?` in the path, `&` in the query. */
 function referencePrefixMatch(prefix: string, key: string): boolean {
   if (!key.startsWith(prefix)) return false;
