@@ -76,12 +76,21 @@ export function raiseFileLimit(): { soft: number; hard: number } {
   return fileLimits();
 }
 
+/**
+ * Node options for the processes a benchmark starts (servers and load generators), from the environment variable
+ * VIGIL_BENCH_NODE_ARGS, split on spaces: `VIGIL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles
+ * them (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+export function benchNodeArgs(): string[] {
+  return (process.env.VIGIL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
+
 /** Starts a server on 127.0.0.1 and a free port; resolves once it prints the port it listens on. */
 export function startServer(target: Target, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerHandle> {
   const args = target === 'vigil'
     ? [here('../cli/run.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir]
     : [here('./baseline-ws-server.js'), dataDir];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const child: ChildProcess = spawn(process.execPath, [...benchNodeArgs(), ...args], {
     env: { ...process.env, VIGIL_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EVENT_CATEGORY, type Category } from '../core/index.js';
 import { addCounts, latencyFromEncoded, type LatencyFigures } from './suite-figures.js';
-import type { ProcSample } from './server-process.js';
+import { benchNodeArgs, type ProcSample } from './server-process.js';
 import type { EventType, LoadMode, LoadResult, SwarmCommand, SwarmJob, SwarmMessage, SwarmProgress } from './swarm-protocol.js';
 
 export interface SwarmOptions extends Omit<SwarmJob, 'tokens' | 'seed'> {
@@ -79,7 +79,7 @@ function waitFor<T extends SwarmMessage['type']>(child: ChildProcess, type: T, t
 export async function runSwarm(o: SwarmOptions): Promise<SwarmFigures> {
   const procs = Math.max(1, Math.min(o.procs, o.tokens.length));
   const script = fileURLToPath(new URL('./swarm-load.js', import.meta.url));
-  const children = Array.from({ length: procs }, () => fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const children = Array.from({ length: procs }, () => fork(script, [], { execArgv: [...process.execArgv, ...benchNodeArgs()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const progress: SwarmProgress[] = children.map(() => ({ sent: 0, acked: 0, rejected: 0, alerts: 0 }));
   children.forEach((c, i) => c.on('message', (m: SwarmMessage) => { if (m.type === 'progress') progress[i] = m.progress }));
   const send = (cmd: SwarmCommand): void => { for (const c of children) if (c.connected) c.send(cmd) };
