@@ -9,14 +9,37 @@ const labelKey = (labels: Labels): string =>
 
 interface Metric { render(): string }
 
+/** Distinct values of one label whose rendered key a counter remembers; past this it renders each time. */
+const MAX_REMEMBERED_VALUES = 1024;
+
 export class Counter implements Metric {
   readonly #values = new Map<string, number>();
+  /** Rendered keys of one-label sets, by label name and value: counted on every event, rendered once. */
+  readonly #single = new Map<string, Map<string, string>>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
+    const k = this.#keyOf(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
-  get(labels: Labels = {}): number { return this.#values.get(labelKey(labels)) ?? 0 }
+  get(labels: Labels = {}): number { return this.#values.get(this.#keyOf(labels)) ?? 0 }
+
+  #keyOf(labels: Labels): string {
+    const names = Object.keys(labels);
+    const name = names[0];
+    if (names.length !== 1 || name === undefined) return labelKey(labels);
+    const value = String(labels[name]);
+    let byValue = this.#single.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      this.#single.set(name, byValue);
+    }
+    let key = byValue.get(value);
+    if (key === undefined) {
+      key = labelKey(labels);
+      if (byValue.size < MAX_REMEMBERED_VALUES) byValue.set(value, key);
+    }
+    return key;
+  }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     if (this.#values.size === 0) lines.push(`${this.name} 0`);
