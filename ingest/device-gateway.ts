@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
 import { isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
 import type { ImageAnalyser, Pipeline, PipelineItem } from '../pipeline/index.js';
-import { decodeFrame, encodeFrame, type ServerMessage } from './frame-codec.js';
+import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
 import { parseEvent, type RejectCode } from './event-parser.js';
 import { TokenBucket } from './token-bucket.js';
 import { bearer, sendError } from './http-util.js';
@@ -324,7 +324,8 @@ export class DeviceGateway {
       return;
     }
     st.ackPending = false;
-    ws.cork(() => this.#send(ws, { type: 'ack', upTo: st.durableSeq }));
+    const frame = encodeAck(st.durableSeq);
+    ws.cork(() => ws.send(frame, true));
   }
 
   /**
