@@ -21,27 +21,18 @@ for (const [from, to] of [[0x61, 0x7a], [0x30, 0x39], [HYPHEN, HYPHEN], [0x5f, 0
  * plain (`isPlainDomain`): see `scanSuffixes`. Returns false, having looked nothing up, when the domain is not
  * plain: the caller normalises it the slow way.
  *
- * The suffixes are looked up once the whole name has been checked: first every suffix's filter word, then the
- * slots of those the filter lets past, so that the filter reads of one name overlap rather than queue.
+ * The suffixes are looked up once the whole name has been checked, through `StringTable.screen` (every filter
+ * word, then the slots of the suffixes the filter lets past), so that the reads of one name overlap.
  */
 export function matchPlainDomain(table: StringTable, domain: string, out: IndexMatch[]): boolean {
   ensureScratch(domain.length);
-  const { tags, starts } = scratch;
+  const { tags, starts, passed } = scratch;
   const count = scanSuffixes(domain, tags, starts, 0);
   if (count < 0) return false;
-  // All the filter words first, then the slots of the suffixes that got past: the reads of one phase do not
-  // wait on each other, so their cache misses overlap instead of adding up. Past 32 suffixes (a name of 33 or
-  // more labels) the bits wrap, and some suffixes are probed without the filter's leave: a wasted read at
-  // worst, never a wrong answer, since the probe compares the characters.
-  let passed = 0;
-  for (let k = 0; k < count; k++) {
-    passed |= (table.mayHold(tags[k] ?? 0) ? 1 : 0) << (k & 31);
-  }
-  if (passed === 0) return true;
-  const end = domain.length;
-  for (let k = 0; k < count; k++) {
-    if (k < 32 && (passed & (1 << k)) === 0) continue;
-    const slot = table.probe(tags[k] ?? 0, domain, starts[k] ?? 0, end);
+  scratch.touched = table.screen(tags, count, passed);
+  for (let c = 0; c < count; c++) {
+    if (passed[c] === 0) continue;
+    const slot = table.probe(tags[c] ?? 0, domain, starts[c] ?? 0, domain.length);
     if (slot >= 0) table.pushMatches(slot, out);
   }
   return true;

@@ -92,10 +92,7 @@ export class WebIndex {
     const { domains } = this.live();
     const out: IndexMatch[] = [];
     if (typeof domain === 'string' && matchPlainDomain(domains, domain, out)) return out;
-    // Not plain: capitals, a trailing dot, IDN, an IP address, or garbage. Normalised first, then looked up.
-    const parsed = normalizeDomain(domain);
-    if (parsed.ok) matchSuffixes(domains, parsed.domain, 0, out);
-    return out;
+    return matchNormalised(domains, domain, out);
   }
 
   /**
@@ -106,12 +103,9 @@ export class WebIndex {
    */
   matchDomains(domains: readonly unknown[], hit: DomainHit): void {
     const { domains: table } = this.live();
+    // Not through `matchDomain`: its fast path would overwrite the scratch the batch is still using.
     matchPlainDomains(table, domains, hit, (k) => {
-      const parsed = normalizeDomain(domains[k] as string);
-      if (!parsed.ok) return;
-      const out: IndexMatch[] = [];
-      matchSuffixes(table, parsed.domain, 0, out);
-      for (const m of out) hit(k, m.entry);
+      for (const m of matchNormalised(table, domains[k] as string, [])) hit(k, m.entry);
     });
   }
 
@@ -146,6 +140,16 @@ export class WebIndex {
     if (this.tables === undefined) throw new Error('WebIndex used after dispose()');
     return this.tables;
   }
+}
+
+/**
+ * A domain that is not plain (capitals, a trailing dot, IDN, an IP address, or garbage): normalised first, then
+ * looked up with its parents. One that `normalizeDomain` refuses matches nothing. Returns `out`.
+ */
+function matchNormalised(table: StringTable, domain: string, out: IndexMatch[]): IndexMatch[] {
+  const parsed = normalizeDomain(domain);
+  if (parsed.ok) matchSuffixes(table, parsed.domain, 0, out);
+  return out;
 }
 
 /**
