@@ -71,4 +71,9 @@ export interface StoredImageEvent extends Omit<ImageEvent, 'bytes'> {
 export type StoredEvent = Exclude<DeviceEvent, ImageEvent> | StoredImageEvent;
 
 /** An event that ingest has made durable, with the device it came from. */
-export interface JournaledEvent { deviceId: DeviceId; event: StoredEvent }
+export interface JournaledEvent {
+  deviceId: DeviceId;
+  event: StoredEvent;
+  /** Its key in the journal, given by `Journal.append` (or read back on recovery): what the alert commit deletes. */
+  journalKey?: number;
+}

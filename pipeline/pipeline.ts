@@ -19,6 +19,8 @@ export interface PipelineItem {
   /** performance.now() when ingest received the frame, for latency metrics. */
   receivedAt: number;
   attempts?: number;
+  /** Where the event is in the journal (absent for an event that was never journaled). */
+  journalKey?: number;
 }
 
 export interface PipelineOptions {
@@ -88,8 +90,8 @@ export class Pipeline {
   async recover(journal: Journal, highWater: number): Promise<number> {
     let n = 0;
     const now = performance.now();
-    for (const { deviceId, event } of journal.pending()) {
-      this.submit([{ deviceId, event, receivedAt: now }], false);
+    for (const { deviceId, event, journalKey } of journal.pending()) {
+      this.submit([{ deviceId, event, receivedAt: now, journalKey }], false);
       n++;
       if (this.depth >= highWater) await this.drain();
     }
@@ -167,7 +169,8 @@ export class Pipeline {
         evidence.push({ id: evidenceId, deviceId: item.deviceId, eventSeq: e.seq, sealed: e.evidence });
       }
     });
-    const stored = await alerts.commit(candidates.map((c) => c.alert), batch.map((b) => [b.deviceId, b.event.seq]), evidence);
+    const journalKeys = batch.flatMap((b) => (b.journalKey === undefined ? [] : [b.journalKey]));
+    const stored = await alerts.commit(candidates.map((c) => c.alert), journalKeys, evidence);
     if (stored.length === 0) return;
     const end = performance.now();
     const byId = new Map(candidates.map((c) => [c.alert.id as string, c.item]));

@@ -66,10 +66,10 @@ export class AlertStore {
   get lastSeq(): number { return this.#lastSeq }
 
   /**
-   * Stores new alerts and forgets the journal entries they came from, atomically.
+   * Stores new alerts and forgets the journal entries they came from (by journal key), atomically.
    * Returns the alerts actually stored (duplicates of stored ones are left out), with their sequence.
    */
-  async commit(alerts: readonly NewAlert[], processed: readonly [DeviceId, number][],
+  async commit(alerts: readonly NewAlert[], processed: readonly number[],
     evidence: readonly EvidenceRecord[] = []): Promise<Alert[]> {
     const stored: Alert[] = [];
     const { root, alerts: alertDb, alertIds, journal } = this.#db;

@@ -25,7 +25,11 @@ export interface Databases {
   deviceSeen: LmdbDb<unknown, string>;
   /** deviceId -> highest sequence stored durably */
   deviceSeq: LmdbDb<number, string>;
-  /** [deviceId, seq] -> journaled event, until it has been matched */
+  /**
+   * journal key (a positive integer, in the order events were appended) -> [deviceId, event], until the event
+   * has been matched. Entries written before keys were integers ([deviceId, seq] -> event) are rewritten by
+   * the first `Journal` opened on the folder.
+   */
   journal: LmdbDb<unknown, Key>;
   /** feed sequence -> Alert */
   alerts: LmdbDb<unknown, number>;

@@ -4,6 +4,12 @@
  * once the transaction is flushed to disk, so an ack never runs ahead of durability. An entry
  * stays in the journal only until its event has been matched: the alert store deletes it in the
  * same transaction that stores the event's alerts, so a crash can neither lose nor repeat one.
+ *
+ * Entries are keyed by an integer that grows with every append, so a commit writes at the right-hand
+ * end of the B-tree and the alert store's deletions fall at the left-hand end, in few pages. Keyed by
+ * device and sequence instead, the events of a thousand devices land all over the tree and every commit
+ * rewrites most of its pages: measured with 3,000 events a commit over a 12,000-entry journal, the
+ * commit took about twice as long and the deletions four times as long.
  */
 import type { JournaledEvent, StoredEvent } from '../core/events.js';
 import { asDeviceId, type DeviceId } from '../core/ids.js';
@@ -22,11 +28,14 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #open: T[] = [];
   #scheduled = false;
   #inFlight = 0;
+  /** The key the next appended entry gets. */
+  #nextKey: number;
 
   constructor(db: Databases, maxBatch: number, listener: JournalListener<T>) {
     this.#db = db;
     this.#maxBatch = maxBatch;
     this.#listener = listener;
+    this.#nextKey = this.#upgradeAndFindNextKey();
   }
 
   /** Highest sequence number stored durably for the device, 0 if none. */
@@ -39,6 +48,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
    * Events of one device must be appended in sequence order.
    */
   append(entry: T): void {
+    entry.journalKey = this.#nextKey++;
     this.#open.push(entry);
     if (this.#open.length >= this.#maxBatch) this.#flush();
     else if (!this.#scheduled) {
@@ -59,8 +69,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     const { journal, deviceSeq, root } = this.#db;
     const txn = root.transaction(() => {
       const highest = new Map<DeviceId, number>();
-      for (const { deviceId, event } of batch) {
-        journal.put([deviceId, event.seq], event);
+      for (const { deviceId, event, journalKey } of batch) {
+        journal.put(journalKey!, [deviceId, event]);
         if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
       }
       for (const [deviceId, seq] of highest) {
@@ -79,12 +89,34 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     while (this.#inFlight > 0) await new Promise((r) => setTimeout(r, 1));
   }
 
-  /** Events journaled but not yet matched, in journal order (for recovery after a restart). */
-  *pending(): Generator<JournaledEvent> {
+  /** Events journaled but not yet matched, in the order they were appended (for recovery after a restart). */
+  *pending(): Generator<JournaledEvent & { journalKey: number }> {
     for (const { key, value } of this.#db.journal.getRange({})) {
-      const [deviceId] = key as [string, number];
-      yield { deviceId: asDeviceId(deviceId), event: value as StoredEvent };
+      const [deviceId, event] = value as [string, StoredEvent];
+      yield { deviceId: asDeviceId(deviceId), event, journalKey: key as number };
     }
+  }
+
+  /**
+   * Rewrites entries left by a version that keyed the journal by [deviceId, seq] (value: the event) into
+   * the integer-keyed form, after the entries already in it, in one transaction; returns the first free key.
+   */
+  #upgradeAndFindNextKey(): number {
+    const { journal, root } = this.#db;
+    let next = 1;
+    const old: { key: [string, number]; event: StoredEvent }[] = [];
+    for (const { key, value } of journal.getRange({})) {
+      if (typeof key === 'number') next = Math.max(next, key + 1);
+      else old.push({ key: key as [string, number], event: value as StoredEvent });
+    }
+    if (old.length === 0) return next;
+    root.transactionSync(() => {
+      for (const { key, event } of old) {
+        journal.remove(key);
+        journal.put(next++, [key[0], event]);
+      }
+    });
+    return next;
   }
 
   /** Number of journal entries awaiting matching. */

@@ -67,7 +67,7 @@ const DAY = 24 * HOUR;
 export class RetentionSweeper {
   readonly #o: RetentionSweeperOptions;
   /** Journal key -> when a sweep first saw it still unmatched. */
-  readonly #firstSeen = new Map<string, number>();
+  readonly #firstSeen = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SweepReport> | undefined;
 
@@ -162,23 +162,23 @@ export class RetentionSweeper {
   /** Deletes journal entries stuck past the limit: with an alert per device, a warning and a receipt. */
   async #expireJournal(now: number, maxAgeMs: number): Promise<{ expired: number; secrets: Uint8Array[] }> {
     const { db } = this.#o;
-    const present = new Set<string>();
-    const due = new Map<DeviceId, { key: [string, number]; event: StoredEvent }[]>();
+    const present = new Set<number>();
+    const due = new Map<DeviceId, { key: number; event: StoredEvent }[]>();
     db.root.resetReadTxn();
-    for (const key of db.journal.getKeys({})) {
-      const [deviceId, seq] = key as [string, number];
-      const id = `${deviceId}\u0000${seq}`;
-      present.add(id);
-      const seen = this.#firstSeen.get(id);
-      if (seen === undefined) { this.#firstSeen.set(id, now); continue }
+    for (const k of db.journal.getKeys({})) {
+      const key = k as number;
+      present.add(key);
+      const seen = this.#firstSeen.get(key);
+      if (seen === undefined) { this.#firstSeen.set(key, now); continue }
       if (now - seen < maxAgeMs) continue;
-      const event = db.journal.get([deviceId, seq]) as StoredEvent | undefined;
-      if (event === undefined) continue; // matched meanwhile
+      const entry = db.journal.get(key) as [string, StoredEvent] | undefined;
+      if (entry === undefined) continue; // matched meanwhile
+      const [deviceId, event] = entry;
       const list = due.get(asDeviceId(deviceId)) ?? [];
-      list.push({ key: [deviceId, seq], event });
+      list.push({ key, event });
       due.set(asDeviceId(deviceId), list);
     }
-    for (const id of this.#firstSeen.keys()) if (!present.has(id)) this.#firstSeen.delete(id);
+    for (const key of this.#firstSeen.keys()) if (!present.has(key)) this.#firstSeen.delete(key);
     if (due.size === 0) return { expired: 0, secrets: [] };
 
     const secrets: Uint8Array[] = [];
@@ -197,7 +197,7 @@ export class RetentionSweeper {
         }, now);
         return still;
       });
-      for (const { key } of candidates) this.#firstSeen.delete(`${key[0]}\u0000${key[1]}`);
+      for (const { key } of candidates) this.#firstSeen.delete(key);
       if (entries.length === 0) continue;
       const first = entries[0]!.event;
       const last = entries[entries.length - 1]!.event;

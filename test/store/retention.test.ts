@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import {
-  AlertStore, AuditLog, OperatorStore, RegistryStore, RetentionSweeper, openDatabases,
+  AlertStore, AuditLog, Journal, OperatorStore, RegistryStore, RetentionSweeper, openDatabases,
   type Databases, type EvidenceRecord,
 } from '../../store/index.js';
 import { asAlertId, asDeviceId, asSubjectId, type Alert, type NewAlert, type RetentionConfig } from '../../core/index.js';
@@ -110,9 +110,11 @@ t.test('retention - journal entries stuck unmatched expire with an alert, a warn
     log: { info() {}, warn(obj) { warnings.push(obj) } },
   });
   const now = Date.now();
-  await f.db.root.transaction(() => {
-    for (let seq = 1; seq <= 3; seq++) f.db.journal.put([f.deviceId, seq], { type: 'text', seq, at: now, app: 'a', text: 'stuck', source: 'typed' });
-  });
+  const journal = new Journal(f.db, 100, { durable() {}, failed() {} });
+  for (let seq = 1; seq <= 3; seq++) {
+    journal.append({ deviceId: asDeviceId(f.deviceId), event: { type: 'text', seq, at: now, app: 'a', text: 'stuck', source: 'typed' } });
+  }
+  await journal.settle();
   t.equal((await sweeper.sweep(now)).journalExpired, 0, 'first seen: kept');
   t.equal((await sweeper.sweep(now + 23 * 3_600_000)).journalExpired, 0, 'within journalMaxAgeHours: kept');
   const report = await sweeper.sweep(now + 25 * 3_600_000);
