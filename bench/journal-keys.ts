@@ -1,0 +1,130 @@
+/**
+ * Question: what does one group commit of the journal cost, and one commit that removes matched entries, with
+ * entries keyed by an integer in append order (the journal now) against [deviceId, seq] (the journal before)?
+ *
+ * Steady state as under load: a journal holding `--live` unmatched entries; each round commits `--batch` events
+ * from `--devices` devices in random order (with the highest seq per device, as the journal writes it), then
+ * removes the oldest entries down to `--live` again in a second commit, as the alert store does once they are
+ * matched. Both layouts run the same code but for the key, on LMDB in a temporary folder opened as Vigil opens
+ * its own, each commit awaited until flushed to disk; layouts alternate, `--runs` times each, so that other
+ * tenants' load falls on both. Prints medians and p90 per commit and per event, and writes
+ * bench/results/journal-keys.json.
+ *
+ *   node dist/bench/journal-keys.js [--devices 1000] [--batch 3000] [--live 12000] [--rounds 60] [--runs 3] [--seed 7]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDatabases } from '../store/index.js';
+import { seededRandom, type StoredEvent } from '../core/index.js';
+import { benchMachine, machineLine } from './suite-machine.js';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' }, batch: { type: 'string', default: '3000' }, live: { type: 'string', default: '12000' },
+    rounds: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '7' },
+  },
+});
+const opts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof values, number>;
+for (const [name, v] of Object.entries(opts)) {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, not ${String(values[name as keyof typeof values])}`);
+}
+const WARMUP_ROUNDS = Math.min(10, Math.floor(opts.rounds / 3));
+
+type Layout = 'append-order' | 'device-seq';
+interface Run { put: number[]; remove: number[] }
+
+function event(seq: number, next: () => number): StoredEvent {
+  const at = 1_763_800_000_000 + seq;
+  return next() < 0.5
+    ? { type: 'dns', seq, at, domain: `host${Math.floor(next() * 1e6)}.example` }
+    : { type: 'text', seq, at, app: 'com.example.chat', source: 'typed', text: `placeholder message ${Math.floor(next() * 1e9)} typed here` };
+}
+
+async function run(layout: Layout, seed: number): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-journal-keys-'));
+  const db = openDatabases(dir);
+  const { root, journal, deviceSeq } = db;
+  const next = seededRandom(seed);
+  const devices = Array.from({ length: opts.devices }, (_, i) => `dev-${i.toString(36).padStart(4, '0')}-bench`);
+  const seqs = new Int32Array(opts.devices);
+  const live: unknown[] = [];
+  let key = 1;
+  const out: Run = { put: [], remove: [] };
+  try {
+    for (let round = 0; round < opts.rounds; round++) {
+      const batch: [number, number][] = [];
+      for (let i = 0; i < opts.batch; i++) {
+        const d = Math.floor(next() * opts.devices);
+        batch.push([d, ++seqs[d]!]);
+      }
+      const t0 = performance.now();
+      await root.transaction(() => {
+        const highest = new Map<string, number>();
+        for (const [d, seq] of batch) {
+          const deviceId = devices[d]!;
+          const k = layout === 'append-order' ? key++ : [deviceId, seq];
+          journal.put(k as never, layout === 'append-order' ? [deviceId, event(seq, next)] : event(seq, next));
+          live.push(k);
+          highest.set(deviceId, seq);
+        }
+        for (const [deviceId, seq] of highest) if ((deviceSeq.get(deviceId) ?? 0) < seq) deviceSeq.put(deviceId, seq);
+      });
+      await root.flushed;
+      const t1 = performance.now();
+      const gone = live.splice(0, Math.max(0, live.length - opts.live));
+      if (gone.length > 0) {
+        await root.transaction(() => { for (const k of gone) journal.remove(k as never) });
+        await root.flushed;
+      }
+      const t2 = performance.now();
+      if (round < WARMUP_ROUNDS) continue;
+      out.put.push(t1 - t0);
+      if (gone.length > 0) out.remove.push(t2 - t1);
+    }
+  } finally {
+    await root.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+const quantile = (xs: readonly number[], q: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+};
+
+const machine = benchMachine();
+const command = `node dist/bench/journal-keys.js ${process.argv.slice(2).join(' ')}`.trim();
+console.log(machineLine(machine));
+console.log(`command: ${command}`);
+console.log(`load: ${opts.devices} devices, ${opts.batch} events a commit, journal kept at ${opts.live} entries, `
+  + `${opts.rounds} rounds (first ${WARMUP_ROUNDS} not counted) x ${opts.runs} runs a layout, alternating, seed ${opts.seed}`);
+const layouts: Layout[] = ['append-order', 'device-seq'];
+const all: Record<Layout, Run> = { 'append-order': { put: [], remove: [] }, 'device-seq': { put: [], remove: [] } };
+for (let r = 0; r < opts.runs; r++) {
+  for (const layout of r % 2 === 0 ? layouts : [...layouts].reverse()) {
+    const res = await run(layout, opts.seed + r);
+    all[layout].put.push(...res.put);
+    all[layout].remove.push(...res.remove);
+    process.stderr.write(`run ${r + 1}/${opts.runs} ${layout}: put commit median ${quantile(res.put, 0.5).toFixed(2)} ms\n`);
+  }
+}
+const figures = Object.fromEntries(layouts.map((l) => [l, {
+  putMs: { p50: quantile(all[l].put, 0.5), p90: quantile(all[l].put, 0.9) },
+  removeMs: { p50: quantile(all[l].remove, 0.5), p90: quantile(all[l].remove, 0.9) },
+  putMicrosPerEvent: (quantile(all[l].put, 0.5) * 1000) / opts.batch,
+  commits: all[l].put.length,
+}])) as Record<Layout, { putMs: { p50: number; p90: number }; removeMs: { p50: number; p90: number }; putMicrosPerEvent: number; commits: number }>;
+console.log('\n| key | commit of new events: p50 ms | p90 ms | per event, p50 | commit removing matched: p50 ms | p90 ms | commits timed |');
+console.log('|---|---|---|---|---|---|---|');
+for (const l of layouts) {
+  const f = figures[l];
+  console.log(`| ${l} | ${f.putMs.p50.toFixed(2)} | ${f.putMs.p90.toFixed(2)} | ${f.putMicrosPerEvent.toFixed(2)} us | ${f.removeMs.p50.toFixed(2)} | ${f.removeMs.p90.toFixed(2)} | ${f.commits} |`);
+}
+const a = figures['append-order'];
+const b = figures['device-seq'];
+console.log(`\nappend-order / device-seq, medians: new events ${(a.putMs.p50 / b.putMs.p50).toFixed(2)}x the time, removals ${(a.removeMs.p50 / b.removeMs.p50).toFixed(2)}x`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/journal-keys.json', `${JSON.stringify({ machine, command, options: opts, warmupRounds: WARMUP_ROUNDS, figures }, null, 2)}\n`);
