@@ -104,14 +104,15 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #upgradeAndFindNextKey(): number {
     const { journal, root } = this.#db;
     let next = 1;
-    const old: { key: [string, number]; event: StoredEvent }[] = [];
-    for (const { key, value } of journal.getRange({})) {
+    const old: [string, number][] = [];
+    for (const key of journal.getKeys({})) { // keys only: a long journal's values are not decoded here
       if (typeof key === 'number') next = Math.max(next, key + 1);
-      else old.push({ key: key as [string, number], event: value as StoredEvent });
+      else old.push(key as [string, number]);
     }
     if (old.length === 0) return next;
     root.transactionSync(() => {
-      for (const { key, event } of old) {
+      for (const key of old) {
+        const event = journal.get(key) as StoredEvent;
         journal.remove(key);
         journal.put(next++, [key[0], event]);
       }
