@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../store/index.js';
+import type { Key } from '../store/database.js';
 import { seededRandom, type StoredEvent } from '../core/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
@@ -49,7 +50,7 @@ async function run(layout: Layout, seed: number): Promise<Run> {
   const next = seededRandom(seed);
   const devices = Array.from({ length: opts.devices }, (_, i) => `dev-${i.toString(36).padStart(4, '0')}-bench`);
   const seqs = new Int32Array(opts.devices);
-  const live: unknown[] = [];
+  const live: Key[] = [];
   let key = 1;
   const out: Run = { put: [], remove: [] };
   try {
@@ -64,8 +65,8 @@ async function run(layout: Layout, seed: number): Promise<Run> {
         const highest = new Map<string, number>();
         for (const [d, seq] of batch) {
           const deviceId = devices[d]!;
-          const k = layout === 'append-order' ? key++ : [deviceId, seq];
-          journal.put(k as never, layout === 'append-order' ? [deviceId, event(seq, next)] : event(seq, next));
+          const k: Key = layout === 'append-order' ? key++ : [deviceId, seq];
+          journal.put(k, layout === 'append-order' ? [deviceId, event(seq, next)] : event(seq, next));
           live.push(k);
           highest.set(deviceId, seq);
         }
@@ -75,7 +76,7 @@ async function run(layout: Layout, seed: number): Promise<Run> {
       const t1 = performance.now();
       const gone = live.splice(0, Math.max(0, live.length - opts.live));
       if (gone.length > 0) {
-        await root.transaction(() => { for (const k of gone) journal.remove(k as never) });
+        await root.transaction(() => { for (const k of gone) journal.remove(k) });
         await root.flushed;
       }
       const t2 = performance.now();
