@@ -9,7 +9,7 @@
  * since a WebAssembly memory cannot adopt the decoder's buffer; the copy stays in cache for the adds.
  * Assembled from bytes, like `matchers/pdq/jarosz-wasm.ts` (the project has no WebAssembly toolchain).
  */
-import { I32, I32_ADD, type WasmApi, get, i32Const, name, section, set, simd, uleb, wasmApi } from '../wasm/wasm-encoding.js';
+import { I32, I32_ADD, type WasmApi, get, i32Const, name, section, set, simd, uleb, lazyKernel } from '../wasm/wasm-encoding.js';
 
 /** Rows added per call: 256 x 255 fits a 16-bit lane. */
 export const WASM_MAX_ROWS = 256;
@@ -31,18 +31,8 @@ export interface ColumnSumKernel {
   addRows(data: Uint8Array, from: number, rows: number, stride: number, totals: Float64Array): void;
 }
 
-const wasm = wasmApi;
-
-let kernel: ColumnSumKernel | null | undefined;
-
 /** This thread's kernel, created on first use; undefined where WebAssembly SIMD is unavailable. */
-export function columnSumKernel(): ColumnSumKernel | undefined {
-  if (kernel === undefined) {
-    const bytes = kernelModule();
-    kernel = wasm !== undefined && wasm.validate(bytes) ? instantiate(wasm, new wasm.Module(bytes)) : null;
-  }
-  return kernel ?? undefined;
-}
+export const columnSumKernel = lazyKernel(kernelModule, instantiate);
 
 function instantiate(api: WasmApi, module: object): ColumnSumKernel {
   const instance = new api.Instance(module, {});

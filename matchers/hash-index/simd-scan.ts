@@ -12,7 +12,7 @@
  * distance at or below the threshold.
  */
 import { hamming256 } from './popcount.js';
-import { I32, I32_ADD, V128, type WasmApi, get, i32Const, name, section, set, simd, tee, uleb, wasmApi } from '../wasm/wasm-encoding.js';
+import { I32, I32_ADD, V128, type WasmApi, get, i32Const, name, section, set, simd, tee, uleb, lazyKernel } from '../wasm/wasm-encoding.js';
 
 /** Receives each listed hash within the threshold: its position and its smallest distance to a query. */
 export type HitSink = (position: number, distance: number) => void;
@@ -68,22 +68,8 @@ interface SimdKernel {
   scan(hashes: Uint32Array, count: number, queries: readonly Uint32Array[], threshold: number, sink: HitSink): void;
 }
 
-/**
- * The part of the WebAssembly JS API used here. The project compiles against lib ES2023 without DOM, and
- * @types/node 20 does not declare the `WebAssembly` global, so it is typed locally.
- */
-const wasm = wasmApi;
-
-let kernel: SimdKernel | null | undefined;
-
 /** This thread's kernel instance, created on first use; undefined when SIMD is unavailable. */
-function simdKernel(): SimdKernel | undefined {
-  if (kernel === undefined) {
-    const bytes = kernelModule();
-    kernel = wasm !== undefined && wasm.validate(bytes) ? instantiate(wasm, new wasm.Module(bytes)) : null;
-  }
-  return kernel ?? undefined;
-}
+const simdKernel = lazyKernel(kernelModule, instantiate);
 
 function instantiate(api: WasmApi, module: object): SimdKernel {
   const instance = new api.Instance(module, {});

@@ -13,7 +13,7 @@
  * assembles its own (the project has no WebAssembly toolchain). Each thread instantiates it once, with a
  * private memory holding a table of line offsets and two planes.
  */
-import { I32, I32_ADD, V128, type WasmApi, get, i32Const, name, section, set, simd, uleb, wasmApi } from '../wasm/wasm-encoding.js';
+import { I32, I32_ADD, V128, type WasmApi, get, i32Const, name, section, set, simd, uleb, lazyKernel } from '../wasm/wasm-encoding.js';
 
 /** Largest plane the kernel's memory holds, in floats: 512x512. */
 export const WASM_MAX_PLANE = 512 * 512;
@@ -38,18 +38,8 @@ export interface JaroszKernel {
   box(from: 'A' | 'B', lineStarts: ArrayLike<number>, lines: number, step: number, phases: BoxPhases): void;
 }
 
-const wasm = wasmApi;
-
-let kernel: JaroszKernel | null | undefined;
-
 /** This thread's kernel, created on first use; undefined where WebAssembly SIMD is unavailable. */
-export function jaroszKernel(): JaroszKernel | undefined {
-  if (kernel === undefined) {
-    const bytes = kernelModule();
-    kernel = wasm !== undefined && wasm.validate(bytes) ? instantiate(wasm, new wasm.Module(bytes)) : null;
-  }
-  return kernel ?? undefined;
-}
+export const jaroszKernel = lazyKernel(kernelModule, instantiate);
 
 function instantiate(api: WasmApi, module: object): JaroszKernel {
   const instance = new api.Instance(module, {});

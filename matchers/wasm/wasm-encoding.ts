@@ -15,6 +15,22 @@ export interface WasmApi {
 /** This runtime's WebAssembly, or undefined where there is none (the kernels then fall back to JavaScript). */
 export const wasmApi: WasmApi | undefined = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+/**
+ * A kernel made once per thread, on first use: `build` assembles the module's bytes and `instantiate` binds an
+ * instance to its memory. The getter returns undefined where there is no WebAssembly or the runtime does not
+ * validate the module (no SIMD), and the caller falls back to JavaScript.
+ */
+export function lazyKernel<K>(build: () => Uint8Array, instantiate: (api: WasmApi, module: object) => K): () => K | undefined {
+  let kernel: K | null | undefined;
+  return () => {
+    if (kernel === undefined) {
+      const bytes = build();
+      kernel = wasmApi !== undefined && wasmApi.validate(bytes) ? instantiate(wasmApi, new wasmApi.Module(bytes)) : null;
+    }
+    return kernel ?? undefined;
+  };
+}
+
 /** The magic number and version 1 that open every module. */
 export const MODULE_HEADER: readonly number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
