@@ -93,8 +93,13 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   metrics.gauge('vigil_pipeline_queue_depth', 'Events waiting for or in matching', () => pipeline.depth);
   metrics.gauge('vigil_pool_queue_depth', 'Batches waiting for a worker thread', () => pool.queueSize);
 
-  const recovered = await pipeline.recover(new Journal(db, config.journal.maxBatch, { durable() {}, failed() {} }),
-    config.pipeline.maxQueue / 2);
+  // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
+  // before it can hear it.
+  const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, {
+    durable: (entries) => gateway?.durable(entries),
+    failed: (entries, err) => gateway?.failed(entries, err),
+  });
+  const recovered = await pipeline.recover(journal, config.pipeline.maxQueue / 2);
   if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
 
   const images = new ImageAnalyser(pool, watcher, { maxBytes: config.ingest.maxImageBytes, maxPixels: config.ingest.maxImagePixels },
@@ -103,7 +108,6 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
     ingest: config.ingest, policy: config.policy, registry, pipeline, images, metrics, log,
     maxPipelineDepth: config.pipeline.maxQueue,
   });
-  const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, gateway);
   gateway.attach(journal);
   metrics.gauge('vigil_journal_pending', 'Journaled events not yet matched', () => journal.pendingCount());
   const feedGateway = new FeedGateway({

@@ -8,8 +8,8 @@
  * Entries are keyed by an integer that grows with every append, so a commit writes at the right-hand
  * end of the B-tree and the alert store's deletions fall at the left-hand end, in few pages. Keyed by
  * device and sequence instead, the events of a thousand devices land all over the tree and every commit
- * rewrites most of its pages: measured with 3,000 events a commit over a 12,000-entry journal, the
- * commit took about twice as long and the deletions four times as long.
+ * rewrites most of its pages: measured with 3,000 events a commit over a 12,000-entry journal
+ * (bench/journal-keys.ts), the commit took about twice as long and the deletions four times as long.
  */
 import type { JournaledEvent, StoredEvent } from '../core/events.js';
 import { asDeviceId, type DeviceId } from '../core/ids.js';
@@ -100,9 +100,12 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   /**
    * Rewrites entries left by a version that keyed the journal by [deviceId, seq] (value: the event) into
    * the integer-keyed form, after the entries already in it, in one transaction; returns the first free key.
+   * Reads one key when there is nothing to rewrite.
    */
   #upgradeAndFindNextKey(): number {
     const { journal, root } = this.#db;
+    // Integer keys sort before the old [deviceId, seq] arrays: if the last key is an integer, none is left.
+    for (const last of journal.getKeys({ reverse: true, limit: 1 })) if (typeof last === 'number') return last + 1;
     let next = 1;
     const old: [string, number][] = [];
     for (const key of journal.getKeys({})) { // keys only: a long journal's values are not decoded here
