@@ -78,11 +78,18 @@ console.log(`load: ${devices} devices, ${rate > 0 ? `open loop at ${rate} events
 const targets = values.only ? [values.only as Target] : (['vigil', 'baseline'] as const);
 const runs: RunResult[] = [];
 for (const t of targets) runs.push(await runOne(t));
-console.log('\n| server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of runs) {
   console.log(`| ${r.target} | ${r.ackedPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} `
-    + `| ${JSON.stringify(r.rejects)} | ${r.figures.server?.cpuPercent ?? '–'}% | ${r.figures.generatorCpuPercent}% |`);
+    + `| ${JSON.stringify(r.rejects)} | ${r.figures.server?.cpuPercent ?? '–'}% | ${r.figures.generatorCpuPercent}% `
+    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} |`);
+}
+for (const r of runs) {
+  const f = r.figures;
+  if (f.skipped > 0 || f.unacked > 0 || Object.keys(f.closes).length > 0) {
+    console.log(`${r.target}: ${f.skipped} events not sent (device disconnected), ${f.unacked} unacknowledged, socket closes ${JSON.stringify(f.closes)}`);
+  }
 }
 const v = runs.find((r) => r.target === 'vigil');
 const b = runs.find((r) => r.target === 'baseline');

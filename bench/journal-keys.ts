@@ -1,13 +1,16 @@
 /**
- * Question: what does one group commit of the journal cost, and one commit that removes matched entries, with
- * entries keyed by an integer in append order (the journal now) against [deviceId, seq] (the journal before)?
+ * Question: what does one group commit of the journal cost, and one commit that removes matched entries, as the
+ * journal stores entries now (keyed by an integer in append order, the value the device's frame behind a short
+ * prefix: `frame-bytes`) against its two earlier forms: the same keys with the value encoded by LMDB's general
+ * MessagePack encoder (`append-order`), and keys [deviceId, seq] with that encoder (`device-seq`)?
  *
  * Steady state as under load: a journal holding `--live` unmatched entries; each round commits `--batch` events
  * from `--devices` devices in random order (with the highest seq per device, as the journal writes it), then
  * removes the oldest entries down to `--live` again in a second commit, as the alert store does once they are
- * matched. Both layouts run the same code but for the key, on LMDB in a temporary folder opened as Vigil opens
- * its own, each commit awaited until flushed to disk; layouts alternate, `--runs` times each, so that other
- * tenants' load falls on both. Prints medians and p90 per commit and per event, and writes
+ * matched. The layouts run the same code but for the key and value, on LMDB in a temporary folder opened as Vigil
+ * opens its own (the two earlier forms in the legacy journal database, which has the general encoder), each commit
+ * awaited until flushed to disk; events and their frames are made before the clock starts, and turning them
+ * into values is timed. Layouts alternate, `--runs` times each, so that other tenants' load falls on all. Prints medians and p90 per commit and per event, and writes
  * bench/results/journal-keys.json.
  *
  *   node dist/bench/journal-keys.js [--devices 1000] [--batch 3000] [--live 12000] [--rounds 60] [--runs 3] [--seed 7]
@@ -16,9 +19,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Packr } from 'msgpackr';
 import { openDatabases } from '../store/index.js';
 import type { Key } from '../store/database.js';
-import { seededRandom, type StoredEvent } from '../core/index.js';
+import { entryFromFrame } from '../store/journal-codec.js';
+import { asDeviceId, seededRandom, type DeviceEvent, type DeviceId } from '../core/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
 const { values } = parseArgs({
@@ -33,10 +38,12 @@ for (const [name, v] of Object.entries(opts)) {
 }
 const WARMUP_ROUNDS = Math.min(10, Math.floor(opts.rounds / 3));
 
-type Layout = 'append-order' | 'device-seq';
+type Layout = 'frame-bytes' | 'append-order' | 'device-seq';
+/** A device's encoder: plain MessagePack maps (PROTOCOL.md §2). */
+const devicePackr = new Packr({ useRecords: false });
 interface Run { put: number[]; remove: number[] }
 
-function event(seq: number, next: () => number): StoredEvent {
+function event(seq: number, next: () => number): DeviceEvent {
   const at = 1_763_800_000_000 + seq;
   return next() < 0.5
     ? { type: 'dns', seq, at, domain: `host${Math.floor(next() * 1e6)}.example` }
@@ -46,29 +53,31 @@ function event(seq: number, next: () => number): StoredEvent {
 async function run(layout: Layout, seed: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-journal-keys-'));
   const db = openDatabases(dir);
-  const { root, journal, deviceSeq } = db;
+  const { root, journal, legacyJournal, deviceSeq } = db;
   const next = seededRandom(seed);
-  const devices = Array.from({ length: opts.devices }, (_, i) => `dev-${i.toString(36).padStart(4, '0')}-bench`);
+  const devices = Array.from({ length: opts.devices }, (_, i) => asDeviceId(`dev-${i.toString(36).padStart(4, '0')}-bench`));
   const seqs = new Int32Array(opts.devices);
   const live: Key[] = [];
   let key = 1;
   const out: Run = { put: [], remove: [] };
   try {
     for (let round = 0; round < opts.rounds; round++) {
-      const batch: [number, number][] = [];
+      const batch: { deviceId: DeviceId; e: DeviceEvent; frame: Uint8Array }[] = [];
       for (let i = 0; i < opts.batch; i++) {
         const d = Math.floor(next() * opts.devices);
-        batch.push([d, ++seqs[d]!]);
+        const e = event(++seqs[d]!, next);
+        batch.push({ deviceId: devices[d]!, e, frame: devicePackr.pack(e) });
       }
       const t0 = performance.now();
       await root.transaction(() => {
         const highest = new Map<string, number>();
-        for (const [d, seq] of batch) {
-          const deviceId = devices[d]!;
-          const k: Key = layout === 'append-order' ? key++ : [deviceId, seq];
-          journal.put(k, layout === 'append-order' ? [deviceId, event(seq, next)] : event(seq, next));
+        for (const { deviceId, e, frame } of batch) {
+          let k: Key;
+          if (layout === 'frame-bytes') journal.put(k = key++, entryFromFrame(deviceId, e, frame)!);
+          else if (layout === 'append-order') legacyJournal.put(k = key++, [deviceId, e]);
+          else legacyJournal.put(k = [deviceId, e.seq], e);
           live.push(k);
-          highest.set(deviceId, seq);
+          highest.set(deviceId, e.seq);
         }
         for (const [deviceId, seq] of highest) if ((deviceSeq.get(deviceId) ?? 0) < seq) deviceSeq.put(deviceId, seq);
       });
@@ -76,7 +85,12 @@ async function run(layout: Layout, seed: number): Promise<Run> {
       const t1 = performance.now();
       const gone = live.splice(0, Math.max(0, live.length - opts.live));
       if (gone.length > 0) {
-        await root.transaction(() => { for (const k of gone) journal.remove(k) });
+        await root.transaction(() => {
+          for (const k of gone) {
+            if (layout === 'frame-bytes') journal.remove(k as number);
+            else legacyJournal.remove(k);
+          }
+        });
         await root.flushed;
       }
       const t2 = performance.now();
@@ -102,10 +116,12 @@ console.log(machineLine(machine));
 console.log(`command: ${command}`);
 console.log(`load: ${opts.devices} devices, ${opts.batch} events a commit, journal kept at ${opts.live} entries, `
   + `${opts.rounds} rounds (first ${WARMUP_ROUNDS} not counted) x ${opts.runs} runs a layout, alternating, seed ${opts.seed}`);
-const layouts: Layout[] = ['append-order', 'device-seq'];
-const all: Record<Layout, Run> = { 'append-order': { put: [], remove: [] }, 'device-seq': { put: [], remove: [] } };
+const layouts: Layout[] = ['frame-bytes', 'append-order', 'device-seq'];
+const all = Object.fromEntries(layouts.map((l) => [l, { put: [], remove: [] }])) as unknown as Record<Layout, Run>;
 for (let r = 0; r < opts.runs; r++) {
-  for (const layout of r % 2 === 0 ? layouts : [...layouts].reverse()) {
+  // Each layout goes first, middle and last in turn.
+  for (let i = 0; i < layouts.length; i++) {
+    const layout = layouts[(i + r) % layouts.length]!;
     const res = await run(layout, opts.seed + r);
     all[layout].put.push(...res.put);
     all[layout].remove.push(...res.remove);
@@ -118,14 +134,17 @@ const figures = Object.fromEntries(layouts.map((l) => [l, {
   putMicrosPerEvent: (quantile(all[l].put, 0.5) * 1000) / opts.batch,
   commits: all[l].put.length,
 }])) as Record<Layout, { putMs: { p50: number; p90: number }; removeMs: { p50: number; p90: number }; putMicrosPerEvent: number; commits: number }>;
-console.log('\n| key | commit of new events: p50 ms | p90 ms | per event, p50 | commit removing matched: p50 ms | p90 ms | commits timed |');
+console.log('\n| layout | commit of new events: p50 ms | p90 ms | per event, p50 | commit removing matched: p50 ms | p90 ms | commits timed |');
 console.log('|---|---|---|---|---|---|---|');
 for (const l of layouts) {
   const f = figures[l];
   console.log(`| ${l} | ${f.putMs.p50.toFixed(2)} | ${f.putMs.p90.toFixed(2)} | ${f.putMicrosPerEvent.toFixed(2)} us | ${f.removeMs.p50.toFixed(2)} | ${f.removeMs.p90.toFixed(2)} | ${f.commits} |`);
 }
-const a = figures['append-order'];
-const b = figures['device-seq'];
-console.log(`\nappend-order / device-seq, medians: new events ${(a.putMs.p50 / b.putMs.p50).toFixed(2)}x the time, removals ${(a.removeMs.p50 / b.removeMs.p50).toFixed(2)}x`);
+const now = figures['frame-bytes'];
+console.log('');
+for (const l of ['append-order', 'device-seq'] as const) {
+  const b = figures[l];
+  console.log(`frame-bytes / ${l}, medians: new events ${(now.putMs.p50 / b.putMs.p50).toFixed(2)}x the time, removals ${(now.removeMs.p50 / b.removeMs.p50).toFixed(2)}x`);
+}
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/journal-keys.json', `${JSON.stringify({ machine, command, options: opts, warmupRounds: WARMUP_ROUNDS, figures }, null, 2)}\n`);

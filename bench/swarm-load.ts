@@ -59,6 +59,8 @@ class LoadProcess {
   readonly #expected = new Map<number, Expected>();
   readonly #done = new Set<number>();
   readonly #heartbeat = { expected: 0, seen: 0, h: histogram() };
+  /** Open loop: how late each measured event left this process, from its intended send time, µs. */
+  readonly #sendLag = histogram();
   readonly #unexpected: Record<string, number> = {};
   readonly #closes: Record<string, number> = {};
   readonly #progress = { sent: 0, acked: 0, rejected: 0, alerts: 0 };
@@ -261,7 +263,9 @@ class LoadProcess {
       const perMs = (mode.perDevice * n) / 1000;
       const due = Math.floor((now - this.#t0) * perMs);
       for (; this.#issued < due; this.#issued++) {
-        this.#send(this.#devices[Math.floor(this.#rnd() * n)]!, this.#mix.next(), this.#t0 + this.#issued / perMs);
+        const intended = this.#t0 + this.#issued / perMs;
+        this.#send(this.#devices[Math.floor(this.#rnd() * n)]!, this.#mix.next(), intended);
+        if (this.#measuring && intended >= this.#measureStart) record(this.#sendLag, now - intended);
       }
     } else if (mode.kind === 'silent') {
       const due = Math.min(n, Math.floor(((now - this.#t0) * n) / SILENT_SPREAD_MS));
@@ -309,6 +313,7 @@ class LoadProcess {
       types: {}, alerts: {}, unexpectedAlerts: this.#unexpected, captures: this.#captures, skipped: this.#skipped,
       unacked: Math.max(0, this.#measuredOutstanding), closes: this.#closes,
       heartbeatMissed: { expected: this.#heartbeat.expected, seen: this.#heartbeat.seen, histogram: encode(this.#heartbeat.h) },
+      sendLag: encode(this.#sendLag),
     };
     EVENT_TYPES.forEach((type, i) => {
       const t = this.#types[i]!;

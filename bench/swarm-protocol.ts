@@ -83,6 +83,11 @@ export interface LoadResult {
   alerts: Partial<Record<Category, AlertResult>>;
   /** Heartbeat-missed alerts: time from the deadline the alert states to the alert on the feed, µs. */
   heartbeatMissed: { expected: number; seen: number; histogram: string };
+  /**
+   * Open loop: how late each measured event was sent, from its intended send time, µs (a busy
+   * generator's own delay, which the ack latency includes).
+   */
+  sendLag: string;
   /** Alerts for this process's devices that no sent event explains, by CloudEvents type. */
   unexpectedAlerts: Record<string, number>;
   captures: number;

@@ -45,6 +45,8 @@ export interface SwarmFigures {
   sentPerSecond: number;
   ackedPerSecond: number;
   ack: LatencyFigures | undefined;
+  /** Open loop: how late the generator sent events, from their intended send time (part of `ack`). */
+  sendLag?: LatencyFigures | undefined;
   types: Partial<Record<EventType, TypeFigures>>;
   /** Acked events/s per alert category (the categories' event types together). */
   categoryRates: Partial<Record<Category, number>>;
@@ -171,7 +173,10 @@ function merge(o: SwarmOptions, procs: number, connected: number, failed: number
     closes: reports.reduce((a, r) => addCounts(a, r.closes), {} as Record<string, number>),
     generatorCpuPercent: Math.round((reports.reduce((a, r) => a + r.cpuMicros, 0) / 1e6 / seconds) * 100),
   };
-  if (o.mode.kind === 'rate') figures.offeredPerSecond = Math.round(o.mode.perDevice * o.tokens.length);
+  if (o.mode.kind === 'rate') {
+    figures.offeredPerSecond = Math.round(o.mode.perDevice * o.tokens.length);
+    figures.sendLag = latencyFromEncoded(reports.map((r) => r.sendLag));
+  }
   if (o.mode.kind === 'silent') {
     const expected = reports.reduce((a, r) => a + r.heartbeatMissed.expected, 0);
     const seen = reports.reduce((a, r) => a + r.heartbeatMissed.seen, 0);

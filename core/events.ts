@@ -76,4 +76,9 @@ export interface JournaledEvent {
   event: StoredEvent;
   /** Its key in the journal, given by `Journal.append` (or read back on recovery): what the alert commit deletes. */
   journalKey?: number;
+  /**
+   * The journal's value for it when ingest built one from the device's frame (store/journal-codec.ts);
+   * the journal encodes the event itself otherwise, and drops this once the entry is written.
+   */
+  encoded?: Uint8Array | undefined;
 }

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
-import { isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
+import { entryFromFrame, isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
 import type { ImageAnalyser, Pipeline, PipelineItem } from '../pipeline/index.js';
 import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
 import { parseEvent, type RejectCode } from './event-parser.js';
@@ -34,7 +34,8 @@ interface DeviceState {
   lateRejects: Map<number, { code: RejectCode; message: string }>;
 }
 
-interface Accepted { event: DeviceEvent; receivedAt: number }
+/** `encoded`: the journal's value, made from the frame while its memory is still valid (store/journal-codec.ts). */
+interface Accepted { event: DeviceEvent; receivedAt: number; encoded: Uint8Array | undefined }
 
 export type JournalEntry = PipelineItem;
 
@@ -187,9 +188,10 @@ export class DeviceGateway {
       ws.end(1009, `frames are limited to ${this.#o.ingest.maxFrameBytes} bytes`);
       return;
     }
+    const frame = new Uint8Array(msg);
     let decoded: unknown;
     try {
-      decoded = decodeFrame(new Uint8Array(msg));
+      decoded = decodeFrame(frame);
     } catch {
       this.#reject(ws, null, 'BAD_FRAME', 'the frame is not valid MessagePack');
       return;
@@ -222,8 +224,9 @@ export class DeviceGateway {
     }
     st.acceptedSeq = event.seq;
     this.#o.metrics.events.inc({ type: event.type });
-    if (st.busy) st.waiting.push({ event, receivedAt });
-    else this.#dispatch(conn.deviceId, st, { event, receivedAt });
+    const accepted: Accepted = { event, receivedAt, encoded: entryFromFrame(conn.deviceId, event, frame) };
+    if (st.busy) st.waiting.push(accepted);
+    else this.#dispatch(conn.deviceId, st, accepted);
   }
 
   /**
@@ -232,9 +235,9 @@ export class DeviceGateway {
    * cumulative ack — stays in sequence order.
    */
   #dispatch(deviceId: DeviceId, st: DeviceState, item: Accepted): void {
-    const { event, receivedAt } = item;
+    const { event, receivedAt, encoded } = item;
     if (event.type !== 'image') {
-      this.#journal!.append({ deviceId, event, receivedAt });
+      this.#journal!.append({ deviceId, event, receivedAt, encoded });
       return;
     }
     st.busy = true;

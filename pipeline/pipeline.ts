@@ -21,6 +21,8 @@ export interface PipelineItem {
   attempts?: number;
   /** Where the event is in the journal (absent for an event that was never journaled). */
   journalKey?: number;
+  /** The journal's value, until the journal has written it (`JournaledEvent.encoded`). */
+  encoded?: Uint8Array | undefined;
 }
 
 export interface PipelineOptions {

@@ -26,11 +26,16 @@ export interface Databases {
   /** deviceId -> highest sequence stored durably */
   deviceSeq: LmdbDb<number, string>;
   /**
-   * journal key (a positive integer, in the order events were appended) -> [deviceId, event], until the event
-   * has been matched. Entries written before keys were integers ([deviceId, seq] -> event) are rewritten by
-   * the first `Journal` opened on the folder.
+   * journal key (a positive integer, in the order events were appended) -> the bytes of `[deviceId, event]`
+   * as plain MessagePack (store/journal-codec.ts), until the event has been matched. LMDB database `events`.
    */
-  journal: LmdbDb<unknown, Key>;
+  journal: LmdbDb<Uint8Array, number>;
+  /**
+   * The journal as earlier versions kept it, in LMDB database `journal` with the general encoder
+   * (journal key -> [deviceId, event], or before that [deviceId, seq] -> event). The first `Journal`
+   * opened on the folder moves what is left here into `journal`; nothing else reads or writes it.
+   */
+  legacyJournal: LmdbDb<unknown, Key>;
   /** feed sequence -> Alert */
   alerts: LmdbDb<unknown, number>;
   /** alert id -> feed sequence: one alert per event and match, whatever happens */
@@ -95,7 +100,8 @@ export function openDatabases(dataDir: string): Databases {
     consumers: db('consumers'),
     deviceSeq: db('deviceSeq'),
     deviceSeen: db('deviceSeen'),
-    journal: db('journal'),
+    journal: root.openDB<Uint8Array, number>({ name: 'events', encoding: 'binary' }),
+    legacyJournal: db('journal'),
     alerts: db('alerts', 'uint32'),
     alertIds: db('alertIds'),
     lists: db('lists'),

@@ -10,10 +10,12 @@
  * device and sequence instead, the events of a thousand devices land all over the tree and every commit
  * rewrites most of its pages: measured with 3,000 events a commit over a 12,000-entry journal
  * (bench/journal-keys.ts), the commit took about twice as long and the deletions four times as long.
+ * Values are stored as bytes (store/journal-codec.ts), mostly the device's own frame.
  */
 import type { JournaledEvent, StoredEvent } from '../core/events.js';
-import { asDeviceId, type DeviceId } from '../core/ids.js';
-import type { Databases } from './database.js';
+import type { DeviceId } from '../core/ids.js';
+import type { Databases, Key } from './database.js';
+import { decodeEntry, encodeEntry } from './journal-codec.js';
 
 /** Told once per group commit: which entries became durable, or failed to. */
 export interface JournalListener<T> {
@@ -30,6 +32,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #inFlight = 0;
   /** The key the next appended entry gets. */
   #nextKey: number;
+  /** Highest durable seq per device, as in `deviceSeq`, for the devices this journal has read or written. */
+  readonly #durableSeq = new Map<DeviceId, number>();
 
   constructor(db: Databases, maxBatch: number, listener: JournalListener<T>) {
     this.#db = db;
@@ -40,7 +44,12 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
 
   /** Highest sequence number stored durably for the device, 0 if none. */
   lastSeq(deviceId: DeviceId): number {
-    return this.#db.deviceSeq.get(deviceId) ?? 0;
+    let seq = this.#durableSeq.get(deviceId);
+    if (seq === undefined) {
+      seq = this.#db.deviceSeq.get(deviceId) ?? 0;
+      this.#durableSeq.set(deviceId, seq);
+    }
+    return seq;
   }
 
   /**
@@ -69,18 +78,27 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     const { journal, deviceSeq, root } = this.#db;
     const txn = root.transaction(() => {
       const highest = new Map<DeviceId, number>();
-      for (const { deviceId, event, journalKey } of batch) {
-        journal.put(journalKey!, [deviceId, event]);
+      for (const entry of batch) {
+        const { deviceId, event } = entry;
+        journal.put(entry.journalKey!, entry.encoded ?? encodeEntry(deviceId, event));
+        entry.encoded = undefined;
         if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
       }
       for (const [deviceId, seq] of highest) {
-        if ((deviceSeq.get(deviceId) ?? 0) < seq) deviceSeq.put(deviceId, seq);
+        if (this.lastSeq(deviceId) < seq) {
+          deviceSeq.put(deviceId, seq);
+          this.#durableSeq.set(deviceId, seq);
+        }
       }
     });
     txn
       .then(() => root.flushed)
       .then(() => { this.#inFlight--; this.#listener.durable(batch); },
-        (err: unknown) => { this.#inFlight--; this.#listener.failed(batch, err); });
+        (err: unknown) => {
+          this.#inFlight--;
+          for (const { deviceId } of batch) this.#durableSeq.delete(deviceId); // read again from the store
+          this.#listener.failed(batch, err);
+        });
   }
 
   /** Resolves when everything appended so far is durable. */
@@ -91,34 +109,34 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
 
   /** Events journaled but not yet matched, in the order they were appended (for recovery after a restart). */
   *pending(): Generator<JournaledEvent & { journalKey: number }> {
-    for (const { key, value } of this.#db.journal.getRange({})) {
-      const [deviceId, event] = value as [string, StoredEvent];
-      yield { deviceId: asDeviceId(deviceId), event, journalKey: key as number };
-    }
+    for (const { key, value } of this.#db.journal.getRange({})) yield { ...decodeEntry(value), journalKey: key };
   }
 
   /**
-   * Rewrites entries left by a version that keyed the journal by [deviceId, seq] (value: the event) into
-   * the integer-keyed form, after the entries already in it, in one transaction; returns the first free key.
-   * Reads one key when there is nothing to rewrite.
+   * Moves what earlier versions left in the legacy journal database into this one, in one transaction:
+   * entries keyed by integer keep their key, and entries keyed [deviceId, seq] (value: the event) follow
+   * them under fresh keys. Returns the first free key. Reads a key or two when there is nothing to move.
    */
   #upgradeAndFindNextKey(): number {
-    const { journal, root } = this.#db;
-    // Integer keys sort before the old [deviceId, seq] arrays: if the last key is an integer, none is left.
-    for (const last of journal.getKeys({ reverse: true, limit: 1 })) if (typeof last === 'number') return last + 1;
+    const { journal, legacyJournal, root } = this.#db;
     let next = 1;
-    const old: [string, number][] = [];
-    for (const key of journal.getKeys({})) { // keys only: a long journal's values are not decoded here
-      if (typeof key === 'number') next = Math.max(next, key + 1);
-      else old.push(key as [string, number]);
-    }
-    if (old.length === 0) return next;
+    for (const last of journal.getKeys({ reverse: true, limit: 1 })) next = last + 1;
+    let left = false;
+    for (const _ of legacyJournal.getKeys({ limit: 1 })) left = true;
+    if (!left) return next;
     root.transactionSync(() => {
-      for (const key of old) {
-        const event = journal.get(key) as StoredEvent;
-        journal.remove(key);
-        journal.put(next++, [key[0], event]);
+      const moved: Key[] = [];
+      const old: [string, number][] = [];
+      for (const { key, value } of legacyJournal.getRange({})) {
+        moved.push(key);
+        if (typeof key === 'number') {
+          const [deviceId, event] = value as [DeviceId, StoredEvent];
+          journal.put(key, encodeEntry(deviceId, event));
+          next = Math.max(next, key + 1);
+        } else old.push(key as [string, number]);
       }
+      for (const key of old) journal.put(next++, encodeEntry(key[0] as DeviceId, legacyJournal.get(key) as StoredEvent));
+      for (const key of moved) legacyJournal.remove(key);
     });
     return next;
   }

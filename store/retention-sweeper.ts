@@ -16,10 +16,11 @@ import { createHash } from 'node:crypto';
 import type { Alert, NewAlert } from '../core/alerts.js';
 import type { RetentionConfig } from '../core/config.js';
 import type { StoredEvent } from '../core/events.js';
-import { asAlertId, asDeviceId, type DeviceId } from '../core/ids.js';
+import { asAlertId, type DeviceId } from '../core/ids.js';
 import type { AlertStore } from './alert-store.js';
 import type { AuditLog } from './audit-log.js';
 import type { Databases } from './database.js';
+import { decodeEntry } from './journal-codec.js';
 import type { OperatorStore } from './operator-store.js';
 import { done, fail, type Outcome } from './outcome.js';
 import { isActive, type RegistryStore } from './registry-store.js';
@@ -165,18 +166,17 @@ export class RetentionSweeper {
     const present = new Set<number>();
     const due = new Map<DeviceId, { key: number; event: StoredEvent }[]>();
     db.root.resetReadTxn();
-    for (const k of db.journal.getKeys({})) {
-      const key = k as number;
+    for (const key of db.journal.getKeys({})) {
       present.add(key);
       const seen = this.#firstSeen.get(key);
       if (seen === undefined) { this.#firstSeen.set(key, now); continue }
       if (now - seen < maxAgeMs) continue;
-      const entry = db.journal.get(key) as [string, StoredEvent] | undefined;
-      if (entry === undefined) continue; // matched meanwhile
-      const [deviceId, event] = entry;
-      const list = due.get(asDeviceId(deviceId)) ?? [];
+      const value = db.journal.get(key);
+      if (value === undefined) continue; // matched meanwhile
+      const { deviceId, event } = decodeEntry(value);
+      const list = due.get(deviceId) ?? [];
       list.push({ key, event });
-      due.set(asDeviceId(deviceId), list);
+      due.set(deviceId, list);
     }
     for (const key of this.#firstSeen.keys()) if (!present.has(key)) this.#firstSeen.delete(key);
     if (due.size === 0) return { expired: 0, secrets: [] };
