@@ -96,7 +96,10 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
   // before it can hear it.
   const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, {
-    durable: (entries) => gateway?.durable(entries),
+    durable: (entries) => {
+      metrics.journalBatch.observe(entries.length);
+      gateway?.durable(entries);
+    },
     failed: (entries, err) => gateway?.failed(entries, err),
   });
   const recovered = await pipeline.recover(journal, config.pipeline.maxQueue / 2);

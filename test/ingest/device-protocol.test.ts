@@ -203,6 +203,10 @@ t.test('operations - /healthz and /metrics answer', async (t) => {
     'vigil_pool_queue_depth', 'vigil_ack_latency_seconds_bucket', 'vigil_event_to_alert_latency_seconds_bucket']) {
     t.match(m, name);
   }
+  const commits = Number(/^vigil_journal_batch_events_count (\d+)$/m.exec(m)?.[1] ?? NaN);
+  const events = Number(/^vigil_journal_batch_events_sum (\d+)$/m.exec(m)?.[1] ?? NaN);
+  t.ok(commits > 0, `group commits are counted (${commits})`);
+  t.ok(events >= commits, `with the events each carried (${events} in all)`);
   const nf = await httpGet(`${srv.base}/nope`);
   t.equal(nf.status, 404);
   t.match(nf.json(), { error: { code: 'NOT_FOUND' } });
