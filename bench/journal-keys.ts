@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
 import { openDatabases } from '../store/index.js';
 import type { Key } from '../store/database.js';
-import { entryFromFrame } from '../store/journal-codec.js';
+import { entryFromFrame, entryPrefix } from '../store/journal-codec.js';
 import { asDeviceId, seededRandom, type DeviceEvent, type DeviceId } from '../core/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
@@ -56,6 +56,7 @@ async function run(layout: Layout, seed: number): Promise<Run> {
   const { root, journal, legacyJournal, deviceSeq } = db;
   const next = seededRandom(seed);
   const devices = Array.from({ length: opts.devices }, (_, i) => asDeviceId(`dev-${i.toString(36).padStart(4, '0')}-bench`));
+  const prefixes = new Map(devices.map((d) => [d, entryPrefix(d)])); // ingest keeps one per device
   const seqs = new Int32Array(opts.devices);
   const live: Key[] = [];
   let key = 1;
@@ -73,7 +74,7 @@ async function run(layout: Layout, seed: number): Promise<Run> {
         const highest = new Map<string, number>();
         for (const { deviceId, e, frame } of batch) {
           let k: Key;
-          if (layout === 'frame-bytes') journal.put(k = key++, entryFromFrame(deviceId, e, frame)!);
+          if (layout === 'frame-bytes') journal.put(k = key++, entryFromFrame(prefixes.get(deviceId)!, e, frame)!);
           else if (layout === 'append-order') legacyJournal.put(k = key++, [deviceId, e]);
           else legacyJournal.put(k = [deviceId, e.seq], e);
           live.push(k);

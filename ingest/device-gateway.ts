@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
-import { entryFromFrame, isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
+import { entryFromFrame, entryPrefix, isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
 import type { ImageAnalyser, Pipeline, PipelineItem } from '../pipeline/index.js';
 import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
 import { parseEvent, type RejectCode } from './event-parser.js';
@@ -32,6 +32,8 @@ interface DeviceState {
   waiting: Accepted[];
   /** Images refused after they were accepted, so that a resend gets the same answer. */
   lateRejects: Map<number, { code: RejectCode; message: string }>;
+  /** How each of its journal entries begins (store/journal-codec.ts). */
+  entryPrefix: Buffer;
 }
 
 /** `encoded`: the journal's value, made from the frame while its memory is still valid (store/journal-codec.ts). */
@@ -127,6 +129,7 @@ export class DeviceGateway {
       st = {
         acceptedSeq: last, durableSeq: last, bucket: new TokenBucket(deviceRatePerSecond, deviceBurst, Date.now()),
         ws: undefined, ackPending: false, captures: [], busy: false, waiting: [], lateRejects: new Map(),
+        entryPrefix: entryPrefix(deviceId),
       };
       this.#devices.set(deviceId, st);
     }
@@ -224,7 +227,7 @@ export class DeviceGateway {
     }
     st.acceptedSeq = event.seq;
     this.#o.metrics.events.inc({ type: event.type });
-    const accepted: Accepted = { event, receivedAt, encoded: entryFromFrame(conn.deviceId, event, frame) };
+    const accepted: Accepted = { event, receivedAt, encoded: entryFromFrame(st.entryPrefix, event, frame) };
     if (st.busy) st.waiting.push(accepted);
     else this.#dispatch(conn.deviceId, st, accepted);
   }

@@ -9,7 +9,7 @@
 export { openDatabases, type Databases } from './database.js';
 export * from './registry-store.js';
 export { Journal } from './journal.js';
-export { decodeEntry, encodeEntry, entryFromFrame } from './journal-codec.js';
+export { decodeEntry, encodeEntry, entryFromFrame, entryPrefix } from './journal-codec.js';
 export {
   AlertStore, type EvidenceRecord, type AlertChange, type DeletionReceipt, type RetentionCutoffs, type ExpiryBatch,
 } from './alert-store.js';

@@ -41,14 +41,21 @@ function writePrefix(deviceId: string, extra: number): { out: Buffer; at: number
   return { out, at: 1 + header + idBytes };
 }
 
+/** What every entry of the device starts with (ingest keeps one per device: `entryFromFrame` takes it). */
+export function entryPrefix(deviceId: DeviceId): Buffer {
+  return writePrefix(deviceId, 0).out;
+}
+
 /**
  * The entry for an event straight from the device's frame (copied: the frame's memory is reused once
  * the message callback returns), or undefined when the frame holds more than the event's fields.
+ * `prefix` is `entryPrefix(deviceId)`.
  */
-export function entryFromFrame(deviceId: DeviceId, event: DeviceEvent, frame: Uint8Array): Buffer | undefined {
+export function entryFromFrame(prefix: Uint8Array, event: DeviceEvent, frame: Uint8Array): Buffer | undefined {
   if (event.type === 'image' || mapSize(frame) !== Object.keys(event).length) return undefined;
-  const { out, at } = writePrefix(deviceId, frame.byteLength);
-  out.set(frame, at);
+  const out = Buffer.allocUnsafe(prefix.byteLength + frame.byteLength);
+  out.set(prefix, 0);
+  out.set(frame, prefix.byteLength);
   return out;
 }
 
