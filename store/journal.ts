@@ -17,7 +17,7 @@ import type { DeviceId } from '../core/ids.js';
 import type { Databases, Key } from './database.js';
 import { decodeEntry, encodeEntry } from './journal-codec.js';
 
-/** Told once per group commit: which entries became durable, or failed to. */
+/** Told, in commit order, which entries became durable (group commits that settle together are told as one), or failed to. */
 export interface JournalListener<T> {
   durable(entries: T[]): void;
   failed(entries: T[], err: unknown): void;
@@ -30,6 +30,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #open: T[] = [];
   #scheduled = false;
   #inFlight = 0;
+  /** Commits settled but not yet told to the listener (see `#report`). */
+  #outcomes: { batch: T[]; err?: unknown }[] = [];
   /** The key the next appended entry gets. */
   #nextKey: number;
   /** Highest durable seq per device, as in `deviceSeq`, for the devices this journal has read or written. */
@@ -93,12 +95,35 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     });
     txn
       .then(() => root.flushed)
-      .then(() => { this.#inFlight--; this.#listener.durable(batch); },
+      .then(() => this.#report({ batch }),
         (err: unknown) => {
-          this.#inFlight--;
           for (const { deviceId } of batch) this.#durableSeq.delete(deviceId); // read again from the store
-          this.#listener.failed(batch, err);
+          this.#report({ batch, err });
         });
+  }
+
+  /**
+   * Tells the listener, in commit order. LMDB often commits several of these transactions at once, and their
+   * promises settle one after another in the same turn: durable batches that arrive together are told as one,
+   * so that a device whose events were in several of them gets one ack, not one for each.
+   */
+  #report(outcome: { batch: T[]; err?: unknown }): void {
+    this.#inFlight--;
+    this.#outcomes.push(outcome);
+    if (this.#outcomes.length === 1) queueMicrotask(() => this.#tell());
+  }
+
+  #tell(): void {
+    const outcomes = this.#outcomes;
+    this.#outcomes = [];
+    let durable: T[] = [];
+    for (const o of outcomes) {
+      if (!('err' in o)) { durable = durable.length === 0 ? o.batch : durable.concat(o.batch); continue }
+      if (durable.length > 0) this.#listener.durable(durable);
+      durable = [];
+      this.#listener.failed(o.batch, o.err);
+    }
+    if (durable.length > 0) this.#listener.durable(durable);
   }
 
   /** Resolves when everything appended so far is durable. */

@@ -91,3 +91,16 @@ t.test('journal - an event is stored as the device framed it only when the frame
   t.same(pending.map((e) => e.event), [text(1), text(2)], 'both read back as the events, the unknown field gone');
   t.notOk('note' in pending[1]!.event, 'nothing but the event is kept');
 });
+
+t.test('journal - commits that settle together are told as one batch, in append order', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const told: number[][] = [];
+  const journal = new Journal(db, 1, { durable(entries) { told.push(entries.map((e) => e.event.seq)) }, failed() {} });
+  // maxBatch 1: each append is its own transaction; queued in one turn, LMDB commits them together.
+  for (let seq = 1; seq <= 4; seq++) journal.append({ deviceId: asDeviceId('dev-together'), event: text(seq) });
+  await journal.settle();
+  t.same(told.flat(), [1, 2, 3, 4], 'every entry told once, in order');
+  t.ok(told.length < 4, `told in ${told.length} call(s) for 4 transactions`);
+});
