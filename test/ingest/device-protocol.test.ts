@@ -4,6 +4,7 @@ import {
   DAY, TestDevice, httpGet, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, text, waitForAlerts,
   type TestServer,
 } from '../helpers/vigil.js';
+import { diskContains } from '../helpers/operators.js';
 
 const tmp = tempDir();
 let srv: TestServer;
@@ -193,6 +194,21 @@ t.test('device ingest - a resend after reconnect is acked again and raises no se
   const alerts = (await waitForAlerts(srv.base, consumer, 2, before)).filter((a) => a.data.deviceId === deviceId);
   t.same(alerts.map((a) => a.data.eventSeq), [1, 2], 'one alert per event');
   await again.close();
+});
+
+t.test('device ingest - a field the protocol does not name is never written to disk; the event still is', async (t) => {
+  const { deviceId, token } = await enrolDevice(tmp.dir);
+  const before = (await readAlerts(srv.base, consumer)).next;
+  const dev = await TestDevice.connect(srv.port, token);
+  const marker = 'zq-unnamed-field-7731';
+  dev.send({ ...text(1, 'forbiddenword'), note: marker });
+  dev.send(text(2, 'badword'));
+  await dev.waitForAck(2);
+  const alerts = (await waitForAlerts(srv.base, consumer, 2, before)).filter((a) => a.data.deviceId === deviceId);
+  t.same(alerts.map((a) => a.data.eventSeq), [1, 2], 'both events are journaled and matched');
+  await dev.close();
+  t.ok(diskContains(tmp.dir, Buffer.from(deviceId)), 'the search finds what is on disk');
+  t.notOk(diskContains(tmp.dir, Buffer.from(marker)), 'the unnamed field is in no byte of the data folder');
 });
 
 t.test('operations - /healthz and /metrics answer', async (t) => {

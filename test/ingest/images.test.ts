@@ -1,11 +1,12 @@
 import t from 'tap';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeImage, pdqHash, pdqToHex } from '../../matchers/index.js';
 import { AlertStore, ListStore, openDatabases, openEvidence } from '../../store/index.js';
 import { importListFile } from '../../pipeline/index.js';
 import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, waitForAlerts, type TestServer } from '../helpers/vigil.js';
+import { diskContains } from '../helpers/operators.js';
 
 const KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
 const tmp = tempDir();
@@ -27,15 +28,6 @@ async function synthetic(seed: number, format: 'png' | 'jpeg' = 'png', width = 3
   return format === 'png' ? img.png().toBuffer() : img.jpeg({ quality: 90 }).toBuffer();
 }
 
-/** Every byte under the data folder, to prove what is and is not on disk. */
-function diskContains(dir: string, needle: Buffer): boolean {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) { if (diskContains(p, needle)) return true; continue }
-    if (readFileSync(p).includes(needle)) return true;
-  }
-  return false;
-}
 
 const listed = synthetic(1);
 const innocent = synthetic(2);
