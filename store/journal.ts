@@ -34,7 +34,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #outcomes: { batch: T[]; err?: unknown }[] = [];
   /** The key the next appended entry gets. */
   #nextKey: number;
-  /** Highest durable seq per device, as in `deviceSeq`, for the devices this journal has read or written. */
+  /** Highest durable seq per device, as in `deviceSeq` once flushed, for the devices this journal has read or written. */
   readonly #durableSeq = new Map<DeviceId, number>();
 
   constructor(db: Databases, maxBatch: number, listener: JournalListener<T>) {
@@ -78,28 +78,22 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     this.#open = [];
     this.#inFlight++;
     const { journal, deviceSeq, root } = this.#db;
+    const highest = new Map<DeviceId, number>();
     const txn = root.transaction(() => {
-      const highest = new Map<DeviceId, number>();
       for (const entry of batch) {
         const { deviceId, event } = entry;
         journal.put(entry.journalKey!, entry.encoded ?? encodeEntry(deviceId, event));
         entry.encoded = undefined;
         if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
       }
-      for (const [deviceId, seq] of highest) {
-        if (this.lastSeq(deviceId) < seq) {
-          deviceSeq.put(deviceId, seq);
-          this.#durableSeq.set(deviceId, seq);
-        }
-      }
+      for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) deviceSeq.put(deviceId, seq);
     });
     txn
       .then(() => root.flushed)
-      .then(() => this.#report({ batch }),
-        (err: unknown) => {
-          for (const { deviceId } of batch) this.#durableSeq.delete(deviceId); // read again from the store
-          this.#report({ batch, err });
-        });
+      .then(() => {
+        for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);
+        this.#report({ batch });
+      }, (err: unknown) => this.#report({ batch, err }));
   }
 
   /**
