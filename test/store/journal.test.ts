@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AlertStore, AuditLog, Journal, openDatabases } from '../../store/index.js';
-import { asDeviceId, type JournaledEvent, type DeviceEvent } from '../../core/index.js';
+import { asDeviceId, type JournaledEvent, type DeviceEvent, type StoredEvent } from '../../core/index.js';
 import { tempDir } from '../helpers/vigil.js';
 import { Packr } from 'msgpackr';
 import { decodeEntry, entryFromFrame, entryPrefix } from '../../store/journal-codec.js';
@@ -103,4 +103,30 @@ t.test('journal - commits that settle together are told as one batch, in append 
   await journal.settle();
   t.same(told.flat(), [1, 2, 3, 4], 'every entry told once, in order');
   t.ok(told.length < 4, `told in ${told.length} call(s) for 4 transactions`);
+});
+
+t.test('journal - an image event, with its hits and sealed evidence, reads back as written after a reopen', async (t) => {
+  const tmp = tempDir();
+  let db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+  const image: StoredEvent = {
+    type: 'image', seq: 4, at: 1_763_800_000_004, source: 'screenshot', captureId: 'cap-1',
+    hits: [{ list: 'hashes-a', version: 3, entry: 17, distance: 12, threshold: 31, hashType: 'pdq' }],
+    evidence: { iv: bytes(12, 1), tag: bytes(16, 2), ciphertext: bytes(300, 3), bytes: 1234, format: 'jpeg' },
+  };
+  const journal = new Journal(db, 100, quiet);
+  journal.append({ deviceId: asDeviceId('dev-image'), event: image });
+  await journal.settle();
+  await db.root.close();
+  db = openDatabases(tmp.dir);
+  const [entry] = [...new Journal(db, 100, quiet).pending()];
+  const back = entry?.event;
+  t.ok(back?.type === 'image', 'an image event');
+  if (back?.type !== 'image' || !back.evidence || !image.evidence) return;
+  const { evidence, ...rest } = back;
+  const { evidence: sent, ...restSent } = image;
+  t.same(rest, restSent, 'its fields and hits');
+  for (const k of ['iv', 'tag', 'ciphertext'] as const) t.ok(Buffer.from(evidence[k]).equals(Buffer.from(sent[k])), `evidence ${k}`);
+  t.same([evidence.bytes, evidence.format], [1234, 'jpeg']);
 });
