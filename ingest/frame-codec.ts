@@ -1,11 +1,8 @@
 /**
  * MessagePack framing for the device protocol: plain maps both ways (no msgpackr record
- * extension, which other clients would not understand), 64-bit integers as numbers.
+ * extension, which other clients would not understand), 64-bit integers as numbers (core/plain-msgpack.ts).
  */
-import { Packr, Unpackr } from 'msgpackr';
-
-const packr = new Packr({ useRecords: false, moreTypes: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+import { plainPackr as packr, plainUnpackr as unpackr } from '../core/plain-msgpack.js';
 
 export type ServerMessage =
   | { type: 'hello'; deviceId: string; lastSeq: number; policy: { heartbeatSeconds: number; categories: string[] } }
