@@ -171,7 +171,8 @@ export class Pipeline {
         evidence.push({ id: evidenceId, deviceId: item.deviceId, eventSeq: e.seq, sealed: e.evidence });
       }
     });
-    const journalKeys = batch.flatMap((b) => (b.journalKey === undefined ? [] : [b.journalKey]));
+    const journalKeys: number[] = [];
+    for (const b of batch) if (b.journalKey !== undefined) journalKeys.push(b.journalKey);
     const stored = await alerts.commit(candidates.map((c) => c.alert), journalKeys, evidence);
     if (stored.length === 0) return;
     const end = performance.now();
