@@ -42,10 +42,9 @@ export const machineLine = (m: BenchMachine): string =>
   `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}, load average ${m.loadAverage.join(' ')}`;
 
 export function machineInfo(openFiles: { soft: number; hard: number }): MachineInfo {
-  const first = cpus()[0];
+  const m = benchMachine();
   return {
-    cpu: first?.model.trim() ?? 'unknown', cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30),
-    os: `${type()} ${release()}`, loadAverage: { start: loadAverage() }, openFiles,
+    cpu: m.cpu, cores: m.cores, memGiB: m.memoryGiB, os: `${type()} ${release()}`, loadAverage: { start: m.loadAverage }, openFiles,
   };
 }
 
