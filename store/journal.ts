@@ -79,7 +79,9 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     this.#inFlight++;
     const { journal, deviceSeq, root } = this.#db;
     const highest = new Map<DeviceId, number>();
-    const txn = root.transaction(() => {
+    // A batch, not a transaction callback: the puts go to LMDB's write thread as they are made, and the
+    // write thread never has to wait for this (busy) thread to come round and run a callback.
+    const written = root.batch(() => {
       for (const entry of batch) {
         const { deviceId, event } = entry;
         journal.put(entry.journalKey!, entry.encoded ?? encodeEntry(deviceId, event));
@@ -88,8 +90,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       }
       for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) deviceSeq.put(deviceId, seq);
     });
-    txn
-      .then(() => root.flushed)
+    // `written` settles when the batch is committed (or fails to be); `flushed`, taken now, when it is on disk.
+    Promise.all([written, root.flushed])
       .then(() => {
         for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);
         this.#report({ batch });
