@@ -1,6 +1,6 @@
 /**
  * Alerts with their feed sequence. `commit` stores the alerts of a batch of matched events and
- * removes those events from the journal in one transaction. An alert's id is derived from the event
+ * removes those events from the journal in one transaction (an LMDB batch). An alert's id is derived from the event
  * and what matched, and an id already stored is skipped, so replaying a batch never raises an
  * alert twice.
  *
@@ -51,6 +51,8 @@ export class AlertStore {
   readonly #db: Databases;
   readonly #audit: AuditLog;
   #lastSeq: number;
+  /** Alert and evidence ids written by a `commit` whose batch is not yet committed. */
+  readonly #pending = new Set<string>();
 
   constructor(db: Databases, audit: AuditLog = new AuditLog(db)) {
     this.#db = db;
@@ -73,21 +75,36 @@ export class AlertStore {
     evidence: readonly EvidenceRecord[] = []): Promise<Alert[]> {
     const stored: Alert[] = [];
     const { root, alerts: alertDb, alertIds, journal } = this.#db;
-    await root.transaction(() => {
+    // A batch rather than a transaction callback (see journal.ts): its reads see what is committed, so the
+    // ids and evidence of batches still on their way are remembered here until they are.
+    const ids: string[] = [];
+    const evidenceIds: string[] = [];
+    const written = root.batch(() => {
       for (const e of evidence) {
-        if (this.#db.evidence.get(e.id) === undefined) this.#db.evidence.put(e.id, e);
+        if (this.#pending.has(e.id) || this.#db.evidence.get(e.id) !== undefined) continue;
+        this.#db.evidence.put(e.id, e);
+        this.#pending.add(e.id);
+        evidenceIds.push(e.id);
       }
       for (const a of alerts) {
-        if (alertIds.get(a.id) !== undefined) continue;
+        if (this.#pending.has(a.id) || alertIds.get(a.id) !== undefined) continue;
         const seq = ++this.#lastSeq;
         const alert: Alert = { ...a, seq };
         alertDb.put(seq, alert);
         alertIds.put(a.id, seq);
+        this.#pending.add(a.id);
+        ids.push(a.id);
         this.#index(alert);
         stored.push(alert);
       }
       for (const key of processed) journal.remove(key);
     });
+    try {
+      await written;
+    } finally {
+      for (const id of ids) this.#pending.delete(id);
+      for (const id of evidenceIds) this.#pending.delete(id);
+    }
     return stored;
   }
 

@@ -94,3 +94,35 @@ t.test('review - the scrubber zeroes every leftover copy of a deleted secret and
   t.same((db.meta.get('b') as { v: Buffer }).v, keep, 'live records are untouched');
   t.equal(db.meta.get('a'), undefined);
 });
+
+t.test('commit - an alert id is stored once, within one commit, across commits in flight together and after they land', async (t) => {
+  const { db, alerts } = await fixture(t);
+  const a = alert('S1');
+  const b = alert('S1');
+  const sealed = { iv: randomBytes(12), tag: randomBytes(16), ciphertext: randomBytes(64), bytes: 64, format: 'png' };
+  const ev = { id: 'ev-1', deviceId: asDeviceId('dev-S1'), eventSeq: a.eventSeq, sealed };
+  // Neither commit has landed when the next starts: their reads cannot see each other's writes.
+  const [first, second, third] = await Promise.all([
+    alerts.commit([a, a, b], [], [ev, ev]),
+    alerts.commit([b, a], [], [ev]),
+    alerts.commit([a], []),
+  ]);
+  t.same(first!.map((x) => x.id), [a.id, b.id], 'a repeated id in one commit is stored once');
+  t.same(second, [], 'ids still in flight in an earlier commit are not stored again');
+  t.same(third, []);
+  t.same(await alerts.commit([a, b], []), [], 'nor once they have landed');
+  t.same(alerts.readAfter(0, 10).map((x) => [x.seq, x.id]), [[1, a.id], [2, b.id]]);
+  t.same([...db.evidence.getKeys()], ['ev-1']);
+  const c = alert('S2');
+  t.same((await alerts.commit([c], [])).map((x) => [x.seq, x.id]), [[3, c.id]], 'feed sequence carries on without gaps');
+});
+
+t.test('commit - the journal entries named in a commit are removed with its alerts', async (t) => {
+  const { db, alerts } = await fixture(t);
+  await db.journal.put(1, new Uint8Array([0x90]));
+  await db.journal.put(2, new Uint8Array([0x90]));
+  const a = alert('S1');
+  await alerts.commit([a], [1]);
+  t.same([...db.journal.getKeys()], [2]);
+  t.ok(alerts.byId(a.id));
+});
