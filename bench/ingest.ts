@@ -2,14 +2,15 @@
  * Question: how many events per second can ingest acknowledge durably, and with what ack latency,
  * with 1,000 devices connected and the load generator on the same machine?
  *
- * Starts Vigil (`vigil serve`, full path: scope checks, journal, matching in workers, alerts) and the
- * baseline (a minimal `ws` server doing only the same journaling) one after the other on fresh data
- * folders, drives each with the same device swarm (bench/swarm.ts: an open-loop `--rate` per device
+ * Starts Vigil (`vigil serve`, full path: scope checks, journal, matching in workers, alerts), the
+ * baseline (a minimal `ws` server doing only the same journaling) and the floor (bench/floor-uws-server.ts:
+ * a uWebSockets.js server that acks without storing anything, what the machine does at all) one after
+ * the other on fresh data folders, drives each with the same device swarm (bench/swarm.ts: an open-loop `--rate` per device
  * with latency from the intended send time, or with `--rate 0` a closed loop where each device keeps
  * `--window` events unacknowledged), and reports acked events/s, ack latency percentiles, and Vigil's
- * ratio to the baseline. The whole suite (`vigil bench`) measures more; this is its ingest question alone.
+ * ratios to the baseline and the floor. The whole suite (`vigil bench`) measures more; this is its ingest question alone.
  * Run: node dist/bench/ingest.js [--devices 1000] [--seconds 10] [--warmup 3] [--rate 50] [--window 32]
- *   [--procs 1] [--only vigil|baseline] [--seed 1] [--hit-rate 0.02] [--workers 1]
+ *   [--procs 1] [--only vigil|baseline|floor] [--seed 1] [--hit-rate 0.02] [--workers 1]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,12 @@ const command = `node dist/bench/ingest.js ${process.argv.slice(2).join(' ')}`.t
 console.log(machineLine(machine));
 console.log(`command: ${command}`);
 console.log(`load: ${devices} devices, ${rate > 0 ? `open loop at ${rate} events/s each (${rate * devices} offered), latency from intended send time` : `closed loop, window ${windowSize}`}, ${values.procs} generator process(es), seed ${seed}, hit rate ${hitRate}, measured ${seconds} s after ${warmup} s warm-up`);
-const targets = values.only ? [values.only as Target] : (['vigil', 'baseline'] as const);
+const TARGETS: readonly Target[] = ['vigil', 'baseline', 'floor'];
+if (values.only !== undefined && !TARGETS.includes(values.only as Target)) {
+  console.error(`--only must be one of ${TARGETS.join(', ')}, not ${values.only}`);
+  process.exit(2);
+}
+const targets = values.only ? [values.only as Target] : TARGETS;
 const runs: RunResult[] = [];
 for (const t of targets) runs.push(await runOne(t));
 console.log('\n| server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms |');
@@ -93,8 +99,13 @@ for (const r of runs) {
 }
 const v = runs.find((r) => r.target === 'vigil');
 const b = runs.find((r) => r.target === 'baseline');
+const f = runs.find((r) => r.target === 'floor');
 const ratio = v && b ? Number((v.ackedPerSecond / b.ackedPerSecond).toFixed(2)) : undefined;
 if (ratio !== undefined) console.log(`\nvigil / baseline throughput: ${ratio}x; p99 ${v!.latencyMs.p99} ms vs ${b!.latencyMs.p99} ms`);
+if (v && f) {
+  console.log(`vigil / floor throughput: ${(v.ackedPerSecond / f.ackedPerSecond).toFixed(2)}x; `
+    + `p99 ${v.latencyMs.p99} ms vs ${f.latencyMs.p99} ms (${(v.latencyMs.p99! / f.latencyMs.p99!).toFixed(1)}x)`);
+}
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/ingest.json', JSON.stringify({ machine, command, devices, rate, window: windowSize, seed, seconds,
   runs: runs.map(({ figures: _f, ...r }) => r), ratio }, null, 2));

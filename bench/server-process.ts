@@ -1,14 +1,14 @@
 /**
  * The servers the suite measures, each a child process on a data folder of its own: Vigil
- * (`vigil serve`, the whole path) or the baseline (bench/baseline-ws-server.ts: the same journaling
- * on `ws`, nothing else). Memory and CPU come from /proc/<pid>: VmRSS and RssAnon (RssAnon leaves
+ * (`vigil serve`, the whole path), the baseline (bench/baseline-ws-server.ts: the same journaling
+ * on `ws`, nothing else) or the floor (bench/floor-uws-server.ts: acks on uWS, no storage). Memory and CPU come from /proc/<pid>: VmRSS and RssAnon (RssAnon leaves
  * out LMDB's file-backed pages, which count in VmRSS as soon as they are read), utime + stime.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export type Target = 'vigil' | 'baseline';
+export type Target = 'vigil' | 'baseline' | 'floor';
 
 export interface ProcSample {
   /** performance.now() when sampled, ms. */
@@ -89,7 +89,7 @@ export function benchNodeArgs(): string[] {
 export function startServer(target: Target, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerHandle> {
   const args = target === 'vigil'
     ? [here('../cli/run.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir]
-    : [here('./baseline-ws-server.js'), dataDir];
+    : [here(target === 'baseline' ? './baseline-ws-server.js' : './floor-uws-server.js'), dataDir];
   const child: ChildProcess = spawn(process.execPath, [...benchNodeArgs(), ...args], {
     env: { ...process.env, VIGIL_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -129,3 +129,28 @@ t.test('bench - vigil bench runs every phase on a tiny swarm, writes the report,
     t.equal(meta.format, 'svg', `${f} parses as SVG`);
   }
 });
+
+t.test('bench - ingest.js measures the floor server: every event of a small swarm acked, none lost', async (t) => {
+  const script = fileURLToPath(new URL('../../bench/ingest.js', import.meta.url));
+  const runIngest = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += String(d) });
+    child.stderr.on('data', (d) => { err += String(d) });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }) });
+  });
+  const bad = await runIngest(['--only', 'nothing']);
+  t.equal(bad.code, 2);
+  t.match(bad.err, /--only must be one of vigil, baseline, floor/);
+  const { code, out, err } = await runIngest(['--devices', '5', '--rate', '20', '--seconds', '2', '--warmup', '0', '--only', 'floor']);
+  t.equal(code, 0, err);
+  const row = out.split('\n').find((l) => l.startsWith('| floor |'));
+  t.ok(row, out);
+  const acked = Number(row!.split('|')[2]);
+  t.ok(acked >= 50 && acked <= 150, `about 100 events/s acked (${acked})`);
+  t.notMatch(out, /unacknowledged/, 'every measured event acked');
+  const saved = JSON.parse(readFileSync(join(tmp.dir, 'bench/results/ingest.json'), 'utf8')) as { runs: { target: string }[] };
+  t.same(saved.runs.map((r) => r.target), ['floor']);
+});
