@@ -8,22 +8,25 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import hdr from 'hdr-histogram-js';
-import { Packr, Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
 import { CATEGORIES, type Category } from '../core/index.js';
-import { clientFrame, openRawWs } from './raw-ws-client.js';
+import { openRawWs } from './raw-ws-client.js';
+import { EncodedMix, deviceFrame, encodeFields, type EncodedEvent } from './swarm-frames.js';
 import { OutstandingRing, TAG_MEASURED, TAG_REJECTED, TAG_TYPE_MASK } from './swarm-ring.js';
-import { SwarmMix, type MixedEvent } from './swarm-mix.js';
+import { SwarmMix } from './swarm-mix.js';
 import { EVENT_TYPES, type LoadResult, type SwarmCommand, type SwarmJob, type SwarmMessage } from './swarm-protocol.js';
 import { seededRandom } from '../cli/event-mix.js';
 
-const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const TICK_MS = 2;
 const PROGRESS_MS = 1000;
 const HELLO_TIMEOUT_MS = 30_000;
 const SILENT_SPREAD_MS = 1000;
 const MAX_US = 3_600_000_000;
+/** Events encoded ahead and cycled through (bench/swarm-frames.ts). */
+const ENCODED_EVENTS = 4096;
+const HEARTBEAT = encodeFields({ type: 'heartbeat', fields: { type: 'heartbeat', battery: 80 }, expect: undefined });
 
 type Histogram = ReturnType<typeof hdr.build>;
 const histogram = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_US, numberOfSignificantValueDigits: 3 });
@@ -49,6 +52,7 @@ interface Expected { time: number; category: Category; measured: boolean }
 class LoadProcess {
   readonly #job: SwarmJob;
   readonly #mix: SwarmMix;
+  readonly #encoded: EncodedMix;
   readonly #rnd: () => number;
   readonly #devices: Device[];
   readonly #byId = new Map<string, Device>();
@@ -84,6 +88,7 @@ class LoadProcess {
     const load = (paths: string[]) => paths.map((p) => readFileSync(p));
     this.#mix = new SwarmMix(job.seed, job.shares, job.hitRate, job.listedImageShare,
       { listed: load(job.images.listed), unlisted: load(job.images.unlisted) });
+    this.#encoded = new EncodedMix(this.#mix, ENCODED_EVENTS);
     this.#rnd = seededRandom(job.seed ^ 0x2545f491);
     this.#devices = job.tokens.map((token, index) => ({
       index, id: token.split('.')[1] ?? '', token, sock: undefined, ready: false, closed: false,
@@ -149,7 +154,7 @@ class LoadProcess {
       case 'capture':
         if (this.#measuring) this.#captures++;
         if (this.#job.answerCaptures && this.#sending && msg.id !== undefined) {
-          this.#send(d, this.#mix.screenshot(msg.id), performance.now());
+          this.#send(d, encodeFields(this.#mix.screenshot(msg.id)), performance.now(), Date.now());
           this.#flush();
         }
         return;
@@ -222,13 +227,15 @@ class LoadProcess {
 
   #countUnexpected(type: string): void { this.#unexpected[type] = (this.#unexpected[type] ?? 0) + 1 }
 
-  #send(d: Device, ev: MixedEvent, intended: number): void {
+  /** Sends one event; `at` is the device's clock for it (one reading per tick will do). */
+  #send(d: Device, e: EncodedEvent, intended: number, at: number): void {
+    const ev = e.ev;
     if (!d.ready || d.closed || !d.sock) { if (this.#measuring) this.#skipped++; return }
     const measured = this.#measuring && intended >= this.#measureStart;
     const typeIndex = EVENT_TYPES.indexOf(ev.type);
     const seq = d.ring.push(intended, typeIndex | (measured ? TAG_MEASURED : 0));
     d.outstanding++;
-    d.frames.push(clientFrame(packr.pack({ ...ev.fields, seq, at: Date.now() })));
+    d.frames.push(deviceFrame(e, seq, at));
     this.#dirty.add(d);
     this.#progress.sent++;
     if (measured) { this.#types[typeIndex]!.sent++; this.#measuredOutstanding++ }
@@ -249,7 +256,7 @@ class LoadProcess {
   #pump(d: Device): void {
     const mode = this.#job.mode;
     if (!this.#sending || mode.kind !== 'window') return;
-    while (d.outstanding < mode.window && d.ready && !d.closed) this.#send(d, this.#mix.next(), performance.now());
+    while (d.outstanding < mode.window && d.ready && !d.closed) this.#send(d, this.#encoded.next(), performance.now(), Date.now());
     this.#flush();
   }
 
@@ -258,13 +265,14 @@ class LoadProcess {
     if (!this.#sending) return;
     const mode = this.#job.mode;
     const now = performance.now();
+    const wall = Date.now();
     const n = this.#devices.length;
     if (mode.kind === 'rate') {
       const perMs = (mode.perDevice * n) / 1000;
       const due = Math.floor((now - this.#t0) * perMs);
       for (; this.#issued < due; this.#issued++) {
         const intended = this.#t0 + this.#issued / perMs;
-        this.#send(this.#devices[Math.floor(this.#rnd() * n)]!, this.#mix.next(), intended);
+        this.#send(this.#devices[Math.floor(this.#rnd() * n)]!, this.#encoded.next(), intended, wall);
         if (this.#measuring && intended >= this.#measureStart) record(this.#sendLag, now - intended);
       }
     } else if (mode.kind === 'silent') {
@@ -272,7 +280,7 @@ class LoadProcess {
       for (; this.#issued < due; this.#issued++) {
         const d = this.#devices[this.#issued]!;
         if (d.ready && !d.closed) this.#heartbeat.expected++;
-        this.#send(d, { type: 'heartbeat', fields: { type: 'heartbeat', battery: 80 }, expect: undefined }, now);
+        this.#send(d, HEARTBEAT, now, wall);
       }
     }
     this.#flush();
