@@ -23,6 +23,8 @@ export interface JournalListener<T> {
   failed(entries: T[], err: unknown): void;
 }
 
+interface Outcome<T> { batch: T[]; err?: unknown }
+
 export class Journal<T extends JournaledEvent = JournaledEvent> {
   readonly #db: Databases;
   readonly #maxBatch: number;
@@ -31,7 +33,11 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #scheduled = false;
   #inFlight = 0;
   /** Commits settled but not yet told to the listener (see `#report`). */
-  #outcomes: { batch: T[]; err?: unknown }[] = [];
+  #outcomes: Outcome<T>[] = [];
+  /** Commits settled ahead of an earlier one, by flush number, held back until it settles. */
+  readonly #early = new Map<number, Outcome<T>>();
+  #flushes = 0;
+  #nextToTell = 0;
   /** The key the next appended entry gets. */
   #nextKey: number;
   /** Highest durable seq per device, as in `deviceSeq` once flushed, for the devices this journal has read or written. */
@@ -77,6 +83,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     if (batch.length === 0) return;
     this.#open = [];
     this.#inFlight++;
+    const n = this.#flushes++;
     const { journal, deviceSeq, root } = this.#db;
     const highest = new Map<DeviceId, number>();
     // A batch, not a transaction callback: the puts go to LMDB's write thread as they are made, and the
@@ -94,19 +101,25 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     Promise.all([written, root.flushed])
       .then(() => {
         for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);
-        this.#report({ batch });
-      }, (err: unknown) => this.#report({ batch, err }));
+        this.#report(n, { batch });
+      }, (err: unknown) => this.#report(n, { batch, err }));
   }
 
   /**
-   * Tells the listener, in commit order. LMDB often commits several of these transactions at once, and their
-   * promises settle one after another in the same turn: durable batches that arrive together are told as one,
-   * so that a device whose events were in several of them gets one ack, not one for each.
+   * Tells the listener, in the order the batches were flushed. LMDB commits them in that order, often several
+   * at once, but their promises need not settle in it: a batch that settles ahead of an earlier one waits for
+   * it (else the pipeline would match, and alert on, a device's events out of order). Durable batches that
+   * arrive together are told as one, so that a device whose events were in several of them gets one ack.
    */
-  #report(outcome: { batch: T[]; err?: unknown }): void {
+  #report(n: number, outcome: Outcome<T>): void {
     this.#inFlight--;
-    this.#outcomes.push(outcome);
-    if (this.#outcomes.length === 1) queueMicrotask(() => this.#tell());
+    this.#early.set(n, outcome);
+    const before = this.#outcomes.length;
+    for (let o = this.#early.get(this.#nextToTell); o !== undefined; o = this.#early.get(this.#nextToTell)) {
+      this.#early.delete(this.#nextToTell++);
+      this.#outcomes.push(o);
+    }
+    if (before === 0 && this.#outcomes.length > 0) queueMicrotask(() => this.#tell());
   }
 
   #tell(): void {

@@ -105,6 +105,25 @@ t.test('journal - commits that settle together are told as one batch, in append 
   t.ok(told.length < 4, `told in ${told.length} call(s) for 4 transactions`);
 });
 
+t.test('journal - batches are told in the order they were flushed, however their promises settle', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const told: number[] = [];
+  const journal = new Journal(db, 3, { durable(entries) { for (const e of entries) told.push(e.journalKey!) }, failed() {} });
+  const alerts = new AlertStore(db, new AuditLog(db));
+  // Turn after turn, flushes of different sizes interleaved with other writes, as under load.
+  let seq = 0;
+  for (let turn = 0; turn < 300; turn++) {
+    for (let k = turn % 5; k >= 0; k--) journal.append({ deviceId: asDeviceId(`dev-${k}`), event: text(++seq) });
+    if (turn % 7 === 0) void alerts.commit([], told.slice(-2));
+    await new Promise((r) => setImmediate(r));
+  }
+  await journal.settle();
+  t.equal(told.length, seq, 'every entry told once');
+  t.ok(told.every((key, i) => i === 0 || key > told[i - 1]!), 'in append order');
+});
+
 t.test('journal - an image event, with its hits and sealed evidence, reads back as written after a reopen', async (t) => {
   const tmp = tempDir();
   let db = openDatabases(tmp.dir);
