@@ -10,7 +10,9 @@
  * `--window` events unacknowledged), and reports acked events/s, ack latency percentiles, and Vigil's
  * ratios to the baseline and the floor. The whole suite (`vigil bench`) measures more; this is its ingest question alone.
  * Run: node dist/bench/ingest.js [--devices 1000] [--seconds 10] [--warmup 3] [--rate 50] [--window 32]
- *   [--procs 1] [--only vigil|baseline|floor] [--seed 1] [--hit-rate 0.02] [--workers 1]
+ *   [--procs 1] [--only vigil|baseline|floor] [--seed 1] [--hit-rate 0.02] [--workers 1] [--rounds 1]
+ * With `--rounds N` the servers take turns N times (this machine is shared and noisy) and the summary gives
+ * each server's median over its rounds, and the ratios of those medians.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' }, window: { type: 'string', default: '32' }, rate: { type: 'string', default: '50' },
     procs: { type: 'string', default: '1' }, only: { type: 'string' }, seed: { type: 'string', default: '1' },
     'hit-rate': { type: 'string', default: '0.02' }, workers: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const devices = Number(values.devices);
@@ -36,6 +39,11 @@ const windowSize = Number(values.window);
 const rate = Number(values.rate);
 const seed = Number(values.seed);
 const hitRate = Number(values['hit-rate']);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
+  console.error(`--rounds must be a whole number from 1 to 20, not ${values.rounds}`);
+  process.exit(2);
+}
 /** The simulator's default mix, without images (see bench/README.md). */
 const SHARES = { text: 0.4, dns: 0.25, url: 0.15, app: 0.05, heartbeat: 0.1, location: 0.05 };
 
@@ -82,30 +90,53 @@ if (values.only !== undefined && !TARGETS.includes(values.only as Target)) {
   process.exit(2);
 }
 const targets = values.only ? [values.only as Target] : TARGETS;
-const runs: RunResult[] = [];
-for (const t of targets) runs.push(await runOne(t));
-console.log('\n| server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+const runs: (RunResult & { round: number })[] = [];
+for (let round = 1; round <= rounds; round++) {
+  for (const t of targets) {
+    if (rounds > 1) process.stderr.write(`round ${round} of ${rounds}: ${t}\n`);
+    runs.push({ ...(await runOne(t)), round });
+  }
+}
+console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms |`);
+console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of runs) {
-  console.log(`| ${r.target} | ${r.ackedPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} `
+  console.log(`|${rounds > 1 ? ` ${r.round} |` : ''} ${r.target} | ${r.ackedPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} `
     + `| ${JSON.stringify(r.rejects)} | ${r.figures.server?.cpuPercent ?? '–'}% | ${r.figures.generatorCpuPercent}% `
     + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} |`);
 }
 for (const r of runs) {
   const f = r.figures;
   if (f.skipped > 0 || f.unacked > 0 || Object.keys(f.closes).length > 0) {
-    console.log(`${r.target}: ${f.skipped} events not sent (device disconnected), ${f.unacked} unacknowledged, socket closes ${JSON.stringify(f.closes)}`);
+    console.log(`${r.target}${rounds > 1 ? ` (round ${r.round})` : ''}: ${f.skipped} events not sent (device disconnected), `
+      + `${f.unacked} unacknowledged, socket closes ${JSON.stringify(f.closes)}`);
   }
 }
-const v = runs.find((r) => r.target === 'vigil');
-const b = runs.find((r) => r.target === 'baseline');
-const f = runs.find((r) => r.target === 'floor');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+/** Per server, the median over its rounds of throughput and of each latency percentile. */
+const medians = new Map(targets.map((t) => {
+  const mine = runs.filter((r) => r.target === t);
+  const of = (key: string) => median(mine.map((r) => r.latencyMs[key] ?? NaN));
+  const round2 = (x: number) => Number(x.toFixed(2));
+  return [t, { ackedPerSecond: Math.round(median(mine.map((r) => r.ackedPerSecond))), p50: round2(of('p50')), p99: round2(of('p99')) }];
+}));
+if (rounds > 1) {
+  console.log(`\nmedians over ${rounds} rounds:`);
+  for (const [t, m] of medians) console.log(`  ${t}: ${m.ackedPerSecond} acked events/s, p50 ${m.p50} ms, p99 ${m.p99} ms`);
+}
+const v = medians.get('vigil');
+const b = medians.get('baseline');
+const f = medians.get('floor');
 const ratio = v && b ? Number((v.ackedPerSecond / b.ackedPerSecond).toFixed(2)) : undefined;
-if (ratio !== undefined) console.log(`\nvigil / baseline throughput: ${ratio}x; p99 ${v!.latencyMs.p99} ms vs ${b!.latencyMs.p99} ms`);
+if (v && b) console.log(`\nvigil / baseline throughput: ${ratio}x; p99 ${v.p99} ms vs ${b.p99} ms`);
 if (v && f) {
   console.log(`vigil / floor throughput: ${(v.ackedPerSecond / f.ackedPerSecond).toFixed(2)}x; `
-    + `p99 ${v.latencyMs.p99} ms vs ${f.latencyMs.p99} ms (${(v.latencyMs.p99! / f.latencyMs.p99!).toFixed(1)}x)`);
+    + `p99 ${v.p99} ms vs ${f.p99} ms (${(v.p99 / f.p99).toFixed(1)}x)`);
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/ingest.json', JSON.stringify({ machine, command, devices, rate, window: windowSize, seed, seconds,
-  runs: runs.map(({ figures: _f, ...r }) => r), ratio }, null, 2));
+writeFileSync('bench/results/ingest.json', JSON.stringify({ machine, command, devices, rate, window: windowSize, seed, seconds, rounds,
+  runs: runs.map(({ figures: _f, ...r }) => r), medians: Object.fromEntries(medians), ratio }, null, 2));

@@ -130,7 +130,7 @@ t.test('bench - vigil bench runs every phase on a tiny swarm, writes the report,
   }
 });
 
-t.test('bench - ingest.js measures the floor server: every event of a small swarm acked, none lost', async (t) => {
+t.test('bench - ingest.js measures the floor server over rounds: every event of a small swarm acked, medians reported', async (t) => {
   const script = fileURLToPath(new URL('../../bench/ingest.js', import.meta.url));
   const runIngest = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
     const child = spawn(process.execPath, [script, ...args], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -144,13 +144,19 @@ t.test('bench - ingest.js measures the floor server: every event of a small swar
   const bad = await runIngest(['--only', 'nothing']);
   t.equal(bad.code, 2);
   t.match(bad.err, /--only must be one of vigil, baseline, floor/);
-  const { code, out, err } = await runIngest(['--devices', '5', '--rate', '20', '--seconds', '2', '--warmup', '0', '--only', 'floor']);
+  t.match((await runIngest(['--rounds', '0'])).err, /--rounds must be a whole number from 1 to 20/);
+  const { code, out, err } = await runIngest(['--devices', '5', '--rate', '20', '--seconds', '2', '--warmup', '0', '--only', 'floor', '--rounds', '2']);
   t.equal(code, 0, err);
-  const row = out.split('\n').find((l) => l.startsWith('| floor |'));
-  t.ok(row, out);
-  const acked = Number(row!.split('|')[2]);
-  t.ok(acked >= 50 && acked <= 150, `about 100 events/s acked (${acked})`);
+  const rows = out.split('\n').filter((l) => / floor \|/.test(l));
+  t.equal(rows.length, 2, out);
+  for (const row of rows) {
+    const acked = Number(row.split('|')[3]);
+    t.ok(acked >= 50 && acked <= 150, `about 100 events/s acked (${acked})`);
+  }
   t.notMatch(out, /unacknowledged/, 'every measured event acked');
-  const saved = JSON.parse(readFileSync(join(tmp.dir, 'bench/results/ingest.json'), 'utf8')) as { runs: { target: string }[] };
-  t.same(saved.runs.map((r) => r.target), ['floor']);
+  t.match(out, /medians over 2 rounds:\n {2}floor: \d+ acked events\/s, p50 [\d.]+ ms, p99 [\d.]+ ms/);
+  const saved = JSON.parse(readFileSync(join(tmp.dir, 'bench/results/ingest.json'), 'utf8')) as
+    { runs: { target: string; round: number }[]; medians: Record<string, { p99: number }> };
+  t.same(saved.runs.map((r) => [r.target, r.round]), [['floor', 1], ['floor', 2]]);
+  t.ok(saved.medians.floor!.p99 > 0);
 });
