@@ -45,6 +45,8 @@ export interface ExpiryBatch {
 }
 
 const HIGH_WATER_KEY = 'feedHighWater';
+/** Longest id kept in a key (LMDB's keys are at most 1,978 bytes here, and some hold an id and a number). */
+const MAX_ID_BYTES = 1024;
 const INDEX_VERSION_KEY = 'alertIndexes';
 
 export class AlertStore {
@@ -79,32 +81,47 @@ export class AlertStore {
     // ids and evidence of batches still on their way are remembered here until they are.
     const ids: string[] = [];
     const evidenceIds: string[] = [];
-    const written = root.batch(() => {
-      for (const e of evidence) {
-        if (this.#pending.has(e.id) || this.#db.evidence.get(e.id) !== undefined) continue;
-        this.#db.evidence.put(e.id, e);
-        this.#pending.add(e.id);
-        evidenceIds.push(e.id);
-      }
-      for (const a of alerts) {
-        if (this.#pending.has(a.id) || alertIds.get(a.id) !== undefined) continue;
-        const seq = ++this.#lastSeq;
-        const alert: Alert = { ...a, seq };
-        alertDb.put(seq, alert);
-        alertIds.put(a.id, seq);
-        this.#pending.add(a.id);
-        ids.push(a.id);
-        this.#index(alert);
-        stored.push(alert);
-      }
-      for (const key of processed) journal.remove(key);
-    });
+    // Ids go into LMDB keys, which have a size limit: refuse the whole commit before anything is written, rather
+    // than have it throw half-way (lmdb-js would still commit the first half).
+    for (const id of [...alerts.flatMap((a) => [a.id, a.subjectId, a.evidenceId ?? '']), ...evidence.map((e) => e.id)]) {
+      if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new RangeError(`an id of ${Buffer.byteLength(id)} bytes cannot be stored (limit ${MAX_ID_BYTES})`);
+    }
+    let thrown: { err: unknown } | undefined;
+    let written: PromiseLike<unknown>;
+    try {
+      written = root.batch(() => {
+        for (const e of evidence) {
+          if (this.#pending.has(e.id) || this.#db.evidence.get(e.id) !== undefined) continue;
+          this.#db.evidence.put(e.id, e);
+          this.#pending.add(e.id);
+          evidenceIds.push(e.id);
+        }
+        for (const a of alerts) {
+          if (this.#pending.has(a.id) || alertIds.get(a.id) !== undefined) continue;
+          const seq = ++this.#lastSeq;
+          const alert: Alert = { ...a, seq };
+          alertDb.put(seq, alert);
+          alertIds.put(a.id, seq);
+          this.#pending.add(a.id);
+          ids.push(a.id);
+          this.#index(alert);
+          stored.push(alert);
+        }
+        for (const key of processed) journal.remove(key);
+      });
+    } catch (err) {
+      // Thrown while writing: lmdb-js still commits what was written before the throw (as a transaction callback
+      // that throws did before), so its ids stay on their way until that commit lands.
+      thrown = { err };
+      written = root.committed;
+    }
     try {
       await written;
     } finally {
       for (const id of ids) this.#pending.delete(id);
       for (const id of evidenceIds) this.#pending.delete(id);
     }
+    if (thrown) throw thrown.err;
     return stored;
   }
 

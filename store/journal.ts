@@ -86,17 +86,25 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     const n = this.#flushes++;
     const { journal, deviceSeq, root } = this.#db;
     const highest = new Map<DeviceId, number>();
-    // A batch, not a transaction callback: the puts go to LMDB's write thread as they are made, and the
-    // write thread never has to wait for this (busy) thread to come round and run a callback.
-    const written = root.batch(() => {
-      for (const entry of batch) {
+    let written: Promise<unknown>;
+    try {
+      // Encoded first, so that nothing can throw half-way through the batch (lmdb-js would commit the first half).
+      const values = batch.map((entry) => {
         const { deviceId, event } = entry;
-        journal.put(entry.journalKey!, entry.encoded ?? encodeEntry(deviceId, event));
-        entry.encoded = undefined;
         if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
-      }
-      for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) deviceSeq.put(deviceId, seq);
-    });
+        const value = entry.encoded ?? encodeEntry(deviceId, event);
+        entry.encoded = undefined;
+        return value;
+      });
+      // A batch, not a transaction callback: the puts go to LMDB's write thread as they are made, and the
+      // write thread never has to wait for this (busy) thread to come round and run a callback.
+      written = root.batch(() => {
+        for (let i = 0; i < batch.length; i++) journal.put(batch[i]!.journalKey!, values[i]!);
+        for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) deviceSeq.put(deviceId, seq);
+      });
+    } catch (err) {
+      written = Promise.reject(err); // told as failed, in its turn: nothing is acked, the devices resend
+    }
     // `written` settles when the batch is committed (or fails to be); `flushed`, taken now, when it is on disk.
     Promise.all([written, root.flushed])
       .then(() => {

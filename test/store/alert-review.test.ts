@@ -126,3 +126,14 @@ t.test('commit - the journal entries named in a commit are removed with its aler
   t.same([...db.journal.getKeys()], [2]);
   t.ok(alerts.byId(a.id));
 });
+
+t.test('commit - one that cannot be written rejects, writes nothing, and the store goes on storing', async (t) => {
+  const { alerts } = await fixture(t);
+  const good = alert('S1');
+  // An id past LMDB's key size cannot be stored: the commit is refused before anything is written.
+  await t.rejects(alerts.commit([good, alert('S1', { id: asAlertId('x'.repeat(4000)) })], []), /cannot be stored/);
+  t.same(alerts.readAfter(0, 10), [], 'nothing of it stored');
+  const next = alert('S2');
+  const stored = await alerts.commit([good, next], []);
+  t.same(stored.map((a) => [a.seq, a.id]), [[1, good.id], [2, next.id]], 'a later commit stores them, numbered on');
+});

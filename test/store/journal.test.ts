@@ -124,6 +124,27 @@ t.test('journal - batches are told in the order they were flushed, however their
   t.ok(told.every((key, i) => i === 0 || key > told[i - 1]!), 'in append order');
 });
 
+t.test('journal - a batch that cannot be written is told as failed in its turn, with nothing of it stored', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const told: string[] = [];
+  const journal = new Journal(db, 2, {
+    durable(entries) { for (const e of entries) told.push(`durable ${e.event.seq}`) },
+    failed(entries, err) { for (const e of entries) told.push(`failed ${e.event.seq}: ${(err as Error).message.slice(0, 20)}`) },
+  });
+  const device = asDeviceId('dev-bad');
+  journal.append({ deviceId: device, event: text(1) });
+  journal.append({ deviceId: device, event: text(2) });
+  // A value the encoder refuses (the parser never lets one through; this stands for any failure to write).
+  journal.append({ deviceId: device, event: { ...text(3), text: 10n ** 30n } as unknown as StoredEvent });
+  journal.append({ deviceId: device, event: text(4) });
+  journal.append({ deviceId: device, event: text(5) });
+  await journal.settle();
+  t.same(told, ['durable 1', 'durable 2', 'failed 3: 10000000000000000000', 'failed 4: 10000000000000000000', 'durable 5']);
+  t.same([...journal.pending()].map((e) => e.event.seq), [1, 2, 5], 'nothing of the failed batch stored');
+});
+
 t.test('journal - an image event, with its hits and sealed evidence, reads back as written after a reopen', async (t) => {
   const tmp = tempDir();
   let db = openDatabases(tmp.dir);
