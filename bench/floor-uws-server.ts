@@ -1,15 +1,16 @@
 /**
  * The floor: what this machine does at all with 1,000 device sockets and the generator beside it. A
- * uWebSockets.js server that checks the token at upgrade, decodes each frame, and acks every device
- * with new events once per event-loop turn (as Vigil does after each group commit, here with no commit
+ * uWebSockets.js server that checks the token at upgrade, decodes each frame (with Vigil's own codec), and
+ * acks every device with new events once per event-loop turn (as Vigil does after each group commit, here with no commit
  * at all): no storage, no scope checks, no matching. It keeps nothing, so its acks promise nothing; it
  * exists only to show how much of an ack latency is the machine's own (loopback TCP, the generator and
  * the server on two cores) and how much is Vigil's work.
  * Run: node dist/bench/floor-uws-server.js <dataDir> ; prints {"port":N} when listening.
  */
-import { Packr, Unpackr } from 'msgpackr';
 import type { WebSocket } from 'uWebSockets.js';
 import { loadNativeUws } from '../ingest/native-uws.js';
+import { bearer } from '../ingest/http-util.js';
+import { decodeFrame, encodeAck, encodeFrame } from '../ingest/frame-codec.js';
 import { RegistryStore, openDatabases } from '../store/index.js';
 import type { DeviceId } from '../core/index.js';
 
@@ -18,8 +19,6 @@ if (!dataDir) { console.error('usage: floor-uws-server <dataDir>'); process.exit
 const uws = loadNativeUws();
 const db = openDatabases(dataDir);
 const registry = new RegistryStore(db);
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 interface Conn { deviceId: DeviceId; categories: readonly string[]; upTo: number; closed: boolean }
 
@@ -28,7 +27,7 @@ const due = new Set<WebSocket<Conn>>();
 let scheduled = false;
 function ackDue(): void {
   scheduled = false;
-  for (const ws of due) if (!ws.getUserData().closed) ws.cork(() => ws.send(packr.pack({ type: 'ack', upTo: ws.getUserData().upTo }), true));
+  for (const ws of due) if (!ws.getUserData().closed) ws.cork(() => ws.send(encodeAck(ws.getUserData().upTo), true));
   due.clear();
 }
 
@@ -37,18 +36,18 @@ app.ws<Conn>('/v1/device', {
   maxPayloadLength: 16 * 1024 * 1024,
   idleTimeout: 120,
   upgrade(res, req, context) {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.getHeader('authorization'));
-    const scope = m?.[1] ? registry.authenticateDevice(m[1]) : null;
+    const token = bearer(req);
+    const scope = token === undefined ? null : registry.authenticateDevice(token);
     if (!scope) { res.writeStatus('401 Unauthorized').end(); return }
     res.upgrade<Conn>({ deviceId: scope.device.deviceId, categories: scope.order.categories, upTo: 0, closed: false },
       req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
   },
   open(ws) {
     const { deviceId, categories } = ws.getUserData();
-    ws.send(packr.pack({ type: 'hello', deviceId, lastSeq: 0, policy: { heartbeatSeconds: 300, categories } }), true);
+    ws.send(encodeFrame({ type: 'hello', deviceId, lastSeq: 0, policy: { heartbeatSeconds: 300, categories } }), true);
   },
   message(ws, msg) {
-    const event = unpackr.unpack(new Uint8Array(msg)) as { seq: number };
+    const event = decodeFrame(new Uint8Array(msg)) as { seq: number };
     ws.getUserData().upTo = event.seq;
     due.add(ws);
     if (!scheduled) { scheduled = true; setImmediate(ackDue) }
