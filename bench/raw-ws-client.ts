@@ -9,18 +9,26 @@
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 
-/** Frames a binary message as a client must (masked; a zero mask key leaves the payload as is). */
+/**
+ * A client frame (FIN, `opcode`, masked with a zero key, which leaves the payload as is) with room for
+ * `length` payload bytes, and where they start.
+ */
+export function allocClientFrame(length: number, opcode = 0x2): { frame: Buffer; payloadAt: number } {
+  const headerLen = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLen + 4 + length);
+  frame[0] = 0x80 | opcode;
+  if (length < 126) frame[1] = 0x80 | length;
+  else if (length < 65536) { frame[1] = 0x80 | 126; frame.writeUInt16BE(length, 2) }
+  else { frame[1] = 0x80 | 127; frame.writeBigUInt64BE(BigInt(length), 2) }
+  frame.writeUInt32BE(0, headerLen); // mask key 0
+  return { frame, payloadAt: headerLen + 4 };
+}
+
+/** Frames a message as a client must. */
 export function clientFrame(payload: Uint8Array, opcode = 0x2): Buffer {
-  const len = payload.byteLength;
-  const headerLen = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(headerLen + 4 + len);
-  out[0] = 0x80 | opcode; // FIN + opcode
-  if (len < 126) out[1] = 0x80 | len;
-  else if (len < 65536) { out[1] = 0x80 | 126; out.writeUInt16BE(len, 2) }
-  else { out[1] = 0x80 | 127; out.writeBigUInt64BE(BigInt(len), 2) }
-  out.writeUInt32BE(0, headerLen); // mask key 0
-  out.set(payload, headerLen + 4);
-  return out;
+  const { frame, payloadAt } = allocClientFrame(payload.byteLength, opcode);
+  frame.set(payload, payloadAt);
+  return frame;
 }
 
 export interface RawWsHandlers {

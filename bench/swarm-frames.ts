@@ -8,6 +8,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { MixedEvent, SwarmMix } from './swarm-mix.js';
+import { allocClientFrame } from './raw-ws-client.js';
 
 const packr = new Packr({ useRecords: false });
 /** `seq` (fixstr) then uint32, `at` (fixstr) then float64: what msgpackr writes for these two fields. */
@@ -28,15 +29,8 @@ export function encodeFields(ev: MixedEvent): EncodedEvent {
 
 /** The masked WebSocket frame of `{ ...fields, seq, at }`, with a zero mask key as the raw client sends. */
 export function deviceFrame(e: EncodedEvent, seq: number, at: number): Buffer {
-  const len = 3 + e.entries.length + TAIL_BYTES;
-  const ws = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(ws + 4 + len);
-  out[0] = 0x82; // FIN + binary
-  if (len < 126) out[1] = 0x80 | len;
-  else if (len < 65536) { out[1] = 0x80 | 126; out.writeUInt16BE(len, 2) }
-  else { out[1] = 0x80 | 127; out.writeBigUInt64BE(BigInt(len), 2) }
-  out.writeUInt32BE(0, ws); // mask key 0: the payload goes as is
-  let o = ws + 4;
+  const { frame: out, payloadAt } = allocClientFrame(3 + e.entries.length + TAIL_BYTES);
+  let o = payloadAt;
   out[o] = 0xde;
   out.writeUInt16BE(e.count + 2, o + 1);
   o += 3;
