@@ -49,6 +49,11 @@ const HIGH_WATER_KEY = 'feedHighWater';
 const MAX_ID_BYTES = 1024;
 const INDEX_VERSION_KEY = 'alertIndexes';
 
+function checkKeyPart(id: string): void {
+  const bytes = Buffer.byteLength(id);
+  if (bytes > MAX_ID_BYTES) throw new RangeError(`an id of ${bytes} bytes cannot be stored (limit ${MAX_ID_BYTES})`);
+}
+
 export class AlertStore {
   readonly #db: Databases;
   readonly #audit: AuditLog;
@@ -83,9 +88,12 @@ export class AlertStore {
     const evidenceIds: string[] = [];
     // Ids go into LMDB keys, which have a size limit: refuse the whole commit before anything is written, rather
     // than have it throw half-way (lmdb-js would still commit the first half).
-    for (const id of [...alerts.flatMap((a) => [a.id, a.subjectId, a.evidenceId ?? '']), ...evidence.map((e) => e.id)]) {
-      if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new RangeError(`an id of ${Buffer.byteLength(id)} bytes cannot be stored (limit ${MAX_ID_BYTES})`);
+    for (const a of alerts) {
+      checkKeyPart(a.id);
+      checkKeyPart(a.subjectId);
+      if (a.evidenceId !== undefined) checkKeyPart(a.evidenceId);
     }
+    for (const e of evidence) checkKeyPart(e.id);
     let thrown: { err: unknown } | undefined;
     let written: PromiseLike<unknown>;
     try {
