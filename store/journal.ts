@@ -168,16 +168,16 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     if (!left) return next;
     root.transactionSync(() => {
       const moved: Key[] = [];
-      const old: [string, number][] = [];
+      const old: { deviceId: DeviceId; event: StoredEvent }[] = [];
       for (const { key, value } of legacyJournal.getRange({})) {
         moved.push(key);
         if (typeof key === 'number') {
           const [deviceId, event] = value as [DeviceId, StoredEvent];
           journal.put(key, encodeEntry(deviceId, event));
           next = Math.max(next, key + 1);
-        } else old.push(key as [string, number]);
+        } else old.push({ deviceId: (key as [string, number])[0] as DeviceId, event: value as StoredEvent });
       }
-      for (const key of old) journal.put(next++, encodeEntry(key[0] as DeviceId, legacyJournal.get(key) as StoredEvent));
+      for (const { deviceId, event } of old) journal.put(next++, encodeEntry(deviceId, event));
       for (const key of moved) legacyJournal.remove(key);
     });
     return next;
