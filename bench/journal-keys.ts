@@ -9,7 +9,7 @@
  * removes the oldest entries down to `--live` again in a second commit, as the alert store does once they are
  * matched. The layouts run the same code but for the key and value, on LMDB in a temporary folder opened as Vigil
  * opens its own (the two earlier forms in the legacy journal database, which has the general encoder), each commit
- * awaited until flushed to disk; events and their frames are made before the clock starts, and turning them
+ * an LMDB batch as the journal and the alert store write theirs, awaited until flushed to disk; events and their frames are made before the clock starts, and turning them
  * into values is timed. Layouts alternate, `--runs` times each, so that other tenants' load falls on all. Prints medians and p90 per commit and per event, and writes
  * bench/results/journal-keys.json.
  *
@@ -70,7 +70,7 @@ async function run(layout: Layout, seed: number): Promise<Run> {
         batch.push({ deviceId: devices[d]!, e, frame: devicePackr.pack(e) });
       }
       const t0 = performance.now();
-      await root.transaction(() => {
+      await root.batch(() => {
         const highest = new Map<string, number>();
         for (const { deviceId, e, frame } of batch) {
           let k: Key;
@@ -86,7 +86,7 @@ async function run(layout: Layout, seed: number): Promise<Run> {
       const t1 = performance.now();
       const gone = live.splice(0, Math.max(0, live.length - opts.live));
       if (gone.length > 0) {
-        await root.transaction(() => {
+        await root.batch(() => {
           for (const k of gone) {
             if (layout === 'frame-bytes') journal.remove(k as number);
             else legacyJournal.remove(k);
