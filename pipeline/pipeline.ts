@@ -88,15 +88,22 @@ export class Pipeline {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Submits every event left in the journal by an earlier run; returns how many. */
+  /** Submits every event left in the journal by an earlier run, a page at a time; returns how many. */
   async recover(journal: Journal, highWater: number): Promise<number> {
     let n = 0;
     const now = performance.now();
-    for (const { deviceId, event, journalKey } of journal.pending()) {
-      this.submit([{ deviceId, event, receivedAt: now, journalKey }], false);
-      n++;
+    let page: PipelineItem[] = [];
+    const submit = async (): Promise<void> => {
+      this.submit(page, false);
+      n += page.length;
+      page = [];
       if (this.depth >= highWater) await this.drain();
+    };
+    for (const { deviceId, event, journalKey } of journal.pending()) {
+      if (page.length > 0 && page[0]!.journalKey !== journalKey) await submit();
+      page.push({ deviceId, event, receivedAt: now, journalKey });
     }
+    if (page.length > 0) await submit();
     await this.drain();
     return n;
   }
@@ -105,7 +112,12 @@ export class Pipeline {
     while (this.#inFlight < this.#o.maxInFlight && this.#queue.length > 0) {
       // Under load, batches grow with the queue: each costs one worker round trip and one commit.
       const size = Math.min(MAX_BATCH, Math.max(this.#o.batchSize, Math.ceil(this.#queue.length / this.#o.maxInFlight)));
-      const batch = this.#queue.splice(0, size);
+      let batch = this.#queue.splice(0, size);
+      // The rest of the last event's page comes too (pages come whole, in order).
+      const key = batch[batch.length - 1]!.journalKey;
+      let more = 0;
+      while (key !== undefined && more < this.#queue.length && this.#queue[more]!.journalKey === key) more++;
+      if (more > 0) batch = batch.concat(this.#queue.splice(0, more));
       this.#inFlight++;
       this.#inFlightEvents += batch.length;
       this.#process(batch)
@@ -172,7 +184,9 @@ export class Pipeline {
       }
     });
     const journalKeys: number[] = [];
-    for (const b of batch) if (b.journalKey !== undefined) journalKeys.push(b.journalKey);
+    for (const b of batch) {
+      if (b.journalKey !== undefined && b.journalKey !== journalKeys[journalKeys.length - 1]) journalKeys.push(b.journalKey);
+    }
     const stored = await alerts.commit(candidates.map((c) => c.alert), journalKeys, evidence);
     if (stored.length === 0) return;
     const end = performance.now();

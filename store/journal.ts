@@ -5,17 +5,17 @@
  * stays in the journal only until its event has been matched: the alert store deletes it in the
  * same transaction that stores the event's alerts, so a crash can neither lose nor repeat one.
  *
- * Entries are keyed by an integer that grows with every append, so a commit writes at the right-hand
- * end of the B-tree and the alert store's deletions fall at the left-hand end, in few pages. Keyed by
- * device and sequence instead, the events of a thousand devices land all over the tree and every commit
- * rewrites most of its pages: measured with 3,000 events a commit over a 12,000-entry journal
- * (bench/journal-keys.ts), the commit took about twice as long and the deletions four times as long.
- * Values are stored as bytes (store/journal-codec.ts), mostly the device's own frame.
+ * A group commit writes one record, a page holding all its entries (store/journal-codec.ts), under an
+ * integer key that grows with every page; every entry of the page has the page's key as its `journalKey`,
+ * and the pipeline matches and deletes a page as a whole. One record per commit rather than one per event
+ * takes the per-event LMDB work (a put at commit, a delete once matched) off ingest's thread, and the
+ * growing key keeps writes at the right-hand end of the B-tree and deletions at the left-hand end
+ * (bench/journal-keys.ts measures the layouts). Values are mostly the devices' own frames, as bytes.
  */
 import type { JournaledEvent, StoredEvent } from '../core/events.js';
 import type { DeviceId } from '../core/ids.js';
 import type { Databases, Key } from './database.js';
-import { decodeEntry, encodeEntry } from './journal-codec.js';
+import { decodeRecord, encodeEntry, encodePage, recordSize } from './journal-codec.js';
 
 /** Told, in commit order, which entries became durable (group commits that settle together are told as one), or failed to. */
 export interface JournalListener<T> {
@@ -24,6 +24,9 @@ export interface JournalListener<T> {
 }
 
 interface Outcome<T> { batch: T[]; err?: unknown }
+
+/** A page holding more than this is closed and the commit's other entries go in the next (images make entries large). */
+export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 export class Journal<T extends JournaledEvent = JournaledEvent> {
   readonly #db: Databases;
@@ -38,8 +41,10 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   readonly #early = new Map<number, Outcome<T>>();
   #flushes = 0;
   #nextToTell = 0;
-  /** The key the next appended entry gets. */
+  /** The key the next page gets. */
   #nextKey: number;
+  /** Entries per page, for `pendingCount`; read from a page's header the first time it is counted. */
+  readonly #pageSizes = new Map<number, number>();
   /** Highest durable seq per device, as in `deviceSeq` once flushed, for the devices this journal has read or written. */
   readonly #durableSeq = new Map<DeviceId, number>();
 
@@ -65,7 +70,6 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
    * Events of one device must be appended in sequence order.
    */
   append(entry: T): void {
-    entry.journalKey = this.#nextKey++;
     this.#open.push(entry);
     if (this.#open.length >= this.#maxBatch) this.#flush();
     else if (!this.#scheduled) {
@@ -89,19 +93,31 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     let written: Promise<unknown>;
     try {
       // Encoded first, so that nothing can throw half-way through the batch (lmdb-js would commit the first half).
-      const values = batch.map((entry) => {
+      const pages: { key: number; value: Buffer }[] = [];
+      let entries: Uint8Array[] = [];
+      let bytes = 0;
+      for (const entry of batch) {
         const { deviceId, event } = entry;
         if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
         const value = entry.encoded ?? encodeEntry(deviceId, event);
         entry.encoded = undefined;
-        return value;
-      });
+        if (entries.length > 0 && bytes + value.byteLength > MAX_PAGE_BYTES) {
+          pages.push({ key: this.#nextKey++, value: encodePage(entries) });
+          entries = [];
+          bytes = 0;
+        }
+        entry.journalKey = this.#nextKey;
+        entries.push(value);
+        bytes += value.byteLength;
+      }
+      pages.push({ key: this.#nextKey++, value: encodePage(entries) });
       // A batch, not a transaction callback: the puts go to LMDB's write thread as they are made, and the
       // write thread never has to wait for this (busy) thread to come round and run a callback.
       written = root.batch(() => {
-        for (let i = 0; i < batch.length; i++) journal.put(batch[i]!.journalKey!, values[i]!);
+        for (const { key, value } of pages) journal.put(key, value);
         for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) deviceSeq.put(deviceId, seq);
       });
+      for (const { key, value } of pages) this.#pageSizes.set(key, recordSize(value));
     } catch (err) {
       written = Promise.reject(err); // told as failed, in its turn: nothing is acked, the devices resend
     }
@@ -149,9 +165,14 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     while (this.#inFlight > 0) await new Promise((r) => setTimeout(r, 1));
   }
 
-  /** Events journaled but not yet matched, in the order they were appended (for recovery after a restart). */
+  /**
+   * Events journaled but not yet matched, in the order they were appended (for recovery after a restart).
+   * The entries of a page come one after the other, with its key.
+   */
   *pending(): Generator<JournaledEvent & { journalKey: number }> {
-    for (const { key, value } of this.#db.journal.getRange({})) yield { ...decodeEntry(value), journalKey: key };
+    for (const { key, value } of this.#db.journal.getRange({})) {
+      for (const entry of decodeRecord(value)) yield { ...entry, journalKey: key };
+    }
   }
 
   /**
@@ -185,6 +206,21 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
 
   /** Number of journal entries awaiting matching. */
   pendingCount(): number {
-    return this.#db.journal.getCount();
+    const { journal } = this.#db;
+    const seen = new Set<number>();
+    let n = 0;
+    for (const key of journal.getKeys({})) {
+      seen.add(key);
+      let size = this.#pageSizes.get(key);
+      if (size === undefined) {
+        const value = journal.getBinaryFast(key);
+        if (value === undefined) continue;
+        size = recordSize(value);
+        this.#pageSizes.set(key, size);
+      }
+      n += size;
+    }
+    for (const key of this.#pageSizes.keys()) if (!seen.has(key)) this.#pageSizes.delete(key);
+    return n;
   }
 }

@@ -20,7 +20,7 @@ import { asAlertId, type DeviceId } from '../core/ids.js';
 import type { AlertStore } from './alert-store.js';
 import type { AuditLog } from './audit-log.js';
 import type { Databases } from './database.js';
-import { decodeEntry } from './journal-codec.js';
+import { decodeRecord } from './journal-codec.js';
 import type { OperatorStore } from './operator-store.js';
 import { done, fail, type Outcome } from './outcome.js';
 import { isActive, type RegistryStore } from './registry-store.js';
@@ -160,50 +160,57 @@ export class RetentionSweeper {
     return report;
   }
 
-  /** Deletes journal entries stuck past the limit: with an alert per device, a warning and a receipt. */
+  /**
+   * Deletes journal pages stuck past the limit (a page holds one group commit's events, store/journal.ts): with
+   * an alert per device, a warning and a receipt.
+   */
   async #expireJournal(now: number, maxAgeMs: number): Promise<{ expired: number; secrets: Uint8Array[] }> {
     const { db } = this.#o;
     const present = new Set<number>();
-    const due = new Map<DeviceId, { key: number; event: StoredEvent }[]>();
+    const due: number[] = [];
     db.root.resetReadTxn();
     for (const key of db.journal.getKeys({})) {
       present.add(key);
       const seen = this.#firstSeen.get(key);
       if (seen === undefined) { this.#firstSeen.set(key, now); continue }
-      if (now - seen < maxAgeMs) continue;
-      const value = db.journal.get(key);
-      if (value === undefined) continue; // matched meanwhile
-      const { deviceId, event } = decodeEntry(value);
-      const list = due.get(deviceId) ?? [];
-      list.push({ key, event });
-      due.set(deviceId, list);
+      if (now - seen >= maxAgeMs) due.push(key);
     }
     for (const key of this.#firstSeen.keys()) if (!present.has(key)) this.#firstSeen.delete(key);
-    if (due.size === 0) return { expired: 0, secrets: [] };
+    if (due.length === 0) return { expired: 0, secrets: [] };
+
+    // Inside the transaction, so that a page the pipeline matched a moment ago is not counted.
+    const byDevice = await db.root.childTransaction(() => {
+      const found = new Map<DeviceId, StoredEvent[]>();
+      for (const key of due) {
+        const value = db.journal.get(key);
+        if (value === undefined) continue;
+        for (const { deviceId, event } of decodeRecord(value)) {
+          const list = found.get(deviceId);
+          if (list) list.push(event);
+          else found.set(deviceId, [event]);
+        }
+        db.journal.remove(key);
+      }
+      for (const [deviceId, events] of found) {
+        this.#o.audit.appendInTxn({
+          actor: ACTOR, action: 'retention.journal_expired', target: `device:${deviceId}`,
+          details: { events: events.length, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq,
+            maxAgeHours: Math.round(maxAgeMs / HOUR) },
+        }, now);
+      }
+      return found;
+    });
+    for (const key of due) this.#firstSeen.delete(key);
 
     const secrets: Uint8Array[] = [];
     let expired = 0;
     const raise: NewAlert[] = [];
-    for (const [deviceId, candidates] of due) {
-      // Inside the transaction, so that an entry the pipeline matched a moment ago is not counted.
-      const entries = await db.root.childTransaction(() => {
-        const still = candidates.filter(({ key }) => db.journal.get(key) !== undefined);
-        if (still.length === 0) return still;
-        for (const { key } of still) db.journal.remove(key);
-        this.#o.audit.appendInTxn({
-          actor: ACTOR, action: 'retention.journal_expired', target: `device:${deviceId}`,
-          details: { events: still.length, firstSeq: still[0]!.event.seq, lastSeq: still[still.length - 1]!.event.seq,
-            maxAgeHours: Math.round(maxAgeMs / HOUR) },
-        }, now);
-        return still;
-      });
-      for (const { key } of candidates) this.#firstSeen.delete(key);
-      if (entries.length === 0) continue;
-      const first = entries[0]!.event;
-      const last = entries[entries.length - 1]!.event;
-      for (const { event } of entries) if (event.type === 'image' && event.evidence) secrets.push(event.evidence.ciphertext);
-      expired += entries.length;
-      this.#o.log.warn({ deviceId, events: entries.length, firstSeq: first.seq, lastSeq: last.seq },
+    for (const [deviceId, events] of byDevice) {
+      const first = events[0]!;
+      const last = events[events.length - 1]!;
+      for (const event of events) if (event.type === 'image' && event.evidence) secrets.push(event.evidence.ciphertext);
+      expired += events.length;
+      this.#o.log.warn({ deviceId, events: events.length, firstSeq: first.seq, lastSeq: last.seq },
         'journal entries were not matched in time and were deleted unprocessed');
       const scope = this.#o.registry.deviceScope(deviceId);
       if (scope && isActive(scope, now) && scope.order.categories.includes('heartbeat')) {
@@ -213,7 +220,7 @@ export class RetentionSweeper {
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: first.seq, eventAt: first.at,
           raisedAt: now, severity: 'medium', state: 'new',
           match: { kind: 'rule', rule: 'journal-expired', signal: 'unprocessed_events',
-            detail: `${entries.length} events (seq ${first.seq}..${last.seq}) could not be matched and were deleted unprocessed` },
+            detail: `${events.length} events (seq ${first.seq}..${last.seq}) could not be matched and were deleted unprocessed` },
         });
       }
     }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { AlertStore, AuditLog, Journal, openDatabases } from '../../store/index.js';
+import { MAX_PAGE_BYTES } from '../../store/journal.js';
 import { asDeviceId, type JournaledEvent, type DeviceEvent, type StoredEvent } from '../../core/index.js';
 import { tempDir } from '../helpers/vigil.js';
 import { Packr } from 'msgpackr';
@@ -8,12 +9,12 @@ import { decodeEntry, entryFromFrame, entryPrefix } from '../../store/journal-co
 const text = (seq: number): Exclude<DeviceEvent, { type: 'image' }> => ({ type: 'text', seq, at: 1_763_800_000_000 + seq, app: 'a', text: `line ${seq}`, source: 'typed' });
 const quiet = { durable() {}, failed() {} };
 
-t.test('journal - entries are keyed in append order across devices, and keys go on growing after a reopen', async (t) => {
+t.test('journal - each group commit is one page, keyed in commit order, and keys go on growing after a reopen', async (t) => {
   const tmp = tempDir();
   let db = openDatabases(tmp.dir);
   t.teardown(async () => { await db.root.close(); tmp.remove() });
   const durable: JournaledEvent[] = [];
-  const journal = new Journal(db, 100, { durable(entries) { durable.push(...entries) }, failed() {} });
+  const journal = new Journal(db, 6, { durable(entries) { durable.push(...entries) }, failed() {} });
   const order: [string, number][] = [];
   for (let seq = 1; seq <= 5; seq++) {
     for (const d of ['dev-c', 'dev-a', 'dev-b']) {
@@ -23,24 +24,46 @@ t.test('journal - entries are keyed in append order across devices, and keys go 
   }
   await journal.settle();
   t.equal(durable.length, 15, 'every entry is reported durable');
-  t.same(durable.map((e) => e.journalKey), Array.from({ length: 15 }, (_, i) => i + 1), 'keys 1..15, in append order');
+  t.same(durable.map((e) => e.journalKey), [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3], 'maxBatch 6: pages 1, 2 and 3, in append order');
+  t.equal(db.journal.getCount(), 3, 'one record per page');
+  t.equal(journal.pendingCount(), 15, 'the pending count is of entries');
   const pending = [...journal.pending()];
   t.same(pending.map((e) => [e.deviceId, e.event.seq]), order, 'pending() gives the events back in append order, not by device');
-  t.same(pending.map((e) => e.journalKey), durable.map((e) => e.journalKey), 'with the keys they were written under');
+  t.same(pending.map((e) => e.journalKey), durable.map((e) => e.journalKey), 'with the keys of the pages they were written in');
   t.same(pending[4]?.event, text(2), 'the event as appended');
   t.equal(journal.lastSeq(asDeviceId('dev-a')), 5, 'the highest durable seq per device is kept');
 
-  // Matching removes entries by key; a reopened journal continues after the highest key left.
+  // Matching removes pages by key; a reopened journal continues after the highest key left.
   const alerts = new AlertStore(db, new AuditLog(db));
-  await alerts.commit([], pending.slice(0, 14).map((e) => e.journalKey));
+  await alerts.commit([], [1, 2]);
   await db.root.close();
   db = openDatabases(tmp.dir);
   const again = new Journal(db, 100, quiet);
-  t.same([...again.pending()].map((e) => e.journalKey), [15], 'only the unmatched entry is left');
+  t.same([...again.pending()].map((e) => [e.event.seq, e.journalKey]), [[5, 3], [5, 3], [5, 3]], 'only the unmatched page is left');
+  t.equal(again.pendingCount(), 3);
+  t.equal(again.lastSeq(asDeviceId('dev-a')), 5, 'the durable seq outlives the pages');
   const next: JournaledEvent = { deviceId: asDeviceId('dev-a'), event: text(6) };
   again.append(next);
   await again.settle();
-  t.equal(next.journalKey, 16, 'the next key follows the highest one stored');
+  t.equal(next.journalKey, 4, 'the next page follows the highest one stored');
+});
+
+t.test('journal - a commit larger than a page holds is split over several pages, in order', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const third = Math.ceil(MAX_PAGE_BYTES / 3);
+  const image = (seq: number): StoredEvent => ({
+    type: 'image', seq, at: 1_763_800_000_000 + seq, source: 'screenshot', hits: [],
+    evidence: { iv: new Uint8Array(12), tag: new Uint8Array(16), ciphertext: new Uint8Array(third).fill(seq), bytes: third, format: 'jpeg' },
+  });
+  const told: JournaledEvent[] = [];
+  const journal = new Journal(db, 100, { durable(entries) { told.push(...entries) }, failed() {} });
+  for (let seq = 1; seq <= 5; seq++) journal.append({ deviceId: asDeviceId('dev-big'), event: image(seq) });
+  await journal.settle();
+  t.same(told.map((e) => e.journalKey), [1, 1, 2, 2, 3], `two entries of ${third} bytes to a page of at most ${MAX_PAGE_BYTES}`);
+  t.same([...journal.pending()].map((e) => [e.event.seq, e.journalKey]), [[1, 1], [2, 1], [3, 2], [4, 2], [5, 3]], 'read back in order');
+  t.equal(journal.pendingCount(), 5);
 });
 
 t.test('journal - entries left in the legacy database, in either earlier form, are moved over on open, none lost', async (t) => {
@@ -110,18 +133,19 @@ t.test('journal - batches are told in the order they were flushed, however their
   const db = openDatabases(tmp.dir);
   t.teardown(async () => { await db.root.close(); tmp.remove() });
   const told: number[] = [];
-  const journal = new Journal(db, 3, { durable(entries) { for (const e of entries) told.push(e.journalKey!) }, failed() {} });
+  const keys: number[] = [];
+  const journal = new Journal(db, 3, { durable(entries) { for (const e of entries) { told.push(e.event.seq); keys.push(e.journalKey!) } }, failed() {} });
   const alerts = new AlertStore(db, new AuditLog(db));
   // Turn after turn, flushes of different sizes interleaved with other writes, as under load.
   let seq = 0;
   for (let turn = 0; turn < 300; turn++) {
     for (let k = turn % 5; k >= 0; k--) journal.append({ deviceId: asDeviceId(`dev-${k}`), event: text(++seq) });
-    if (turn % 7 === 0) void alerts.commit([], told.slice(-2));
+    if (turn % 7 === 0) void alerts.commit([], [...new Set(keys.slice(-4))]);
     await new Promise((r) => setImmediate(r));
   }
   await journal.settle();
   t.equal(told.length, seq, 'every entry told once');
-  t.ok(told.every((key, i) => i === 0 || key > told[i - 1]!), 'in append order');
+  t.ok(told.every((s, i) => i === 0 || s > told[i - 1]!), 'in append order');
 });
 
 t.test('journal - a batch that cannot be written is told as failed in its turn, with nothing of it stored', async (t) => {

@@ -1,0 +1,80 @@
+import t from 'tap';
+import pino from 'pino';
+import { AlertStore, AuditLog, Journal, ListStore, openDatabases, type Databases } from '../../store/index.js';
+import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool, type PipelineItem } from '../../pipeline/index.js';
+import { Metrics, asDeviceId, asSubjectId, type NewAlert, type StoredEvent } from '../../core/index.js';
+import { tempDir } from '../helpers/vigil.js';
+
+const text = (seq: number): StoredEvent => ({ type: 'text', seq, at: 1_763_800_000_000 + seq, app: 'a', text: `line ${seq}`, source: 'typed' });
+
+/** A real alert store that remembers which journal pages each commit deleted. */
+class RecordingStore extends AlertStore {
+  readonly deleted: number[][] = [];
+  override commit(alerts: readonly NewAlert[], processed: readonly number[], ...rest: Parameters<AlertStore['commit']> extends [unknown, unknown, ...infer R] ? R : never) {
+    this.deleted.push([...processed]);
+    return super.commit(alerts, processed, ...rest);
+  }
+}
+
+async function setup(t: { teardown(f: () => unknown): void }, dir: string): Promise<{ db: Databases; alerts: RecordingStore; pipeline: Pipeline }> {
+  const db = openDatabases(dir);
+  const lists = new ListStore(db);
+  const alerts = new RecordingStore(db, new AuditLog(db));
+  const pool = new WorkerPool(1);
+  const log = pino({ level: 'silent' });
+  const pipeline = new Pipeline({
+    runner: pool, watcher: new ListWatcher(lists, pool, dir, log), alerts, builder: new AlertBuilder(lists),
+    feed: new AlertFeed(alerts), metrics: new Metrics(), log, batchSize: 8, maxInFlight: 2,
+    subjectOf: () => asSubjectId('S-pages'), requestCapture: () => undefined,
+  });
+  t.teardown(() => pool.close());
+  return { db, alerts, pipeline };
+}
+
+t.test('journal pages - a group commit is one page, matched and deleted whole however small the batches', async (t) => {
+  const tmp = tempDir();
+  const { db, alerts, pipeline } = await setup(t, tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const told: PipelineItem[] = [];
+  const journal = new Journal<PipelineItem>(db, 1000, {
+    durable(entries) { told.push(...entries); pipeline.submit(entries) },
+    failed() {},
+  });
+  // Two turns: 150 events from three devices in the first, 45 in the second, so two pages of 150 and 45.
+  let seq = 0;
+  for (let i = 0; i < 50; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq), receivedAt: 0 });
+  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 15; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq), receivedAt: 0 });
+  await journal.settle();
+  const keys = [...new Set(told.map((e) => e.journalKey))];
+  t.equal(keys.length, 2, 'two pages');
+  t.same(keys.map((k) => told.filter((e) => e.journalKey === k).length), [150, 45], 'one per turn');
+  await pipeline.drain();
+  const deletions = alerts.deleted.flat();
+  t.same(deletions.sort((a, b) => a - b), keys, 'each page deleted once');
+  t.ok(alerts.deleted.every((d) => d.length > 0), 'and only by a commit that matched its last event');
+  t.equal(alerts.deleted.length, 2, `in ${alerts.deleted.length} commits, each page in one, though the batch size is 8`);
+  t.equal(db.journal.getCount(), 0, 'the journal is empty');
+  t.equal(journal.pendingCount(), 0);
+  t.equal(journal.lastSeq(asDeviceId('dev-c')), 195, 'the durable seq per device outlives the page');
+});
+
+t.test('journal pages - recovery submits each page left over whole, and deletes it once', async (t) => {
+  const tmp = tempDir();
+  {
+    const db = openDatabases(tmp.dir);
+    const journal = new Journal(db, 40, { durable() {}, failed() {} });
+    for (let seq = 1; seq <= 100; seq++) journal.append({ deviceId: asDeviceId('dev-r'), event: text(seq) });
+    await journal.settle();
+    t.equal(db.journal.getCount(), 3, 'maxBatch 40: pages of 40, 40 and 20');
+    await db.root.close();
+  }
+  const { db, alerts, pipeline } = await setup(t, tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const journal = new Journal(db, 40, { durable() {}, failed() {} });
+  t.equal(journal.lastSeq(asDeviceId('dev-r')), 100, 'the durable seq is read back');
+  t.equal(journal.pendingCount(), 100, 'the pending count is of events, not pages');
+  t.equal(await pipeline.recover(journal, 10), 100, 'every event recovered');
+  t.same(alerts.deleted.flat().sort((a, b) => a - b), [1, 2, 3], 'each page deleted once, although the high-water mark is 10');
+  t.equal(db.journal.getCount(), 0);
+});
