@@ -82,8 +82,9 @@ export class AlertStore {
     evidence: readonly EvidenceRecord[] = []): Promise<Alert[]> {
     const stored: Alert[] = [];
     const { root, alerts: alertDb, alertIds, journal } = this.#db;
-    // A batch rather than a transaction callback (see journal.ts): its reads see what is committed, so the
-    // ids and evidence of batches still on their way are remembered here until they are.
+    // A batch rather than a transaction callback: the puts go to LMDB's write thread as they are made, and the
+    // write thread never waits for this (busy) thread to come round and run a callback. Its reads see what is
+    // committed, so the ids and evidence of batches still on their way are remembered here until they are.
     const ids: string[] = [];
     const evidenceIds: string[] = [];
     // Ids go into LMDB keys, which have a size limit: refuse the whole commit before anything is written, rather

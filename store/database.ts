@@ -81,7 +81,9 @@ export function openDatabases(dataDir: string): Databases {
     return shared.dbs;
   }
   mkdirSync(path, { recursive: true, mode: 0o700 });
-  const root = open({ path, maxDbs: 32, compression: false, cache: false });
+  // Every commit is synced to disk before it returns or its promise settles (overlappingSync, lmdb-js's default
+  // here, would report commits before their sync): the journal's synchronous group commit is durable on return.
+  const root = open({ path, maxDbs: 32, compression: false, cache: false, overlappingSync: false });
   const closeEnv = root.close.bind(root);
   root.close = async () => {
     const entry = openEnvs.get(path);
