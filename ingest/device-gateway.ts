@@ -16,8 +16,15 @@ import { parseEvent, type RejectCode } from './event-parser.js';
 import { TokenBucket } from './token-bucket.js';
 import { bearer, sendError } from './http-util.js';
 
-/** Per-connection data uWS keeps for us. */
-export interface DeviceConn { deviceId: DeviceId; scope: DeviceScope; lastSeqOnConn: number; closed: boolean }
+/** Per-connection data uWS keeps for us. `allowed`: the event types whose category the order authorises. */
+export interface DeviceConn { deviceId: DeviceId; scope: DeviceScope; allowed: ReadonlySet<string>; lastSeqOnConn: number; closed: boolean }
+
+const EVENT_TYPES = Object.keys(EVENT_CATEGORY) as (keyof typeof EVENT_CATEGORY)[];
+
+/** The event types an order's categories authorise, looked up once per connection rather than per event. */
+function allowedTypes(scope: DeviceScope): ReadonlySet<string> {
+  return new Set(EVENT_TYPES.filter((type) => scope.order.categories.includes(EVENT_CATEGORY[type])));
+}
 
 /** Per-device state that outlives connections. */
 interface DeviceState {
@@ -116,7 +123,7 @@ export class DeviceGateway {
       sendError(res, 401, 'UNAUTHORIZED', 'a valid device token is required (Authorization: Bearer <token>)');
       return;
     }
-    const conn: DeviceConn = { deviceId: scope.device.deviceId, scope, lastSeqOnConn: 0, closed: false };
+    const conn: DeviceConn = { deviceId: scope.device.deviceId, scope, allowed: allowedTypes(scope), lastSeqOnConn: 0, closed: false };
     res.upgrade(conn, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'),
       req.getHeader('sec-websocket-extensions'), ctx);
   }
@@ -267,9 +274,8 @@ export class DeviceGateway {
   /** Why an otherwise valid event must be refused, or undefined to accept it. */
   #refusal(conn: DeviceConn, st: DeviceState, event: DeviceEvent): [RejectCode, string] | undefined {
     const order = conn.scope.order;
-    const category = EVENT_CATEGORY[event.type];
-    if (!order.categories.includes(category)) {
-      return ['OUT_OF_SCOPE', `order ${order.ref} does not authorise the ${category} category`];
+    if (!conn.allowed.has(event.type)) {
+      return ['OUT_OF_SCOPE', `order ${order.ref} does not authorise the ${EVENT_CATEGORY[event.type]} category`];
     }
     if (event.at < order.from || event.at > order.until) {
       return ['OUT_OF_SCOPE', `event time ${new Date(event.at).toISOString()} is outside order ${order.ref} `
@@ -361,6 +367,7 @@ export class DeviceGateway {
         continue;
       }
       conn.scope = scope;
+      conn.allowed = allowedTypes(scope);
     }
   }
 }

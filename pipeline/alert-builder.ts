@@ -51,6 +51,9 @@ export class AlertBuilder {
   }
 
   /** Rule-based alerts that need no list: tamper signals. */
+  /** Whether any rule looks at events of this type (most events have none: the pipeline skips them). */
+  hasRules(event: StoredEvent): boolean { return event.type === 'tamper' }
+
   fromRules(ctx: AlertContext): NewAlert[] {
     const e = ctx.event;
     if (e.type !== 'tamper') return [];

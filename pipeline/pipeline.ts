@@ -164,11 +164,14 @@ export class Pipeline {
     }
     const evidence: EvidenceRecord[] = [];
     batch.forEach((item, i) => {
+      const e = item.event;
+      const rules = builder.hasRules(e);
+      const imageHits = e.type === 'image' && e.hits.length > 0;
+      if (!rules && !imageHits) return;
       const ctx = context(item);
       if (!ctx) return;
-      for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
-      const e = item.event;
-      if (e.type !== 'image' || e.hits.length === 0) return;
+      if (rules) for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
+      if (e.type !== 'image' || !imageHits) return;
       // Images were matched before they were journaled; their hits and sealed evidence come with them.
       const evidenceId = e.evidence ? evidenceIdOf(item.deviceId, e.seq) : undefined;
       let kept = false;
