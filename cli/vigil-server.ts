@@ -74,8 +74,17 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   });
   const subjects = new Map<DeviceId, SubjectId>();
   let gateway: DeviceGateway | undefined;
+  // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
+  // before it can hear it.
+  const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, {
+    durable: (entries) => {
+      metrics.journalBatch.observe(entries.length);
+      gateway?.durable(entries);
+    },
+    failed: (entries, err) => gateway?.failed(entries, err),
+  });
   const pipeline = new Pipeline({
-    runner: pool, watcher, alerts, feed, metrics, log,
+    runner: pool, journal, watcher, alerts, feed, metrics, log,
     builder: new AlertBuilder(lists),
     batchSize: config.pipeline.batchSize,
     maxInFlight: config.pipeline.workers * 2,
@@ -93,15 +102,6 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   metrics.gauge('vigil_pipeline_queue_depth', 'Events waiting for or in matching', () => pipeline.depth);
   metrics.gauge('vigil_pool_queue_depth', 'Batches waiting for a worker thread', () => pool.queueSize);
 
-  // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
-  // before it can hear it.
-  const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, {
-    durable: (entries) => {
-      metrics.journalBatch.observe(entries.length);
-      gateway?.durable(entries);
-    },
-    failed: (entries, err) => gateway?.failed(entries, err),
-  });
   const recovered = await pipeline.recover(journal, config.pipeline.maxQueue / 2);
   if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
 

@@ -25,8 +25,15 @@ export interface PipelineItem {
   encoded?: Uint8Array | undefined;
 }
 
+/** What the pipeline asks of the journal when it deletes pages (store/journal.ts). */
+export interface JournalPages {
+  releasing(keys: readonly number[]): ReadonlyMap<DeviceId, number>;
+  released(keys: readonly number[]): void;
+}
+
 export interface PipelineOptions {
   runner: TaskRunner;
+  journal: JournalPages;
   watcher: ListWatcher;
   alerts: AlertStore;
   builder: AlertBuilder;
@@ -190,7 +197,8 @@ export class Pipeline {
     for (const b of batch) {
       if (b.journalKey !== undefined && b.journalKey !== journalKeys[journalKeys.length - 1]) journalKeys.push(b.journalKey);
     }
-    const stored = await alerts.commit(candidates.map((c) => c.alert), journalKeys, evidence);
+    const stored = await alerts.commit(candidates.map((c) => c.alert), journalKeys, evidence, this.#o.journal.releasing(journalKeys));
+    this.#o.journal.released(journalKeys);
     if (stored.length === 0) return;
     const end = performance.now();
     const byId = new Map(candidates.map((c) => [c.alert.id as string, c.item]));

@@ -75,11 +75,12 @@ export class AlertStore {
   get lastSeq(): number { return this.#lastSeq }
 
   /**
-   * Stores new alerts and forgets the journal entries they came from (by journal key), atomically.
+   * Stores new alerts and forgets the journal pages they came from (by journal key), atomically, with what the
+   * journal says `deviceSeq` must record once those pages are gone (`Journal.releasing`).
    * Returns the alerts actually stored (duplicates of stored ones are left out), with their sequence.
    */
   async commit(alerts: readonly NewAlert[], processed: readonly number[],
-    evidence: readonly EvidenceRecord[] = []): Promise<Alert[]> {
+    evidence: readonly EvidenceRecord[] = [], deviceSeqs: ReadonlyMap<DeviceId, number> = new Map()): Promise<Alert[]> {
     const stored: Alert[] = [];
     const { root, alerts: alertDb, alertIds, journal } = this.#db;
     // A batch rather than a transaction callback: the puts go to LMDB's write thread as they are made, and the
@@ -117,6 +118,7 @@ export class AlertStore {
           stored.push(alert);
         }
         for (const key of processed) journal.remove(key);
+        for (const [deviceId, seq] of deviceSeqs) this.#db.deviceSeq.put(deviceId, seq);
       });
     } catch (err) {
       // Thrown while writing: lmdb-js still commits what was written before the throw (as a transaction callback

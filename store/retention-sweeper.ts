@@ -192,6 +192,10 @@ export class RetentionSweeper {
         db.journal.remove(key);
       }
       for (const [deviceId, events] of found) {
+        // The device's highest seq must outlive its entries (store/journal.ts), so that a resend is not taken as new.
+        let highest = db.deviceSeq.get(deviceId) ?? 0;
+        for (const e of events) highest = Math.max(highest, e.seq);
+        db.deviceSeq.put(deviceId, highest);
         this.#o.audit.appendInTxn({
           actor: ACTOR, action: 'retention.journal_expired', target: `device:${deviceId}`,
           details: { events: events.length, firstSeq: events[0]!.seq, lastSeq: events[events.length - 1]!.seq,

@@ -16,30 +16,34 @@ class RecordingStore extends AlertStore {
   }
 }
 
-async function setup(t: { teardown(f: () => unknown): void }, dir: string): Promise<{ db: Databases; alerts: RecordingStore; pipeline: Pipeline }> {
+interface Setup { db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal<PipelineItem>; told: PipelineItem[] }
+
+/** A journal, a pipeline and a worker pool on `dir`; every durable event goes to the pipeline. */
+async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBatch: number): Promise<Setup> {
   const db = openDatabases(dir);
   const lists = new ListStore(db);
   const alerts = new RecordingStore(db, new AuditLog(db));
   const pool = new WorkerPool(1);
   const log = pino({ level: 'silent' });
-  const pipeline = new Pipeline({
-    runner: pool, watcher: new ListWatcher(lists, pool, dir, log), alerts, builder: new AlertBuilder(lists),
+  const told: PipelineItem[] = [];
+  let pipeline: Pipeline | undefined;
+  const journal = new Journal<PipelineItem>(db, maxBatch, {
+    durable(entries) { told.push(...entries); pipeline?.submit(entries) },
+    failed() {},
+  });
+  pipeline = new Pipeline({
+    runner: pool, journal, watcher: new ListWatcher(lists, pool, dir, log), alerts, builder: new AlertBuilder(lists),
     feed: new AlertFeed(alerts), metrics: new Metrics(), log, batchSize: 8, maxInFlight: 2,
     subjectOf: () => asSubjectId('S-pages'), requestCapture: () => undefined,
   });
   t.teardown(() => pool.close());
-  return { db, alerts, pipeline };
+  return { db, alerts, pipeline, journal, told };
 }
 
 t.test('journal pages - a group commit is one page, matched and deleted whole however small the batches', async (t) => {
   const tmp = tempDir();
-  const { db, alerts, pipeline } = await setup(t, tmp.dir);
+  const { db, alerts, pipeline, journal, told } = await setup(t, tmp.dir, 1000);
   t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const told: PipelineItem[] = [];
-  const journal = new Journal<PipelineItem>(db, 1000, {
-    durable(entries) { told.push(...entries); pipeline.submit(entries) },
-    failed() {},
-  });
   // Two turns: 150 events from three devices in the first, 45 in the second, so two pages of 150 and 45.
   let seq = 0;
   for (let i = 0; i < 50; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq), receivedAt: 0 });
@@ -57,6 +61,7 @@ t.test('journal pages - a group commit is one page, matched and deleted whole ho
   t.equal(db.journal.getCount(), 0, 'the journal is empty');
   t.equal(journal.pendingCount(), 0);
   t.equal(journal.lastSeq(asDeviceId('dev-c')), 195, 'the durable seq per device outlives the page');
+  t.same(['dev-a', 'dev-b', 'dev-c'].map((d) => db.deviceSeq.get(d)), [193, 194, 195], 'written when each device\'s newest page went');
 });
 
 t.test('journal pages - recovery submits each page left over whole, and deletes it once', async (t) => {
@@ -69,9 +74,8 @@ t.test('journal pages - recovery submits each page left over whole, and deletes 
     t.equal(db.journal.getCount(), 3, 'maxBatch 40: pages of 40, 40 and 20');
     await db.root.close();
   }
-  const { db, alerts, pipeline } = await setup(t, tmp.dir);
+  const { db, alerts, pipeline, journal } = await setup(t, tmp.dir, 40);
   t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const journal = new Journal(db, 40, { durable() {}, failed() {} });
   t.equal(journal.lastSeq(asDeviceId('dev-r')), 100, 'the durable seq is read back');
   t.equal(journal.pendingCount(), 100, 'the pending count is of events, not pages');
   t.equal(await pipeline.recover(journal, 10), 100, 'every event recovered');

@@ -194,3 +194,46 @@ t.test('journal - an image event, with its hits and sealed evidence, reads back 
   for (const k of ['iv', 'tag', 'ciphertext'] as const) t.ok(Buffer.from(evidence[k]).equals(Buffer.from(sent[k])), `evidence ${k}`);
   t.same([evidence.bytes, evidence.format], [1234, 'jpeg']);
 });
+
+t.test('journal - a device\'s highest seq is read from its pages, and recorded only when its newest page goes', async (t) => {
+  const tmp = tempDir();
+  let db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const dev = asDeviceId('dev-seq');
+  const other = asDeviceId('dev-other');
+  let journal = new Journal(db, 3, quiet);
+  for (let seq = 1; seq <= 6; seq++) journal.append({ deviceId: dev, event: text(seq) }); // pages 1 and 2
+  journal.append({ deviceId: other, event: text(1) }); // page 3
+  await journal.settle();
+  t.equal(db.deviceSeq.get(dev), undefined, 'a commit writes no deviceSeq record');
+  await db.root.close();
+  db = openDatabases(tmp.dir);
+  journal = new Journal(db, 3, quiet);
+  t.same([journal.lastSeq(dev), journal.lastSeq(other)], [6, 1], 'after a reopen, read from the pages left');
+
+  let alerts = new AlertStore(db, new AuditLog(db));
+  const release = async (keys: number[]) => {
+    await alerts.commit([], keys, [], journal.releasing(keys));
+    journal.released(keys);
+  };
+  t.same([...journal.releasing([1])], [], 'an older page of a device with a newer one records nothing');
+  await release([1]);
+  t.equal(db.deviceSeq.get(dev), undefined);
+  t.same([...journal.releasing([2, 3])], [[dev, 6], [other, 1]], 'each device\'s newest page records its highest seq');
+  await release([2, 3]);
+  t.same([db.deviceSeq.get(dev), db.deviceSeq.get(other)], [6, 1]);
+  await db.root.close();
+  db = openDatabases(tmp.dir);
+  journal = new Journal(db, 3, quiet);
+  t.equal(db.journal.getCount(), 0, 'no page left');
+  t.same([journal.lastSeq(dev), journal.lastSeq(other)], [6, 1], 'and the seqs outlive them');
+  alerts = new AlertStore(db, new AuditLog(db));
+
+  // Deleted newest first: the older page finds the device's record already written.
+  for (let seq = 7; seq <= 12; seq++) journal.append({ deviceId: dev, event: text(seq) });
+  await journal.settle();
+  const [older, newer] = [...new Set([...journal.pending()].map((e) => e.journalKey))];
+  await release([newer!]);
+  t.equal(db.deviceSeq.get(dev), 12, 'the newest page going first records the highest seq');
+  t.same([...journal.releasing([older!])], [], 'and the older one then records nothing, so the record never goes back');
+});

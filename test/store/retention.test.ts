@@ -120,6 +120,8 @@ t.test('retention - journal entries stuck unmatched expire with an alert, a warn
   const report = await sweeper.sweep(now + 25 * 3_600_000);
   t.equal(report.journalExpired, 3);
   t.equal(f.db.journal.getCount(), 0, 'the journal is empty');
+  t.equal(f.db.deviceSeq.get(f.deviceId), 3, 'the device\'s highest seq outlives the expired entries');
+  t.equal(new Journal(f.db, 100, { durable() {}, failed() {} }).lastSeq(asDeviceId(f.deviceId)), 3, 'so a resend is not taken as new');
   const [alert] = f.alerts.readAfter(0, 10).filter((a) => a.match.kind === 'rule');
   t.match(alert, { category: 'heartbeat', subjectId: 'S-1', eventSeq: 1, match: { rule: 'journal-expired', detail: /3 events \(seq 1\.\.3\)/ } },
     'the subject\'s manager is told that monitoring had a gap');
