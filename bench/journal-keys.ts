@@ -1,17 +1,18 @@
 /**
  * Question: what does one group commit of the journal cost, and one commit that removes matched entries, as the
- * journal stores entries now (keyed by an integer in append order, the value the device's frame behind a short
- * prefix: `frame-bytes`) against its two earlier forms: the same keys with the value encoded by LMDB's general
- * MessagePack encoder (`append-order`), and keys [deviceId, seq] with that encoder (`device-seq`)?
+ * journal stores entries now (`page`: one record per commit holding its entries, each the device's frame behind a
+ * short prefix, written in one synchronous transaction with no per-device record) against its earlier forms:
+ * a record per entry keyed by an integer in append order, with that value (`frame-bytes`) or with the value
+ * encoded by LMDB's general MessagePack encoder (`append-order`), and keys [deviceId, seq] with that encoder
+ * (`device-seq`), each written as an LMDB batch with a deviceSeq record per device.
  *
- * Steady state as under load: a journal holding `--live` unmatched entries; each round commits `--batch` events
- * from `--devices` devices in random order (with the highest seq per device, as the journal writes it), then
- * removes the oldest entries down to `--live` again in a second commit, as the alert store does once they are
- * matched. The layouts run the same code but for the key and value, on LMDB in a temporary folder opened as Vigil
- * opens its own (the two earlier forms in the legacy journal database, which has the general encoder), each commit
- * an LMDB batch as the journal and the alert store write theirs, awaited until flushed to disk; events and their frames are made before the clock starts, and turning them
- * into values is timed. Layouts alternate, `--runs` times each, so that other tenants' load falls on all. Prints medians and p90 per commit and per event, and writes
- * bench/results/journal-keys.json.
+ * Steady state as under load: a journal holding about `--live` unmatched entries; each round commits `--batch`
+ * events from `--devices` devices in random order, then removes the oldest entries (or pages) down to `--live`
+ * again in a second commit, as the alert store does once they are matched. The layouts run on LMDB in a temporary
+ * folder opened as Vigil opens its own (the two oldest forms in the legacy journal database, which has the general
+ * encoder); every commit is timed until it is on disk. Events and their frames are made before the clock starts,
+ * and turning them into values is timed. Layouts alternate, `--runs` times each, so that other tenants' load falls
+ * on all. Prints medians and p90 per commit and per event, and writes bench/results/journal-keys.json.
  *
  *   node dist/bench/journal-keys.js [--devices 1000] [--batch 3000] [--live 12000] [--rounds 60] [--runs 3] [--seed 7]
  */
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
 import { openDatabases } from '../store/index.js';
 import type { Key } from '../store/database.js';
-import { entryFromFrame, entryPrefix } from '../store/journal-codec.js';
+import { encodePage, entryFromFrame, entryPrefix } from '../store/journal-codec.js';
 import { asDeviceId, seededRandom, type DeviceEvent, type DeviceId } from '../core/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
@@ -38,7 +39,7 @@ for (const [name, v] of Object.entries(opts)) {
 }
 const WARMUP_ROUNDS = Math.min(10, Math.floor(opts.rounds / 3));
 
-type Layout = 'frame-bytes' | 'append-order' | 'device-seq';
+type Layout = 'page' | 'frame-bytes' | 'append-order' | 'device-seq';
 /** A device's encoder: plain MessagePack maps (PROTOCOL.md §2). */
 const devicePackr = new Packr({ useRecords: false });
 interface Run { put: number[]; remove: number[] }
@@ -58,7 +59,9 @@ async function run(layout: Layout, seed: number): Promise<Run> {
   const devices = Array.from({ length: opts.devices }, (_, i) => asDeviceId(`dev-${i.toString(36).padStart(4, '0')}-bench`));
   const prefixes = new Map(devices.map((d) => [d, entryPrefix(d)])); // ingest keeps one per device
   const seqs = new Int32Array(opts.devices);
-  const live: Key[] = [];
+  /** Records not yet removed, oldest first, with the entries each holds. */
+  const live: { k: Key; n: number }[] = [];
+  let liveEntries = 0;
   let key = 1;
   const out: Run = { put: [], remove: [] };
   try {
@@ -70,25 +73,38 @@ async function run(layout: Layout, seed: number): Promise<Run> {
         batch.push({ deviceId: devices[d]!, e, frame: devicePackr.pack(e) });
       }
       const t0 = performance.now();
-      await root.batch(() => {
-        const highest = new Map<string, number>();
-        for (const { deviceId, e, frame } of batch) {
-          let k: Key;
-          if (layout === 'frame-bytes') journal.put(k = key++, entryFromFrame(prefixes.get(deviceId)!, e, frame)!);
-          else if (layout === 'append-order') legacyJournal.put(k = key++, [deviceId, e]);
-          else legacyJournal.put(k = [deviceId, e.seq], e);
-          live.push(k);
-          highest.set(deviceId, e.seq);
-        }
-        for (const [deviceId, seq] of highest) if ((deviceSeq.get(deviceId) ?? 0) < seq) deviceSeq.put(deviceId, seq);
-      });
-      await root.flushed;
+      if (layout === 'page') {
+        const page = encodePage(batch.map(({ deviceId, e, frame }) => entryFromFrame(prefixes.get(deviceId)!, e, frame)!));
+        const k = key++;
+        root.transactionSync(() => journal.put(k, page));
+        live.push({ k, n: batch.length });
+      } else {
+        await root.batch(() => {
+          const highest = new Map<string, number>();
+          for (const { deviceId, e, frame } of batch) {
+            let k: Key;
+            if (layout === 'frame-bytes') journal.put(k = key++, entryFromFrame(prefixes.get(deviceId)!, e, frame)!);
+            else if (layout === 'append-order') legacyJournal.put(k = key++, [deviceId, e]);
+            else legacyJournal.put(k = [deviceId, e.seq], e);
+            live.push({ k, n: 1 });
+            highest.set(deviceId, e.seq);
+          }
+          for (const [deviceId, seq] of highest) if ((deviceSeq.get(deviceId) ?? 0) < seq) deviceSeq.put(deviceId, seq);
+        });
+        await root.flushed;
+      }
+      liveEntries += batch.length;
       const t1 = performance.now();
-      const gone = live.splice(0, Math.max(0, live.length - opts.live));
+      const gone: Key[] = [];
+      while (live.length > 0 && liveEntries - live[0]!.n >= opts.live) {
+        const { k, n } = live.shift()!;
+        gone.push(k);
+        liveEntries -= n;
+      }
       if (gone.length > 0) {
         await root.batch(() => {
           for (const k of gone) {
-            if (layout === 'frame-bytes') journal.remove(k as number);
+            if (layout === 'frame-bytes' || layout === 'page') journal.remove(k as number);
             else legacyJournal.remove(k);
           }
         });
@@ -117,7 +133,7 @@ console.log(machineLine(machine));
 console.log(`command: ${command}`);
 console.log(`load: ${opts.devices} devices, ${opts.batch} events a commit, journal kept at ${opts.live} entries, `
   + `${opts.rounds} rounds (first ${WARMUP_ROUNDS} not counted) x ${opts.runs} runs a layout, alternating, seed ${opts.seed}`);
-const layouts: Layout[] = ['frame-bytes', 'append-order', 'device-seq'];
+const layouts: Layout[] = ['page', 'frame-bytes', 'append-order', 'device-seq'];
 const all = Object.fromEntries(layouts.map((l) => [l, { put: [], remove: [] }])) as unknown as Record<Layout, Run>;
 for (let r = 0; r < opts.runs; r++) {
   // Each layout goes first, middle and last in turn.
@@ -141,11 +157,11 @@ for (const l of layouts) {
   const f = figures[l];
   console.log(`| ${l} | ${f.putMs.p50.toFixed(2)} | ${f.putMs.p90.toFixed(2)} | ${f.putMicrosPerEvent.toFixed(2)} us | ${f.removeMs.p50.toFixed(2)} | ${f.removeMs.p90.toFixed(2)} | ${f.commits} |`);
 }
-const now = figures['frame-bytes'];
+const now = figures.page;
 console.log('');
-for (const l of ['append-order', 'device-seq'] as const) {
+for (const l of ['frame-bytes', 'append-order', 'device-seq'] as const) {
   const b = figures[l];
-  console.log(`frame-bytes / ${l}, medians: new events ${(now.putMs.p50 / b.putMs.p50).toFixed(2)}x the time, removals ${(now.removeMs.p50 / b.removeMs.p50).toFixed(2)}x`);
+  console.log(`page / ${l}, medians: new events ${(now.putMs.p50 / b.putMs.p50).toFixed(2)}x the time, removals ${(now.removeMs.p50 / b.removeMs.p50).toFixed(2)}x`);
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/journal-keys.json', `${JSON.stringify({ machine, command, options: opts, warmupRounds: WARMUP_ROUNDS, figures }, null, 2)}\n`);
