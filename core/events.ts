@@ -81,9 +81,4 @@ export interface JournaledEvent {
    * the journal encodes the event itself otherwise, and drops this once the entry is written.
    */
   encoded?: Uint8Array | undefined;
-  /**
-   * On the first entry of each page the journal wrote, that page's bytes (store/journal-codec.ts): the pipeline
-   * hands whole pages to its workers as they are, instead of copying events out of them.
-   */
-  page?: Uint8Array | undefined;
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ListInfo, ListStore } from '../store/index.js';
 import type { CompiledList, IndexSnapshot, WorkerResult, WorkerTask } from './worker-messages.js';
 
-export interface TaskRunner { run(task: WorkerTask, transfer?: ArrayBuffer[]): Promise<WorkerResult> }
+export interface TaskRunner { run(task: WorkerTask): Promise<WorkerResult> }
 
 export class ListWatcher {
   readonly #lists: ListStore;

@@ -11,8 +11,7 @@ import type { AlertStore, EvidenceRecord, Journal } from '../store/index.js';
 import type { AlertBuilder } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
 import type { ListWatcher, TaskRunner } from './list-watcher.js';
-import { matchInput, type IndexSnapshot, type MatchInput, type WorkerResult } from './worker-messages.js';
-import { recordSize } from '../store/journal-codec.js';
+import type { MatchInput } from './worker-messages.js';
 
 export interface PipelineItem {
   deviceId: DeviceId;
@@ -24,8 +23,6 @@ export interface PipelineItem {
   journalKey?: number;
   /** The journal's value, until the journal has written it (`JournaledEvent.encoded`). */
   encoded?: Uint8Array | undefined;
-  /** On the first event of each journal page, the page (`JournaledEvent.page`), until it goes to a worker. */
-  page?: Uint8Array | undefined;
 }
 
 /** What the pipeline asks of the journal when it deletes pages (store/journal.ts). */
@@ -56,22 +53,14 @@ const MAX_ATTEMPTS = 3;
 const MAX_BATCH = 8192;
 const RETRY_DELAY_MS = 500;
 
-/**
- * The journal pages a batch consists of, when it holds every one of them whole (store/journal.ts puts each page's
- * bytes on its first entry); else undefined, and the batch's events are sent to the worker one by one. A page
- * is sent once: transferring it detaches it here.
- */
-function pagesOf(batch: readonly PipelineItem[]): Uint8Array[] | undefined {
-  const pages: Uint8Array[] = [];
-  let entries = 0;
-  for (const item of batch) {
-    const page = item.page;
-    if (page === undefined) continue;
-    if (page.byteLength === 0) return undefined; // sent before, on an attempt that failed
-    pages.push(page);
-    entries += recordSize(page);
+function toInput(i: number, e: StoredEvent): MatchInput | undefined {
+  switch (e.type) {
+    case 'text': return { i, type: 'text', text: e.text };
+    case 'dns': return { i, type: 'dns', domain: e.domain };
+    case 'url': return { i, type: 'url', url: e.url };
+    case 'app': return { i, type: 'app', package: e.package };
+    default: return undefined;
   }
-  return entries === batch.length ? pages : undefined;
 }
 
 /** Evidence ids name the event they came from; the alert records point at them. */
@@ -156,23 +145,13 @@ export class Pipeline {
     if (again.length > 0) setTimeout(() => this.submit(again, false), RETRY_DELAY_MS).unref();
   }
 
-  /** The batch's list hits, from a worker; undefined when nothing in it is matched against lists. */
-  async #match(batch: PipelineItem[], snapshot: IndexSnapshot): Promise<WorkerResult | undefined> {
-    const pages = pagesOf(batch);
-    if (pages) {
-      for (const item of batch) item.page = undefined;
-      return this.#o.runner.run({ type: 'match-pages', snapshot, pages }, pages.map((p) => p.buffer as ArrayBuffer));
-    }
+  async #process(batch: PipelineItem[]): Promise<void> {
+    const { runner, watcher, builder, alerts, metrics, feed } = this.#o;
     const inputs: MatchInput[] = [];
     batch.forEach((item, i) => {
-      const input = matchInput(i, item.event);
+      const input = toInput(i, item.event);
       if (input) inputs.push(input);
     });
-    return inputs.length === 0 ? undefined : this.#o.runner.run({ type: 'match', snapshot, inputs });
-  }
-
-  async #process(batch: PipelineItem[]): Promise<void> {
-    const { watcher, builder, alerts, metrics, feed } = this.#o;
     const snapshot = watcher.snapshot;
     const now = Date.now();
     const candidates: { alert: NewAlert; item: PipelineItem }[] = [];
@@ -180,8 +159,8 @@ export class Pipeline {
       const subjectId = this.#o.subjectOf(item.deviceId);
       return subjectId === undefined ? undefined : { deviceId: item.deviceId, subjectId, event: item.event, now };
     };
-    const result = snapshot.lists.length === 0 ? undefined : await this.#match(batch, snapshot);
-    if (result) {
+    if (inputs.length > 0 && snapshot.lists.length > 0) {
+      const result = await runner.run({ type: 'match', snapshot, inputs });
       if (result.type !== 'match') throw new Error(`matching failed: ${result.type === 'error' ? result.message : result.type}`);
       for (const hit of result.hits) {
         const item = batch[hit.i];

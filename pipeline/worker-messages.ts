@@ -3,7 +3,7 @@
  * (SharedArrayBuffers are shared, not copied). No `any` crosses a thread.
  */
 import type { SharedKeywordIndex, SharedWebIndex, SharedAppIndex, SharedHashIndex } from '../matchers/index.js';
-import type { ListHit, SealedEvidence, StoredEvent } from '../core/index.js';
+import type { ListHit, SealedEvidence } from '../core/index.js';
 import type { ListKind } from '../store/index.js';
 
 export type SharedIndex = SharedKeywordIndex | SharedWebIndex | SharedAppIndex | SharedHashIndex;
@@ -39,24 +39,8 @@ export interface ImageTask {
   maxPixels: number;
 }
 
-/**
- * The part of an event a matcher needs, or undefined for an event no list applies to. `i`: its position in the
- * batch.
- */
-export function matchInput(i: number, e: StoredEvent): MatchInput | undefined {
-  switch (e.type) {
-    case 'text': return { i, type: 'text', text: e.text };
-    case 'dns': return { i, type: 'dns', domain: e.domain };
-    case 'url': return { i, type: 'url', url: e.url };
-    case 'app': return { i, type: 'app', package: e.package };
-    default: return undefined;
-  }
-}
-
 export type WorkerTask =
   | { type: 'match'; snapshot: IndexSnapshot; inputs: MatchInput[] }
-  /** The batch as the journal's pages (transferred): the batch's events are their entries, in order. */
-  | { type: 'match-pages'; snapshot: IndexSnapshot; pages: Uint8Array[] }
   | ImageTask
   | { type: 'build'; dataDir: string; name: string; kind: ListKind; version: number };
 

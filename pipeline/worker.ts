@@ -8,8 +8,7 @@ import { Piscina } from 'piscina';
 import sharp from 'sharp';
 import { AppIndex, HashIndex, KeywordIndex, WebIndex } from '../matchers/index.js';
 import { openDatabases, ListStore, type Databases } from '../store/index.js';
-import { matchInput, type CompiledList, type IndexSnapshot, type MatchHit, type MatchInput, type WorkerResult, type WorkerTask } from './worker-messages.js';
-import { decodeRecord } from '../store/journal-codec.js';
+import type { CompiledList, IndexSnapshot, MatchHit, MatchInput, WorkerResult, WorkerTask } from './worker-messages.js';
 import { buildIndex } from './index-builder.js';
 import { analyseImage, type LiveHashList } from './image-task.js';
 
@@ -110,17 +109,6 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   switch (task.type) {
     case 'match':
       return { type: 'match', hits: match(task.snapshot, task.inputs), micros: micros() };
-    case 'match-pages': {
-      const inputs: MatchInput[] = [];
-      let i = 0;
-      for (const page of task.pages) {
-        for (const { event } of decodeRecord(page)) {
-          const input = matchInput(i++, event);
-          if (input) inputs.push(input);
-        }
-      }
-      return { type: 'match', hits: match(task.snapshot, inputs), micros: micros() };
-    }
     case 'image': {
       const hashLists = wrap(task.snapshot).filter((l): l is LiveHashList & Live => l.hashes === true);
       return analyseImage(task, hashLists, evidenceKey);

@@ -77,14 +77,11 @@ function checkEntry(decoded: unknown): { deviceId: DeviceId; event: StoredEvent 
   return { deviceId: asDeviceId(decoded[0]), event: decoded[1] as StoredEvent };
 }
 
-/**
- * A page holding `entries` (each from `encodeEntry` or `entryFromFrame`) in their order. Its memory is its own,
- * never a slice of Node's shared pool, so that it can be transferred to a worker thread once written.
- */
+/** A page holding `entries` (each from `encodeEntry` or `entryFromFrame`) in their order. */
 export function encodePage(entries: readonly Uint8Array[]): Buffer {
   let size = PAGE_HEADER_BYTES;
   for (const e of entries) size += e.byteLength;
-  const out = Buffer.allocUnsafeSlow(size);
+  const out = Buffer.allocUnsafe(size);
   out[0] = ARRAY_32;
   out.writeUInt32BE(entries.length, 1);
   let at = PAGE_HEADER_BYTES;

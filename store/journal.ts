@@ -139,30 +139,28 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     if (batch.length === 0) return;
     this.#open = [];
     const { journal, root } = this.#db;
-    const pages: { key: number; value: Buffer; devices: Map<DeviceId, number>; first: T }[] = [];
+    const pages: { key: number; value: Buffer; devices: Map<DeviceId, number> }[] = [];
     try {
       // Encoded first, so that nothing can throw half-way through the transaction.
       let entries: Uint8Array[] = [];
       let devices = new Map<DeviceId, number>();
       let bytes = 0;
-      let first = batch[0]!;
       for (const entry of batch) {
         const { deviceId, event } = entry;
         const value = entry.encoded ?? encodeEntry(deviceId, event);
         entry.encoded = undefined;
         if (entries.length > 0 && bytes + value.byteLength > MAX_PAGE_BYTES) {
-          pages.push({ key: this.#nextKey++, value: encodePage(entries), devices, first });
+          pages.push({ key: this.#nextKey++, value: encodePage(entries), devices });
           entries = [];
           devices = new Map();
           bytes = 0;
-          first = entry;
         }
         entry.journalKey = this.#nextKey;
         entries.push(value);
         if ((devices.get(deviceId) ?? 0) < event.seq) devices.set(deviceId, event.seq);
         bytes += value.byteLength;
       }
-      pages.push({ key: this.#nextKey++, value: encodePage(entries), devices, first });
+      pages.push({ key: this.#nextKey++, value: encodePage(entries), devices });
       root.transactionSync(() => {
         for (const { key, value } of pages) journal.put(key, value);
       });
@@ -170,8 +168,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       this.#report({ batch, err }); // nothing is acked: the devices resend
       return;
     }
-    for (const { key, value, devices, first } of pages) {
-      first.page = value;
+    for (const { key, value, devices } of pages) {
       this.#pageSizes.set(key, recordSize(value));
       this.#addPage(key, devices);
       for (const [deviceId, seq] of devices) if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);

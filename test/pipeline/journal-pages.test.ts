@@ -4,7 +4,6 @@ import { AlertStore, AuditLog, Journal, ListStore, openDatabases, type Databases
 import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool, type PipelineItem } from '../../pipeline/index.js';
 import { Metrics, asDeviceId, asSubjectId, type NewAlert, type StoredEvent } from '../../core/index.js';
 import { tempDir } from '../helpers/vigil.js';
-import { DEMO_LISTS } from '../../cli/demo-lists.js';
 
 const text = (seq: number): StoredEvent => ({ type: 'text', seq, at: 1_763_800_000_000 + seq, app: 'a', text: `line ${seq}`, source: 'typed' });
 
@@ -17,24 +16,14 @@ class RecordingStore extends AlertStore {
   }
 }
 
-interface Setup { db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal<PipelineItem>; told: PipelineItem[]; tasks: string[] }
-
-/** A real pool that remembers the type of every task it ran. */
-class RecordingPool extends WorkerPool {
-  readonly tasks: string[] = [];
-  override run(...args: Parameters<WorkerPool['run']>) {
-    if (args[0].type !== 'build') this.tasks.push(args[0].type);
-    return super.run(...args);
-  }
-}
+interface Setup { db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal<PipelineItem>; told: PipelineItem[] }
 
 /** A journal, a pipeline and a worker pool on `dir`; every durable event goes to the pipeline. */
-async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBatch: number, withLists = false): Promise<Setup> {
+async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBatch: number): Promise<Setup> {
   const db = openDatabases(dir);
   const lists = new ListStore(db);
-  if (withLists) for (const demo of DEMO_LISTS) await lists.importVersion(demo.name, demo.kind, 'test', demo.entries);
   const alerts = new RecordingStore(db, new AuditLog(db));
-  const pool = new RecordingPool(1);
+  const pool = new WorkerPool(1);
   const log = pino({ level: 'silent' });
   const told: PipelineItem[] = [];
   let pipeline: Pipeline | undefined;
@@ -42,16 +31,13 @@ async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBa
     durable(entries) { told.push(...entries); pipeline?.submit(entries) },
     failed() {},
   });
-  const watcher = new ListWatcher(lists, pool, dir, log);
-  if (withLists) await watcher.start(60_000);
-  t.teardown(() => watcher.stop());
   pipeline = new Pipeline({
-    runner: pool, journal, watcher, alerts, builder: new AlertBuilder(lists),
+    runner: pool, journal, watcher: new ListWatcher(lists, pool, dir, log), alerts, builder: new AlertBuilder(lists),
     feed: new AlertFeed(alerts), metrics: new Metrics(), log, batchSize: 8, maxInFlight: 2,
     subjectOf: () => asSubjectId('S-pages'), requestCapture: () => undefined,
   });
   t.teardown(() => pool.close());
-  return { db, alerts, pipeline, journal, told, tasks: pool.tasks };
+  return { db, alerts, pipeline, journal, told };
 }
 
 t.test('journal pages - a group commit is one page, matched and deleted whole however small the batches', async (t) => {
@@ -95,46 +81,4 @@ t.test('journal pages - recovery submits each page left over whole, and deletes 
   t.equal(await pipeline.recover(journal, 10), 100, 'every event recovered');
   t.same(alerts.deleted.flat().sort((a, b) => a - b), [1, 2, 3], 'each page deleted once, although the high-water mark is 10');
   t.equal(db.journal.getCount(), 0);
-});
-
-t.test('journal pages - a batch goes to the worker as its pages, with the same hits as event by event', async (t) => {
-  const listed = (seq: number): StoredEvent => {
-    switch (seq % 4) {
-      case 0: return { type: 'text', seq, at: 1_763_800_000_000 + seq, app: 'a', text: `a forbiddenword, ${seq}`, source: 'typed' };
-      case 1: return { type: 'dns', seq, at: 1_763_800_000_000 + seq, domain: `www${seq}.banned.example` };
-      case 2: return { type: 'heartbeat', seq, at: 1_763_800_000_000 + seq };
-      default: return { type: 'app', seq, at: 1_763_800_000_000 + seq, package: 'com.example.hiddenchat', action: 'launched' };
-    }
-  };
-  const raised = async (recover: boolean): Promise<string[]> => {
-    const tmp = tempDir();
-    t.teardown(() => tmp.remove());
-    if (recover) {
-      // Left in the journal by an earlier run: read back without the pages' bytes, matched event by event.
-      const db = openDatabases(tmp.dir);
-      const journal = new Journal(db, 25, { durable() {}, failed() {} });
-      for (let seq = 1; seq <= 60; seq++) journal.append({ deviceId: asDeviceId('dev-m'), event: listed(seq) });
-      await journal.settle();
-      await db.root.close();
-    }
-    const { db, alerts, pipeline, journal, told, tasks } = await setup(t, tmp.dir, 25, true);
-    if (recover) {
-      t.equal(await pipeline.recover(journal, 1000), 60);
-      t.ok(tasks.length > 0 && tasks.every((type) => type === 'match'), `recovered: ${tasks.join(', ')}`);
-    } else {
-      for (let seq = 1; seq <= 60; seq++) journal.append({ deviceId: asDeviceId('dev-m'), event: listed(seq), receivedAt: 0 });
-      await journal.settle();
-      await pipeline.drain();
-      t.same(new Set(told.map((e) => e.journalKey)).size, 3, 'three pages');
-      t.ok(tasks.length > 0 && tasks.every((type) => type === 'match-pages'), `live: ${tasks.join(', ')}`);
-      t.ok(told.every((e) => e.page === undefined), 'every page was handed over');
-    }
-    const out = alerts.readAfter(0, 1000).map((a) => `${a.eventSeq} ${a.category} ${a.match.kind}`);
-    await db.root.close();
-    return out;
-  };
-  const live = await raised(false);
-  t.equal(live.length, 45, 'every listed event raised one alert');
-  t.same(live.slice(0, 3), ['1 web domain', '3 web app', '4 keyboard keyword'], 'each on its own event');
-  t.same(live, await raised(true), 'the same alerts as event by event');
 });
