@@ -77,11 +77,12 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
   // before it can hear it.
   const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, {
-    durable: (entries) => {
-      metrics.journalBatch.observe(entries.length);
-      gateway?.durable(entries);
-    },
+    durable: (entries) => gateway?.durable(entries),
     failed: (entries, err) => gateway?.failed(entries, err),
+    committed: (seconds, entries) => {
+      metrics.journalCommit.observe(seconds);
+      metrics.journalBatch.observe(entries);
+    },
   });
   const pipeline = new Pipeline({
     runner: pool, journal, watcher, alerts, feed, metrics, log,

@@ -97,6 +97,8 @@ export class Metrics {
   readonly alertLatency = this.#add(new Histogram('vigil_event_to_alert_latency_seconds', 'From receiving an event to its alert being stored'));
   readonly journalBatch = this.#add(new Histogram('vigil_journal_batch_events', 'Events per journal group commit',
     [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]));
+  readonly journalCommit = this.#add(new Histogram('vigil_journal_commit_seconds',
+    'Time each journal group commit (a synchronous transaction, synced to disk) held the event loop'));
 
   #add<M extends Metric>(m: M): M { this.#all.push(m); return m }
 

@@ -223,6 +223,7 @@ t.test('operations - /healthz and /metrics answer', async (t) => {
   const events = Number(/^vigil_journal_batch_events_sum (\d+)$/m.exec(m)?.[1] ?? NaN);
   t.ok(commits > 0, `group commits are counted (${commits})`);
   t.ok(events >= commits, `with the events each carried (${events} in all)`);
+  t.equal(Number(/^vigil_journal_commit_seconds_count (\d+)$/m.exec(m)?.[1] ?? NaN), commits, 'and each one timed');
   const nf = await httpGet(`${srv.base}/nope`);
   t.equal(nf.status, 404);
   t.match(nf.json(), { error: { code: 'NOT_FOUND' } });

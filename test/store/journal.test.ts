@@ -115,17 +115,24 @@ t.test('journal - an event is stored as the device framed it only when the frame
   t.notOk('note' in pending[1]!.event, 'nothing but the event is kept');
 });
 
-t.test('journal - commits that settle together are told as one batch, in append order', async (t) => {
+t.test('journal - commits made in one go are told as one batch, in append order, and each is timed', async (t) => {
   const tmp = tempDir();
   const db = openDatabases(tmp.dir);
   t.teardown(async () => { await db.root.close(); tmp.remove() });
   const told: number[][] = [];
-  const journal = new Journal(db, 1, { durable(entries) { told.push(entries.map((e) => e.event.seq)) }, failed() {} });
+  const commits: [number, number][] = [];
+  const journal = new Journal(db, 1, {
+    durable(entries) { told.push(entries.map((e) => e.event.seq)) },
+    failed() {},
+    committed(seconds, entries) { commits.push([seconds, entries]) },
+  });
   // maxBatch 1: each append is its own transaction; queued in one turn, LMDB commits them together.
   for (let seq = 1; seq <= 4; seq++) journal.append({ deviceId: asDeviceId('dev-together'), event: text(seq) });
   await journal.settle();
   t.same(told.flat(), [1, 2, 3, 4], 'every entry told once, in order');
   t.ok(told.length < 4, `told in ${told.length} call(s) for 4 transactions`);
+  t.same(commits.map(([, n]) => n), [1, 1, 1, 1], 'each commit is timed, with its size');
+  t.ok(commits.every(([s]) => s >= 0 && s < 10), 'in seconds');
 });
 
 t.test('journal - batches are told in the order they were flushed, however their promises settle', async (t) => {
