@@ -173,12 +173,11 @@ export class Pipeline {
     batch.forEach((item, i) => {
       const e = item.event;
       const rules = builder.hasRules(e);
-      const imageHits = e.type === 'image' && e.hits.length > 0;
-      if (!rules && !imageHits) return;
+      if (!rules && (e.type !== 'image' || e.hits.length === 0)) return;
       const ctx = context(item);
       if (!ctx) return;
       if (rules) for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
-      if (e.type !== 'image' || !imageHits) return;
+      if (e.type !== 'image' || e.hits.length === 0) return;
       // Images were matched before they were journaled; their hits and sealed evidence come with them.
       const evidenceId = e.evidence ? evidenceIdOf(item.deviceId, e.seq) : undefined;
       let kept = false;

@@ -46,13 +46,11 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #outcomes: Outcome<T>[] = [];
   /** The key the next page gets. */
   #nextKey: number;
-  /** Entries per page, for `pendingCount`; read from a page's header the first time it is counted. */
-  readonly #pageSizes = new Map<number, number>();
   /** Highest durable seq per device, for the devices this journal has read or written. */
   readonly #durableSeq = new Map<DeviceId, number>();
-  /** The devices of each page not yet deleted. */
-  readonly #pageDevices = new Map<number, DeviceId[]>();
-  /** Each device's newest page, while it is in `#pageDevices`. */
+  /** The pages not yet deleted: how many entries each holds (for `pendingCount`), and its devices. */
+  readonly #pages = new Map<number, { size: number; devices: DeviceId[] }>();
+  /** Each device's newest page, while it is in `#pages`. */
   readonly #lastPage = new Map<DeviceId, number>();
 
   constructor(db: Databases, maxBatch: number, listener: JournalListener<T>) {
@@ -69,15 +67,17 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       const highest = new Map<DeviceId, number>();
       const entries = decodeRecord(value);
       for (const { deviceId, event } of entries) if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
-      this.#pageSizes.set(key, entries.length);
-      this.#addPage(key, highest);
-      for (const [deviceId, seq] of highest) if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);
+      this.#addPage(key, entries.length, highest);
     }
   }
 
-  #addPage(key: number, devices: ReadonlyMap<DeviceId, number>): void {
-    this.#pageDevices.set(key, [...devices.keys()]);
-    for (const deviceId of devices.keys()) this.#lastPage.set(deviceId, key);
+  /** Notes a page on disk (written now, or left by an earlier run): its size, its devices and their highest seqs. */
+  #addPage(key: number, size: number, highest: ReadonlyMap<DeviceId, number>): void {
+    this.#pages.set(key, { size, devices: [...highest.keys()] });
+    for (const [deviceId, seq] of highest) {
+      this.#lastPage.set(deviceId, key);
+      if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);
+    }
   }
 
   /**
@@ -88,7 +88,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   releasing(keys: readonly number[]): Map<DeviceId, number> {
     const out = new Map<DeviceId, number>();
     for (const key of keys) {
-      for (const deviceId of this.#pageDevices.get(key) ?? []) {
+      for (const deviceId of this.#pages.get(key)?.devices ?? []) {
         if (this.#lastPage.get(deviceId) === key) out.set(deviceId, this.lastSeq(deviceId));
       }
     }
@@ -98,11 +98,10 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   /** The pages were deleted (`releasing` gave what went with them). */
   released(keys: readonly number[]): void {
     for (const key of keys) {
-      for (const deviceId of this.#pageDevices.get(key) ?? []) {
+      for (const deviceId of this.#pages.get(key)?.devices ?? []) {
         if (this.#lastPage.get(deviceId) === key) this.#lastPage.delete(deviceId);
       }
-      this.#pageDevices.delete(key);
-      this.#pageSizes.delete(key);
+      this.#pages.delete(key);
     }
   }
 
@@ -142,7 +141,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     if (batch.length === 0) return;
     this.#open = [];
     const { journal, root } = this.#db;
-    const pages: { key: number; value: Buffer; devices: Map<DeviceId, number> }[] = [];
+    const pages: { key: number; value: Buffer; size: number; devices: Map<DeviceId, number> }[] = [];
     try {
       // Encoded first, so that nothing can throw half-way through the transaction.
       let entries: Uint8Array[] = [];
@@ -153,7 +152,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
         const value = entry.encoded ?? encodeEntry(deviceId, event);
         entry.encoded = undefined;
         if (entries.length > 0 && bytes + value.byteLength > MAX_PAGE_BYTES) {
-          pages.push({ key: this.#nextKey++, value: encodePage(entries), devices });
+          pages.push({ key: this.#nextKey++, value: encodePage(entries), size: entries.length, devices });
           entries = [];
           devices = new Map();
           bytes = 0;
@@ -163,7 +162,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
         if ((devices.get(deviceId) ?? 0) < event.seq) devices.set(deviceId, event.seq);
         bytes += value.byteLength;
       }
-      pages.push({ key: this.#nextKey++, value: encodePage(entries), devices });
+      pages.push({ key: this.#nextKey++, value: encodePage(entries), size: entries.length, devices });
       const started = performance.now();
       root.transactionSync(() => {
         for (const { key, value } of pages) journal.put(key, value);
@@ -173,11 +172,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       this.#report({ batch, err }); // nothing is acked: the devices resend
       return;
     }
-    for (const { key, value, devices } of pages) {
-      this.#pageSizes.set(key, recordSize(value));
-      this.#addPage(key, devices);
-      for (const [deviceId, seq] of devices) if (this.lastSeq(deviceId) < seq) this.#durableSeq.set(deviceId, seq);
-    }
+    for (const { key, size, devices } of pages) this.#addPage(key, size, devices);
     this.#report({ batch });
   }
 
@@ -257,17 +252,15 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     let n = 0;
     for (const key of journal.getKeys({})) {
       seen.add(key);
-      let size = this.#pageSizes.get(key);
-      if (size === undefined) {
+      const page = this.#pages.get(key);
+      if (page) n += page.size;
+      else { // written by another journal on the same folder (tests)
         const value = journal.getBinaryFast(key);
-        if (value === undefined) continue;
-        size = recordSize(value);
-        this.#pageSizes.set(key, size);
+        if (value !== undefined) n += recordSize(value);
       }
-      n += size;
     }
     // Pages deleted by others (retention) are forgotten here.
-    for (const key of this.#pageSizes.keys()) if (!seen.has(key)) this.released([key]);
+    for (const key of this.#pages.keys()) if (!seen.has(key)) this.released([key]);
     return n;
   }
 }
