@@ -22,6 +22,8 @@ export interface SwarmOptions extends Omit<SwarmJob, 'tokens' | 'seed'> {
   settleMs: number;
   /** Samples the server's process (CPU, memory) at the start and end of the measured interval. */
   sampleServer?: () => ProcSample | undefined;
+  /** Called as the measured interval starts and as it ends (the ingest benchmark scrapes `/metrics` then). */
+  atWindowEdge?: (edge: 'start' | 'end') => void;
   /** Called once every device is connected, before any event is sent (memory per connection). */
   afterConnect?: () => Promise<void>;
   progress: (line: string) => void;
@@ -87,7 +89,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmFigures> {
   const send = (cmd: SwarmCommand): void => { for (const c of children) if (c.connected) c.send(cmd) };
   let ticker: NodeJS.Timeout | undefined;
   try {
-    const { label: _l, procs: _p, warmupSeconds: _w, seconds: _s, settleMs: _m, sampleServer: _ss, afterConnect: _a, progress: _pr, ...job } = o;
+    const { label: _l, procs: _p, warmupSeconds: _w, seconds: _s, settleMs: _m, sampleServer: _ss, atWindowEdge: _e, afterConnect: _a, progress: _pr, ...job } = o;
     children.forEach((c, i) => c.send({
       type: 'job', job: { ...job, tokens: o.tokens.filter((_, k) => k % procs === i), seed: o.seed + i * 7919 },
     } satisfies SwarmCommand));
@@ -108,8 +110,10 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmFigures> {
     await sleep(o.warmupSeconds * 1000);
     send({ type: 'measure' });
     const before = o.sampleServer?.();
+    o.atWindowEdge?.('start');
     await sleep(o.seconds * 1000);
     const after = o.sampleServer?.();
+    o.atWindowEdge?.('end');
     const results = children.map((c) => waitFor(c, 'result', o.settleMs + 60_000));
     send({ type: 'stop', settleMs: o.settleMs });
     const reports = (await Promise.all(results)).map((m) => m.result);

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { Metrics } from '../../core/index.js';
+import { atMost, histogramDelta, readHistogram } from '../../bench/prom-histogram.js';
+
+const NAME = 'vigil_ack_latency_seconds';
+
+t.test('prom histogram - what the ack latency histogram counted between two scrapes of /metrics', async (t) => {
+  const metrics = new Metrics();
+  for (let i = 0; i < 500; i++) metrics.ackLatency.observe(0.2); // before the window: must not count
+  const before = readHistogram(metrics.render(), NAME);
+  t.equal(before.get(Infinity), 500, 'the +Inf bucket holds every observation');
+  // In the window: 60 at 3 ms, 30 at 20 ms, 9 at 40 ms, 1 at 3 s.
+  for (let i = 0; i < 60; i++) metrics.ackLatency.observe(0.003);
+  for (let i = 0; i < 30; i++) metrics.ackLatency.observe(0.02);
+  for (let i = 0; i < 9; i++) metrics.ackLatency.observe(0.04);
+  metrics.ackLatency.observe(3);
+  const d = histogramDelta(before, readHistogram(metrics.render(), NAME))!;
+  t.equal(d.count, 100);
+  t.equal(d.p50AtMostMs, 5, 'p50 in the 5 ms bucket');
+  t.equal(d.p99AtMostMs, 50, 'p99 in the 50 ms bucket (the 99th of 100 is the last at 40 ms)');
+  const within = (ms: number) => d.within.find((w) => w.ms === ms)?.share;
+  t.equal(within(5), 0.6);
+  t.equal(within(25), 0.9);
+  t.equal(within(50), 0.99);
+  t.equal(within(2500), 0.99);
+  t.equal(within(5000), 1);
+  t.equal(atMost(d.p99AtMostMs), '≤ 50 ms');
+});
+
+t.test('prom histogram - no observations in the window, a tail past the last bound, and a missing metric', async (t) => {
+  const metrics = new Metrics();
+  metrics.ackLatency.observe(0.001);
+  const text = metrics.render();
+  t.equal(histogramDelta(readHistogram(text, NAME), readHistogram(text, NAME)), undefined, 'nothing counted: no figures');
+  const before = readHistogram(metrics.render(), NAME);
+  for (let i = 0; i < 10; i++) metrics.ackLatency.observe(20); // past the 10 s bound
+  const d = histogramDelta(before, readHistogram(metrics.render(), NAME))!;
+  t.equal(d.p99AtMostMs, Infinity);
+  t.equal(atMost(d.p99AtMostMs), '> 10000 ms');
+  t.equal(readHistogram(text, 'vigil_no_such_metric').size, 0);
+});
