@@ -8,9 +8,10 @@
  * the other on fresh data folders, drives each with the same device swarm (bench/swarm.ts: an open-loop `--rate` per device
  * with latency from the intended send time, or with `--rate 0` a closed loop where each device keeps
  * `--window` events unacknowledged), and reports acked events/s, ack latency percentiles, and Vigil's
- * ratios to the baseline and the floor. For Vigil it also prints the server's own part of the ack latency, from
- * reading a frame to sending its ack (its `vigil_ack_latency_seconds`, scraped from `/metrics` as the measured
- * interval starts and ends; bench/prom-histogram.ts). The whole suite (`vigil bench`) measures more; this is its ingest question alone.
+ * ratios to the baseline and the floor. For Vigil it also prints how old frames were when the server read them
+ * (`vigil_event_age_seconds`) and the server's own part of the ack latency, from reading a frame to sending its ack
+ * (`vigil_ack_latency_seconds`), both scraped from `/metrics` as the measured interval starts and ends
+ * (bench/prom-histogram.ts). The whole suite (`vigil bench`) measures more; this is its ingest question alone.
  * Run: node dist/bench/ingest.js [--devices 1000] [--seconds 10] [--warmup 3] [--rate 50] [--window 32]
  *   [--procs 1] [--only vigil|baseline|floor] [--seed 1] [--hit-rate 0.02] [--workers 1] [--rounds 1]
  * With `--rounds N` the servers take turns N times (this machine is shared and noisy) and the summary gives
@@ -54,9 +55,12 @@ interface RunResult {
   target: Target; ackedPerSecond: number; acked: number; rejects: Record<string, number>; latencyMs: Record<string, number>; figures: SwarmFigures;
   /** Vigil only: its own ack latency in the measured interval, from reading a frame to sending the ack (`/metrics`). */
   serverAck?: HistogramDelta | undefined;
+  /** Vigil only: how old frames were when it read them, from the `at` the generator stamped as it sent them. */
+  ageAtRead?: HistogramDelta | undefined;
 }
 
 const ACK_HISTOGRAM = 'vigil_ack_latency_seconds';
+const AGE_HISTOGRAM = 'vigil_event_age_seconds';
 
 /** `/metrics` of the server on `port`; an empty text when it cannot be read (the figures are then left out). */
 async function scrapeMetrics(port: number): Promise<string> {
@@ -89,9 +93,9 @@ async function runOne(target: Target): Promise<RunResult> {
       });
       const l = f.ack;
       const [before, after] = await Promise.all(scrapes);
-      const serverAck = before && after ? histogramDelta(readHistogram(before, ACK_HISTOGRAM), readHistogram(after, ACK_HISTOGRAM)) : undefined;
+      const delta = (name: string) => (before && after ? histogramDelta(readHistogram(before, name), readHistogram(after, name)) : undefined);
       return {
-        serverAck,
+        serverAck: delta(ACK_HISTOGRAM), ageAtRead: delta(AGE_HISTOGRAM),
         target, figures: f, acked: Math.round(f.ackedPerSecond * f.seconds), ackedPerSecond: f.ackedPerSecond, rejects: f.rejects,
         latencyMs: { p50: l?.p50 ?? NaN, p90: l?.p90 ?? NaN, p99: l?.p99 ?? NaN, p999: l?.p999 ?? NaN, max: l?.max ?? NaN },
       };
@@ -127,18 +131,20 @@ const ownAck = (a: HistogramDelta | undefined): string => {
   const within50 = a.within.find((w) => w.ms === 50)?.share;
   return `${atMost(a.p50AtMostMs)} / ${atMost(a.p99AtMostMs)}${within50 === undefined ? '' : `, ${(within50 * 100).toFixed(2)}% ≤ 50 ms`}`;
 };
-console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms | server's own ack p50 / p99 |`);
-console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|---|`);
+const ageAtRead = (a: HistogramDelta | undefined): string => (a === undefined ? '–' : `${atMost(a.p50AtMostMs)} / ${atMost(a.p99AtMostMs)}`);
+console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms | age at read p50 / p99 | server's own ack p50 / p99 |`);
+console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of runs) {
   console.log(`|${rounds > 1 ? ` ${r.round} |` : ''} ${r.target} | ${r.ackedPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} `
     + `| ${JSON.stringify(r.rejects)} | ${r.figures.server?.cpuPercent ?? '–'}% | ${r.figures.generatorCpuPercent}% `
-    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} | ${ownAck(r.serverAck)} |`);
+    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} | ${ageAtRead(r.ageAtRead)} | ${ownAck(r.serverAck)} |`);
 }
 if (runs.some((r) => r.serverAck !== undefined)) {
-  console.log(`\nserver's own ack: Vigil's ${ACK_HISTOGRAM} over the measured interval (from /metrics), from reading a frame to `
-    + 'sending its durable ack, at bucket resolution. The rest of the generator\'s figure is spent before the server reads '
-    + 'the frame (in the socket, while the server\'s event loop serves other sockets or waits for a core) and after the ack '
-    + 'is sent, until the generator reads it. The baseline and the floor export no metrics.');
+  console.log(`\nage at read: Vigil's ${AGE_HISTOGRAM}, from the time the generator stamped in the frame as it sent it (one `
+    + 'clock reading per 2 ms tick) to the server reading the frame: time in the socket, while the server\'s event loop '
+    + `serves other sockets or waits for a core. server's own ack: its ${ACK_HISTOGRAM}, from reading the frame to sending `
+    + 'its durable ack. Both over the measured interval (from /metrics), at bucket resolution; the rest of the generator\'s '
+    + 'figure is its send lag and the time until it reads the ack. The baseline and the floor export no metrics.');
 }
 for (const r of runs) {
   const f = r.figures;

@@ -95,6 +95,14 @@ export class Metrics {
   readonly authFailures = this.#add(new Counter('vigil_auth_failures_total', 'Refused upgrades and requests, by endpoint'));
   readonly ackLatency = this.#add(new Histogram('vigil_ack_latency_seconds', 'From receiving an event to its durable ack being sent'));
   readonly alertLatency = this.#add(new Histogram('vigil_event_to_alert_latency_seconds', 'From receiving an event to its alert being stored'));
+  /**
+   * How old an event is when the server reads it, by the device's own clock (`at`): time spent queued on the device
+   * (offline, or behind a slow link), in the network and in the server's socket before its event loop reached it,
+   * plus any clock skew (a device clock ahead of the server's counts as 0).
+   */
+  readonly eventAge = this.#add(new Histogram('vigil_event_age_seconds',
+    'From an event\'s time on the device (at) to the server reading its frame; includes device clock skew',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400]));
   readonly journalBatch = this.#add(new Histogram('vigil_journal_batch_events', 'Events per journal group commit',
     [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]));
   readonly journalCommit = this.#add(new Histogram('vigil_journal_commit_seconds',

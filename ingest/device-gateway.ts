@@ -227,13 +227,15 @@ export class DeviceGateway {
       else if (event.seq <= st.durableSeq) this.#sendAck(st);
       return;
     }
-    const refusal = this.#refusal(conn, st, event);
+    const wallNow = Date.now();
+    const refusal = this.#refusal(conn, st, event, wallNow);
     if (refusal) {
       this.#reject(ws, event.seq, refusal[0], refusal[1]);
       return;
     }
     st.acceptedSeq = event.seq;
     this.#o.metrics.events.inc({ type: event.type });
+    this.#o.metrics.eventAge.observe(Math.max(0, wallNow - event.at) / 1000);
     const accepted: Accepted = { event, receivedAt, encoded: entryFromFrame(st.entryPrefix, event, frame) };
     if (st.busy) st.waiting.push(accepted);
     else this.#dispatch(conn.deviceId, st, accepted);
@@ -272,7 +274,7 @@ export class DeviceGateway {
   }
 
   /** Why an otherwise valid event must be refused, or undefined to accept it. */
-  #refusal(conn: DeviceConn, st: DeviceState, event: DeviceEvent): [RejectCode, string] | undefined {
+  #refusal(conn: DeviceConn, st: DeviceState, event: DeviceEvent, now: number): [RejectCode, string] | undefined {
     const order = conn.scope.order;
     if (!conn.allowed.has(event.type)) {
       return ['OUT_OF_SCOPE', `order ${order.ref} does not authorise the ${EVENT_CATEGORY[event.type]} category`];
@@ -281,7 +283,7 @@ export class DeviceGateway {
       return ['OUT_OF_SCOPE', `event time ${new Date(event.at).toISOString()} is outside order ${order.ref} `
         + `(${new Date(order.from).toISOString()} to ${new Date(order.until).toISOString()})`];
     }
-    if (!st.bucket.take(Date.now())) {
+    if (!st.bucket.take(now)) {
       return ['RATE_LIMITED', `more than ${this.#o.ingest.deviceRatePerSecond} events/s from this device; slow down`];
     }
     if (this.#o.pipeline.depth >= this.#o.maxPipelineDepth) {

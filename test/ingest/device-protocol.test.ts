@@ -211,12 +211,33 @@ t.test('device ingest - a field the protocol does not name is never written to d
   t.notOk(diskContains(tmp.dir, Buffer.from(marker)), 'the unnamed field is in no byte of the data folder');
 });
 
+t.test('operations - an event\'s age when its frame is read is measured from its time on the device', async (t) => {
+  const bucket = (m: string, le: string): number =>
+    Number(new RegExp(`^vigil_event_age_seconds_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)$`, 'm').exec(m)?.[1] ?? NaN);
+  const before = (await httpGet(`${srv.base}/metrics`)).body;
+  const { token } = await enrolDevice(tmp.dir);
+  const dev = await TestDevice.connect(srv.port, token);
+  dev.send(heartbeat(1, Date.now() - 10 * 60_000)); // held on the device for ten minutes
+  dev.send(heartbeat(2));
+  dev.send(heartbeat(3, Date.now() + 60_000)); // a device clock a minute ahead of the server's
+  await dev.waitForAck(3);
+  await dev.close();
+  const after = (await httpGet(`${srv.base}/metrics`)).body;
+  const counted = (le: string): number => bucket(after, le) - bucket(before, le);
+  t.equal(counted('+Inf'), 3, 'every accepted event is measured once');
+  t.equal(counted('300'), 2, 'only the held one is older than five minutes');
+  t.equal(counted('900'), 3, 'and it is under fifteen');
+  t.equal(counted('10'), 2, 'the other two were read within 10 s');
+  t.ok(counted('0.001') >= 1, 'a clock ahead of the server\'s counts as age 0');
+});
+
 t.test('operations - /healthz and /metrics answer', async (t) => {
   const h = (await httpGet(`${srv.base}/healthz`)).json() as Record<string, unknown>;
   t.equal(h.status, 'ok');
   const m = (await httpGet(`${srv.base}/metrics`)).body;
   for (const name of ['vigil_device_connections_total', 'vigil_events_total', 'vigil_rejects_total', 'vigil_alerts_total',
-    'vigil_pool_queue_depth', 'vigil_ack_latency_seconds_bucket', 'vigil_event_to_alert_latency_seconds_bucket']) {
+    'vigil_pool_queue_depth', 'vigil_ack_latency_seconds_bucket', 'vigil_event_to_alert_latency_seconds_bucket',
+    'vigil_event_age_seconds_bucket']) {
     t.match(m, name);
   }
   const commits = Number(/^vigil_journal_batch_events_count (\d+)$/m.exec(m)?.[1] ?? NaN);
