@@ -18,6 +18,7 @@
  * each server's median over its rounds, and the ratios of those medians.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,14 +63,24 @@ interface RunResult {
 const ACK_HISTOGRAM = 'vigil_ack_latency_seconds';
 const AGE_HISTOGRAM = 'vigil_event_age_seconds';
 
-/** `/metrics` of the server on `port`; an empty text when it cannot be read (the figures are then left out). */
-async function scrapeMetrics(port: number): Promise<string> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    return res.ok ? await res.text() : '';
-  } catch {
-    return '';
-  }
+/**
+ * `/metrics` of the server on `port`; an empty text when it cannot be read (the figures are then left out). With
+ * `node:http` rather than `fetch`, whose first call loads and compiles undici: CPU this process would spend at the
+ * start of the measured interval, beside a server and a generator that already share two cores. The server is also
+ * scraped once before any load, so that nothing is done for the first time mid-run (bench/README.md).
+ */
+function scrapeMetrics(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: '/metrics', timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { body += chunk });
+      res.on('end', () => resolve(res.statusCode === 200 ? body : ''));
+      res.on('error', () => resolve(''));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(''));
+  });
 }
 
 async function runOne(target: Target): Promise<RunResult> {
@@ -88,6 +99,7 @@ async function runOne(target: Target): Promise<RunResult> {
         shares: SHARES, hitRate, listedImageShare: 0, images: { listed: [], unlisted: [] }, answerCaptures: false,
         heartbeatGraceSeconds: 30, seed, procs: Number(values.procs), connectConcurrency: 128,
         warmupSeconds: warmup, seconds, settleMs: 10_000, sampleServer: () => server.sample(),
+        afterConnect: async () => { if (target === 'vigil') await scrapeMetrics(server.port) },
         atWindowEdge: () => { if (target === 'vigil') scrapes.push(scrapeMetrics(server.port)) },
         progress: (line) => process.stderr.write(`${line}\n`),
       });
