@@ -105,6 +105,7 @@ async function runOne(target: Target): Promise<RunResult> {
       });
       const l = f.ack;
       const [before, after] = await Promise.all(scrapes);
+      if (target === 'vigil' && (!before || !after)) process.stderr.write('[vigil] /metrics could not be read; the server-side figures are left out\n');
       const delta = (name: string) => (before && after ? histogramDelta(readHistogram(before, name), readHistogram(after, name)) : undefined);
       return {
         serverAck: delta(ACK_HISTOGRAM), ageAtRead: delta(AGE_HISTOGRAM),
