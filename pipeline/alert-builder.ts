@@ -50,10 +50,10 @@ export class AlertBuilder {
     return this.#alert(ctx, `${hit.list}\u0000${entry.ref}\u0000${entry.value}`, severity, match);
   }
 
-  /** Rule-based alerts that need no list: tamper signals. */
   /** Whether any rule looks at events of this type (most events have none: the pipeline skips them). */
   hasRules(event: StoredEvent): boolean { return event.type === 'tamper' }
 
+  /** Rule-based alerts that need no list: tamper signals. */
   fromRules(ctx: AlertContext): NewAlert[] {
     const e = ctx.event;
     if (e.type !== 'tamper') return [];
