@@ -119,7 +119,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   });
   const operators = new OperatorStore(db, audit, config.operators);
   const retention = new RetentionSweeper({
-    db, alerts, audit, registry, operators, defaults: config.retention, log,
+    db, alerts, audit, registry, operators, defaults: config.retention, log, journal,
     onAlerts: (stored) => { for (const a of stored) metrics.alerts.inc({ category: a.category }); feed.published() },
   });
   const operatorApi = new OperatorApi({

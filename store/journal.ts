@@ -95,7 +95,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     return out;
   }
 
-  /** The pages were deleted (`releasing` gave what went with them). */
+  /** The pages were deleted: by the pipeline (`releasing` gave what went with them) or by retention. */
   released(keys: readonly number[]): void {
     for (const key of keys) {
       for (const deviceId of this.#pages.get(key)?.devices ?? []) {
@@ -248,10 +248,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   /** Number of journal entries awaiting matching. */
   pendingCount(): number {
     const { journal } = this.#db;
-    const seen = new Set<number>();
     let n = 0;
     for (const key of journal.getKeys({})) {
-      seen.add(key);
       const page = this.#pages.get(key);
       if (page) n += page.size;
       else { // written by another journal on the same folder (tests)
@@ -259,8 +257,6 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
         if (value !== undefined) n += recordSize(value);
       }
     }
-    // Pages deleted by others (retention) are forgotten here.
-    for (const key of this.#pages.keys()) if (!seen.has(key)) this.released([key]);
     return n;
   }
 }

@@ -57,6 +57,8 @@ export interface RetentionSweeperOptions {
   log: SweepLog;
   /** Told when the sweep stored alerts (to wake feed subscribers). */
   onAlerts?: (stored: Alert[]) => void;
+  /** Told which journal pages the sweep deleted: the journal keeps each live page's size and devices. */
+  journal?: { released(keys: readonly number[]): void };
 }
 
 const SETTINGS_KEY = 'retentionSettings';
@@ -179,11 +181,13 @@ export class RetentionSweeper {
     if (due.length === 0) return { expired: 0, secrets: [] };
 
     // Inside the transaction, so that a page the pipeline matched a moment ago is not counted.
+    const deleted: number[] = [];
     const byDevice = await db.root.childTransaction(() => {
       const found = new Map<DeviceId, StoredEvent[]>();
       for (const key of due) {
         const value = db.journal.get(key);
         if (value === undefined) continue;
+        deleted.push(key);
         for (const { deviceId, event } of decodeRecord(value)) {
           const list = found.get(deviceId);
           if (list) list.push(event);
@@ -204,6 +208,7 @@ export class RetentionSweeper {
       }
       return found;
     });
+    this.#o.journal?.released(deleted);
     for (const key of due) this.#firstSeen.delete(key);
 
     const secrets: Uint8Array[] = [];

@@ -105,21 +105,24 @@ t.test('retention - evidence expires before its alert, and dismissed alerts befo
 t.test('retention - journal entries stuck unmatched expire with an alert, a warning and a receipt', async (t) => {
   const f = await fixture(t);
   const warnings: object[] = [];
+  const journal = new Journal(f.db, 100, { durable() {}, failed() {} });
   const sweeper = new RetentionSweeper({
     db: f.db, alerts: f.alerts, audit: f.audit, registry: new RegistryStore(f.db), defaults: DEFAULTS,
-    log: { info() {}, warn(obj) { warnings.push(obj) } },
+    log: { info() {}, warn(obj) { warnings.push(obj) } }, journal,
   });
   const now = Date.now();
-  const journal = new Journal(f.db, 100, { durable() {}, failed() {} });
   for (let seq = 1; seq <= 3; seq++) {
     journal.append({ deviceId: asDeviceId(f.deviceId), event: { type: 'text', seq, at: now, app: 'a', text: 'stuck', source: 'typed' } });
   }
   await journal.settle();
+  const pages = [...f.db.journal.getKeys({})] as number[];
+  t.same([...journal.releasing(pages).values()], [3], 'the journal knows the page and its device');
   t.equal((await sweeper.sweep(now)).journalExpired, 0, 'first seen: kept');
   t.equal((await sweeper.sweep(now + 23 * 3_600_000)).journalExpired, 0, 'within journalMaxAgeHours: kept');
   const report = await sweeper.sweep(now + 25 * 3_600_000);
   t.equal(report.journalExpired, 3);
   t.equal(f.db.journal.getCount(), 0, 'the journal is empty');
+  t.equal(journal.releasing(pages).size, 0, 'and the journal was told: it no longer holds the expired page');
   t.equal(f.db.deviceSeq.get(f.deviceId), 3, 'the device\'s highest seq outlives the expired entries');
   t.equal(new Journal(f.db, 100, { durable() {}, failed() {} }).lastSeq(asDeviceId(f.deviceId)), 3, 'so a resend is not taken as new');
   const [alert] = f.alerts.readAfter(0, 10).filter((a) => a.match.kind === 'rule');
