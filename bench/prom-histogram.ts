@@ -25,6 +25,8 @@ export interface HistogramDelta {
   /** Upper bound (ms) of the bucket holding each quantile; Infinity past the last bound. */
   p50AtMostMs: number;
   p99AtMostMs: number;
+  /** The histogram's last finite bound, ms. */
+  lastBoundMs: number;
   /** Share of observations at or under each bound (ms), as fractions. */
   within: { ms: number; share: number }[];
 }
@@ -36,15 +38,11 @@ export function histogramDelta(before: Map<number, number>, after: Map<number, n
   const count = delta.at(-1)?.n ?? 0;
   if (count <= 0) return undefined;
   const quantile = (q: number): number => (delta.find((d) => d.n >= q * count)?.le ?? Infinity) * 1000;
-  return {
-    count,
-    p50AtMostMs: quantile(0.5),
-    p99AtMostMs: quantile(0.99),
-    within: delta.filter((d) => Number.isFinite(d.le)).map((d) => ({ ms: d.le * 1000, share: d.n / count })),
-  };
+  const within = delta.filter((d) => Number.isFinite(d.le)).map((d) => ({ ms: d.le * 1000, share: d.n / count }));
+  return { count, p50AtMostMs: quantile(0.5), p99AtMostMs: quantile(0.99), lastBoundMs: within.at(-1)?.ms ?? Infinity, within };
 }
 
-/** `≤ 25 ms`, or `> 10000 ms` past the last bound. */
+/** `≤ 25 ms`, or past the last bound `> 10000 ms` (the default latency buckets' last bound unless given). */
 export function atMost(ms: number, lastBoundMs = 10_000): string {
   return Number.isFinite(ms) ? `≤ ${Number(ms.toPrecision(3))} ms` : `> ${lastBoundMs} ms`;
 }

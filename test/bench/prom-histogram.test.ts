@@ -37,5 +37,11 @@ t.test('prom histogram - no observations in the window, a tail past the last bou
   const d = histogramDelta(before, readHistogram(metrics.render(), NAME))!;
   t.equal(d.p99AtMostMs, Infinity);
   t.equal(atMost(d.p99AtMostMs), '> 10000 ms');
+  t.equal(d.lastBoundMs, 10_000, 'the delta knows its last bound');
+  const age = new Metrics();
+  const ageBefore = readHistogram(age.render(), 'vigil_event_age_seconds');
+  age.eventAge.observe(2 * 86_400); // two days
+  const a = histogramDelta(ageBefore, readHistogram(age.render(), 'vigil_event_age_seconds'))!;
+  t.equal(atMost(a.p99AtMostMs, a.lastBoundMs), '> 86400000 ms', 'past the last bound of a histogram whose buckets reach a day');
   t.equal(readHistogram(text, 'vigil_no_such_metric').size, 0);
 });
