@@ -14,8 +14,11 @@
  *
  * A device's highest durable seq (`hello`'s lastSeq after a restart) is the highest of its entries still in the
  * journal, or else what `deviceSeq` holds. `deviceSeq` is written only when a device's newest page is deleted
- * (`releasing`): while a device keeps sending, a newer page always covers it, so a commit does not write a
- * record per device (measured: that took more than half of each commit's time at 50,000 events/s).
+ * (`releasing`), in the transaction that deletes the page, so a commit, which holds ingest's thread, does not write
+ * a record per device (measured: that took more than half of each commit's time at 50,000 events/s). The pipeline
+ * usually matches a page before the next one is committed, so those deletions do write many: 100-800 records a
+ * batch at 50,000 events/s (measured). LMDB's write thread writes them, and leaving them out made no measurable
+ * difference to ack latency (bench/README.md, eighth session).
  */
 import { performance } from 'node:perf_hooks';
 import type { JournaledEvent, StoredEvent } from '../core/events.js';
