@@ -26,7 +26,7 @@ import { prepareDataDir } from './suite-data.js';
 import { startServer, type Target } from './server-process.js';
 import { runSwarm, type SwarmFigures } from './swarm.js';
 import { benchMachine, machineLine } from './suite-machine.js';
-import { atMost, histogramDelta, readHistogram, type HistogramDelta } from './prom-histogram.js';
+import { atMost, histogramDelta, loopBusyShare, readHistogram, type HistogramDelta } from './prom-histogram.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +58,8 @@ interface RunResult {
   serverAck?: HistogramDelta | undefined;
   /** Vigil only: how old frames were when it read them, from the `at` the generator stamped as it sent them. */
   ageAtRead?: HistogramDelta | undefined;
+  /** Vigil only: share of the measured interval its main thread's event loop spent running callbacks. */
+  loopBusy?: number | undefined;
 }
 
 const ACK_HISTOGRAM = 'vigil_ack_latency_seconds';
@@ -108,7 +110,7 @@ async function runOne(target: Target): Promise<RunResult> {
       if (target === 'vigil' && (!before || !after)) process.stderr.write('[vigil] /metrics could not be read; the server-side figures are left out\n');
       const delta = (name: string) => (before && after ? histogramDelta(readHistogram(before, name), readHistogram(after, name)) : undefined);
       return {
-        serverAck: delta(ACK_HISTOGRAM), ageAtRead: delta(AGE_HISTOGRAM),
+        serverAck: delta(ACK_HISTOGRAM), ageAtRead: delta(AGE_HISTOGRAM), loopBusy: before && after ? loopBusyShare(before, after) : undefined,
         target, figures: f, acked: Math.round(f.ackedPerSecond * f.seconds), ackedPerSecond: f.ackedPerSecond, rejects: f.rejects,
         latencyMs: { p50: l?.p50 ?? NaN, p90: l?.p90 ?? NaN, p99: l?.p99 ?? NaN, p999: l?.p999 ?? NaN, max: l?.max ?? NaN },
       };
@@ -146,19 +148,22 @@ const ownAck = (a: HistogramDelta | undefined): string => {
   const within50 = a?.within.find((w) => w.ms === 50)?.share;
   return `${quantiles(a)}${within50 === undefined ? '' : `, ${(within50 * 100).toFixed(2)}% ≤ 50 ms`}`;
 };
-console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms | age at read p50 / p99 | server's own ack p50 / p99 |`);
-console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|---|---|`);
+const busy = (share: number | undefined): string => (share === undefined ? '–' : `${(share * 100).toFixed(1)}%`);
+console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms | age at read p50 / p99 | server's own ack p50 / p99 | event loop busy |`);
+console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of runs) {
   console.log(`|${rounds > 1 ? ` ${r.round} |` : ''} ${r.target} | ${r.ackedPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} `
     + `| ${JSON.stringify(r.rejects)} | ${r.figures.server?.cpuPercent ?? '–'}% | ${r.figures.generatorCpuPercent}% `
-    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} | ${quantiles(r.ageAtRead)} | ${ownAck(r.serverAck)} |`);
+    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} | ${quantiles(r.ageAtRead)} | ${ownAck(r.serverAck)} | ${busy(r.loopBusy)} |`);
 }
 if (runs.some((r) => r.serverAck !== undefined)) {
   console.log(`\nage at read: Vigil's ${AGE_HISTOGRAM}, from the time the generator stamped in the frame as it sent it (one `
     + 'clock reading per 2 ms tick) to the server reading the frame: time in the socket, while the server\'s event loop '
     + `serves other sockets or waits for a core. server's own ack: its ${ACK_HISTOGRAM}, from reading the frame to sending `
     + 'its durable ack. Both over the measured interval (from /metrics), at bucket resolution; the rest of the generator\'s '
-    + 'figure is its send lag and the time until it reads the ack. The baseline and the floor export no metrics.');
+    + 'figure is its send lag and the time until it reads the ack. event loop busy: the share of the interval Vigil\'s main '
+    + 'thread (device sockets, commits, acks) spent running callbacks rather than waiting for events '
+    + '(vigil_event_loop_seconds_total). The baseline and the floor export no metrics.');
 }
 for (const r of runs) {
   const f = r.figures;
@@ -186,6 +191,10 @@ if (rounds > 1) {
   const own = runs.filter((r) => r.target === 'vigil').map((r) => r.serverAck?.within.find((w) => w.ms === 50)?.share);
   if (own.length > 0 && own.every((x) => x !== undefined)) {
     console.log(`  vigil's own acks within 50 ms of reading the frame: median ${(median(own as number[]) * 100).toFixed(2)}%`);
+  }
+  const loop = runs.filter((r) => r.target === 'vigil').map((r) => r.loopBusy);
+  if (loop.length > 0 && loop.every((x) => x !== undefined)) {
+    console.log(`  vigil's event loop busy: median ${busy(median(loop as number[]))} of the measured interval`);
   }
 }
 const v = medians.get('vigil');

@@ -3,7 +3,8 @@
  * benchmark uses it to print Vigil's own ack latency (`vigil_ack_latency_seconds`: from reading a frame to
  * sending its durable ack) beside the latency the load generator measures, so that the part of the
  * generator's figure spent outside the server (waiting for a core, in socket buffers, in the generator)
- * is printed rather than worked out by hand. Quantiles are at bucket resolution: "p99 ≤ 25 ms".
+ * is printed rather than worked out by hand. Quantiles are at bucket resolution: "p99 ≤ 25 ms". It also
+ * reads how busy the server's event loop was between the scrapes (`vigil_event_loop_seconds_total`).
  */
 
 /** Cumulative counts by upper bound in seconds (`le`), +Inf last, from one scrape. */
@@ -45,4 +46,30 @@ export function histogramDelta(before: Map<number, number>, after: Map<number, n
 /** `≤ 25 ms`, or past the last bound `> 10000 ms` (the default latency buckets' last bound unless given). */
 export function atMost(ms: number, lastBoundMs = 10_000): string {
   return Number.isFinite(ms) ? `≤ ${Number(ms.toPrecision(3))} ms` : `> ${lastBoundMs} ms`;
+}
+
+/** The value of one sample (`name{labels} value`, labels as rendered, e.g. `state="idle"`), or undefined. */
+export function readSample(text: string, name: string, labels = ''): number | undefined {
+  const head = labels ? `${name}{${labels}} ` : `${name} `;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(head)) continue;
+    const value = Number(line.slice(head.length));
+    return Number.isNaN(value) ? undefined : value;
+  }
+  return undefined;
+}
+
+const LOOP = 'vigil_event_loop_seconds_total';
+
+/** Share of the time between two scrapes that the server's event loop spent running callbacks, or undefined. */
+export function loopBusyShare(before: string, after: string): number | undefined {
+  const delta = (state: string): number | undefined => {
+    const b = readSample(before, LOOP, `state="${state}"`);
+    const a = readSample(after, LOOP, `state="${state}"`);
+    return a === undefined || b === undefined ? undefined : a - b;
+  };
+  const active = delta('active');
+  const idle = delta('idle');
+  if (active === undefined || idle === undefined || active < 0 || idle < 0 || active + idle <= 0) return undefined;
+  return active / (active + idle);
 }

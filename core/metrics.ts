@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /**
  * A small Prometheus registry: counters with labels, gauges read on scrape, and histograms with fixed
  * buckets. Rendered in the Prometheus text exposition format (version 0.0.4) on `/metrics`.
@@ -55,6 +57,17 @@ export class Gauge implements Metric {
   }
 }
 
+/** A counter whose values, by one label, are read at scrape time from something that keeps its own totals. */
+export class ReadCounter implements Metric {
+  constructor(readonly name: string, readonly help: string, readonly label: string,
+    readonly read: () => Readonly<Record<string, number>>) {}
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [value, v] of Object.entries(this.read())) lines.push(`${this.name}{${labelKey({ [this.label]: value })}} ${v}`);
+    return lines.join('\n');
+  }
+}
+
 /** Buckets in seconds, from 0.1 ms to 10 s. */
 export const DEFAULT_LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -107,6 +120,19 @@ export class Metrics {
     [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]));
   readonly journalCommit = this.#add(new Histogram('vigil_journal_commit_seconds',
     'Time each journal group commit (a synchronous transaction, synced to disk) held the event loop'));
+
+  /**
+   * Time the main thread's event loop (device sockets, journal commits, acks, the pipeline's own work) spent
+   * running callbacks (`active`) and waiting for something to do (`idle`), from Node's event loop utilisation.
+   * `rate(active) / (rate(active) + rate(idle))` is how busy ingest's thread is: near 1, every event waits in
+   * its socket for the loop to come round to it.
+   */
+  readonly eventLoop = this.#add(new ReadCounter('vigil_event_loop_seconds_total',
+    'Time the main thread\'s event loop spent running callbacks (active) and waiting for events (idle)', 'state',
+    () => {
+      const { active, idle } = performance.eventLoopUtilization();
+      return { active: active / 1000, idle: idle / 1000 };
+    }));
 
   #add<M extends Metric>(m: M): M { this.#all.push(m); return m }
 

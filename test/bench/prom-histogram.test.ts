@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Metrics } from '../../core/index.js';
-import { atMost, histogramDelta, readHistogram } from '../../bench/prom-histogram.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { atMost, histogramDelta, loopBusyShare, readHistogram, readSample } from '../../bench/prom-histogram.js';
 
 const NAME = 'vigil_ack_latency_seconds';
 
@@ -44,4 +45,28 @@ t.test('prom histogram - no observations in the window, a tail past the last bou
   const a = histogramDelta(ageBefore, readHistogram(age.render(), 'vigil_event_age_seconds'))!;
   t.equal(atMost(a.p99AtMostMs, a.lastBoundMs), '> 86400000 ms', 'past the last bound of a histogram whose buckets reach a day');
   t.equal(readHistogram(text, 'vigil_no_such_metric').size, 0);
+});
+
+t.test('prom histogram - the event loop counter reads how busy the loop was between two scrapes', async (t) => {
+  const metrics = new Metrics();
+  await sleep(10); // the loop has turned at least once, so it has idle time to report
+  const first = metrics.render();
+  const active0 = readSample(first, 'vigil_event_loop_seconds_total', 'state="active"');
+  const idle0 = readSample(first, 'vigil_event_loop_seconds_total', 'state="idle"');
+  t.type(active0, 'number', 'active time is exported');
+  t.type(idle0, 'number', 'idle time is exported');
+  t.match(first, /# TYPE vigil_event_loop_seconds_total counter/);
+  const spinUntil = performance.now() + 60;
+  while (performance.now() < spinUntil); // 60 ms of callback, no waiting
+  const busy = metrics.render();
+  t.ok(readSample(busy, 'vigil_event_loop_seconds_total', 'state="active"')! - active0! >= 0.055, 'a 60 ms callback counts as active');
+  t.ok(loopBusyShare(first, busy)! > 0.9, `a loop that only ran a callback was busy (${loopBusyShare(first, busy)})`);
+  await sleep(200); // waiting for a timer: idle
+  const rested = metrics.render();
+  t.ok(readSample(rested, 'vigil_event_loop_seconds_total', 'state="idle"')! - idle0! >= 0.15, 'waiting counts as idle');
+  t.ok(loopBusyShare(busy, rested)! < 0.5, `a loop that waited was mostly idle (${loopBusyShare(busy, rested)})`);
+  t.equal(loopBusyShare(first, first), undefined, 'no time between the scrapes: no share');
+  t.equal(loopBusyShare('', busy), undefined, 'a scrape without the counter: no share');
+  t.equal(readSample(first, 'vigil_no_such_metric'), undefined);
+  t.equal(readSample('plain_gauge 42\n', 'plain_gauge'), 42, 'a sample without labels');
 });

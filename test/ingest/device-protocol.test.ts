@@ -237,7 +237,7 @@ t.test('operations - /healthz and /metrics answer', async (t) => {
   const m = (await httpGet(`${srv.base}/metrics`)).body;
   for (const name of ['vigil_device_connections_total', 'vigil_events_total', 'vigil_rejects_total', 'vigil_alerts_total',
     'vigil_pool_queue_depth', 'vigil_ack_latency_seconds_bucket', 'vigil_event_to_alert_latency_seconds_bucket',
-    'vigil_event_age_seconds_bucket']) {
+    'vigil_event_age_seconds_bucket', 'vigil_event_loop_seconds_total{state="active"}', 'vigil_event_loop_seconds_total{state="idle"}']) {
     t.match(m, name);
   }
   const commits = Number(/^vigil_journal_batch_events_count (\d+)$/m.exec(m)?.[1] ?? NaN);
