@@ -40,6 +40,12 @@ export interface EnrolRequest {
   until: number;
 }
 
+/**
+ * In `meta`: a number bumped in every transaction that writes a device or an order, so that a server holding
+ * live connections re-reads their scopes only after something changed (another process may have changed it).
+ */
+const GENERATION_KEY = 'registryGeneration';
+
 const DEVICE_PREFIX = 'vd1';
 const CONSUMER_PREFIX = 'vc1';
 
@@ -92,8 +98,22 @@ export class RegistryStore {
         deviceId, subjectId, orderRef, tokenHash: sha256(secret).toString('hex'), createdAt: now,
       };
       this.#db.devices.put(deviceId, device);
+      this.#bump();
     });
     return { deviceId, token: `${DEVICE_PREFIX}.${deviceId}.${secret}` };
+  }
+
+  /**
+   * Moves whenever a device or an order is written, by this process or another: while it stands still, scopes
+   * read earlier are still what is stored (only the clock can end an order meanwhile).
+   */
+  generation(): number {
+    return (this.#db.meta.get(GENERATION_KEY) as number | undefined) ?? 0;
+  }
+
+  /** Inside the transaction that writes a device or an order. */
+  #bump(): void {
+    this.#db.meta.put(GENERATION_KEY, this.generation() + 1);
   }
 
   /** Creates a feed consumer; the token is returned once and never stored. */
@@ -110,6 +130,7 @@ export class RegistryStore {
       const d = this.#db.devices.get(deviceId) as DeviceRecord | undefined;
       if (!d) return false;
       this.#db.devices.put(deviceId, { ...d, revokedAt: now });
+      this.#bump();
       return true;
     });
   }

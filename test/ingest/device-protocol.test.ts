@@ -38,6 +38,52 @@ t.test('device ingest - refuses a missing, malformed, unknown or revoked token w
   t.equal(await upgradeStatus(token), 401, 'revoked token');
 });
 
+t.test('device ingest - a live connection closes with 4401 within seconds of its device being revoked elsewhere', async (t) => {
+  const { deviceId, token } = await enrolDevice(tmp.dir, ['heartbeat']);
+  const dev = await TestDevice.connect(srv.port, token);
+  await dev.waitFor((m) => m.type === 'hello');
+  dev.send(heartbeat(1));
+  await dev.waitForAck(1);
+  await new Promise((r) => setTimeout(r, 2200)); // past a scope refresh with the device connected and nothing changed
+  const db = openDatabases(tmp.dir); // as `vigil devices revoke` does, from another process
+  await new RegistryStore(db).revokeDevice(deviceId);
+  await db.root.close();
+  t.equal(await dev.closed(8000), 4401, 'closed as revoked (the scopes are re-read every 2 s)');
+});
+
+t.test('device ingest - a live connection follows its order narrowed elsewhere, without reconnecting', async (t) => {
+  const db = openDatabases(tmp.dir);
+  const registry = new RegistryStore(db);
+  const now = Date.now();
+  const order = { subjectId: 'subject-narrowed', orderRef: `ORDER-narrowed-${now}`, from: now - DAY, until: now + DAY };
+  const { token } = await registry.enrol({ ...order, categories: ['keyboard', 'heartbeat'] });
+  const dev = await TestDevice.connect(srv.port, token);
+  await dev.waitFor((m) => m.type === 'hello');
+  dev.send(heartbeat(1));
+  await dev.waitForAck(1);
+  await registry.enrol({ ...order, categories: ['keyboard'] }); // the same order, now without heartbeat
+  await db.root.close();
+  let seq = 1;
+  const deadline = Date.now() + 8000;
+  let refused: Record<string, unknown> | undefined;
+  while (!refused && Date.now() < deadline) {
+    dev.send(heartbeat(++seq));
+    const reply = await dev.waitFor((m) => (m.type === 'ack' && m.upTo === seq) || (m.type === 'reject' && m.seq === seq));
+    if (reply.type === 'reject') refused = reply;
+    else await new Promise((r) => setTimeout(r, 250));
+  }
+  t.match(refused, { code: 'OUT_OF_SCOPE' }, `heartbeats are refused once the narrowed order is read (after seq ${seq - 1} was acked)`);
+  t.equal(dev.closeCode, undefined, 'on the same connection');
+  await dev.close();
+});
+
+t.test('device ingest - a live connection closes with 4401 when its order ends, with nothing written meanwhile', async (t) => {
+  const { token } = await enrolDevice(tmp.dir, ['heartbeat'], { until: Date.now() + 2500 });
+  const dev = await TestDevice.connect(srv.port, token);
+  await dev.waitFor((m) => m.type === 'hello');
+  t.equal(await dev.closed(9000), 4401, 'the clock alone ends it');
+});
+
 t.test('device ingest - refuses a token whose order has ended', async (t) => {
   const { token } = await enrolDevice(tmp.dir, ['keyboard'], { from: Date.now() - 3 * DAY, until: Date.now() - DAY });
   t.equal(await upgradeStatus(token), 401);
