@@ -7,6 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SERVE_NODE_FLAGS } from '../cli/node-flags.js';
 
 export type Target = 'vigil' | 'baseline' | 'floor';
 
@@ -85,12 +86,18 @@ export function benchNodeArgs(): string[] {
   return (process.env.VIGIL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
 }
 
+/** Node options for the servers alone, after those above: `VIGIL_BENCH_SERVER_NODE_ARGS="--trace-gc"`. */
+export function serverNodeArgs(): string[] {
+  return (process.env.VIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+}
+
 /** Starts a server on 127.0.0.1 and a free port; resolves once it prints the port it listens on. */
 export function startServer(target: Target, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerHandle> {
   const args = target === 'vigil'
     ? [here('../cli/run.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--data', dataDir]
     : [here(target === 'baseline' ? './baseline-ws-server.js' : './floor-uws-server.js'), dataDir];
-  const child: ChildProcess = spawn(process.execPath, [...benchNodeArgs(), ...args], {
+  // Every server with the options `vigil serve` runs with (cli/node-flags.ts), so that they differ only in their code.
+  const child: ChildProcess = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...benchNodeArgs(), ...serverNodeArgs(), ...args], {
     env: { ...process.env, VIGIL_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

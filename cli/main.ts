@@ -7,6 +7,7 @@ import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
 import { devices, enrol, lists, tokens, type Io } from './commands.js';
 import { audit, operators } from './operator-commands.js';
 import { startServer } from './vigil-server.js';
+import { missingServeFlags } from './node-flags.js';
 
 const USAGE = `Usage: vigil <command> [options]
 
@@ -68,6 +69,11 @@ function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; 
 async function serve(overrides: ConfigOverrides): Promise<number> {
   const config = loadConfig(overrides);
   const log = pino({ level: config.logLevel, base: { app: 'vigil' } });
+  const missing = missingServeFlags();
+  if (missing.length > 0) {
+    log.warn({ missing }, 'started without the Node options vigil serve runs with (npm start and npx vigil pass them): '
+      + 'young-generation collections will pause ingest more often');
+  }
   const server = await startServer(config, log);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
