@@ -25,6 +25,13 @@ export class Counter implements Metric {
   }
   get(labels: Labels = {}): number { return this.#values.get(this.#keyOf(labels)) ?? 0 }
 
+  /** One label set's count, its key worked out once: for counts made per event (no labels object, no key per call). */
+  labelled(labels: Labels): { inc(by?: number): void } {
+    const key = labelKey(labels);
+    const values = this.#values;
+    return { inc: (by = 1) => { values.set(key, (values.get(key) ?? 0) + by) } };
+  }
+
   #keyOf(labels: Labels): string {
     const names = Object.keys(labels);
     const name = names[0];

@@ -62,8 +62,16 @@ export class HeartbeatMonitor {
   /** A device was heard from: its deadline moves on. */
   seen(deviceId: DeviceId, seq: number, at: number): void {
     const s = this.#seen.get(deviceId);
-    if (s && s.at >= at) return;
-    this.#seen.set(deviceId, { at, seq: Math.max(seq, s?.seq ?? 0), alerted: false, dirty: true });
+    if (!s) {
+      this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true });
+      return;
+    }
+    if (s.at >= at) return;
+    // Changed in place: this runs for every event, and `save` reads the newest values when it writes.
+    s.at = at;
+    s.seq = Math.max(seq, s.seq);
+    s.alerted = false;
+    s.dirty = true;
   }
 
   /** Raises an alert for each device past its deadline (exposed for tests). */

@@ -27,3 +27,20 @@ t.test('metrics - past the values a counter remembers, every value is still coun
   t.equal(wrong, 0);
   t.equal(c.render().split('\n').length, 2 + 1500);
 });
+
+t.test('metrics - a labelled handle counts into the same series as inc with those labels', async (t) => {
+  const c = new Counter('vigil_handle_total', 'Handle counter');
+  const text = c.labelled({ type: 'text' });
+  const both = c.labelled({ endpoint: 'device', code: 'A' });
+  text.inc();
+  c.inc({ type: 'text' });
+  text.inc(3);
+  both.inc();
+  c.inc({ code: 'A', endpoint: 'device' });
+  t.equal(c.get({ type: 'text' }), 5, 'one series, whichever way it was counted');
+  t.equal(c.get({ endpoint: 'device', code: 'A' }), 2);
+  const lines = c.render().split('\n');
+  t.equal(lines.filter((l) => l.startsWith('vigil_handle_total{type="text"}')).length, 1, 'rendered once');
+  t.ok(lines.includes('vigil_handle_total{code="A",endpoint="device"} 2'));
+  t.notOk(lines.includes('vigil_handle_total 0'), 'no empty series once something is counted');
+});

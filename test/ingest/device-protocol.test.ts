@@ -94,9 +94,14 @@ t.test('device ingest - says hello with lastSeq and policy, then acks cumulative
   const dev = await TestDevice.connect(srv.port, token);
   const hello = await dev.waitFor((m) => m.type === 'hello');
   t.same(hello, { type: 'hello', deviceId, lastSeq: 0, policy: { heartbeatSeconds: 300, categories: ['keyboard', 'heartbeat'] } });
+  const accepted = async (type: string): Promise<number> => Number(new RegExp(`^vigil_events_total\\{type="${type}"\\} (\\d+)$`, 'm')
+    .exec((await httpGet(`${srv.base}/metrics`)).body)?.[1] ?? 0);
+  const [heartbeatsBefore, textsBefore] = [await accepted('heartbeat'), await accepted('text')];
   for (let seq = 1; seq <= 20; seq++) dev.send(heartbeat(seq));
   const ack = await dev.waitForAck(20);
   t.equal(ack.upTo, 20);
+  t.equal(await accepted('heartbeat') - heartbeatsBefore, 20, 'each accepted event counted once, under its type');
+  t.equal(await accepted('text') - textsBefore, 0, 'and under no other');
   await dev.close();
   const again = await TestDevice.connect(srv.port, token);
   t.equal((await again.waitFor((m) => m.type === 'hello')).lastSeq, 20, 'lastSeq survives the connection');
