@@ -58,12 +58,15 @@ interface RunResult {
   serverAck?: HistogramDelta | undefined;
   /** Vigil only: how old frames were when it read them, from the `at` the generator stamped as it sent them. */
   ageAtRead?: HistogramDelta | undefined;
+  /** Vigil only: how long each group commit held its event loop (`vigil_journal_commit_seconds`). */
+  commit?: HistogramDelta | undefined;
   /** Vigil only: share of the measured interval its main thread's event loop spent running callbacks. */
   loopBusy?: number | undefined;
 }
 
 const ACK_HISTOGRAM = 'vigil_ack_latency_seconds';
 const AGE_HISTOGRAM = 'vigil_event_age_seconds';
+const COMMIT_HISTOGRAM = 'vigil_journal_commit_seconds';
 
 /**
  * `/metrics` of the server on `port`; an empty text when it cannot be read (the figures are then left out). With
@@ -110,7 +113,7 @@ async function runOne(target: Target): Promise<RunResult> {
       if (target === 'vigil' && (!before || !after)) process.stderr.write('[vigil] /metrics could not be read; the server-side figures are left out\n');
       const delta = (name: string) => (before && after ? histogramDelta(readHistogram(before, name), readHistogram(after, name)) : undefined);
       return {
-        serverAck: delta(ACK_HISTOGRAM), ageAtRead: delta(AGE_HISTOGRAM), loopBusy: before && after ? loopBusyShare(before, after) : undefined,
+        serverAck: delta(ACK_HISTOGRAM), ageAtRead: delta(AGE_HISTOGRAM), commit: delta(COMMIT_HISTOGRAM), loopBusy: before && after ? loopBusyShare(before, after) : undefined,
         target, figures: f, acked: Math.round(f.ackedPerSecond * f.seconds), ackedPerSecond: f.ackedPerSecond, rejects: f.rejects,
         latencyMs: { p50: l?.p50 ?? NaN, p90: l?.p90 ?? NaN, p99: l?.p99 ?? NaN, p999: l?.p999 ?? NaN, max: l?.max ?? NaN },
       };
@@ -148,13 +151,16 @@ const ownAck = (a: HistogramDelta | undefined): string => {
   const within50 = a?.within.find((w) => w.ms === 50)?.share;
   return `${quantiles(a)}${within50 === undefined ? '' : `, ${(within50 * 100).toFixed(2)}% ≤ 50 ms`}`;
 };
+/** Group commits a second over the measured interval, and how long each held the event loop. */
+const commits = (r: RunResult): string =>
+  (r.commit === undefined ? '–' : `${Math.round(r.commit.count / r.figures.seconds)}, ${quantiles(r.commit)}`);
 const busy = (share: number | undefined): string => (share === undefined ? '–' : `${(share * 100).toFixed(1)}%`);
-console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms | age at read p50 / p99 | server's own ack p50 / p99 | event loop busy |`);
-console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`\n|${rounds > 1 ? ' round |' : ''} server | acked events/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | rejects | server CPU | generator CPU | send lag p50 / p99 ms | age at read p50 / p99 | server's own ack p50 / p99 | event loop busy | commits/s, each p50 / p99 |`);
+console.log(`|${rounds > 1 ? '---|' : ''}---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of runs) {
   console.log(`|${rounds > 1 ? ` ${r.round} |` : ''} ${r.target} | ${r.ackedPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} `
     + `| ${JSON.stringify(r.rejects)} | ${r.figures.server?.cpuPercent ?? '–'}% | ${r.figures.generatorCpuPercent}% `
-    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} | ${quantiles(r.ageAtRead)} | ${ownAck(r.serverAck)} | ${busy(r.loopBusy)} |`);
+    + `| ${r.figures.sendLag ? `${r.figures.sendLag.p50} / ${r.figures.sendLag.p99}` : '–'} | ${quantiles(r.ageAtRead)} | ${ownAck(r.serverAck)} | ${busy(r.loopBusy)} | ${commits(r)} |`);
 }
 if (runs.some((r) => r.serverAck !== undefined)) {
   console.log(`\nage at read: Vigil's ${AGE_HISTOGRAM}, from the time the generator stamped in the frame as it sent it (one `
@@ -163,7 +169,8 @@ if (runs.some((r) => r.serverAck !== undefined)) {
     + 'its durable ack. Both over the measured interval (from /metrics), at bucket resolution; the rest of the generator\'s '
     + 'figure is its send lag and the time until it reads the ack. event loop busy: the share of the interval Vigil\'s main '
     + 'thread (device sockets, commits, acks) spent running callbacks rather than waiting for events '
-    + '(vigil_event_loop_seconds_total). The baseline and the floor export no metrics.');
+    + '(vigil_event_loop_seconds_total). commits: journal group commits a second, and how long each one held the event '
+    + 'loop, disk sync included (vigil_journal_commit_seconds). The baseline and the floor export no metrics.');
 }
 for (const r of runs) {
   const f = r.figures;

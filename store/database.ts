@@ -64,7 +64,6 @@ export interface Databases {
   caseloads: LmdbDb<unknown, Key>;
 }
 
-/** Opens (creating if needed) the environment under `<dataDir>/db`. */
 /**
  * Handles already open in this thread, by folder. LMDB must not have one environment open twice in
  * one process ("closing one breaks the other's advisory locks", LMDB's caveats), so a second open of
@@ -73,6 +72,7 @@ export interface Databases {
  */
 const openEnvs = new Map<string, { dbs: Databases; refs: number }>();
 
+/** Opens (creating if needed) the environment under `<dataDir>/db`, or returns the handles already open on it. */
 export function openDatabases(dataDir: string): Databases {
   const path = resolve(dataDir, 'db');
   const shared = openEnvs.get(path);
