@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
+import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type EventType, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
 import { entryFromFrame, entryPrefix, isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
 import type { ImageAnalyser, Pipeline, PipelineItem } from '../pipeline/index.js';
 import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
@@ -16,18 +16,36 @@ import { parseEvent, type RejectCode } from './event-parser.js';
 import { TokenBucket } from './token-bucket.js';
 import { bearer, sendError } from './http-util.js';
 
-/** Per-connection data uWS keeps for us. `allowed`: the event types whose category the order authorises. */
-export interface DeviceConn { deviceId: DeviceId; scope: DeviceScope; allowed: ReadonlySet<string>; lastSeqOnConn: number; closed: boolean }
+/**
+ * Per-connection data uWS keeps for us. What every event is checked against is held here, in one object, rather
+ * than reached through the scope's records: `allowed`, the bits (TYPE_BIT) of the event types whose category the
+ * order authorises, and the order's `from` and `until`. `state` is the device's DeviceState.
+ */
+export interface DeviceConn {
+  deviceId: DeviceId;
+  state: DeviceState;
+  scope: DeviceScope;
+  allowed: number;
+  from: number;
+  until: number;
+  lastSeqOnConn: number;
+  closed: boolean;
+}
 
-const EVENT_TYPES = Object.keys(EVENT_CATEGORY) as (keyof typeof EVENT_CATEGORY)[];
+const EVENT_TYPES = Object.keys(EVENT_CATEGORY) as EventType[];
+const TYPE_BIT = Object.fromEntries(EVENT_TYPES.map((type, i) => [type, 1 << i])) as Readonly<Record<EventType, number>>;
 
-/** The event types an order's categories authorise, looked up once per connection rather than per event. */
-function allowedTypes(scope: DeviceScope): ReadonlySet<string> {
-  return new Set(EVENT_TYPES.filter((type) => scope.order.categories.includes(EVENT_CATEGORY[type])));
+/** Sets what the connection's events are checked against from the device's scope. */
+function applyScope(conn: DeviceConn, scope: DeviceScope): void {
+  conn.scope = scope;
+  conn.allowed = 0;
+  for (const type of EVENT_TYPES) if (scope.order.categories.includes(EVENT_CATEGORY[type])) conn.allowed |= TYPE_BIT[type];
+  conn.from = scope.order.from;
+  conn.until = scope.order.until;
 }
 
 /** Per-device state that outlives connections. */
-interface DeviceState {
+export interface DeviceState {
   acceptedSeq: number;
   durableSeq: number;
   bucket: TokenBucket;
@@ -128,7 +146,9 @@ export class DeviceGateway {
       sendError(res, 401, 'UNAUTHORIZED', 'a valid device token is required (Authorization: Bearer <token>)');
       return;
     }
-    const conn: DeviceConn = { deviceId: scope.device.deviceId, scope, allowed: allowedTypes(scope), lastSeqOnConn: 0, closed: false };
+    const deviceId = scope.device.deviceId;
+    const conn: DeviceConn = { deviceId, state: this.#state(deviceId), scope, allowed: 0, from: 0, until: 0, lastSeqOnConn: 0, closed: false };
+    applyScope(conn, scope);
     res.upgrade(conn, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'),
       req.getHeader('sec-websocket-extensions'), ctx);
   }
@@ -150,7 +170,7 @@ export class DeviceGateway {
 
   #opened(ws: WebSocket<DeviceConn>): void {
     const conn = ws.getUserData();
-    const st = this.#state(conn.deviceId);
+    const st = conn.state;
     if (st.ws) {
       const old = st.ws;
       st.ws = undefined;
@@ -218,7 +238,7 @@ export class DeviceGateway {
       return;
     }
     const event = parsed.event;
-    const st = this.#state(conn.deviceId);
+    const st = conn.state;
     if (event.seq <= conn.lastSeqOnConn) {
       this.#reject(ws, event.seq, 'SEQ_REGRESSION',
         `seq ${event.seq} is not above ${conn.lastSeqOnConn}, the last seq sent on this connection`);
@@ -280,11 +300,11 @@ export class DeviceGateway {
 
   /** Why an otherwise valid event must be refused, or undefined to accept it. */
   #refusal(conn: DeviceConn, st: DeviceState, event: DeviceEvent, now: number): [RejectCode, string] | undefined {
-    const order = conn.scope.order;
-    if (!conn.allowed.has(event.type)) {
-      return ['OUT_OF_SCOPE', `order ${order.ref} does not authorise the ${EVENT_CATEGORY[event.type]} category`];
+    if ((conn.allowed & TYPE_BIT[event.type]) === 0) {
+      return ['OUT_OF_SCOPE', `order ${conn.scope.order.ref} does not authorise the ${EVENT_CATEGORY[event.type]} category`];
     }
-    if (event.at < order.from || event.at > order.until) {
+    if (event.at < conn.from || event.at > conn.until) {
+      const order = conn.scope.order;
       return ['OUT_OF_SCOPE', `event time ${new Date(event.at).toISOString()} is outside order ${order.ref} `
         + `(${new Date(order.from).toISOString()} to ${new Date(order.until).toISOString()})`];
     }
@@ -380,10 +400,7 @@ export class DeviceGateway {
         ws.end(CLOSE_REVOKED, 'device token revoked or order ended');
         continue;
       }
-      if (reread) {
-        conn.scope = scope;
-        conn.allowed = allowedTypes(scope);
-      }
+      if (reread) applyScope(conn, scope);
     }
   }
 }

@@ -65,21 +65,25 @@ function withOptional<T extends object, K extends string, V>(obj: T, key: K, val
   return obj;
 }
 
+/**
+ * Each event's `type` is written as a literal rather than passed on from the frame: a literal is one interned
+ * string, whose hash is known, for the lookups by type that every event goes through; the frame's is a new string.
+ */
 function parseBody(type: EventType, raw: Raw, seq: number, at: number, limits: ParseLimits): DeviceEvent {
   switch (type) {
     case 'heartbeat': {
-      const e: DeviceEvent = { type, seq, at };
+      const e: DeviceEvent = { type: 'heartbeat', seq, at };
       withOptional(e, 'battery', num(raw, 'battery', 0, 100, true));
       return withOptional(e, 'agentVersion', str(raw, 'agentVersion', 64, true));
     }
     case 'text':
-      return { type, seq, at, app: str(raw, 'app', MAX_NAME), text: strAllowEmpty(raw, 'text', MAX_TEXT), source: oneOf(raw, 'source', TEXT_SOURCES) };
+      return { type: 'text', seq, at, app: str(raw, 'app', MAX_NAME), text: strAllowEmpty(raw, 'text', MAX_TEXT), source: oneOf(raw, 'source', TEXT_SOURCES) };
     case 'dns':
-      return withOptional({ type, seq, at, domain: str(raw, 'domain', MAX_DOMAIN) }, 'app', str(raw, 'app', MAX_NAME, true));
+      return withOptional({ type: 'dns', seq, at, domain: str(raw, 'domain', MAX_DOMAIN) }, 'app', str(raw, 'app', MAX_NAME, true));
     case 'url':
-      return withOptional({ type, seq, at, url: str(raw, 'url', MAX_URL) }, 'app', str(raw, 'app', MAX_NAME, true));
+      return withOptional({ type: 'url', seq, at, url: str(raw, 'url', MAX_URL) }, 'app', str(raw, 'app', MAX_NAME, true));
     case 'app':
-      return { type, seq, at, package: str(raw, 'package', MAX_NAME), action: oneOf(raw, 'action', APP_ACTIONS) };
+      return { type: 'app', seq, at, package: str(raw, 'package', MAX_NAME), action: oneOf(raw, 'action', APP_ACTIONS) };
     case 'image': {
       const bytes = raw.bytes;
       if (!(bytes instanceof Uint8Array)) throw new FieldError('bytes must be binary (MessagePack bin)');
@@ -87,14 +91,14 @@ function parseBody(type: EventType, raw: Raw, seq: number, at: number, limits: P
         throw new FieldError(`image is ${bytes.byteLength} bytes; the limit is ${limits.maxImageBytes}`, 'IMAGE_TOO_LARGE');
       }
       if (bytes.byteLength === 0) throw new FieldError('image bytes are empty', 'IMAGE_UNDECODABLE');
-      const e: DeviceEvent = { type, seq, at, bytes: bytes.slice(), source: oneOf(raw, 'source', IMAGE_SOURCES) };
+      const e: DeviceEvent = { type: 'image', seq, at, bytes: bytes.slice(), source: oneOf(raw, 'source', IMAGE_SOURCES) };
       return withOptional(e, 'captureId', str(raw, 'captureId', 128, true));
     }
     case 'tamper':
-      return withOptional({ type, seq, at, signal: str(raw, 'signal', 64) }, 'detail', str(raw, 'detail', MAX_DETAIL, true));
+      return withOptional({ type: 'tamper', seq, at, signal: str(raw, 'signal', 64) }, 'detail', str(raw, 'detail', MAX_DETAIL, true));
     case 'location':
       return {
-        type, seq, at,
+        type: 'location', seq, at,
         lat: num(raw, 'lat', -90, 90), lon: num(raw, 'lon', -180, 180), accuracyM: num(raw, 'accuracyM', 0, 1e7),
       };
   }
