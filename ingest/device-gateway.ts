@@ -93,13 +93,14 @@ export class DeviceGateway {
   #open = 0;
   readonly #timer: NodeJS.Timeout;
   /** `vigil_events_total` by event type, counted per accepted event. */
-  readonly #accepted: Readonly<Record<string, { inc(): void }>>;
+  readonly #accepted: Readonly<Record<EventType, { inc(): void }>>;
   /** The registry's generation when the live connections' scopes were last read (-1: never). */
   #scopeGeneration = -1;
 
   constructor(options: DeviceGatewayOptions) {
     this.#o = options;
-    this.#accepted = Object.fromEntries(EVENT_TYPES.map((type) => [type, options.metrics.events.labelled({ type })]));
+    this.#accepted = Object.fromEntries(EVENT_TYPES.map((type) => [type, options.metrics.events.labelled({ type })])) as
+      Record<EventType, { inc(): void }>;
     options.metrics.gauge('vigil_device_connections_open', 'Device WebSockets open now', () => this.#open);
     this.#timer = setInterval(() => this.#refreshScopes(), SCOPE_REFRESH_MS);
     this.#timer.unref();
@@ -259,7 +260,7 @@ export class DeviceGateway {
       return;
     }
     st.acceptedSeq = event.seq;
-    this.#accepted[event.type]!.inc();
+    this.#accepted[event.type].inc();
     this.#o.metrics.eventAge.observe(Math.max(0, wallNow - event.at) / 1000);
     const accepted: Accepted = { event, receivedAt, encoded: entryFromFrame(st.entryPrefix, event, frame) };
     if (st.busy) st.waiting.push(accepted);
