@@ -224,7 +224,9 @@ export class DeviceGateway {
       ws.end(1009, `frames are limited to ${this.#o.ingest.maxFrameBytes} bytes`);
       return;
     }
-    const frame = new Uint8Array(msg);
+    // A Buffer over the frame's memory (no copy): msgpackr reads its strings with Buffer's native latin1Slice when
+    // they are ASCII, and builds them from an array of char codes when given a plain Uint8Array.
+    const frame = Buffer.from(msg);
     let decoded: unknown;
     try {
       decoded = decodeFrame(frame);

@@ -91,7 +91,8 @@ function parseBody(type: EventType, raw: Raw, seq: number, at: number, limits: P
         throw new FieldError(`image is ${bytes.byteLength} bytes; the limit is ${limits.maxImageBytes}`, 'IMAGE_TOO_LARGE');
       }
       if (bytes.byteLength === 0) throw new FieldError('image bytes are empty', 'IMAGE_UNDECODABLE');
-      const e: DeviceEvent = { type: 'image', seq, at, bytes: bytes.slice(), source: oneOf(raw, 'source', IMAGE_SOURCES) };
+      // A copy, whatever view the decoder gave (a Buffer's slice() would be another view of the frame's memory).
+      const e: DeviceEvent = { type: 'image', seq, at, bytes: new Uint8Array(bytes), source: oneOf(raw, 'source', IMAGE_SOURCES) };
       return withOptional(e, 'captureId', str(raw, 'captureId', 128, true));
     }
     case 'tamper':
