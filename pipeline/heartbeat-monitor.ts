@@ -14,6 +14,12 @@ import type { AlertFeed } from './alert-feed.js';
 
 const CHECK_MS = 250;
 const SAVE_MS = 5000;
+/**
+ * Devices written per transaction when saving. Its callback runs on ingest's thread, at 3-10 µs a device under
+ * load (timed by hand): all of 1,000 devices at once held the thread 3-10 ms every 5 s, and 10,000 would hold it
+ * ten times as long.
+ */
+export const SAVE_CHUNK = 256;
 
 interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean }
 
@@ -106,13 +112,16 @@ export class HeartbeatMonitor {
     }
   }
 
-  /** Saves changed last-seen times in one transaction. */
+  /** Saves changed last-seen times, SAVE_CHUNK devices a transaction, each in a turn of its own. */
   async save(): Promise<void> {
     const changed = [...this.#seen].filter(([, s]) => s.dirty);
-    if (changed.length === 0) return;
     for (const [, s] of changed) s.dirty = false;
-    await this.#o.db.root.transaction(() => {
-      for (const [id, s] of changed) this.#o.db.deviceSeen.put(id, { at: s.at, seq: s.seq, alerted: s.alerted });
-    });
+    for (let i = 0; i < changed.length; i += SAVE_CHUNK) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunk = changed.slice(i, i + SAVE_CHUNK);
+      await this.#o.db.root.transaction(() => {
+        for (const [id, s] of chunk) this.#o.db.deviceSeen.put(id, { at: s.at, seq: s.seq, alerted: s.alerted });
+      });
+    }
   }
 }

@@ -1,5 +1,10 @@
 import t from 'tap';
-import { TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, waitForAlerts } from '../helpers/vigil.js';
+import pino from 'pino';
+import { asDeviceId, Metrics } from '../../core/index.js';
+import { AlertFeed, HeartbeatMonitor } from '../../pipeline/index.js';
+import { SAVE_CHUNK } from '../../pipeline/heartbeat-monitor.js';
+import { AlertStore, RegistryStore, openDatabases } from '../../store/index.js';
+import { DAY, TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, waitForAlerts } from '../helpers/vigil.js';
 
 t.test('heartbeat - a silent device gets one heartbeat-missed alert after its deadline, and another only after it is heard again', async (t) => {
   const tmp = tempDir();
@@ -29,4 +34,36 @@ t.test('heartbeat - a silent device gets one heartbeat-missed alert after its de
   t.equal(all[1]!.data.eventSeq, 2);
   await a.close();
   await b.close();
+});
+
+t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a device silent across it is still alerted', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const registry = new RegistryStore(db);
+  const alerts = new AlertStore(db);
+  const options = {
+    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
+    heartbeatSeconds: 60, graceSeconds: 0,
+  };
+  const now = Date.now();
+  const { deviceId: watched } = await registry.enrol({ subjectId: 'subject-hb', orderRef: 'ORDER-hb', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const first = new HeartbeatMonitor(options);
+  const many = SAVE_CHUNK * 2 + 7; // more than two transactions' worth
+  for (let i = 0; i < many; i++) first.seen(asDeviceId(`dev-chunk-${i}`), i + 1, now - 1000);
+  first.seen(asDeviceId(watched), 41, now - 2000);
+  first.seen(asDeviceId(watched), 42, now - 1000); // moved on in place
+  await first.save();
+  t.equal(db.deviceSeen.getCount(), many + 1, 'every device saved, across the chunks');
+  t.same(db.deviceSeen.get(`dev-chunk-${many - 1}`), { at: now - 1000, seq: many, alerted: false }, 'the last chunk\'s last device too');
+  t.same(db.deviceSeen.get(watched), { at: now - 1000, seq: 42, alerted: false }, 'the newest time and seq');
+  await first.save();
+  t.equal(db.deviceSeen.getCount(), many + 1, 'nothing changed: nothing more written');
+
+  // A restart: the new monitor knows when the device was last heard, and raises the alert once its deadline passes.
+  const second = new HeartbeatMonitor(options);
+  t.equal(await second.check(now + 30_000), 0, 'before the deadline: nothing');
+  t.equal(await second.check(now + 60_000), 1, 'after it: the device silent across the restart is alerted');
+  const [alert] = alerts.readAfter(0, 10);
+  t.match(alert, { deviceId: watched, eventSeq: 42, category: 'heartbeat', match: { rule: 'heartbeat-missed' } });
 });
