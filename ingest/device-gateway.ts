@@ -96,6 +96,8 @@ export class DeviceGateway {
   readonly #accepted: Readonly<Record<EventType, { inc(): void }>>;
   /** The registry's generation when the live connections' scopes were last read (-1: never). */
   #scopeGeneration = -1;
+  /** The earliest end of the orders of the connections open (-Infinity until the scopes are first gone through). */
+  #earliestUntil = -Infinity;
 
   constructor(options: DeviceGatewayOptions) {
     this.#o = options;
@@ -179,6 +181,7 @@ export class DeviceGateway {
       old.end(CLOSE_REPLACED, 'replaced by a newer connection of this device');
     }
     st.ws = ws;
+    this.#earliestUntil = Math.min(this.#earliestUntil, conn.until);
     this.#open++;
     this.#o.metrics.connections.inc();
     this.#send(ws, {
@@ -386,13 +389,16 @@ export class DeviceGateway {
   /**
    * Orders change, tokens get revoked and orders end while devices are connected. The scopes are re-read only
    * when the registry's generation has moved (reading them all took about 10 µs a device, on ingest's thread);
-   * otherwise each connection's scope is checked against the clock.
+   * otherwise only the clock can have ended an order, and the connections are gone through only once the earliest
+   * of their orders' ends has passed.
    */
   #refreshScopes(): void {
     const now = Date.now();
     const generation = this.#o.registry.generation();
     const reread = generation !== this.#scopeGeneration;
+    if (!reread && now <= this.#earliestUntil) return; // nothing written, and no order of a live connection has ended
     this.#scopeGeneration = generation;
+    let earliest = Infinity;
     for (const st of this.#devices.values()) {
       const ws = st.ws;
       if (!ws) continue;
@@ -404,6 +410,8 @@ export class DeviceGateway {
         continue;
       }
       if (reread) applyScope(conn, scope);
+      earliest = Math.min(earliest, conn.until);
     }
+    this.#earliestUntil = earliest;
   }
 }
