@@ -29,8 +29,6 @@ export interface PipelineItem {
 export interface JournalPages {
   releasing(keys: readonly number[]): ReadonlyMap<DeviceId, number>;
   released(keys: readonly number[]): void;
-  /** Resolves once the commit of this turn's appends has been reported (`Journal.afterReport`). */
-  afterReport?(): Promise<void>;
 }
 
 export interface PipelineOptions {
@@ -163,9 +161,6 @@ export class Pipeline {
     };
     if (inputs.length > 0 && snapshot.lists.length > 0) {
       const result = await runner.run({ type: 'match', snapshot, inputs });
-      // The result comes in among the device frames of an event-loop turn; what follows (and the next batch's
-      // hand-off) waits until those frames are committed and acknowledged rather than holding up their acks.
-      await this.#o.journal.afterReport?.();
       if (result.type !== 'match') throw new Error(`matching failed: ${result.type === 'error' ? result.message : result.type}`);
       for (const hit of result.hits) {
         const item = batch[hit.i];

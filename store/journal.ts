@@ -47,8 +47,6 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   #scheduled = false;
   /** Commits made but not yet told to the listener (see `#report`). */
   #outcomes: Outcome<T>[] = [];
-  /** Waiting for the next time the listener is told (`afterReport`). */
-  #reportWaiters: (() => void)[] = [];
   /** The key the next page gets. */
   #nextKey: number;
   /** Highest durable seq per device, for the devices this journal has read or written. */
@@ -202,21 +200,6 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       this.#listener.failed(o.batch, o.err);
     }
     if (durable.length > 0) this.#listener.durable(durable);
-    for (const resolve of this.#reportWaiters.splice(0)) resolve();
-  }
-
-  /**
-   * Resolves, in a callback of its own, once the listener has been told of the commit of everything appended up to
-   * the end of this event-loop turn's I/O (the commit is at its end), or then at once if nothing was appended. Work
-   * that need not hold up acks (the pipeline's, after matching) waits on this, so that the devices whose events
-   * were read in this turn get their acks first.
-   */
-  afterReport(): Promise<void> {
-    // An immediate runs after the turn's I/O callbacks, and after the commit's own immediate if one was queued.
-    return new Promise((resolve) => setImmediate(() => {
-      if (this.#scheduled || this.#open.length > 0 || this.#outcomes.length > 0) this.#reportWaiters.push(resolve);
-      else resolve();
-    }));
   }
 
   /** Resolves when everything appended so far is durable and told. */

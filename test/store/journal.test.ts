@@ -176,45 +176,6 @@ t.test('journal - a batch that cannot be written is told as failed in its turn, 
   t.same([...journal.pending()].map((e) => e.event.seq), [1, 2, 5], 'nothing of the failed batch stored');
 });
 
-t.test('journal - afterReport resolves once this turn\'s appends are told, failed ones too, and at once when nothing waits', async (t) => {
-  const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const log: string[] = [];
-  const journal = new Journal(db, 100, {
-    durable(entries) { log.push(`durable ${entries.map((e) => e.event.seq).join(',')}`) },
-    failed(entries) { log.push(`failed ${entries.map((e) => e.event.seq).join(',')}`) },
-  });
-  const device = asDeviceId('dev-report');
-  await journal.afterReport();
-  t.same(log, [], 'nothing appended: resolves without a commit');
-
-  journal.append({ deviceId: device, event: text(1) });
-  const first = journal.afterReport().then(() => log.push('after first'));
-  journal.append({ deviceId: device, event: text(2) }); // later in the same turn: in the same commit
-  await first;
-  t.same(log, ['durable 1,2', 'after first'], 'resolved after the listener heard of both, not before');
-
-  log.length = 0;
-  journal.append({ deviceId: device, event: { ...text(3), text: 10n ** 30n } as unknown as StoredEvent });
-  await journal.afterReport().then(() => log.push('after failed'));
-  t.same(log, ['failed 3', 'after failed'], 'a failed commit is reported too');
-
-  log.length = 0;
-  // Asked before anything of the turn is appended (a worker's answer read before the turn's device frames).
-  const early = journal.afterReport().then(() => log.push('after early'));
-  journal.append({ deviceId: device, event: text(4) });
-  journal.append({ deviceId: device, event: text(5) });
-  await early;
-  t.same(log, ['durable 4,5', 'after early'], 'asked with nothing waiting, it still waits for what the turn appends');
-
-  log.length = 0;
-  journal.append({ deviceId: device, event: text(6) });
-  const waiters = [journal.afterReport(), journal.afterReport()].map((p, i) => p.then(() => log.push(`waiter ${i}`)));
-  await Promise.all(waiters);
-  t.same(log, ['durable 6', 'waiter 0', 'waiter 1'], 'every waiter, in order');
-});
-
 t.test('journal - an image event, with its hits and sealed evidence, reads back as written after a reopen', async (t) => {
   const tmp = tempDir();
   let db = openDatabases(tmp.dir);
