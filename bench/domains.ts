@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { WebIndex } from '../matchers/web/index.js';
 import { DEFAULT_PIPELINE_BATCH, seededRandom } from '../core/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
+import { summarise } from './stats.js';
 
 /**
  * After each full collection, how long to wait before the clock starts: V8 sweeps the freed memory on helper
@@ -161,12 +162,6 @@ function timeBoth(run: () => void): { wall: number; cpu: number } {
 /** Blocks this thread for `ms` (V8's helper threads run on), without returning to the event loop. */
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function summarise(rates: readonly number[]): { median: number; p10: number; p90: number } {
-  const sorted = [...rates].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.round(q * (sorted.length - 1))] ?? 0;
-  return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
 }
 
 function main(): void {

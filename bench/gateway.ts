@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from 'uWebSockets.js';
@@ -27,6 +28,7 @@ import { DeviceGateway, type DeviceConn, type JournalEntry } from '../ingest/ind
 import type { ImageAnalyser, Pipeline } from '../pipeline/index.js';
 import { Journal, RegistryStore, openDatabases } from '../store/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
+import { summarise } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,10 +75,12 @@ class StandInSocket {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const round2 = (x: number): number => Number(x.toFixed(2));
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** `summarise`, in µs rounded to hundredths. */
+const micros = (xs: readonly number[]): { median: number; p10: number; p90: number } => {
+  const { median, p10, p90 } = summarise(xs);
+  return { median: round2(median), p10: round2(p10), p90: round2(p90) };
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-gateway-'));
 const db = openDatabases(dir);
@@ -171,13 +175,10 @@ try {
     console.error(`not every event was acknowledged: ${unacked} devices short, ${durable} of ${sent} durable`);
     process.exitCode = 1;
   } else {
-    const reads = passes.map((p) => p.read);
-    const rests = passes.map((p) => p.rest);
-    const totals = passes.map((p) => p.read + p.rest);
     const figures = {
-      readMicros: { median: round2(median(reads)), p10: round2(quantile(reads, 0.1)), p90: round2(quantile(reads, 0.9)) },
-      commitAndAcksMicros: { median: round2(median(rests)), p10: round2(quantile(rests, 0.1)), p90: round2(quantile(rests, 0.9)) },
-      totalMicros: { median: round2(median(totals)), p10: round2(quantile(totals, 0.1)), p90: round2(quantile(totals, 0.9)) },
+      readMicros: micros(passes.map((p) => p.read)),
+      commitAndAcksMicros: micros(passes.map((p) => p.rest)),
+      totalMicros: micros(passes.map((p) => p.read + p.rest)),
       allocatedBytesPerEvent: Math.round(bytesPerEvent),
     };
     console.log(`events: ${sent} from ${opts.devices} devices, all acknowledged; ${opts.runs} timed passes of ${opts.turns * opts['per-turn']}`);

@@ -77,18 +77,20 @@ export function raiseFileLimit(): { soft: number; hard: number } {
   return fileLimits();
 }
 
+const splitArgs = (value: string | undefined): string[] => (value ?? '').split(' ').filter((a) => a.length > 0);
+
 /**
  * Node options for the processes a benchmark starts (servers and load generators), from the environment variable
  * VIGIL_BENCH_NODE_ARGS, split on spaces: `VIGIL_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"` profiles
  * them (Node refuses --cpu-prof in NODE_OPTIONS).
  */
 export function benchNodeArgs(): string[] {
-  return (process.env.VIGIL_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  return splitArgs(process.env.VIGIL_BENCH_NODE_ARGS);
 }
 
 /** Node options for the servers alone, after those above: `VIGIL_BENCH_SERVER_NODE_ARGS="--trace-gc"`. */
 export function serverNodeArgs(): string[] {
-  return (process.env.VIGIL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  return splitArgs(process.env.VIGIL_BENCH_SERVER_NODE_ARGS);
 }
 
 /** Starts a server on 127.0.0.1 and a free port; resolves once it prints the port it listens on. */
