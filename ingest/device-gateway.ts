@@ -388,9 +388,9 @@ export class DeviceGateway {
 
   /**
    * Orders change, tokens get revoked and orders end while devices are connected. The scopes are re-read only
-   * when the registry's generation has moved (reading them all took about 10 µs a device, on ingest's thread);
-   * otherwise only the clock can have ended an order, and the connections are gone through only once the earliest
-   * of their orders' ends has passed.
+   * when the registry's generation has moved (reading them all took about 10 µs a device on ingest's thread, timed
+   * by hand); otherwise only the clock can have ended an order, and the connections are gone through only once the
+   * earliest of their orders' ends has passed.
    */
   #refreshScopes(): void {
     const now = Date.now();

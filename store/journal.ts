@@ -17,8 +17,8 @@
  * (`releasing`), in the transaction that deletes the page, so a commit, which holds ingest's thread, does not write
  * a record per device (measured: that took more than half of each commit's time at 50,000 events/s). The pipeline
  * usually matches a page before the next one is committed, so those deletions do write many: 100-800 records a
- * batch at 50,000 events/s (measured). LMDB's write thread writes them, and leaving them out made no measurable
- * difference to ack latency (bench/README.md, eighth session).
+ * batch at 50,000 events/s (counted by hand). LMDB's write thread writes them, and leaving them out made no difference
+ * beyond the noise to ack latency in four alternating runs (bench/README.md, eighth session).
  */
 import { performance } from 'node:perf_hooks';
 import type { JournaledEvent, StoredEvent } from '../core/events.js';
