@@ -25,7 +25,7 @@ import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from '
 import { Metrics, seededRandom } from '../core/index.js';
 import { plainPackr, plainUnpackr } from '../core/plain-msgpack.js';
 import { DeviceGateway, type DeviceConn, type JournalEntry } from '../ingest/index.js';
-import type { ImageAnalyser, Pipeline } from '../pipeline/index.js';
+import type { ImageAnalyser, PipelinePage } from '../pipeline/index.js';
 import { Journal, RegistryStore, openDatabases } from '../store/index.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 import { summarise } from './stats.js';
@@ -102,7 +102,7 @@ try {
     tokens.push(token);
   }
   let durable = 0;
-  const pipeline = { depth: 0, submit: (entries: readonly JournalEntry[]) => { durable += entries.length } } as unknown as Pipeline;
+  const pipeline = { depth: 0, submit: (pages: readonly PipelinePage[]) => { for (const p of pages) durable += p.size } };
   gateway = new DeviceGateway({
     ingest: {
       maxFrameBytes: 1 << 24, idleTimeoutSeconds: 120, deviceRatePerSecond: 1e9, deviceBurst: 1e9,
@@ -111,7 +111,7 @@ try {
     policy: { heartbeatSeconds: 300, heartbeatGraceSeconds: 60 }, registry, pipeline, images: { full: false } as ImageAnalyser,
     maxPipelineDepth: Number.MAX_SAFE_INTEGER, metrics: new Metrics(), log: pino({ level: 'silent' }),
   });
-  const journal = new Journal<JournalEntry>(db, 8192, { durable: (e) => gateway!.durable(e), failed: () => {} });
+  const journal = new Journal<JournalEntry>(db, 8192, { durable: (e, p) => gateway!.durable(e, p), failed: () => {} });
   gateway.attach(journal);
   const behavior = gateway.behavior();
   const sockets = tokens.map((token) => {

@@ -77,7 +77,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
   // before it can hear it.
   const journal = new Journal<JournalEntry>(db, config.journal.maxBatch, {
-    durable: (entries) => gateway?.durable(entries),
+    durable: (entries, pages) => gateway?.durable(entries, pages),
     failed: (entries, err) => gateway?.failed(entries, err),
     committed: (seconds, entries) => {
       metrics.journalCommit.observe(seconds);
@@ -98,7 +98,6 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       return s;
     },
     requestCapture: (deviceId, reason) => gateway?.requestCapture(deviceId, reason),
-    heard: (deviceId, seq) => heartbeats.seen(deviceId, seq, Date.now()),
   });
   metrics.gauge('vigil_pipeline_queue_depth', 'Events waiting for or in matching', () => pipeline.depth);
   metrics.gauge('vigil_pool_queue_depth', 'Batches waiting for a worker thread', () => pool.queueSize);
@@ -111,6 +110,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   gateway = new DeviceGateway({
     ingest: config.ingest, policy: config.policy, registry, pipeline, images, metrics, log,
     maxPipelineDepth: config.pipeline.maxQueue,
+    heard: (deviceId, seq, now) => heartbeats.seen(deviceId, seq, now),
   });
   gateway.attach(journal);
   metrics.gauge('vigil_journal_pending', 'Journaled events not yet matched', () => journal.pendingCount());

@@ -8,9 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type EventType, type ImageEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
-import { entryFromFrame, entryPrefix, isActive, type DeviceScope, type Journal, type RegistryStore } from '../store/index.js';
-import type { ImageAnalyser, Pipeline, PipelineItem } from '../pipeline/index.js';
+import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type EventType, type ImageEvent, type JournaledEvent, type IngestConfig, type Metrics, type PolicyConfig } from '../core/index.js';
+import {
+  entryFromFrame, entryPrefix, isActive, type DeviceScope, type DurablePage, type Journal, type RegistryStore,
+} from '../store/index.js';
+import type { ImageAnalyser, Pipeline, PipelinePage } from '../pipeline/index.js';
 import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
 import { parseEvent, type RejectCode } from './event-parser.js';
 import { TokenBucket } from './token-bucket.js';
@@ -64,7 +66,11 @@ export interface DeviceState {
 /** `encoded`: the journal's value, made from the frame while its memory is still valid (store/journal-codec.ts). */
 interface Accepted { event: DeviceEvent; receivedAt: number; encoded: Uint8Array | undefined }
 
-export type JournalEntry = PipelineItem;
+/** What ingest appends to the journal. */
+export interface JournalEntry extends JournaledEvent {
+  /** performance.now() when the frame was read, for latency metrics. */
+  receivedAt: number;
+}
 
 const SCOPE_REFRESH_MS = 2000;
 const HARD_FRAME_CAP = 128 * 1024 * 1024;
@@ -79,8 +85,11 @@ export interface DeviceGatewayOptions {
   ingest: IngestConfig;
   policy: PolicyConfig;
   registry: RegistryStore;
-  pipeline: Pipeline;
+  /** Takes the journal's pages once they are durable; how many events wait in it limits what is accepted. */
+  pipeline: Pick<Pipeline, 'depth' | 'submit'>;
   images: ImageAnalyser;
+  /** Told, once a commit, of each device with events newly durable: its highest durable seq (heartbeat deadlines). */
+  heard?: (deviceId: DeviceId, seq: number, now: number) => void;
   maxPipelineDepth: number;
   metrics: Metrics;
   log: Logger;
@@ -329,19 +338,33 @@ export class DeviceGateway {
     return undefined;
   }
 
-  /** Journal listener: events became durable. Ack each device once, then hand events on. */
-  durable(entries: JournalEntry[]): void {
-    const touched = new Set<DeviceState>();
+  /** Journal listener: events became durable. Ack each device once, then hand the pages on. */
+  durable(entries: JournalEntry[], pages: DurablePage[]): void {
+    const touched = new Map<DeviceState, DeviceId>();
     const now = performance.now();
-    for (const e of entries) {
+    const receivedAt = new Float64Array(entries.length);
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
+      receivedAt[k] = e.receivedAt;
       const st = this.#devices.get(e.deviceId);
       if (!st) continue;
       if (e.event.seq > st.durableSeq) st.durableSeq = e.event.seq;
-      touched.add(st);
+      touched.set(st, e.deviceId);
       this.#o.metrics.ackLatency.observe((now - e.receivedAt) / 1000);
     }
-    for (const st of touched) this.#sendAck(st);
-    this.#o.pipeline.submit(entries);
+    for (const st of touched.keys()) this.#sendAck(st);
+    const heard = this.#o.heard;
+    if (heard) {
+      const wall = Date.now();
+      for (const [st, deviceId] of touched) heard(deviceId, st.durableSeq, wall);
+    }
+    const handed: PipelinePage[] = [];
+    let first = 0;
+    for (const { key, value, size } of pages) {
+      handed.push({ key, bytes: value, size, receivedAt: receivedAt.subarray(first, first + size) });
+      first += size;
+    }
+    this.#o.pipeline.submit(handed);
   }
 
   /** Journal listener: a commit failed. Nothing is acked; the devices resend after reconnecting. */

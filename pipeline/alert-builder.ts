@@ -31,6 +31,9 @@ function isSeverity(s: string): s is Severity {
 
 const TAMPER_SEVERITY: Readonly<Record<string, Severity>> = { uninstall_attempt: 'critical' };
 
+/** Whether any rule looks at events of this type (most events have none: the matcher threads pass them over). */
+export function hasRules(event: StoredEvent): boolean { return event.type === 'tamper' }
+
 export interface AlertContext { deviceId: DeviceId; subjectId: SubjectId; event: StoredEvent; now: number }
 
 export class AlertBuilder {
@@ -49,9 +52,6 @@ export class AlertBuilder {
     const severity = match.kind === 'keyword' && isSeverity(entry.label) ? entry.label : severityForCategory(entry.label);
     return this.#alert(ctx, `${hit.list}\u0000${entry.ref}\u0000${entry.value}`, severity, match);
   }
-
-  /** Whether any rule looks at events of this type (most events have none: the pipeline skips them). */
-  hasRules(event: StoredEvent): boolean { return event.type === 'tamper' }
 
   /** Rule-based alerts that need no list: tamper signals. */
   fromRules(ctx: AlertContext): NewAlert[] {

@@ -5,10 +5,10 @@
  * the `AlertFeed`'s subscribers. List import (`ListImporter`) also lives here: it validates rows with
  * the matchers' own parsers before the store sees them.
  */
-export { Pipeline, evidenceIdOf, type PipelineItem, type PipelineOptions } from './pipeline.js';
+export { Pipeline, evidenceIdOf, type PipelinePage, type PipelineOptions } from './pipeline.js';
 export { ImageAnalyser, type ImageOutcome } from './image-analyser.js';
 export { AlertFeed, type FeedListener } from './alert-feed.js';
-export { AlertBuilder, alertId } from './alert-builder.js';
+export { AlertBuilder, alertId, hasRules } from './alert-builder.js';
 export { ListWatcher } from './list-watcher.js';
 export { WorkerPool } from './worker-pool.js';
 export * from './list-importer.js';

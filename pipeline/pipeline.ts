@@ -1,28 +1,40 @@
 /**
- * From durable events to stored alerts. Ingest submits events once they are journaled; the
- * pipeline routes the matchable ones (text, dns, url, app) in batches to the worker pool — a task
- * per event would cost more in dispatch than in matching — applies rules on this thread, then
- * stores the batch's alerts and removes its events from the journal in one transaction.
+ * From durable events to stored alerts. Ingest hands over the journal's pages once they are written; the
+ * pipeline sends them in batches to the worker pool, where they are decoded and their matchable events
+ * (text, dns, url, app) matched — a task per event would cost more in dispatch than in matching — and gets
+ * back the hits, with the few events that make alerts: those hits', those a rule looks at, and images with
+ * the hits they were journaled with. It applies the rules on this thread, then stores the batch's alerts and
+ * deletes its pages from the journal in one transaction.
+ *
+ * So ingest's thread holds, for each event waiting, only its bytes in the page it was written in: no object of
+ * its own to build, copy to a worker, or keep alive through the collector's young generation until it has
+ * been matched. Handing over events as objects took about a quarter of that thread's time at 50,000 events/s
+ * (CPU profile of bench/ingest.ts, eighth session), and the long callbacks that sent and finished big batches
+ * held device sockets unread (bench/README.md, ninth session).
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DeviceId, Metrics, NewAlert, StoredEvent, SubjectId } from '../core/index.js';
 import type { AlertStore, EvidenceRecord, Journal } from '../store/index.js';
-import type { AlertBuilder } from './alert-builder.js';
+import { hasRules, type AlertBuilder } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
 import type { ListWatcher, TaskRunner } from './list-watcher.js';
-import type { MatchInput } from './worker-messages.js';
+import type { PageEntry } from './worker-messages.js';
 
-export interface PipelineItem {
-  deviceId: DeviceId;
-  event: StoredEvent;
-  /** performance.now() when ingest received the frame, for latency metrics. */
-  receivedAt: number;
+/** A journal page waiting to be matched. */
+export interface PipelinePage {
+  /** Its key in the journal. */
+  key: number;
+  /** Its value as written (store/journal-codec.ts). */
+  bytes: Uint8Array;
+  /** How many events it holds. */
+  size: number;
+  /**
+   * performance.now() when ingest received each event's frame, in page order, for latency metrics; a single
+   * time for a page read back after a restart.
+   */
+  receivedAt: Float64Array | number;
   attempts?: number;
-  /** Where the event is in the journal (absent for an event that was never journaled). */
-  journalKey?: number;
-  /** The journal's value, until the journal has written it (`JournaledEvent.encoded`). */
-  encoded?: Uint8Array | undefined;
 }
 
 /** What the pipeline asks of the journal when it deletes pages (store/journal.ts). */
@@ -40,11 +52,10 @@ export interface PipelineOptions {
   feed: AlertFeed;
   metrics: Metrics;
   log: Logger;
+  /** Events a batch holds at least, when that many are waiting (pages come whole). */
   batchSize: number;
   maxInFlight: number;
   subjectOf: (deviceId: DeviceId) => SubjectId | undefined;
-  /** Told of every live event, to move the device's heartbeat deadline. */
-  heard?: (deviceId: DeviceId, seq: number) => void;
   /** Asks the device for a screenshot; returns the capture id, or undefined if it could not be sent. */
   requestCapture: (deviceId: DeviceId, reason: string) => string | undefined;
 }
@@ -53,22 +64,17 @@ const MAX_ATTEMPTS = 3;
 const MAX_BATCH = 8192;
 const RETRY_DELAY_MS = 500;
 
-function toInput(i: number, e: StoredEvent): MatchInput | undefined {
-  switch (e.type) {
-    case 'text': return { i, type: 'text', text: e.text };
-    case 'dns': return { i, type: 'dns', domain: e.domain };
-    case 'url': return { i, type: 'url', url: e.url };
-    case 'app': return { i, type: 'app', package: e.package };
-    default: return undefined;
-  }
-}
-
 /** Evidence ids name the event they came from; the alert records point at them. */
 export const evidenceIdOf = (deviceId: DeviceId, seq: number): string => `ev-${deviceId}-${seq}`;
 
+/** An event that makes alerts, with what the builder needs. */
+interface Found { deviceId: DeviceId; event: StoredEvent; receivedAt: number }
+
 export class Pipeline {
   readonly #o: PipelineOptions;
-  readonly #queue: PipelineItem[] = [];
+  readonly #queue: PipelinePage[] = [];
+  /** Events in `#queue`. */
+  #queued = 0;
   #inFlight = 0;
   #inFlightEvents = 0;
   #idle: (() => void)[] = [];
@@ -78,13 +84,12 @@ export class Pipeline {
   }
 
   /** Events waiting or being matched. Ingest refuses new events when this passes its limit. */
-  get depth(): number { return this.#queue.length + this.#inFlightEvents }
+  get depth(): number { return this.#queued + this.#inFlightEvents }
 
-  submit(items: readonly PipelineItem[], live = true): void {
-    const heard = live ? this.#o.heard : undefined;
-    for (const item of items) {
-      this.#queue.push(item);
-      heard?.(item.deviceId, item.event.seq);
+  submit(pages: readonly PipelinePage[]): void {
+    for (const page of pages) {
+      this.#queue.push(page);
+      this.#queued += page.size;
     }
     this.#pump();
   }
@@ -95,22 +100,15 @@ export class Pipeline {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Submits every event left in the journal by an earlier run, a page at a time; returns how many. */
+  /** Submits every page left in the journal by an earlier run; returns how many events they held. */
   async recover(journal: Journal, highWater: number): Promise<number> {
     let n = 0;
     const now = performance.now();
-    let page: PipelineItem[] = [];
-    const submit = async (): Promise<void> => {
-      this.submit(page, false);
-      n += page.length;
-      page = [];
+    for (const { key, value, size } of journal.pendingPages()) {
+      this.submit([{ key, bytes: value, size, receivedAt: now }]);
+      n += size;
       if (this.depth >= highWater) await this.drain();
-    };
-    for (const { deviceId, event, journalKey } of journal.pending()) {
-      if (page.length > 0 && page[0]!.journalKey !== journalKey) await submit();
-      page.push({ deviceId, event, receivedAt: now, journalKey });
     }
-    if (page.length > 0) await submit();
     await this.drain();
     return n;
   }
@@ -118,66 +116,71 @@ export class Pipeline {
   #pump(): void {
     while (this.#inFlight < this.#o.maxInFlight && this.#queue.length > 0) {
       // Under load, batches grow with the queue: each costs one worker round trip and one commit.
-      const size = Math.min(MAX_BATCH, Math.max(this.#o.batchSize, Math.ceil(this.#queue.length / this.#o.maxInFlight)));
-      let batch = this.#queue.splice(0, size);
-      // The rest of the last event's page comes too (pages come whole, in order).
-      const key = batch[batch.length - 1]!.journalKey;
-      let more = 0;
-      while (key !== undefined && more < this.#queue.length && this.#queue[more]!.journalKey === key) more++;
-      if (more > 0) batch = batch.concat(this.#queue.splice(0, more));
+      const size = Math.min(MAX_BATCH, Math.max(this.#o.batchSize, Math.ceil(this.#queued / this.#o.maxInFlight)));
+      let pages = 1;
+      let events = this.#queue[0]!.size;
+      while (pages < this.#queue.length && events < size) events += this.#queue[pages++]!.size;
+      const batch = this.#queue.splice(0, pages);
+      this.#queued -= events;
       this.#inFlight++;
-      this.#inFlightEvents += batch.length;
+      this.#inFlightEvents += events;
       this.#process(batch)
         .catch((err: unknown) => this.#retry(batch, err))
         .finally(() => {
           this.#inFlight--;
-          this.#inFlightEvents -= batch.length;
+          this.#inFlightEvents -= events;
           this.#pump();
           if (this.depth === 0) for (const done of this.#idle.splice(0)) done();
         });
     }
   }
 
-  #retry(batch: PipelineItem[], err: unknown): void {
+  #retry(batch: PipelinePage[], err: unknown): void {
     const again = batch.filter((b) => (b.attempts = (b.attempts ?? 0) + 1) < MAX_ATTEMPTS);
-    this.#o.log.error({ err, events: batch.length, retrying: again.length },
+    this.#o.log.error({ err, pages: batch.length, events: batch.reduce((n, b) => n + b.size, 0), retrying: again.length },
       'batch failed; its events stay in the journal and are retried');
-    if (again.length > 0) setTimeout(() => this.submit(again, false), RETRY_DELAY_MS).unref();
+    if (again.length > 0) setTimeout(() => this.submit(again), RETRY_DELAY_MS).unref();
   }
 
-  async #process(batch: PipelineItem[]): Promise<void> {
+  /** The events the worker sent back, by their position in the batch, with their receipt times. */
+  #found(batch: readonly PipelinePage[], entries: readonly PageEntry[]): Map<number, Found> {
+    const out = new Map<number, Found>();
+    let page = 0;
+    let first = 0; // position of the page's first event
+    for (const { i, deviceId, event } of entries) {
+      while (page < batch.length - 1 && i >= first + batch[page]!.size) first += batch[page++]!.size;
+      const at = batch[page]!.receivedAt;
+      out.set(i, { deviceId: deviceId as DeviceId, event, receivedAt: typeof at === 'number' ? at : at[i - first] ?? performance.now() });
+    }
+    return out;
+  }
+
+  async #process(batch: PipelinePage[]): Promise<void> {
     const { runner, watcher, builder, alerts, metrics, feed } = this.#o;
-    const inputs: MatchInput[] = [];
-    batch.forEach((item, i) => {
-      const input = toInput(i, item.event);
-      if (input) inputs.push(input);
-    });
-    const snapshot = watcher.snapshot;
+    const result = await runner.run({ type: 'pages', snapshot: watcher.snapshot, pages: batch.map((p) => p.bytes) });
+    if (result.type !== 'pages') throw new Error(`matching failed: ${result.type === 'error' ? result.message : result.type}`);
+    const found = this.#found(batch, result.entries);
     const now = Date.now();
-    const candidates: { alert: NewAlert; item: PipelineItem }[] = [];
-    const context = (item: PipelineItem) => {
+    const candidates: { alert: NewAlert; item: Found }[] = [];
+    const context = (item: Found) => {
       const subjectId = this.#o.subjectOf(item.deviceId);
       return subjectId === undefined ? undefined : { deviceId: item.deviceId, subjectId, event: item.event, now };
     };
-    if (inputs.length > 0 && snapshot.lists.length > 0) {
-      const result = await runner.run({ type: 'match', snapshot, inputs });
-      if (result.type !== 'match') throw new Error(`matching failed: ${result.type === 'error' ? result.message : result.type}`);
-      for (const hit of result.hits) {
-        const item = batch[hit.i];
-        const ctx = item && context(item);
-        const alert = ctx && builder.fromHit(ctx, hit);
-        if (item && alert) candidates.push({ alert, item });
-      }
+    for (const hit of result.hits) {
+      const item = found.get(hit.i);
+      const ctx = item && context(item);
+      const alert = ctx && builder.fromHit(ctx, hit);
+      if (item && alert) candidates.push({ alert, item });
     }
     const evidence: EvidenceRecord[] = [];
-    batch.forEach((item, i) => {
+    for (const [i, item] of found) {
       const e = item.event;
-      const rules = builder.hasRules(e);
-      if (!rules && (e.type !== 'image' || e.hits.length === 0)) return;
+      const rules = hasRules(e);
+      if (!rules && (e.type !== 'image' || e.hits.length === 0)) continue;
       const ctx = context(item);
-      if (!ctx) return;
+      if (!ctx) continue;
       if (rules) for (const alert of builder.fromRules(ctx)) candidates.push({ alert, item });
-      if (e.type !== 'image' || e.hits.length === 0) return;
+      if (e.type !== 'image' || e.hits.length === 0) continue;
       // Images were matched before they were journaled; their hits and sealed evidence come with them.
       const evidenceId = e.evidence ? evidenceIdOf(item.deviceId, e.seq) : undefined;
       let kept = false;
@@ -191,11 +194,8 @@ export class Pipeline {
       if (kept && e.evidence && evidenceId !== undefined) {
         evidence.push({ id: evidenceId, deviceId: item.deviceId, eventSeq: e.seq, sealed: e.evidence });
       }
-    });
-    const journalKeys: number[] = [];
-    for (const b of batch) {
-      if (b.journalKey !== undefined && b.journalKey !== journalKeys[journalKeys.length - 1]) journalKeys.push(b.journalKey);
     }
+    const journalKeys = batch.map((p) => p.key);
     const stored = await alerts.commit(candidates.map((c) => c.alert), journalKeys, evidence, this.#o.journal.releasing(journalKeys));
     this.#o.journal.released(journalKeys);
     if (stored.length === 0) return;

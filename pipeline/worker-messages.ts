@@ -3,7 +3,7 @@
  * (SharedArrayBuffers are shared, not copied). No `any` crosses a thread.
  */
 import type { SharedKeywordIndex, SharedWebIndex, SharedAppIndex, SharedHashIndex } from '../matchers/index.js';
-import type { ListHit, SealedEvidence } from '../core/index.js';
+import type { ListHit, SealedEvidence, StoredEvent } from '../core/index.js';
 import type { ListKind } from '../store/index.js';
 
 export type SharedIndex = SharedKeywordIndex | SharedWebIndex | SharedAppIndex | SharedHashIndex;
@@ -14,14 +14,8 @@ export interface CompiledList { name: string; kind: ListKind; version: number; i
 /** Every list the workers should match against; `id` changes whenever any list does. */
 export interface IndexSnapshot { id: number; lists: CompiledList[] }
 
-/** The part of an event a matcher needs; `i` is its position in the batch. */
-export type MatchInput =
-  | { i: number; type: 'text'; text: string }
-  | { i: number; type: 'dns'; domain: string }
-  | { i: number; type: 'url'; url: string }
-  | { i: number; type: 'app'; package: string };
-
 export interface MatchHit extends ListHit {
+  /** The event's position in the batch: its pages' entries counted one after the other. */
   i: number;
   /** For keyword hits: where in the text the term was found (original offsets). */
   start?: number;
@@ -39,8 +33,15 @@ export interface ImageTask {
   maxPixels: number;
 }
 
+/**
+ * An entry of a batch's pages that the pipeline needs back to make alerts: one with a matcher hit, one a rule
+ * looks at (`hasRules`), or an image with the hits it was journaled with.
+ */
+export interface PageEntry { i: number; deviceId: string; event: StoredEvent }
+
 export type WorkerTask =
-  | { type: 'match'; snapshot: IndexSnapshot; inputs: MatchInput[] }
+  /** Journal pages as written (store/journal-codec.ts), to be decoded and matched here, off ingest's thread. */
+  | { type: 'pages'; snapshot: IndexSnapshot; pages: Uint8Array[] }
   | ImageTask
   | { type: 'build'; dataDir: string; name: string; kind: ListKind; version: number };
 
@@ -48,7 +49,7 @@ export type WorkerTask =
 export interface ImageTimings { decode: number; pdq: number; blockhash: number; exact: number; lookup: number }
 
 export type WorkerResult =
-  | { type: 'match'; hits: MatchHit[]; micros: number }
+  | { type: 'pages'; hits: MatchHit[]; entries: PageEntry[]; events: number; micros: number }
   | { type: 'image'; ok: true; hits: ListHit[]; evidence?: SealedEvidence; quality: number; timings: ImageTimings }
   | { type: 'image'; ok: false; code: 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE'; message: string }
   | { type: 'build'; list: CompiledList; micros: number }

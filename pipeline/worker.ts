@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import sharp from 'sharp';
 import { AppIndex, HashIndex, KeywordIndex, WebIndex } from '../matchers/index.js';
-import { openDatabases, ListStore, type Databases } from '../store/index.js';
-import type { CompiledList, IndexSnapshot, MatchHit, MatchInput, WorkerResult, WorkerTask } from './worker-messages.js';
+import { decodeRecord, openDatabases, ListStore, type Databases } from '../store/index.js';
+import type { CompiledList, IndexSnapshot, MatchHit, PageEntry, WorkerResult, WorkerTask } from './worker-messages.js';
+import { hasRules } from './alert-builder.js';
 import { buildIndex } from './index-builder.js';
 import { analyseImage, type LiveHashList } from './image-task.js';
 
@@ -42,6 +43,50 @@ function wrap(snapshot: IndexSnapshot): Live[] {
   });
   liveId = snapshot.id;
   return live;
+}
+
+/** The part of an event a matcher needs; `i` is its position in the batch. */
+type MatchInput =
+  | { i: number; type: 'text'; text: string }
+  | { i: number; type: 'dns'; domain: string }
+  | { i: number; type: 'url'; url: string }
+  | { i: number; type: 'app'; package: string };
+
+/**
+ * Decodes a batch of journal pages and matches their events. Returns the hits, and the entries the pipeline needs
+ * to make alerts (`PageEntry`); the rest of the events stay here, so the pipeline holds no object for them.
+ */
+function matchPages(snapshot: IndexSnapshot, pages: readonly Uint8Array[]): { hits: MatchHit[]; entries: PageEntry[]; events: number } {
+  const inputs: MatchInput[] = [];
+  const wanted: PageEntry[] = [];
+  const all: PageEntry[] = [];
+  let i = 0;
+  for (const page of pages) {
+    for (const { deviceId, event } of decodeRecord(page)) {
+      const entry = { i, deviceId, event };
+      all.push(entry);
+      const e = event;
+      switch (e.type) {
+        case 'text': inputs.push({ i, type: 'text', text: e.text }); break;
+        case 'dns': inputs.push({ i, type: 'dns', domain: e.domain }); break;
+        case 'url': inputs.push({ i, type: 'url', url: e.url }); break;
+        case 'app': inputs.push({ i, type: 'app', package: e.package }); break;
+        case 'image': if (e.hits.length > 0) wanted.push(entry); break;
+        default: if (hasRules(e)) wanted.push(entry);
+      }
+      i++;
+    }
+  }
+  const hits = inputs.length > 0 && snapshot.lists.length > 0 ? match(snapshot, inputs) : [];
+  let last = -1;
+  for (const hit of hits) if (hit.i !== last) { wanted.push(all[hit.i]!); last = hit.i }
+  wanted.sort((a, b) => a.i - b.i);
+  return { hits, entries: dedupe(wanted), events: i };
+}
+
+/** The entries in order of `i`, each once (an event can have hits from several lists). */
+function dedupe(sorted: PageEntry[]): PageEntry[] {
+  return sorted.filter((e, k) => k === 0 || sorted[k - 1]!.i !== e.i);
 }
 
 function match(snapshot: IndexSnapshot, inputs: MatchInput[]): MatchHit[] {
@@ -107,8 +152,8 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   const t0 = performance.now();
   const micros = (): number => Math.round((performance.now() - t0) * 1000);
   switch (task.type) {
-    case 'match':
-      return { type: 'match', hits: match(task.snapshot, task.inputs), micros: micros() };
+    case 'pages':
+      return { type: 'pages', ...matchPages(task.snapshot, task.pages), micros: micros() };
     case 'image': {
       const hashLists = wrap(task.snapshot).filter((l): l is LiveHashList & Live => l.hashes === true);
       return analyseImage(task, hashLists, evidenceKey);

@@ -8,8 +8,8 @@
  */
 export { openDatabases, type Databases } from './database.js';
 export * from './registry-store.js';
-export { Journal } from './journal.js';
-export { decodeEntry, encodeEntry, entryFromFrame, entryPrefix } from './journal-codec.js';
+export { Journal, type DurablePage, type JournalListener } from './journal.js';
+export { decodeEntry, decodeRecord, encodeEntry, entryFromFrame, entryPrefix } from './journal-codec.js';
 export {
   AlertStore, type EvidenceRecord, type AlertChange, type DeletionReceipt, type RetentionCutoffs, type ExpiryBatch,
 } from './alert-store.js';

@@ -26,15 +26,23 @@ import type { DeviceId } from '../core/ids.js';
 import type { Databases, Key } from './database.js';
 import { decodeRecord, encodeEntry, encodePage, recordSize } from './journal-codec.js';
 
+/** A page as written: its key, its value (`encodePage`) and how many entries it holds. */
+export interface DurablePage { key: number; value: Uint8Array; size: number }
+
 /** Told, in commit order, which entries became durable (group commits made in one go are told as one), or failed to. */
 export interface JournalListener<T> {
-  durable(entries: T[]): void;
+  /**
+   * `entries` became durable, written as `pages`, in the same order: the first page holds the first `size` entries,
+   * and so on. The pipeline takes the pages as they are, so that nothing of each event has to wait for matching
+   * on ingest's thread but the bytes already written.
+   */
+  durable(entries: T[], pages: DurablePage[]): void;
   failed(entries: T[], err: unknown): void;
   /** How long a commit of `entries` events took, in seconds, disk sync included (it holds the event loop). */
   committed?(seconds: number, entries: number): void;
 }
 
-interface Outcome<T> { batch: T[]; err?: unknown }
+interface Outcome<T> { batch: T[]; pages?: DurablePage[]; err?: unknown }
 
 /** A page holding more than this is closed and the commit's other entries go in the next (images make entries large). */
 export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
@@ -176,7 +184,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       return;
     }
     for (const { key, size, devices } of pages) this.#addPage(key, size, devices);
-    this.#report({ batch });
+    this.#report({ batch, pages: pages.map(({ key, value, size }) => ({ key, value, size })) });
   }
 
   /**
@@ -193,13 +201,19 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     const outcomes = this.#outcomes;
     this.#outcomes = [];
     let durable: T[] = [];
+    let pages: DurablePage[] = [];
     for (const o of outcomes) {
-      if (!('err' in o)) { durable = durable.length === 0 ? o.batch : durable.concat(o.batch); continue }
-      if (durable.length > 0) this.#listener.durable(durable);
+      if (!('err' in o)) {
+        durable = durable.length === 0 ? o.batch : durable.concat(o.batch);
+        pages = pages.length === 0 ? o.pages ?? [] : pages.concat(o.pages ?? []);
+        continue;
+      }
+      if (durable.length > 0) this.#listener.durable(durable, pages);
       durable = [];
+      pages = [];
       this.#listener.failed(o.batch, o.err);
     }
-    if (durable.length > 0) this.#listener.durable(durable);
+    if (durable.length > 0) this.#listener.durable(durable, pages);
   }
 
   /** Resolves when everything appended so far is durable and told. */
@@ -210,7 +224,18 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   }
 
   /**
-   * Events journaled but not yet matched, in the order they were appended (for recovery after a restart).
+   * The pages not yet matched, in the order they were written (for recovery after a restart), each value a copy
+   * of its own. A record an earlier version wrote alone, one entry, comes as a page of one.
+   */
+  *pendingPages(): Generator<DurablePage> {
+    for (const { key, value } of this.#db.journal.getRange({})) {
+      const bytes = value as Uint8Array;
+      yield { key, value: Uint8Array.prototype.slice.call(bytes), size: recordSize(bytes) };
+    }
+  }
+
+  /**
+   * Events journaled but not yet matched, in the order they were appended.
    * The entries of a page come one after the other, with its key.
    */
   *pending(): Generator<JournaledEvent & { journalKey: number }> {

@@ -1,8 +1,8 @@
 import t from 'tap';
 import pino from 'pino';
 import { AlertStore, AuditLog, Journal, ListStore, openDatabases, type Databases } from '../../store/index.js';
-import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool, type PipelineItem } from '../../pipeline/index.js';
-import { Metrics, asDeviceId, asSubjectId, type NewAlert, type StoredEvent } from '../../core/index.js';
+import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool } from '../../pipeline/index.js';
+import { Metrics, asDeviceId, asSubjectId, type JournaledEvent, type NewAlert, type StoredEvent } from '../../core/index.js';
 import { tempDir } from '../helpers/vigil.js';
 
 const text = (seq: number): StoredEvent => ({ type: 'text', seq, at: 1_763_800_000_000 + seq, app: 'a', text: `line ${seq}`, source: 'typed' });
@@ -16,7 +16,7 @@ class RecordingStore extends AlertStore {
   }
 }
 
-interface Setup { db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal<PipelineItem>; told: PipelineItem[] }
+interface Setup { db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal; told: JournaledEvent[] }
 
 /** A journal, a pipeline and a worker pool on `dir`; every durable event goes to the pipeline. */
 async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBatch: number): Promise<Setup> {
@@ -25,10 +25,13 @@ async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBa
   const alerts = new RecordingStore(db, new AuditLog(db));
   const pool = new WorkerPool(1);
   const log = pino({ level: 'silent' });
-  const told: PipelineItem[] = [];
+  const told: JournaledEvent[] = [];
   let pipeline: Pipeline | undefined;
-  const journal = new Journal<PipelineItem>(db, maxBatch, {
-    durable(entries) { told.push(...entries); pipeline?.submit(entries) },
+  const journal = new Journal(db, maxBatch, {
+    durable(entries, pages) {
+      told.push(...entries);
+      pipeline?.submit(pages.map(({ key, value, size }) => ({ key, bytes: value, size, receivedAt: 0 })));
+    },
     failed() {},
   });
   pipeline = new Pipeline({
@@ -46,9 +49,9 @@ t.test('journal pages - a group commit is one page, matched and deleted whole ho
   t.teardown(async () => { await db.root.close(); tmp.remove() });
   // Two turns: 150 events from three devices in the first, 45 in the second, so two pages of 150 and 45.
   let seq = 0;
-  for (let i = 0; i < 50; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq), receivedAt: 0 });
+  for (let i = 0; i < 50; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq) });
   await new Promise((r) => setImmediate(r));
-  for (let i = 0; i < 15; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq), receivedAt: 0 });
+  for (let i = 0; i < 15; i++) for (const d of ['dev-a', 'dev-b', 'dev-c']) journal.append({ deviceId: asDeviceId(d), event: text(++seq) });
   await journal.settle();
   const keys = [...new Set(told.map((e) => e.journalKey))];
   t.equal(keys.length, 2, 'two pages');
