@@ -32,17 +32,28 @@ export function clientFrame(payload: Uint8Array, opcode = 0x2): Buffer {
 }
 
 export interface RawWsHandlers {
-  /** One unfragmented data frame; `text` for opcode 1. */
+  /** One unfragmented data frame; `text` for opcode 1. `payload` is valid only during the call (its memory is reused). */
   message(payload: Buffer, text: boolean): void;
   /** The socket closed; `code` is the server's close code when it sent one. */
   close(code?: number): void;
 }
 
+/**
+ * Where every socket of the process reads into (`onread`), rather than a new Buffer a read handed on through the
+ * stream machinery: a read calls back at once and the callback copies what it keeps, so one buffer serves all.
+ * Reading the server's acks that way is about half the generator's work (bench/ack-send.ts, ninth session).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+const EMPTY = Buffer.alloc(0);
+
 /** Opens a WebSocket to `path` with a bearer token; resolves once the server has switched protocols. */
 export function openRawWs(host: string, port: number, path: string, token: string, h: RawWsHandlers): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host, port, noDelay: true });
-    let buf: Buffer = Buffer.alloc(0);
+    const sock: Socket = connect({
+      host, port, noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: (n) => { read(READ_BUFFER.subarray(0, n)); return true } },
+    });
+    let buf: Buffer = EMPTY;
     let upgraded = false;
     let closeCode: number | undefined;
     sock.on('connect', () => {
@@ -50,11 +61,12 @@ export function openRawWs(host: string, port: number, path: string, token: strin
         + `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n`
         + `Authorization: Bearer ${token}\r\n\r\n`);
     });
-    sock.on('data', (chunk: Buffer) => {
+    /** `chunk` is in READ_BUFFER: whatever is left of it once the frames in it are handled is copied. */
+    const read = (chunk: Buffer): void => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       if (!upgraded) {
         const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
+        if (end < 0) { buf = Buffer.from(buf); return }
         const head = buf.subarray(0, end).toString('latin1');
         if (!head.startsWith('HTTP/1.1 101')) { sock.destroy(); reject(new Error(head.split('\r\n')[0])); return }
         upgraded = true;
@@ -76,8 +88,8 @@ export function openRawWs(host: string, port: number, path: string, token: strin
         else if (opcode === 0x8) { closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005; sock.end(); break }
         else if (opcode === 0x9) sock.write(clientFrame(payload, 0xa));
       }
-      buf = buf.subarray(off);
-    });
+      buf = off >= buf.length ? EMPTY : Buffer.from(buf.subarray(off));
+    };
     sock.on('error', (err) => { if (!upgraded) reject(err) });
     sock.on('close', () => h.close(closeCode));
   });
