@@ -73,7 +73,7 @@ export class HeartbeatMonitor {
       return;
     }
     if (s.at >= at) return;
-    // Changed in place: this runs for every event, and `save` reads the newest values when it writes.
+    // Changed in place: this runs for every device in every commit, and `save` reads the newest values when it writes.
     s.at = at;
     s.seq = Math.max(seq, s.seq);
     s.alerted = false;
