@@ -119,7 +119,13 @@ export class Pipeline {
       const size = Math.min(MAX_BATCH, Math.max(this.#o.batchSize, Math.ceil(this.#queued / this.#o.maxInFlight)));
       let pages = 1;
       let events = this.#queue[0]!.size;
-      while (pages < this.#queue.length && events < size) events += this.#queue[pages++]!.size;
+      // A page being retried goes alone, and fresh pages never join it: when a batch fails, one bad page (it can only
+      // be damage on disk, read back at recovery) must not keep the good ones beside it from being matched.
+      if (this.#queue[0]!.attempts === undefined) {
+        while (pages < this.#queue.length && events < size && this.#queue[pages]!.attempts === undefined) {
+          events += this.#queue[pages++]!.size;
+        }
+      }
       const batch = this.#queue.splice(0, pages);
       this.#queued -= events;
       this.#inFlight++;

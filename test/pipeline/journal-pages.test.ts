@@ -85,3 +85,33 @@ t.test('journal pages - recovery submits each page left over whole, and deletes 
   t.same(alerts.deleted.flat().sort((a, b) => a - b), [1, 2, 3], 'each page deleted once, although the high-water mark is 10');
   t.equal(db.journal.getCount(), 0);
 });
+
+t.test('journal pages - a page that cannot be read fails alone: the good pages of its batch are matched and deleted', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  const lists = new ListStore(db);
+  const alerts = new RecordingStore(db, new AuditLog(db));
+  const pool = new WorkerPool(1);
+  const log = pino({ level: 'silent' });
+  const written: { key: number; value: Uint8Array; size: number }[] = [];
+  const journal = new Journal(db, 1000, { durable(_entries, pages) { written.push(...pages) }, failed() {} });
+  const pipeline = new Pipeline({
+    runner: pool, journal, watcher: new ListWatcher(lists, pool, tmp.dir, log), alerts, builder: new AlertBuilder(lists),
+    feed: new AlertFeed(alerts), metrics: new Metrics(), log, batchSize: 8, maxInFlight: 2,
+    subjectOf: () => asSubjectId('S-pages'), requestCapture: () => undefined,
+  });
+  t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
+  for (let seq = 1; seq <= 3; seq++) journal.append({ deviceId: asDeviceId('dev-good'), event: text(seq) });
+  await journal.settle();
+  t.equal(written.length, 1, 'one good page of 3 events');
+  const good = written[0]!;
+  const bad = { key: good.key + 1000, bytes: Uint8Array.of(0xdd, 0, 0, 0, 3, 0xc1, 0xc1), size: 3, receivedAt: 0 };
+  // Together they are 6 events, under the batch size of 8: they go to the worker as one batch, which fails.
+  pipeline.submit([bad, { key: good.key, bytes: good.value, size: good.size, receivedAt: 0 }]);
+  for (let i = 0; i < 100 && !alerts.deleted.flat().includes(good.key); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(alerts.deleted.flat().includes(good.key), 'the good page was matched and deleted on its retry, alone');
+  t.equal(db.journal.get(good.key), undefined, 'and is gone from the journal');
+  await new Promise((r) => setTimeout(r, 1700)); // the bad page's last attempts
+  t.notOk(alerts.deleted.flat().includes(bad.key), 'the bad page was never counted as matched');
+  t.equal(pipeline.depth, 0, 'and was given up after its attempts, not retried for ever');
+});
