@@ -102,6 +102,11 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   metrics.gauge('vigil_pipeline_queue_depth', 'Events waiting for or in matching', () => pipeline.depth);
   metrics.gauge('vigil_pool_queue_depth', 'Batches waiting for a worker thread', () => pool.queueSize);
 
+  if (journal.unreadable.length > 0) {
+    log.error({ pages: journal.unreadable.slice(0, 20), count: journal.unreadable.length },
+      'journal pages left by the last run cannot be read (damaged): they are kept, matching will try them and give up, '
+      + 'and the retention sweep deletes them after journalMaxAgeHours; a device whose newest events were in one may resend them');
+  }
   const recovered = await pipeline.recover(journal, config.pipeline.maxQueue / 2);
   if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
 

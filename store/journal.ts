@@ -63,6 +63,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   readonly #pages = new Map<number, { size: number; devices: DeviceId[] }>();
   /** Each device's newest page, while it is in `#pages`. */
   readonly #lastPage = new Map<DeviceId, number>();
+  /** Pages an earlier run left that cannot be decoded (see `unreadable`). */
+  readonly #unreadable: number[] = [];
 
   constructor(db: Databases, maxBatch: number, listener: JournalListener<T>) {
     this.#db = db;
@@ -72,11 +74,21 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     this.#readPages();
   }
 
-  /** Learns the devices, and their highest seqs, of the pages an earlier run left. */
+  /**
+   * Learns the devices, and their highest seqs, of the pages an earlier run left. A page that cannot be decoded
+   * (only damage could make one) is kept as it is and listed in `unreadable`, rather than stopping the server.
+   */
   #readPages(): void {
     for (const { key, value } of this.#db.journal.getRange({})) {
       const highest = new Map<DeviceId, number>();
-      const entries = decodeRecord(value);
+      let entries;
+      try {
+        entries = decodeRecord(value);
+      } catch {
+        this.#unreadable.push(key);
+        this.#addPage(key, safeRecordSize(value), highest);
+        continue;
+      }
       for (const { deviceId, event } of entries) if ((highest.get(deviceId) ?? 0) < event.seq) highest.set(deviceId, event.seq);
       this.#addPage(key, entries.length, highest);
     }
@@ -115,6 +127,14 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       this.#pages.delete(key);
     }
   }
+
+  /**
+   * Keys of the pages found on opening that cannot be decoded. They stay in the journal: the pipeline tries them
+   * (and gives up after its attempts), and the retention sweep deletes them once `journalMaxAgeHours` have passed,
+   * as it does any page left unmatched. Their devices are not known, so neither is what they held of each device's
+   * sequence: a device whose newest events were in one may resend them, and they are then stored again.
+   */
+  get unreadable(): readonly number[] { return this.#unreadable }
 
   /** Highest sequence number stored durably for the device, 0 if none. */
   lastSeq(deviceId: DeviceId): number {
@@ -230,7 +250,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   *pendingPages(): Generator<DurablePage> {
     for (const { key, value } of this.#db.journal.getRange({})) {
       const bytes = value as Uint8Array;
-      yield { key, value: Uint8Array.prototype.slice.call(bytes), size: recordSize(bytes) };
+      yield { key, value: Uint8Array.prototype.slice.call(bytes), size: this.#pages.get(key)?.size ?? safeRecordSize(bytes) };
     }
   }
 
@@ -282,9 +302,18 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       if (page) n += page.size;
       else { // written by another journal on the same folder (tests)
         const value = journal.getBinaryFast(key);
-        if (value !== undefined) n += recordSize(value);
+        if (value !== undefined) n += safeRecordSize(value);
       }
     }
     return n;
+  }
+}
+
+/** The number of entries a record says it holds, or 0 when even that cannot be read (a page cut short). */
+function safeRecordSize(value: Uint8Array): number {
+  try {
+    return recordSize(value);
+  } catch {
+    return 0;
   }
 }

@@ -182,13 +182,27 @@ export class RetentionSweeper {
 
     // Inside the transaction, so that a page the pipeline matched a moment ago is not counted.
     const deleted: number[] = [];
+    /** Pages that cannot be decoded (store/journal.ts, `unreadable`): deleted too, whole, with a receipt of their own. */
+    const unreadable: { key: number; bytes: number }[] = [];
     const byDevice = await db.root.childTransaction(() => {
       const found = new Map<DeviceId, StoredEvent[]>();
       for (const key of due) {
         const value = db.journal.get(key);
         if (value === undefined) continue;
         deleted.push(key);
-        for (const { deviceId, event } of decodeRecord(value)) {
+        let entries;
+        try {
+          entries = decodeRecord(value);
+        } catch {
+          unreadable.push({ key, bytes: value.byteLength });
+          db.journal.remove(key);
+          this.#o.audit.appendInTxn({
+            actor: ACTOR, action: 'retention.journal_unreadable', target: `journal-page:${key}`,
+            details: { bytes: value.byteLength, maxAgeHours: Math.round(maxAgeMs / HOUR) },
+          }, now);
+          continue;
+        }
+        for (const { deviceId, event } of entries) {
           const list = found.get(deviceId);
           if (list) list.push(event);
           else found.set(deviceId, [event]);
@@ -211,7 +225,15 @@ export class RetentionSweeper {
     this.#o.journal?.released(deleted);
     for (const key of due) this.#firstSeen.delete(key);
 
+    // Only ciphertext is scrubbed (store/disk-scrubber.ts): a sealed image in a page that cannot be read cannot be
+    // found in it, and the page's own bytes are not unique enough to zero wherever they occur. What is left of it is in
+    // freed pages until LMDB reuses them, as for any deleted record, and the warning says so.
     const secrets: Uint8Array[] = [];
+    for (const { key, bytes } of unreadable) {
+      this.#o.log.warn({ page: key, bytes },
+        'a journal page that could not be read was deleted unprocessed: which devices it held is not known, and any '
+        + 'sealed image in it could not be scrubbed from free pages');
+    }
     let expired = 0;
     const raise: NewAlert[] = [];
     for (const [deviceId, events] of byDevice) {

@@ -244,3 +244,33 @@ t.test('journal - a device\'s highest seq is read from its pages, and recorded o
   t.equal(db.deviceSeq.get(dev), 12, 'the newest page going first records the highest seq');
   t.same([...journal.releasing([older!])], [], 'and the older one then records nothing, so the record never goes back');
 });
+
+t.test('journal - a page that cannot be decoded is kept and listed, and does not stop the journal from opening', async (t) => {
+  const tmp = tempDir();
+  t.teardown(tmp.remove);
+  let badKey = 0;
+  {
+    const db = openDatabases(tmp.dir);
+    const journal = new Journal(db, 100, quiet);
+    for (let seq = 1; seq <= 5; seq++) journal.append({ deviceId: asDeviceId('dev-ok'), event: text(seq) });
+    await journal.settle();
+    const [goodKey] = [...db.journal.getKeys({})] as number[];
+    badKey = goodKey! + 1;
+    // A page whose header says 4 entries, then bytes that are no MessagePack at all.
+    await db.journal.put(badKey, Uint8Array.of(0xdd, 0, 0, 0, 4, 0xc1, 0xc1, 0xc1));
+    // And one cut short inside its header.
+    await db.journal.put(badKey + 1, Uint8Array.of(0xdd, 0));
+    await db.root.close();
+  }
+  const db = openDatabases(tmp.dir);
+  t.teardown(() => db.root.close());
+  const journal = new Journal(db, 100, quiet);
+  t.same(journal.unreadable, [badKey, badKey + 1], 'both listed, in key order');
+  t.equal(journal.lastSeq(asDeviceId('dev-ok')), 5, 'the readable page still gives its device\'s seq');
+  t.equal(journal.pendingCount(), 5 + 4, 'the damaged pages count what their headers say, or nothing');
+  t.same([...journal.pendingPages()].map((p) => [p.key, p.size]), [[badKey - 1, 5], [badKey, 4], [badKey + 1, 0]],
+    'every page is handed to the pipeline, the damaged ones as they are');
+  journal.append({ deviceId: asDeviceId('dev-ok'), event: text(6) });
+  await journal.settle();
+  t.equal(Math.max(...([...db.journal.getKeys({})] as number[])), badKey + 2, 'new pages go after them');
+});

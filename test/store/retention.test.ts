@@ -142,3 +142,28 @@ t.test('retention - an admin\'s settings override the config, are validated and 
   t.equal(f.sweeper.settings().evidenceDays, 30);
   t.match(f.audit.read(1).at(-1), { actor: 'operator:admin', action: 'retention.settings', details: { before: { evidenceDays: 90 }, after: { evidenceDays: 30 } } });
 });
+
+t.test('retention - a journal page that cannot be read expires too, with a receipt of its own and a warning, and the sweep goes on', async (t) => {
+  const f = await fixture(t);
+  const now = Date.now();
+  const warnings: object[] = [];
+  const journal = new Journal(f.db, 100, { durable() {}, failed() {} });
+  const sweeper = new RetentionSweeper({
+    db: f.db, alerts: f.alerts, audit: f.audit, registry: new RegistryStore(f.db), defaults: DEFAULTS,
+    operators: new OperatorStore(f.db, f.audit, { tokenTtlSeconds: 60, maxFailedLogins: 5, lockoutSeconds: 60 }),
+    log: { info() {}, warn(obj) { warnings.push(obj) } }, journal,
+  });
+  journal.append({ deviceId: asDeviceId(f.deviceId), event: { type: 'text', seq: 1, at: now, app: 'a', text: 'stuck', source: 'typed' } });
+  await journal.settle();
+  const [good] = [...f.db.journal.getKeys({})] as number[];
+  await f.db.journal.put(good! + 1, Uint8Array.of(0xdd, 0, 0, 0, 2, 0xc1));
+  t.equal((await sweeper.sweep(now)).journalExpired, 0, 'first seen: kept');
+  const report = await sweeper.sweep(now + 25 * 3_600_000);
+  t.equal(report.journalExpired, 1, 'the readable page\'s event expired as usual');
+  t.equal(f.db.journal.getCount(), 0, 'both pages are gone');
+  t.match(f.audit.read(1).find((e) => e.action === 'retention.journal_unreadable'),
+    { actor: 'system:retention', target: `journal-page:${good! + 1}`, details: { bytes: 6, maxAgeHours: 24 } }, 'a receipt names the page');
+  t.ok(f.audit.read(1).some((e) => e.action === 'retention.journal_expired'), 'and the readable one has its usual receipt');
+  t.ok(warnings.some((w) => (w as { page?: number }).page === good! + 1), 'a warning names the page');
+  t.equal(f.alerts.list({ limit: 10 }).alerts.filter((a) => a.match.kind === 'rule').length, 1, 'one journal-expired alert, for the readable page\'s device');
+});
