@@ -58,35 +58,24 @@ type MatchInput =
  */
 function matchPages(snapshot: IndexSnapshot, pages: readonly Uint8Array[]): { hits: MatchHit[]; entries: PageEntry[]; events: number } {
   const inputs: MatchInput[] = [];
-  const wanted: PageEntry[] = [];
   const all: PageEntry[] = [];
-  let i = 0;
   for (const page of pages) {
-    for (const { deviceId, event } of decodeRecord(page)) {
-      const entry = { i, deviceId, event };
-      all.push(entry);
-      const e = event;
+    for (const { deviceId, event: e } of decodeRecord(page)) {
+      const i = all.length;
+      all.push({ i, deviceId, event: e });
       switch (e.type) {
         case 'text': inputs.push({ i, type: 'text', text: e.text }); break;
         case 'dns': inputs.push({ i, type: 'dns', domain: e.domain }); break;
         case 'url': inputs.push({ i, type: 'url', url: e.url }); break;
         case 'app': inputs.push({ i, type: 'app', package: e.package }); break;
-        case 'image': if (e.hits.length > 0) wanted.push(entry); break;
-        default: if (hasRules(e)) wanted.push(entry);
       }
-      i++;
     }
   }
   const hits = inputs.length > 0 && snapshot.lists.length > 0 ? match(snapshot, inputs) : [];
-  let last = -1;
-  for (const hit of hits) if (hit.i !== last) { wanted.push(all[hit.i]!); last = hit.i }
-  wanted.sort((a, b) => a.i - b.i);
-  return { hits, entries: dedupe(wanted), events: i };
-}
-
-/** The entries in order of `i`, each once (an event can have hits from several lists). */
-function dedupe(sorted: PageEntry[]): PageEntry[] {
-  return sorted.filter((e, k) => k === 0 || sorted[k - 1]!.i !== e.i);
+  const hit = new Set(hits.map((h) => h.i));
+  // In batch order, each once (an event can have hits from several lists).
+  const entries = all.filter(({ i, event: e }) => hit.has(i) || hasRules(e) || (e.type === 'image' && e.hits.length > 0));
+  return { hits, entries, events: all.length };
 }
 
 function match(snapshot: IndexSnapshot, inputs: MatchInput[]): MatchHit[] {
