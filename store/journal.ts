@@ -204,7 +204,7 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
       return;
     }
     for (const { key, size, devices } of pages) this.#addPage(key, size, devices);
-    this.#report({ batch, pages: pages.map(({ key, value, size }) => ({ key, value, size })) });
+    this.#report({ batch, pages });
   }
 
   /**
@@ -251,16 +251,6 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
     for (const { key, value } of this.#db.journal.getRange({})) {
       const bytes = value as Uint8Array;
       yield { key, value: Uint8Array.prototype.slice.call(bytes), size: this.#pages.get(key)?.size ?? safeRecordSize(bytes) };
-    }
-  }
-
-  /**
-   * Events journaled but not yet matched, in the order they were appended.
-   * The entries of a page come one after the other, with its key.
-   */
-  *pending(): Generator<JournaledEvent & { journalKey: number }> {
-    for (const { key, value } of this.#db.journal.getRange({})) {
-      for (const entry of decodeRecord(value)) yield { ...entry, journalKey: key };
     }
   }
 
