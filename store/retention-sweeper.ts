@@ -190,17 +190,15 @@ export class RetentionSweeper {
         const value = db.journal.get(key);
         if (value === undefined) continue;
         deleted.push(key);
-        let entries;
+        let entries: ReturnType<typeof decodeRecord> = [];
         try {
           entries = decodeRecord(value);
         } catch {
           unreadable.push({ key, bytes: value.byteLength });
-          db.journal.remove(key);
           this.#o.audit.appendInTxn({
             actor: ACTOR, action: 'retention.journal_unreadable', target: `journal-page:${key}`,
             details: { bytes: value.byteLength, maxAgeHours: Math.round(maxAgeMs / HOUR) },
           }, now);
-          continue;
         }
         for (const { deviceId, event } of entries) {
           const list = found.get(deviceId);
