@@ -1,6 +1,6 @@
 import t from 'tap';
 import pino from 'pino';
-import { AlertStore, AuditLog, Journal, ListStore, openDatabases, type Databases } from '../../store/index.js';
+import { AlertStore, AuditLog, Journal, ListStore, openDatabases, type Databases, type DurablePage } from '../../store/index.js';
 import { AlertBuilder, AlertFeed, ListWatcher, Pipeline, WorkerPool } from '../../pipeline/index.js';
 import { Metrics, asDeviceId, asSubjectId, type JournaledEvent, type NewAlert, type StoredEvent } from '../../core/index.js';
 import { tempDir } from '../helpers/vigil.js';
@@ -16,21 +16,28 @@ class RecordingStore extends AlertStore {
   }
 }
 
-interface Setup { db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal; told: JournaledEvent[] }
+interface Setup {
+  db: Databases; alerts: RecordingStore; pipeline: Pipeline; journal: Journal; told: JournaledEvent[]; written: DurablePage[];
+}
 
-/** A journal, a pipeline and a worker pool on `dir`; every durable event goes to the pipeline. */
-async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBatch: number): Promise<Setup> {
+/**
+ * A journal, a pipeline and a worker pool on `dir`; every durable event goes to the pipeline, unless `hold`: then
+ * the pages written are only kept in `written`, for the test to submit.
+ */
+async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBatch: number, hold = false): Promise<Setup> {
   const db = openDatabases(dir);
   const lists = new ListStore(db);
   const alerts = new RecordingStore(db, new AuditLog(db));
   const pool = new WorkerPool(1);
   const log = pino({ level: 'silent' });
   const told: JournaledEvent[] = [];
+  const written: DurablePage[] = [];
   let pipeline: Pipeline | undefined;
   const journal = new Journal(db, maxBatch, {
     durable(entries, pages) {
       told.push(...entries);
-      pipeline?.submit(pages.map(({ key, value, size }) => ({ key, bytes: value, size, receivedAt: 0 })));
+      written.push(...pages);
+      if (!hold) pipeline?.submit(pages.map(({ key, value, size }) => ({ key, bytes: value, size, receivedAt: 0 })));
     },
     failed() {},
   });
@@ -40,7 +47,7 @@ async function setup(t: { teardown(f: () => unknown): void }, dir: string, maxBa
     subjectOf: () => asSubjectId('S-pages'), requestCapture: () => undefined,
   });
   t.teardown(() => pool.close());
-  return { db, alerts, pipeline, journal, told };
+  return { db, alerts, pipeline, journal, told, written };
 }
 
 t.test('journal pages - a group commit is one page, matched and deleted whole however small the batches', async (t) => {
@@ -88,19 +95,8 @@ t.test('journal pages - recovery submits each page left over whole, and deletes 
 
 t.test('journal pages - a page that cannot be read fails alone: the good pages of its batch are matched and deleted', async (t) => {
   const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  const lists = new ListStore(db);
-  const alerts = new RecordingStore(db, new AuditLog(db));
-  const pool = new WorkerPool(1);
-  const log = pino({ level: 'silent' });
-  const written: { key: number; value: Uint8Array; size: number }[] = [];
-  const journal = new Journal(db, 1000, { durable(_entries, pages) { written.push(...pages) }, failed() {} });
-  const pipeline = new Pipeline({
-    runner: pool, journal, watcher: new ListWatcher(lists, pool, tmp.dir, log), alerts, builder: new AlertBuilder(lists),
-    feed: new AlertFeed(alerts), metrics: new Metrics(), log, batchSize: 8, maxInFlight: 2,
-    subjectOf: () => asSubjectId('S-pages'), requestCapture: () => undefined,
-  });
-  t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
+  const { db, alerts, pipeline, journal, written } = await setup(t, tmp.dir, 1000, true);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
   for (let seq = 1; seq <= 3; seq++) journal.append({ deviceId: asDeviceId('dev-good'), event: text(seq) });
   await journal.settle();
   t.equal(written.length, 1, 'one good page of 3 events');

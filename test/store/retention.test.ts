@@ -102,14 +102,20 @@ t.test('retention - evidence expires before its alert, and dismissed alerts befo
   t.ok(f.alerts.byId(confirmed!.id), 'a confirmed alert stays for alertDays');
 });
 
-t.test('retention - journal entries stuck unmatched expire with an alert, a warning and a receipt', async (t) => {
-  const f = await fixture(t);
+/** A journal on the fixture's folder, and a sweeper that tells it what it deletes and keeps its warnings. */
+function withJournal(f: Fixture): { journal: Journal; sweeper: RetentionSweeper; warnings: object[] } {
   const warnings: object[] = [];
   const journal = new Journal(f.db, 100, { durable() {}, failed() {} });
   const sweeper = new RetentionSweeper({
     db: f.db, alerts: f.alerts, audit: f.audit, registry: new RegistryStore(f.db), defaults: DEFAULTS,
     log: { info() {}, warn(obj) { warnings.push(obj) } }, journal,
   });
+  return { journal, sweeper, warnings };
+}
+
+t.test('retention - journal entries stuck unmatched expire with an alert, a warning and a receipt', async (t) => {
+  const f = await fixture(t);
+  const { journal, sweeper, warnings } = withJournal(f);
   const now = Date.now();
   for (let seq = 1; seq <= 3; seq++) {
     journal.append({ deviceId: asDeviceId(f.deviceId), event: { type: 'text', seq, at: now, app: 'a', text: 'stuck', source: 'typed' } });
@@ -146,13 +152,7 @@ t.test('retention - an admin\'s settings override the config, are validated and 
 t.test('retention - a journal page that cannot be read expires too, with a receipt of its own and a warning, and the sweep goes on', async (t) => {
   const f = await fixture(t);
   const now = Date.now();
-  const warnings: object[] = [];
-  const journal = new Journal(f.db, 100, { durable() {}, failed() {} });
-  const sweeper = new RetentionSweeper({
-    db: f.db, alerts: f.alerts, audit: f.audit, registry: new RegistryStore(f.db), defaults: DEFAULTS,
-    operators: new OperatorStore(f.db, f.audit, { tokenTtlSeconds: 60, maxFailedLogins: 5, lockoutSeconds: 60 }),
-    log: { info() {}, warn(obj) { warnings.push(obj) } }, journal,
-  });
+  const { journal, sweeper, warnings } = withJournal(f);
   journal.append({ deviceId: asDeviceId(f.deviceId), event: { type: 'text', seq: 1, at: now, app: 'a', text: 'stuck', source: 'typed' } });
   await journal.settle();
   const [good] = [...f.db.journal.getKeys({})] as number[];
