@@ -8,8 +8,8 @@
  *
  * So ingest's thread holds, for each event waiting, only its bytes in the page it was written in: no object of
  * its own to build, copy to a worker, or keep alive through the collector's young generation until it has
- * been matched. Handing over events as objects took about a quarter of that thread's time at 50,000 events/s
- * (CPU profile of bench/ingest.ts, eighth session), and the long callbacks that sent and finished big batches
+ * been matched. Handing over events as objects took about a quarter of that thread's busy time at 50,000 events/s
+ * (a CPU profile of the server under bench/ingest.ts, on the eighth session's code), and the long callbacks that sent and finished big batches
  * held device sockets unread (bench/README.md, ninth session).
  */
 import { performance } from 'node:perf_hooks';
