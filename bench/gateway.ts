@@ -22,7 +22,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from 'uWebSockets.js';
-import { Metrics, seededRandom } from '../core/index.js';
+import { Metrics, loadConfig, seededRandom } from '../core/index.js';
 import { plainPackr, plainUnpackr } from '../core/plain-msgpack.js';
 import { DeviceGateway, type DeviceConn, type JournalEntry } from '../ingest/index.js';
 import type { ImageAnalyser, PipelinePage } from '../pipeline/index.js';
@@ -101,14 +101,13 @@ try {
     });
     tokens.push(token);
   }
+  const defaults = loadConfig({ dataDir: dir }, {});
   let durable = 0;
   const pipeline = { depth: 0, submit: (pages: readonly PipelinePage[]) => { for (const p of pages) durable += p.size } };
   gateway = new DeviceGateway({
-    ingest: {
-      maxFrameBytes: 1 << 24, idleTimeoutSeconds: 120, deviceRatePerSecond: 1e9, deviceBurst: 1e9,
-      maxBackpressureBytes: 1 << 20, maxImageBytes: 1 << 24, maxImagePixels: 5e7,
-    },
-    policy: { heartbeatSeconds: 300, heartbeatGraceSeconds: 60 }, registry, pipeline, images: { full: false } as ImageAnalyser,
+    // The server's defaults (no config file, no environment), with no rate limit.
+    ingest: { ...defaults.ingest, deviceRatePerSecond: 1e9, deviceBurst: 1e9 },
+    policy: defaults.policy, registry, pipeline, images: { full: false } as ImageAnalyser,
     maxPipelineDepth: Number.MAX_SAFE_INTEGER, metrics: new Metrics(), log: pino({ level: 'silent' }),
   });
   const journal = new Journal<JournalEntry>(db, 8192, { durable: (e, p) => gateway!.durable(e, p), failed: () => {} });
