@@ -250,7 +250,8 @@ export class Journal<T extends JournaledEvent = JournaledEvent> {
   *pendingPages(): Generator<DurablePage> {
     for (const { key, value } of this.#db.journal.getRange({})) {
       const bytes = value as Uint8Array;
-      yield { key, value: Uint8Array.prototype.slice.call(bytes), size: this.#pages.get(key)?.size ?? safeRecordSize(bytes) };
+      // A copy (a Buffer's slice() would be another view of LMDB's read buffer).
+      yield { key, value: new Uint8Array(bytes), size: this.#pages.get(key)?.size ?? safeRecordSize(bytes) };
     }
   }
 
