@@ -83,6 +83,8 @@ export async function devices(config: VigilConfig, args: string[], io: Io): Prom
 }
 
 const PROGRESS_EVERY_MS = 1000;
+/** Keyword lists at least this long take a second or more to compile at import: say so. */
+const CHECK_SHOWN_FROM = 50_000;
 
 export async function lists(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -111,6 +113,8 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
       lastShown = now;
       const rate = Math.round(rows / ((now - started) / 1000));
       io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
+    }, (rows) => {
+      if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
     });
     await auditCli(db, 'list.import', `list:${name}`, { kind, version: info.version, rows: info.count, file: basename(file), via: 'cli' });
     io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);

@@ -3,8 +3,9 @@
  * writes it as a new list version. The first malformed row stops the import with its line number,
  * and nothing of that import is applied (the store drops the partial version).
  */
-import { ListFormatError, SEVERITIES, UsageError } from '../core/index.js';
-import { normalizeText, parseUrlPattern } from '../matchers/index.js';
+import { access, constants } from 'node:fs/promises';
+import { ListFormatError, SEVERITIES, UsageError, VigilError } from '../core/index.js';
+import { KeywordIndex, normalizeText, parseAppPackage, parseUrlPattern } from '../matchers/index.js';
 import type { ListEntry, ListInfo, ListKind, ListStore } from '../store/index.js';
 import { readCsv, type CsvRecord } from './csv-rows.js';
 
@@ -62,19 +63,52 @@ export function toEntry(kind: ListKind, rec: CsvRecord): ListEntry {
     case 'apps': {
       const pkg = required(rec, 'package', 512);
       if (/\s/.test(pkg)) throw new ListFormatError(rec.line, 'package must not contain spaces');
+      const parsed = parseAppPackage(pkg);
+      if (!parsed.ok) throw new ListFormatError(rec.line, parsed.reason);
       return { value: pkg, label: required(rec, 'category', 64), ref: required(rec, 'ref', 256) };
     }
   }
 }
 
-async function* entries(kind: ListKind, path: string): AsyncGenerator<ListEntry> {
-  for await (const rec of readCsv(path, LIST_COLUMNS[kind])) yield toEntry(kind, rec);
+/**
+ * The rows of `path` as entries. A keyword list is then compiled as the server will compile it, before the
+ * store activates the version: a list whose automaton would be too large (many terms in scripts with many
+ * distinct characters) is refused here, rather than imported and then left uncompiled by the server.
+ */
+async function* entries(kind: ListKind, path: string, onCheck: (rows: number) => void): AsyncGenerator<ListEntry> {
+  const terms: string[] = [];
+  for await (const rec of readCsv(path, LIST_COLUMNS[kind])) {
+    const entry = toEntry(kind, rec);
+    if (kind === 'keywords') terms.push(entry.value);
+    yield entry;
+  }
+  if (kind !== 'keywords') return;
+  onCheck(terms.length);
+  try {
+    KeywordIndex.build(terms);
+  } catch (err) {
+    if (err instanceof VigilError) throw new VigilError('LIST_INVALID', `the list cannot be compiled: ${err.message}`);
+    throw err;
+  }
 }
 
-/** Imports `path` as a new version of list `name`; `onProgress` gets the row count as it goes. */
+/**
+ * Imports `path` as a new version of list `name`; `onProgress` gets the row count as it goes, and `onCheck` is
+ * told when all rows are read and a keyword list is being compiled to check it.
+ */
 export async function importListFile(
-  store: ListStore, kind: ListKind, name: string, path: string, onProgress?: (rows: number) => void,
+  store: ListStore, kind: ListKind, name: string, path: string,
+  onProgress?: (rows: number) => void, onCheck: (rows: number) => void = () => {},
 ): Promise<ListInfo> {
   if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
-  return store.importVersion(name, kind, path, entries(kind, path), onProgress);
+  try {
+    await access(path, constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const current = store.get(name);
+  if (current && current.kind !== kind) {
+    throw new UsageError(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list (use another --name)`);
+  }
+  return store.importVersion(name, kind, path, entries(kind, path, onCheck), onProgress);
 }

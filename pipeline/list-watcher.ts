@@ -60,6 +60,12 @@ export class ListWatcher {
         .map((info) => built.get(info.name) ?? current.get(info.name))
         .filter((l): l is CompiledList => l !== undefined);
       this.#snapshot = { id: this.#snapshot.id + 1, lists };
+      for (const [name, list] of built) {
+        const before = current.get(name)?.version;
+        await this.#lists.markInUse(name, before === undefined ? [list.version] : [before, list.version]).catch((err: unknown) => {
+          this.#log.warn({ err, list: name }, 'could not record the list versions in use; a quick re-import may drop hits in flight');
+        });
+      }
     } finally {
       this.#busy = false;
     }

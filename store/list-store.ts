@@ -1,8 +1,10 @@
 /**
  * Match lists (PROTOCOL.md §5) as numbered versions. An import writes its rows under a new version
  * in chunks, and only when every row is in does one small transaction make that version active: a
- * server polling `active()` switches to it whole or not at all. The previous version is kept so that
- * matches computed against it in flight can still be resolved; older ones are deleted.
+ * server polling `active()` switches to it whole or not at all. An import then deletes the older versions but
+ * those a server may still resolve hits against: the version active before it, and those the server says it is
+ * matching with (`markInUse`). A server still compiling an earlier import, or one that failed to compile the
+ * newest, so keeps its entries, and no hit of its in-flight batches is lost.
  */
 import type { Databases } from './database.js';
 
@@ -83,10 +85,26 @@ export class ListStore {
     }
     const info: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
     await this.#db.lists.put(name, info);
+    const keep = new Set([version, ...this.inUse(name)]);
+    if (current) keep.add(current.version);
     for (const old of this.#versions(name)) {
-      if (old < version - 1) await this.#dropVersion(name, old);
+      if (!keep.has(old)) await this.#dropVersion(name, old);
     }
     return info;
+  }
+
+  /**
+   * A server records the versions of list `name` its matching may still resolve hits against (the one it has
+   * switched to, and the one before, for batches in flight), so that an import does not delete them.
+   */
+  async markInUse(name: string, versions: readonly number[]): Promise<void> {
+    await this.#db.meta.put(`listInUse:${name}`, [...versions]);
+  }
+
+  /** The versions of list `name` a server last said it matches with (none if no server has). */
+  inUse(name: string): number[] {
+    const v = this.#db.meta.get(`listInUse:${name}`);
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
   }
 
   /** Entries of one version, in index order. */

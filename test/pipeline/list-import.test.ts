@@ -73,3 +73,51 @@ t.test('lists - shows progress on a large file', async (t) => {
   t.ok(seen.length >= 2, 'progress reported more than once');
   t.equal(seen[seen.length - 1], 50_000);
 });
+
+t.test('lists - an apps row the matcher would refuse is refused at import, with its line', async (t) => {
+  await t.rejects(importListFile(store, 'apps', 'ctl', file('ctl.csv', 'package,category,ref\ncom.example.ok,A,1\ncom.example\u0001x,A,2\n')),
+    /line 3: package id has control characters/);
+  t.equal(store.get('ctl'), undefined, 'nothing of it is applied');
+});
+
+t.test('lists - a keyword list too large for the matcher is refused at import, and nothing is applied', async (t) => {
+  // 20,000 terms over 3,000 distinct CJK characters: the automaton's table would pass its cell limit.
+  const rows = ['term,severity,ref'];
+  for (let i = 0; i < 20_000; i++) {
+    let term = '';
+    for (let j = 0; j < 5; j++) term += String.fromCodePoint(0x4e00 + ((i * 7 + j * 613) % 3000));
+    rows.push(`${term},low,c${i}`);
+  }
+  const checked: number[] = [];
+  const before = store.get('kw');
+  await t.rejects(importListFile(store, 'keywords', 'kw', file('cjk.csv', rows.join('\n')), undefined, (n) => checked.push(n)),
+    { code: 'LIST_INVALID', message: /cannot be compiled: keyword list too large/ });
+  t.same(checked, [20_000], 'the check is announced once all rows are read');
+  t.same(store.get('kw'), before, 'the active version is untouched');
+});
+
+t.test('lists - a missing file or a change of kind is a usage error, and uses no version', async (t) => {
+  await t.rejects(importListFile(store, 'keywords', 'fresh', join(tmp.dir, 'no-such.csv')), { code: 'USAGE', message: /cannot read .*no-such\.csv: ENOENT/ });
+  await t.rejects(importListFile(store, 'urls', 'kw', file('u3.csv', 'pattern,category,ref\nbad.example,A,u1\n')), { code: 'USAGE' });
+  const first = await importListFile(store, 'keywords', 'fresh', file('kw3.csv', 'term,severity,ref\nkettle,low,k9\n'));
+  t.equal(first.version, 1, 'the missing file used no version number');
+});
+
+t.test('lists - an import keeps the versions a server still matches with, and drops the rest', async (t) => {
+  const v = async (body: string) => (await importListFile(store, 'keywords', 'pin', file('pin.csv', `term,severity,ref\n${body},low,p\n`))).version;
+  const v1 = await v('kettle');
+  await store.markInUse('pin', [v1]);
+  const v2 = await v('teapot');
+  await t.rejects(importListFile(store, 'keywords', 'pin', file('pin-bad.csv', 'term,severity,ref\nbad,urgent,p\n')), /line 2/);
+  const v3 = await v('saucer');
+  // The server is still on v1 (compiling v2, say): v1 stays, as do v2 (active before v3) and v3.
+  t.equal([...store.entries('pin', v1)].length, 1, 'the version in use is kept');
+  t.equal([...store.entries('pin', v2)].length, 1, 'the version active before is kept');
+  await store.markInUse('pin', [v2, v3]);
+  const v4 = await v('spoon');
+  t.same([...store.entries('pin', v1)], [], 'a version no server uses is dropped');
+  t.equal([...store.entries('pin', v2)].length, 1);
+  t.equal([...store.entries('pin', v3)].length, 1);
+  t.equal([...store.entries('pin', v4)].length, 1);
+  t.same(store.inUse('pin'), [v2, v3]);
+});
