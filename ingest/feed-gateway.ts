@@ -5,7 +5,7 @@
  * filled while its send buffer is below the limit and resumes on `drain`.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
-import { toCloudEvent, type FeedConfig, type Metrics } from '../core/index.js';
+import { toCloudEvent, type Alert, type FeedConfig, type Metrics } from '../core/index.js';
 import type { RegistryStore } from '../store/index.js';
 import type { AlertFeed } from '../pipeline/index.js';
 import { bearer, intParam, sendError, sendJson } from './http-util.js';
@@ -78,12 +78,14 @@ export class FeedGateway {
       if (typeof v === 'string') { sendError(res, 400, 'BAD_REQUEST', v); return; }
     }
     const [a, l, w] = [after, limit, waitMs] as number[] as [number, number, number];
-    const reply = (): void => {
-      const alerts = this.#o.feed.read(a, l);
+    const reply = (alerts: Alert[]): void => {
       const next = alerts.length > 0 ? (alerts[alerts.length - 1]!.seq) : a;
       sendJson(res, 200, { alerts: alerts.map(toCloudEvent), next, head: this.#o.feed.lastSeq });
     };
-    if (w === 0 || this.#o.feed.lastSeq > a) { reply(); return; }
+    // A long-poll answers as soon as there is something to return, and otherwise only when its wait ends: never
+    // early and empty (entries after `a` can all have been deleted, so `head` alone does not say there are some).
+    const first = this.#o.feed.read(a, l);
+    if (w === 0 || first.length > 0) { reply(first); return; }
     let done = false;
     const finish = (): void => {
       if (done) return;
@@ -92,9 +94,11 @@ export class FeedGateway {
       unsubscribe();
     };
     const unsubscribe = this.#o.feed.subscribe((last) => {
-      if (last > a) { finish(); reply(); }
+      if (last <= a) return;
+      const alerts = this.#o.feed.read(a, l);
+      if (alerts.length > 0) { finish(); reply(alerts); }
     });
-    const timer = setTimeout(() => { finish(); reply() }, w);
+    const timer = setTimeout(() => { finish(); reply(this.#o.feed.read(a, l)) }, w);
     res.onAborted(finish);
   }
 

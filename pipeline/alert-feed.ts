@@ -16,7 +16,8 @@ export class AlertFeed {
     this.#store = store;
   }
 
-  get lastSeq(): number { return this.#store.lastSeq }
+  /** The highest feed sequence a reader can see now (not one still on its way to disk). */
+  get lastSeq(): number { return this.#store.committedSeq() }
 
   read(after: number, limit: number): Alert[] { return this.#store.readAfter(after, limit) }
 
@@ -30,7 +31,7 @@ export class AlertFeed {
 
   /** Called after alerts are committed. */
   published(): void {
-    const last = this.#store.lastSeq;
+    const last = this.#store.committedSeq();
     for (const l of this.#listeners) l(last);
   }
 }

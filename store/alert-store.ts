@@ -58,6 +58,7 @@ export class AlertStore {
   readonly #db: Databases;
   readonly #audit: AuditLog;
   #lastSeq: number;
+  #committedSeq: number;
   /** Alert and evidence ids written by a `commit` whose batch is not yet committed. */
   readonly #pending = new Set<string>();
 
@@ -68,11 +69,24 @@ export class AlertStore {
     for (const key of db.alerts.getKeys({ reverse: true, limit: 1 })) last = key as number;
     // Deleting the newest entries must never let their sequence numbers be handed out again.
     this.#lastSeq = Math.max(last, (db.meta.get(HIGH_WATER_KEY) as number | undefined) ?? 0);
+    this.#committedSeq = this.#lastSeq;
     if (db.meta.get(INDEX_VERSION_KEY) !== 1) this.#buildIndexes();
   }
 
-  /** Highest feed sequence stored. */
+  /** Highest feed sequence handed out: its entry may still be on its way to disk (see `committedSeq`). */
   get lastSeq(): number { return this.#lastSeq }
+
+  /**
+   * Highest feed sequence whose entry a reader can see now. `lastSeq` runs ahead of it while a commit is on its
+   * way, and the feed must not promise a consumer what `readAfter` cannot yet return. Never goes back, even when
+   * the newest entries are deleted.
+   */
+  committedSeq(): number {
+    for (const key of this.#db.alerts.getKeys({ reverse: true, limit: 1 })) {
+      if ((key as number) > this.#committedSeq) this.#committedSeq = key as number;
+    }
+    return this.#committedSeq;
+  }
 
   /**
    * Stores new alerts and forgets the journal pages they came from (by journal key), atomically, with what the

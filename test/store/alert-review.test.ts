@@ -137,3 +137,19 @@ t.test('commit - one that cannot be written rejects, writes nothing, and the sto
   const stored = await alerts.commit([good, next], []);
   t.same(stored.map((a) => [a.seq, a.id]), [[1, good.id], [2, next.id]], 'a later commit stores them, numbered on');
 });
+
+t.test('feed - the committed sequence never runs ahead of what a reader can see, nor goes back', async (t) => {
+  const { alerts } = await fixture(t);
+  await alerts.commit([alert('S1')], []);
+  t.equal(alerts.committedSeq(), 1);
+  const onTheWay = alerts.commit([alert('S1'), alert('S1')], []);
+  t.equal(alerts.lastSeq, 3, 'sequences are handed out when the batch is made');
+  t.equal(alerts.committedSeq(), 1, 'but not promised before they are committed');
+  t.equal(alerts.readAfter(1, 10).length, 0);
+  await onTheWay;
+  t.equal(alerts.committedSeq(), 3);
+  t.same(alerts.readAfter(1, 10).map((a) => a.seq), [2, 3]);
+  const del = await alerts.deleteAlert(alerts.get(3)!.id, who, 'entered in error');
+  t.ok(del.ok);
+  t.equal(alerts.committedSeq(), 4, 'a deletion notice is the newest entry');
+});
