@@ -14,7 +14,8 @@ import {
 } from '../store/index.js';
 import type { ImageAnalyser, Pipeline, PipelinePage } from '../pipeline/index.js';
 import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
-import { parseEvent, type RejectCode } from './event-parser.js';
+import { imageRefusal, parseEvent, type RejectCode } from './event-parser.js';
+import { SeqHoles } from './seq-holes.js';
 import { TokenBucket } from './token-bucket.js';
 import { bearer, sendError } from './http-util.js';
 
@@ -59,6 +60,14 @@ export interface DeviceState {
   waiting: Accepted[];
   /** Images refused after they were accepted, so that a resend gets the same answer. */
   lateRejects: Map<number, { code: RejectCode; message: string }>;
+  /** Seqs at or below `acceptedSeq` that were never accepted: a frame with one of them is not a resend. */
+  holes: SeqHoles;
+  /**
+   * Rejects and capture requests waiting for the device to read what the server has sent already (its socket is
+   * backed up). They go out on `drain`, or after `hello` on its next connection, and before any ack: a reject
+   * must reach the device before an ack whose `upTo` covers its seq.
+   */
+  outbox: Uint8Array[];
   /** How each of its journal entries begins (store/journal-codec.ts). */
   entryPrefix: Buffer;
 }
@@ -78,6 +87,10 @@ const MAX_PENDING_CAPTURES = 16;
 /** Events of one device that may wait behind an image being matched. */
 const MAX_WAITING_PER_DEVICE = 1024;
 const MAX_LATE_REJECTS = 32;
+/** Replies a device may leave unread (its socket backed up) before it is disconnected; see `DeviceState.outbox`. */
+const MAX_OUTBOX = 1024;
+/** Close code for a device that does not read the server's replies (RFC 6455: try again later). */
+export const CLOSE_NOT_READING = 1013;
 export const CLOSE_REPLACED = 4000;
 export const CLOSE_REVOKED = 4401;
 
@@ -173,7 +186,7 @@ export class DeviceGateway {
       st = {
         acceptedSeq: last, durableSeq: last, bucket: new TokenBucket(deviceRatePerSecond, deviceBurst, Date.now()),
         ws: undefined, ackPending: false, captures: [], busy: false, waiting: [], lateRejects: new Map(),
-        entryPrefix: entryPrefix(deviceId),
+        holes: new SeqHoles(last + 1), outbox: [], entryPrefix: entryPrefix(deviceId),
       };
       this.#devices.set(deviceId, st);
     }
@@ -197,7 +210,8 @@ export class DeviceGateway {
       type: 'hello', deviceId: conn.deviceId, lastSeq: st.durableSeq,
       policy: { heartbeatSeconds: this.#o.policy.heartbeatSeconds, categories: [...conn.scope.order.categories] },
     });
-    for (const c of st.captures.splice(0)) this.#send(ws, { type: 'capture', id: c.id, reason: c.reason });
+    this.#flushOutbox(st);
+    for (const c of st.captures.splice(0)) this.#reply(st, ws, { type: 'capture', id: c.id, reason: c.reason });
   }
 
   #closed(ws: WebSocket<DeviceConn>): void {
@@ -210,12 +224,48 @@ export class DeviceGateway {
 
   #drained(ws: WebSocket<DeviceConn>): void {
     const st = this.#devices.get(ws.getUserData().deviceId);
-    if (st?.ackPending && st.ws === ws) this.#sendAck(st);
+    if (!st || st.ws !== ws) return;
+    if (st.outbox.length > 0) this.#flushOutbox(st);
+    else if (st.ackPending) this.#sendAck(st);
   }
 
   #reject(ws: WebSocket<DeviceConn>, seq: number | null, code: RejectCode, message: string): void {
     this.#o.metrics.rejects.inc({ code });
-    this.#send(ws, { type: 'reject', seq, code, message });
+    this.#reply(ws.getUserData().state, ws, { type: 'reject', seq, code, message });
+  }
+
+  /**
+   * Sends a reply that must not be lost (a reject, a capture request), or keeps it in the device's outbox while
+   * its socket is backed up. A device that leaves `MAX_OUTBOX` of them unread is disconnected: reading its frames
+   * on would only pile up more, and nothing is lost (it resends what was not acked).
+   */
+  #reply(st: DeviceState, ws: WebSocket<DeviceConn>, msg: ServerMessage): void {
+    if (st.outbox.length >= MAX_OUTBOX) return; // the connection is being closed for it (below)
+    st.outbox.push(encodeFrame(msg));
+    this.#flushOutbox(st);
+    if (st.outbox.length >= MAX_OUTBOX && !ws.getUserData().closed) {
+      ws.getUserData().closed = true;
+      ws.end(CLOSE_NOT_READING, 'the device is not reading the server\'s replies; reconnect and read them');
+    }
+  }
+
+  /** Sends what waits in the device's outbox, as far as its socket takes it. */
+  #flushOutbox(st: DeviceState): void {
+    const ws = st.ws;
+    if (!ws || st.outbox.length === 0 || ws.getUserData().closed) return;
+    ws.cork(() => {
+      let sent = 0;
+      while (sent < st.outbox.length && !ws.getUserData().closed && !this.#backedUp(ws)) {
+        if (ws.send(st.outbox[sent]!, true) === 2) break;
+        sent++;
+      }
+      st.outbox.splice(0, sent);
+    });
+    if (st.outbox.length === 0 && st.ackPending) this.#sendAck(st);
+  }
+
+  #backedUp(ws: WebSocket<DeviceConn>): boolean {
+    return ws.getBufferedAmount() > this.#o.ingest.maxBackpressureBytes / 2;
   }
 
   #send(ws: WebSocket<DeviceConn>, msg: ServerMessage): number {
@@ -226,6 +276,7 @@ export class DeviceGateway {
   #message(ws: WebSocket<DeviceConn>, msg: ArrayBuffer, isBinary: boolean): void {
     const receivedAt = performance.now();
     const conn = ws.getUserData();
+    if (conn.closed) return; // being closed by the server: what it still reads is not answered, and is resent
     if (!isBinary) {
       this.#o.metrics.rejects.inc({ code: 'TEXT_FRAME' });
       ws.end(1003, 'frames must be binary MessagePack');
@@ -246,7 +297,7 @@ export class DeviceGateway {
       this.#reject(ws, null, 'BAD_FRAME', 'the frame is not valid MessagePack');
       return;
     }
-    const parsed = parseEvent(decoded, this.#o.ingest);
+    const parsed = parseEvent(decoded);
     if (!parsed.ok) {
       if (parsed.seq !== null) conn.lastSeqOnConn = Math.max(conn.lastSeqOnConn, parsed.seq);
       this.#reject(ws, parsed.seq, parsed.code, parsed.message);
@@ -254,25 +305,30 @@ export class DeviceGateway {
     }
     const event = parsed.event;
     const st = conn.state;
+    if (event.seq <= st.acceptedSeq) {
+      conn.lastSeqOnConn = Math.max(conn.lastSeqOnConn, event.seq);
+      const late = st.lateRejects.get(event.seq);
+      if (late) this.#reject(ws, event.seq, late.code, late.message);
+      else if (st.holes.has(event.seq)) {
+        this.#reject(ws, event.seq, 'SEQ_REGRESSION', `seq ${event.seq} was never stored (it was refused, or skipped); `
+          + `seqs only go up: number new events above ${st.acceptedSeq}`);
+      } else if (event.seq <= st.durableSeq) this.#sendAck(st); // a resend of a stored event: acked again, not processed
+      // else: a resend of an event on its way to disk, acked with it
+      return;
+    }
     if (event.seq <= conn.lastSeqOnConn) {
       this.#reject(ws, event.seq, 'SEQ_REGRESSION',
         `seq ${event.seq} is not above ${conn.lastSeqOnConn}, the last seq sent on this connection`);
       return;
     }
     conn.lastSeqOnConn = event.seq;
-    if (event.seq <= st.acceptedSeq) {
-      // A resend of an event already accepted: acknowledge it (again) once durable, never process it twice.
-      const late = st.lateRejects.get(event.seq);
-      if (late) this.#reject(ws, event.seq, late.code, late.message);
-      else if (event.seq <= st.durableSeq) this.#sendAck(st);
-      return;
-    }
     const wallNow = Date.now();
     const refusal = this.#refusal(conn, st, event, wallNow);
     if (refusal) {
       this.#reject(ws, event.seq, refusal[0], refusal[1]);
       return;
     }
+    st.holes.accepted(st.acceptedSeq, event.seq);
     st.acceptedSeq = event.seq;
     this.#accepted[event.type].inc();
     this.#o.metrics.eventAge.observe(Math.max(0, wallNow - event.at) / 1000);
@@ -308,9 +364,12 @@ export class DeviceGateway {
   #lateReject(st: DeviceState, seq: number, code: RejectCode, message: string): void {
     st.lateRejects.set(seq, { code, message });
     if (st.lateRejects.size > MAX_LATE_REJECTS) st.lateRejects.delete(st.lateRejects.keys().next().value as number);
+    st.holes.refused(seq);
     this.#o.metrics.rejects.inc({ code });
     const ws = st.ws;
-    if (ws && !ws.getUserData().closed) ws.cork(() => this.#send(ws, { type: 'reject', seq, code, message }));
+    const msg: ServerMessage = { type: 'reject', seq, code, message };
+    if (ws && !ws.getUserData().closed) this.#reply(st, ws, msg);
+    else if (st.outbox.length < MAX_OUTBOX) st.outbox.push(encodeFrame(msg)); // told on its next connection
   }
 
   /** Why an otherwise valid event must be refused, or undefined to accept it. */
@@ -322,6 +381,10 @@ export class DeviceGateway {
       const order = conn.scope.order;
       return ['OUT_OF_SCOPE', `event time ${new Date(event.at).toISOString()} is outside order ${order.ref} `
         + `(${new Date(order.from).toISOString()} to ${new Date(order.until).toISOString()})`];
+    }
+    if (event.type === 'image') {
+      const refused = imageRefusal(event as ImageEvent, this.#o.ingest);
+      if (refused) return refused;
     }
     if (!st.bucket.take(now)) {
       return ['RATE_LIMITED', `more than ${this.#o.ingest.deviceRatePerSecond} events/s from this device; slow down`];
@@ -374,6 +437,7 @@ export class DeviceGateway {
       const st = this.#devices.get(e.deviceId);
       if (!st) continue;
       st.acceptedSeq = st.durableSeq;
+      st.holes.truncateAbove(st.durableSeq);
       st.waiting.length = 0;
       const ws = st.ws;
       if (ws && !ws.getUserData().closed) {
@@ -387,7 +451,7 @@ export class DeviceGateway {
   #sendAck(st: DeviceState): void {
     const ws = st.ws;
     if (!ws || ws.getUserData().closed) return;
-    if (ws.getBufferedAmount() > this.#o.ingest.maxBackpressureBytes / 2) {
+    if (st.outbox.length > 0 || this.#backedUp(ws)) {
       st.ackPending = true;
       return;
     }
@@ -404,7 +468,7 @@ export class DeviceGateway {
     const id = `cap-${randomBytes(8).toString('hex')}`;
     const st = this.#state(deviceId);
     const ws = st.ws;
-    if (ws && !ws.getUserData().closed) ws.cork(() => this.#send(ws, { type: 'capture', id, reason }));
+    if (ws && !ws.getUserData().closed) this.#reply(st, ws, { type: 'capture', id, reason });
     else if (st.captures.length < MAX_PENDING_CAPTURES) st.captures.push({ id, reason });
     return id;
   }

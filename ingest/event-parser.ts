@@ -4,7 +4,7 @@
  * that names the field. Strings are length-limited, and image bytes are copied out of the frame
  * (uWS reuses the frame's memory after the callback returns).
  */
-import type { DeviceEvent, EventType } from '../core/events.js';
+import type { DeviceEvent, EventType, ImageEvent } from '../core/events.js';
 
 export type RejectCode =
   | 'BAD_EVENT' | 'BAD_FRAME' | 'OUT_OF_SCOPE' | 'SEQ_REGRESSION' | 'RATE_LIMITED'
@@ -69,7 +69,7 @@ function withOptional<T extends object, K extends string, V>(obj: T, key: K, val
  * Each event's `type` is written as a literal rather than passed on from the frame: a literal is one interned
  * string, whose hash is known, for the lookups by type that every event goes through; the frame's is a new string.
  */
-function parseBody(type: EventType, raw: Raw, seq: number, at: number, limits: ParseLimits): DeviceEvent {
+function parseBody(type: EventType, raw: Raw, seq: number, at: number): DeviceEvent {
   switch (type) {
     case 'heartbeat': {
       const e: DeviceEvent = { type: 'heartbeat', seq, at };
@@ -87,10 +87,6 @@ function parseBody(type: EventType, raw: Raw, seq: number, at: number, limits: P
     case 'image': {
       const bytes = raw.bytes;
       if (!(bytes instanceof Uint8Array)) throw new FieldError('bytes must be binary (MessagePack bin)');
-      if (bytes.byteLength > limits.maxImageBytes) {
-        throw new FieldError(`image is ${bytes.byteLength} bytes; the limit is ${limits.maxImageBytes}`, 'IMAGE_TOO_LARGE');
-      }
-      if (bytes.byteLength === 0) throw new FieldError('image bytes are empty', 'IMAGE_UNDECODABLE');
       // A copy, whatever view the decoder gave (a Buffer's slice() would be another view of the frame's memory).
       const e: DeviceEvent = { type: 'image', seq, at, bytes: new Uint8Array(bytes), source: oneOf(raw, 'source', IMAGE_SOURCES) };
       return withOptional(e, 'captureId', str(raw, 'captureId', 128, true));
@@ -112,10 +108,21 @@ function strAllowEmpty(raw: Raw, key: string, max: number): string {
   return v;
 }
 
+/**
+ * Why an image event's bytes are refused before they are decoded, if they are. Asked after the scope checks, so
+ * that an image the order does not authorise is refused as OUT_OF_SCOPE whatever its size.
+ */
+export function imageRefusal(event: ImageEvent, limits: ParseLimits): [RejectCode, string] | undefined {
+  const n = event.bytes.byteLength;
+  if (n > limits.maxImageBytes) return ['IMAGE_TOO_LARGE', `image is ${n} bytes; the limit is ${limits.maxImageBytes}`];
+  if (n === 0) return ['IMAGE_UNDECODABLE', 'image bytes are empty'];
+  return undefined;
+}
+
 const EVENT_TYPES: ReadonlySet<string> = new Set(['heartbeat', 'text', 'dns', 'url', 'app', 'image', 'tamper', 'location']);
 
 /** Validates a decoded MessagePack value as a device event. */
-export function parseEvent(decoded: unknown, limits: ParseLimits): ParseResult {
+export function parseEvent(decoded: unknown): ParseResult {
   if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || decoded instanceof Uint8Array) {
     return { ok: false, seq: null, code: 'BAD_EVENT', message: 'a frame must be one MessagePack map' };
   }
@@ -132,7 +139,7 @@ export function parseEvent(decoded: unknown, limits: ParseLimits): ParseResult {
     return { ok: false, seq, code: 'BAD_EVENT', message: 'at must be a non-negative integer (ms since the Unix epoch)' };
   }
   try {
-    return { ok: true, event: parseBody(type as EventType, raw, seq, at, limits) };
+    return { ok: true, event: parseBody(type as EventType, raw, seq, at) };
   } catch (err) {
     if (err instanceof FieldError) return { ok: false, seq, code: err.code, message: err.message };
     throw err;

@@ -5,7 +5,7 @@
  * to one native uWebSockets.js app, with `/healthz` and `/metrics`; operators log in, review alerts,
  * read the audit log and administer through `OperatorApi` on the same app.
  */
-export { DeviceGateway, CLOSE_REPLACED, CLOSE_REVOKED, type DeviceConn, type JournalEntry } from './device-gateway.js';
+export { DeviceGateway, CLOSE_NOT_READING, CLOSE_REPLACED, CLOSE_REVOKED, type DeviceConn, type JournalEntry } from './device-gateway.js';
 export { FeedGateway } from './feed-gateway.js';
 export { HttpServer } from './http-server.js';
 export { OperatorApi, type OperatorApiOptions } from './operator-api.js';
