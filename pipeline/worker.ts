@@ -150,7 +150,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     case 'build': {
       let db = dbs.get(task.dataDir);
       if (!db) { db = openDatabases(task.dataDir); dbs.set(task.dataDir, db); }
-      const entries = new ListStore(db).entries(task.name, task.version);
+      const entries = new ListStore(db).values(task.name, task.version);
       const index = buildIndex(task.kind, entries);
       return { type: 'build', list: { name: task.name, kind: task.kind, version: task.version, index }, micros: micros() };
     }

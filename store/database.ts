@@ -44,6 +44,11 @@ export interface Databases {
   lists: LmdbDb<unknown, string>;
   /** [list name, version, entry index] -> ListEntry */
   listEntries: LmdbDb<unknown, Key>;
+  /**
+   * [list name, version, chunk] -> ListValues: the same entries' values (and hash types), a chunk of them a record,
+   * in entry order: all that compiling a list reads (store/list-store.ts).
+   */
+  listValues: LmdbDb<unknown, Key>;
   /** evidence id -> { deviceId, eventSeq, alertIds, sealed } (encrypted image of a matching event) */
   evidence: LmdbDb<unknown, string>;
   /** small counters and settings */
@@ -108,6 +113,7 @@ export function openDatabases(dataDir: string): Databases {
     alertIds: db('alertIds'),
     lists: db('lists'),
     listEntries: db('listEntries'),
+    listValues: db('listValues'),
     evidence: db('evidence'),
     meta: db('meta'),
     alertsBySubject: db('alertsBySubject'),

@@ -14,6 +14,12 @@ export const LIST_KINDS: readonly ListKind[] = ['hashes', 'urls', 'keywords', 'a
 /** One list row: `value` is the hash, URL pattern, term or package; `label` the category or severity. */
 export interface ListEntry { value: string; label: string; ref: string; hashType?: string }
 
+/** What an index is compiled from: an entry's value, and for hashes its type. */
+export interface ListValue { value: string; hashType?: string }
+
+/** A chunk of a version's values, in entry order (`hashTypes` for hash lists). */
+interface ListValues { values: string[]; hashTypes?: string[] }
+
 export interface ListInfo {
   name: string;
   kind: ListKind;
@@ -68,8 +74,11 @@ export class ListStore {
         const start = count - chunk.length;
         const rowsToWrite = chunk;
         chunk = [];
+        const chunkValues: ListValues = { values: rowsToWrite.map((row) => row.value) };
+        if (kind === 'hashes') chunkValues.hashTypes = rowsToWrite.map((row) => row.hashType ?? '');
         await this.#db.root.transaction(() => {
           rowsToWrite.forEach((row, i) => this.#db.listEntries.put([name, version, start + i], row));
+          this.#db.listValues.put([name, version, start / CHUNK], chunkValues);
         });
         onProgress(count);
       };
@@ -115,6 +124,25 @@ export class ListStore {
     }
   }
 
+  /**
+   * The values of one version, in index order, for compiling it. They are read a chunk of 20,000 a record: reading
+   * 1,000,000 entries one record each took 1.3-1.7 s of a list switch's 5 s (timed by hand). A version imported
+   * before the chunks existed is read entry by entry.
+   */
+  *values(name: string, version: number): Generator<ListValue> {
+    this.#db.root.resetReadTxn();
+    let chunks = 0;
+    for (const { value } of this.#db.listValues.getRange({ start: [name, version, 0], end: [name, version + 1, 0] })) {
+      const chunk = value as ListValues;
+      chunks++;
+      for (let i = 0; i < chunk.values.length; i++) {
+        const hashType = chunk.hashTypes?.[i];
+        yield hashType === undefined ? { value: chunk.values[i]! } : { value: chunk.values[i]!, hashType };
+      }
+    }
+    if (chunks === 0) yield* this.entries(name, version);
+  }
+
   entry(name: string, version: number, index: number): ListEntry | undefined {
     return this.#db.listEntries.get([name, version, index]) as ListEntry | undefined;
   }
@@ -144,7 +172,10 @@ export class ListStore {
   }
 
   async #dropVersion(name: string, version: number): Promise<void> {
-    const keys = [...this.#db.listEntries.getKeys({ start: [name, version, 0], end: [name, version + 1, 0] })];
+    const range = { start: [name, version, 0], end: [name, version + 1, 0] };
+    const chunks = [...this.#db.listValues.getKeys(range)];
+    if (chunks.length > 0) await this.#db.root.transaction(() => { for (const k of chunks) this.#db.listValues.remove(k); });
+    const keys = [...this.#db.listEntries.getKeys(range)];
     for (let i = 0; i < keys.length; i += CHUNK) {
       const part = keys.slice(i, i + CHUNK);
       await this.#db.root.transaction(() => { for (const k of part) this.#db.listEntries.remove(k); });
