@@ -16,14 +16,15 @@ import {
 const ch = (s: string): number => s.charCodeAt(0);
 
 /**
- * Digits and symbols read as letters. `1`, `l`, `i`, `!` and `|` are all one letter (written `i`):
- * `1` is typed for both i and l, so they cannot be told apart, at the price of more words reading alike
- * (`ill`, `il` and `li` all read `i`).
+ * Digits read as letters. Not `1`: it is typed for both i and l, which are different letters (reading
+ * `l` as `i` made `lit` fire on "is it on?"), so `1` stays a character of its own and a term matches it
+ * where it has an i or an l (`term-variants.ts`).
  */
 const LETTER_FOR: Record<string, string> = {
-  l: 'i', 0: 'o', 1: 'i', 3: 'e', 4: 'a', 5: 's', 7: 't',
+  0: 'o', 3: 'e', 4: 'a', 5: 's', 7: 't',
 };
-const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': 'i', '|': 'i' };
+/** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
+const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
  * Separators that join the letters around them, typed inside words to split a term (`k.e.y`, `k_e_y`).
  * Not the comma, colon, semicolon or apostrophe: common between words in ordinary text, rare as evasion,

@@ -27,8 +27,11 @@ export interface ScanTables {
   charClasses: Int32Array;
   transitions: Int32Array;
   outputStart: Int32Array;
+  /** Patterns reported in each state (`automaton.ts`). */
   outputs: Int32Array;
-  /** Classes in each entry's pattern, both boundaries included. */
+  /** The entry (term) each pattern spells. */
+  patternEntry: Int32Array;
+  /** Classes in each pattern, both boundaries included. */
   patternLength: Int32Array;
   /** `depthStart[d]`: how many states have depth below `d`; states are numbered by depth. */
   depthStart: Int32Array;
@@ -158,23 +161,23 @@ export class Scanner {
 
   /** Matches ending with the main reading's `r`-th class, a boundary at `end`. */
   private reportMain(state: number, r: number, end: number): void {
-    const { outputStart, outputs, patternLength, classCount } = this.t;
+    const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
-      const entry = outputs[o]!;
-      const start = this.ring.at(r - patternLength[entry]! + 1);
-      this.main.push({ entry, distance: 0, threshold: 0, start, end });
+      const pattern = outputs[o]!;
+      const start = this.ring.at(r - patternLength[pattern]! + 1);
+      this.main.push({ entry: patternEntry[pattern]!, distance: 0, threshold: 0, start, end });
     }
   }
 
   /** Matches of the alternative reading ending at unit `j` of the episode that began with the ring at `r0`. */
   private reportAlt(state: number, j: number, r0: number, prev0: number): void {
-    const { outputStart, outputs, patternLength, classCount } = this.t;
+    const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
-      const entry = outputs[o]!;
-      const start = this.altStart(j, patternLength[entry]! - 2, r0, prev0);
-      this.alt.push({ entry, distance: 0, threshold: 0, start, end: this.units.pos[j]! });
+      const pattern = outputs[o]!;
+      const start = this.altStart(j, patternLength[pattern]! - 2, r0, prev0);
+      this.alt.push({ entry: patternEntry[pattern]!, distance: 0, threshold: 0, start, end: this.units.pos[j]! });
     }
   }
 

@@ -45,15 +45,30 @@ t.test('keywords - matches a term written with digit substitutions', async (t) =
   t.same(hits(index, 'e@t$'), [], 'a symbol at the end of a word is punctuation, not a letter');
 });
 
-t.test('keywords - treats i, l, 1, | and ! as one letter', async (t) => {
+t.test('keywords - matches 1, | and ! where a term has an i or an l', async (t) => {
   const index = KeywordIndex.build(['skill']);
-  t.same(hits(index, 'skill sk1ll ski11 sk|ll sk!ll SKILL skil skiiil'), [
-    '0:skill', '0:sk1ll', '0:ski11', '0:sk|ll', '0:sk!ll', '0:SKILL', '0:skil', '0:skiiil',
+  t.same(hits(index, 'skill sk1ll ski11 sk|ll sk!ll SKILL skil skiiil sk1l1 ski1l'), [
+    '0:skill', '0:sk1ll', '0:ski11', '0:sk|ll', '0:sk!ll', '0:SKILL', '0:skil', '0:skiiil', '0:sk1l1', '0:ski1l',
   ]);
-  // The trade-off: i and l are one letter, and repeats collapse, so these read alike too.
-  t.equal(normalizeText('skill'), 'ski');
-  t.equal(normalizeText('ski'), 'ski');
-  t.same(hits(index, 'ski'), ['0:ski']);
+  t.same(hits(index, 'ski skl'), [], 'i and l are different letters: neither stands for the other');
+  t.equal(normalizeText('skill sk1ll'), 'skil sk1l');
+  const more = KeywordIndex.build(['hello', 'bluefish', 'kitten', 'lit', 'hill', '1337']);
+  t.same(hits(more, 'he11o b1uefish k1tten 1it l1t 11t hi11 h111 leet'), [
+    '0:he11o', '1:b1uefish', '2:k1tten', '3:1it', '3:l1t', '3:11t', '4:hi11', '4:h111', '5:leet',
+  ], 'a 1 in a term stands for i and l too');
+});
+
+t.test('keywords - does not read l as i (lit, hill and lid fired on innocent words)', async (t) => {
+  const index = KeywordIndex.build(['lit', 'hill', 'lid', 'bill']);
+  t.same(hits(index, 'is it on? I said hi to him. show me your ID. bi'), []);
+  t.same(hits(index, "it's lit, the hill, a lid, the bill"), ['0:lit', '1:hill', '2:lid', '3:bill']);
+});
+
+t.test('keywords - writes up to 8 of a term\'s i and l as 1, the rest only as written', async (t) => {
+  const term = 'lilililili'; // 10 positions, collapsed nowhere
+  const index = KeywordIndex.build([term]);
+  t.same(hits(index, '11111111li'), ['0:11111111li'], 'the first 8');
+  t.same(hits(index, 'lilililil1'), [], 'the 9th and 10th only as written');
 });
 
 t.test('keywords - reads @ and $ as letters before a letter, and as punctuation too', async (t) => {
@@ -62,7 +77,7 @@ t.test('keywords - reads @ and $ as letters before a letter, and as punctuation 
   t.same(hits(index, '$ample'), ['1:$ample']);
   t.same(hits(index, '@badword'), ['0:badword'], 'a mention: @ is read as punctuation too');
   t.same(hits(index, 'badword! badword$'), ['0:badword', '0:badword']);
-  t.equal(normalizeText('$ample b@dword!'), 'sampie badword');
+  t.equal(normalizeText('$ample b@dword!'), 'sample badword');
 });
 
 t.test('keywords - reads a long run of symbols before a word both ways', async (t) => {
@@ -165,7 +180,7 @@ t.test('keywords - maps offsets back across characters that fold to more or fewe
   const index = KeywordIndex.build(['strasse', 'badword', 'finale']);
   const text = '“Straße” 🙂… 𝒃𝒂𝒅𝒘𝒐𝒓𝒅 ﬁnale';
   t.same(hits(index, text), ['0:Straße', '1:𝒃𝒂𝒅𝒘𝒐𝒓𝒅', '2:ﬁnale']);
-  t.equal(normalizeText(text), 'strase badword finaie');
+  t.equal(normalizeText(text), 'strase badword finale');
 });
 
 t.test('keywords - handles an empty list, an empty text and a text with nothing to match', async (t) => {
@@ -221,8 +236,8 @@ t.test('keywords - keeps no state between calls', async (t) => {
 });
 
 t.test('keywords - normalizeText shows the normalised form', async (t) => {
-  t.equal(normalizeText('Hello, World!'), 'heio worid');
-  t.equal(normalizeText('  F0RB1DD3N   w0rd '), 'forbiden word');
+  t.equal(normalizeText('Hello, World!'), 'helo world');
+  t.equal(normalizeText('  F0RB1DD3N   w0rd '), 'forb1den word');
   t.equal(normalizeText('k.e.y k e y'), 'key key');
   t.equal(normalizeText('Ｃａｆé'), 'cafe');
   t.equal(normalizeText(''), '');
@@ -241,7 +256,7 @@ t.test('keywords - fromShared wraps the same memory and gives the same results',
   const terms = ['badword', 'secret phrase', 'forbiddenword', 'badword'];
   const index = KeywordIndex.build(terms);
   const shared = index.toShared();
-  for (const key of ['charClasses', 'transitions', 'outputStart', 'outputs', 'patternLength', 'depthStart'] as const) {
+  for (const key of ['charClasses', 'transitions', 'outputStart', 'outputs', 'patternEntry', 'patternLength', 'depthStart'] as const) {
     t.ok(shared[key] instanceof SharedArrayBuffer, key);
   }
   t.same(structuredClone(shared), shared, 'structured-clonable');
@@ -429,6 +444,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
   const T = new Int32Array(shared.transitions);
   const outputStart = new Int32Array(shared.outputStart);
   const outputs = new Int32Array(shared.outputs);
+  const patternEntry = new Int32Array(shared.patternEntry);
   const patternLength = new Int32Array(shared.patternLength);
   const table = new Int32Array(shared.charClasses);
   const folded = foldText(text, table);
@@ -450,7 +466,8 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
       s = ~s;
       const id = s / shared.classCount;
       for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
-        const entry = outputs[o]!;
+        const pattern = outputs[o]!;
+        const entry = patternEntry[pattern]!;
         let runs = 0;
         let current = -2;
         let first = j - 1;
@@ -458,7 +475,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
           const x = reading(buf.cls[u]!);
           if (x < 0) continue;
           if (x !== current) {
-            if (++runs > patternLength[entry]! - 2) break;
+            if (++runs > patternLength[pattern]! - 2) break;
             current = x;
           }
           first = u;
