@@ -96,6 +96,20 @@ t.test('keywords - reads Cyrillic and Greek lookalikes as Latin letters', async 
   t.same(hits(index, 'οpαque'), ['1:οpαque'], 'Greek small letters');
 });
 
+t.test('keywords - matches Cyrillic and Greek terms in either case (capitals read as lookalikes, small letters did not)', async (t) => {
+  const index = KeywordIndex.build(['кот', 'мама', 'Вода', 'ΚΑΛΗΜΕΡΑ', 'панда', 'νερο', 'καλημερας']);
+  t.same(hits(index, 'кот КОТ Кот'), ['0:кот', '0:КОТ', '0:Кот']);
+  t.same(hits(index, 'мама МАМА Мама'), ['1:мама', '1:МАМА', '1:Мама']);
+  t.same(hits(index, 'вода ВОДА Вода'), ['2:вода', '2:ВОДА', '2:Вода']);
+  t.same(hits(index, 'καλημερα ΚΑΛΗΜΕΡΑ Καλημέρα'), ['3:καλημερα', '3:ΚΑΛΗΜΕΡΑ', '3:Καλημέρα']);
+  t.same(hits(index, 'панда ПАНДА Панда'), ['4:панда', '4:ПАНДА', '4:Панда']);
+  t.same(hits(index, 'νερο ΝΕΡΟ'), ['5:νερο', '5:ΝΕΡΟ'], 'Ν and ν alike');
+  t.same(hits(index, 'ΚΑΛΗΜΕΡΑΣ'), ['6:ΚΑΛΗΜΕΡΑΣ'], 'Σ matches final ς');
+  const latin = KeywordIndex.build(['kettle', 'panda']);
+  t.same(hits(latin, 'Кettle кеттle ΚΕΤΤLΕ κεττlε ΡΑΝDΑ раndа'), ['0:Кettle', '0:кеттle', '0:ΚΕΤΤLΕ', '0:κεττlε', '1:ΡΑΝDΑ', '1:раndа'],
+    'Latin lookalikes still match, capital or small');
+});
+
 t.test('keywords - joins letters split by separators', async (t) => {
   const index = KeywordIndex.build(['key']);
   for (const text of ['k.e.y', 'k-e-y', 'k_e_y', 'k*e*y', 'k~e~y', 'k..e--y', 'k–e–y']) {
