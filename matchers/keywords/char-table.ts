@@ -10,7 +10,7 @@
  */
 import { ASTRAL_LETTER, foldCodePoint } from './fold.js';
 import {
-  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isSymbol, symbolCode, symbolLetter,
+  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
 } from './unit-codes.js';
 
 const ch = (s: string): number => s.charCodeAt(0);
@@ -26,6 +26,11 @@ const LETTER_FOR: Record<string, string> = {
 /** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
 const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
+ * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
+ * are nearly always punctuation, and as `1` they would make `hi!` a spelling of `hill`.
+ */
+const END_SYMBOLS = '@$';
+/**
  * Separators that join the letters around them, typed inside words to split a term (`k.e.y`, `k_e_y`).
  * Not the comma, colon, semicolon or apostrophe: common between words in ordinary text, rare as evasion,
  * and each one that joins costs a second reading. Unicode dashes and dots fold to `-`.
@@ -39,7 +44,7 @@ let base: Int32Array | undefined;
 function asciiCode(c: string): number {
   if (JOINERS.includes(c)) return JOINER;
   const sym = SYMBOL_FOR[c];
-  if (sym !== undefined) return symbolCode(ch(sym));
+  if (sym !== undefined) return symbolCode(ch(sym), END_SYMBOLS.includes(c));
   const lower = c.toLowerCase();
   if (!/^[a-z0-9]$/.test(lower)) return BOUNDARY;
   return ch(LETTER_FOR[lower] ?? lower);
@@ -90,7 +95,7 @@ export function fillClassTable(classOf: ReadonlyMap<number, number>, into: Int32
   for (let u = 0; u < 0x10000; u++) {
     const code = table[u] ?? BOUNDARY;
     if (code > BOUNDARY) into[u] = classOf.get(code) ?? OTHER_WORD;
-    else if (isSymbol(code)) into[u] = symbolCode(classOf.get(symbolLetter(code)) ?? OTHER_WORD);
+    else if (isSymbol(code)) into[u] = symbolCode(classOf.get(symbolLetter(code)) ?? OTHER_WORD, isEndSymbol(code));
     else into[u] = code;
   }
 }

@@ -20,13 +20,14 @@
  *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
  *   - a single space inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
- *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); at the end of a word
- *     it is punctuation only, so `badword!` matches and `a$$` reads `a`.
+ *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
+ *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
+ *     too); `!` and `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation.
  * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
  */
 import { baseCharTable } from './char-table.js';
 import { foldText } from './fold.js';
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -93,6 +94,27 @@ export function skipJoiners(src: string, table: Int32Array, p: number): number {
 export function skipSymbols(src: string, table: Int32Array, p: number): number {
   while (p < src.length && isSymbol(table[src.charCodeAt(p)]!)) p++;
   return p;
+}
+
+/** First index at or after `p` that is not a symbol that reads as a letter at the end of a word. */
+export function skipEndSymbols(src: string, table: Int32Array, p: number): number {
+  while (p < src.length && isEndSymbol(table[src.charCodeAt(p)]!)) p++;
+  return p;
+}
+
+/**
+ * True when the symbol at `p` is a letter that ends a word (`pand@`): `@` or `$`, after a letter or digit
+ * with only such symbols (or characters to skip) between. Where no letter follows, that is the only way
+ * a symbol reads as a letter.
+ */
+export function endsWordAt(src: string, table: Int32Array, p: number): boolean {
+  if (!isEndSymbol(table[src.charCodeAt(p)]!)) return false;
+  for (let q = p - 1; q >= 0; q--) {
+    const code = table[src.charCodeAt(q)]!;
+    if (code > BOUNDARY) return true;
+    if (code !== DROP && !isEndSymbol(code)) return false;
+  }
+  return false;
 }
 
 /**
@@ -197,10 +219,24 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
             last = unit;
           }
         }
-      } else if (last !== BOUNDARY) {
-        cls[m] = BOUNDARY;
-        pos[m++] = i;
-        last = BOUNDARY;
+      } else {
+        // At the end of a word, `@` and `$` are letters too (`pand@`, `bo$$`), then the rest punctuation.
+        const q = last > BOUNDARY ? skipEndSymbols(src, table, i) : i;
+        buf.reserve(m + (q - i) + Math.max(to - q, 0) + 2);
+        ({ cls, pos } = buf);
+        for (let k = i; k < q; k++) {
+          const unit = table[src.charCodeAt(k)]!;
+          if (unit !== last) {
+            cls[m] = unit;
+            pos[m++] = k;
+            last = unit;
+          }
+        }
+        if (q < p && last !== BOUNDARY) {
+          cls[m] = BOUNDARY;
+          pos[m++] = q;
+          last = BOUNDARY;
+        }
       }
       i = p - 1;
     }

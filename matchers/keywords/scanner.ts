@@ -11,12 +11,12 @@
  * Matches come back in the order found, by end; `mergeReadings` then adds those only the alternative
  * reading found.
  */
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol } from './unit-codes.js';
 import { ClassRing } from './class-ring.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import {
-  UnitBuffer, altClass, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols, spacedRunEnd,
-  wordAhead, type ProducerState,
+  UnitBuffer, altClass, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
+  spacedRunEnd, wordAhead, type ProducerState,
 } from './normalize.js';
 
 /** The automaton as the scanner needs it (see `automaton.ts` for the layout). */
@@ -113,9 +113,11 @@ export class Scanner {
         i++;
         continue;
       } else {
-        // A separator or symbol: a plain boundary unless it joins or begins a word.
+        // A separator or symbol: a plain boundary unless it joins, begins or ends a word.
         const p = code === JOINER ? skipJoiners(src, table, i + 1) : skipSymbols(src, table, i + 1);
-        const twoWays = code === JOINER ? last > BOUNDARY && wordAhead(src, table, p) : letterAt(src, table, p);
+        const twoWays = code === JOINER
+          ? last > BOUNDARY && wordAhead(src, table, p)
+          : letterAt(src, table, p) || (last > BOUNDARY && isEndSymbol(code));
         if (!twoWays) {
           if (last !== BOUNDARY) {
             last = BOUNDARY;
@@ -215,8 +217,8 @@ export class Scanner {
     const code = table[src.charCodeAt(at)]!;
     if (code === BOUNDARY || code === JOINER) return true;
     if (!isSymbol(code)) return false;
-    // A symbol began a letter if a letter follows its run, else a boundary.
-    return !letterAt(src, table, skipSymbols(src, table, at));
+    // A symbol began a letter if a letter follows its run or it ends a word (`pand@`), else a boundary.
+    return !letterAt(src, table, skipSymbols(src, table, at)) && !endsWordAt(src, table, at);
   }
 
   /**

@@ -42,7 +42,7 @@ t.test('keywords - matches a term written with digit substitutions', async (t) =
   t.same(hits(index, 'f0rb1dd3nw0rd'), ['0:f0rb1dd3nw0rd']);
   t.same(hits(index, '70457 3475'), ['1:70457', '2:3475'], '7 for t, 0 for o, 4 for a, 5 for s, 3 for e');
   t.same(hits(index, 'T0@5T'), ['1:T0@5T'], '@ for a inside a word');
-  t.same(hits(index, 'e@t$'), [], 'a symbol at the end of a word is punctuation, not a letter');
+  t.same(hits(index, 'e@t$'), ['2:e@t$'], '$ for s at the end of a word');
 });
 
 t.test('keywords - matches 1, | and ! where a term has an i or an l', async (t) => {
@@ -78,6 +78,18 @@ t.test('keywords - reads @ and $ as letters before a letter, and as punctuation 
   t.same(hits(index, '@badword'), ['0:badword'], 'a mention: @ is read as punctuation too');
   t.same(hits(index, 'badword! badword$'), ['0:badword', '0:badword']);
   t.equal(normalizeText('$ample b@dword!'), 'sample badword');
+});
+
+t.test('keywords - reads @ and $ as letters at the end of a word too (pand@ and bo$$ did not match)', async (t) => {
+  const index = KeywordIndex.build(['panda', 'boss', 'kiss', 'ninja']);
+  t.same(hits(index, 'pand@ p@nd@ PAND@! pand@. bo$$ b0$$ ki$$ ninj@ (bo$s)'), [
+    '0:pand@', '0:p@nd@', '0:PAND@', '0:pand@', '1:bo$$', '1:b0$$', '2:ki$$', '3:ninj@', '1:bo$s',
+  ]);
+  t.same(hits(index, 'panda$ panda@'), ['0:panda', '0:panda@'], 'and as punctuation, as before (a@ is a repeat)');
+  t.equal(normalizeText('pand@ bo$$! hi! x @ y'), 'panda bos hi x y', '! stays punctuation; a symbol apart from a word too');
+  const me = KeywordIndex.build(['me', 'i paid', 'hill', 'paid s']);
+  t.same(hits(me, 'I paid 5$ for it; email me@home; me $ you; hi!'), ['1:I paid', '3:paid 5$', '0:me', '0:me'],
+    'no new word from a symbol apart from letters; ! is not 1 at the end');
 });
 
 t.test('keywords - reads a long run of symbols before a word both ways', async (t) => {
