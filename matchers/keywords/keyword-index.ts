@@ -37,6 +37,13 @@ export interface SharedKeywordIndex {
 }
 
 const LAYOUT = 2;
+/**
+ * Scripts written without spaces between words. A term's edge in one of them needs no word boundary on
+ * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule. Script
+ * extensions, so that marks shared by two scripts count (the Japanese long vowel `ー`).
+ */
+const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+const unspaced = (c: number | undefined): boolean => c !== undefined && c !== BOUNDARY && UNSPACED.test(String.fromCharCode(c));
 const CODE_UNITS = 0x10000;
 /** Classes 0 (boundary) and 1 (other word character) exist in every index; term characters follow. */
 const FIRST_TERM_CLASS = OTHER_WORD + 1;
@@ -58,7 +65,8 @@ function depthStarts(buffer: SharedArrayBuffer, stateCount: number): Int32Array 
 
 /**
  * The compiled `keywords` list: finds every term in a text, whole words only, after normalisation
- * against evasion (see `normalizeText`). Exact matching, so every match has distance 0 and threshold 0.
+ * against evasion (see `normalizeText`); a term's edge in a script written without spaces (Chinese,
+ * Japanese, Thai, ...) needs no word boundary, so such a term matches inside a sentence. Exact matching, so every match has distance 0 and threshold 0.
  * Matches come ordered by end, then start, then entry; duplicate terms are each reported.
  */
 export class KeywordIndex {
@@ -88,13 +96,21 @@ export class KeywordIndex {
     };
     const patterns: number[][] = [];
     const entries: number[] = [];
+    const lengths: number[] = [];
     terms.forEach((term, i) => {
       if (typeof term !== 'string') throw new KeywordTermError(i, 'is not a string');
       const { codes, runs } = normalizeTerm(term);
       if (codes.length === 0) throw new KeywordTermError(i, 'normalises to nothing: it has no letters or digits');
+      const open = unspaced(codes[0]);
+      const close = unspaced(codes[codes.length - 1]);
       for (const variant of termVariants(codes, runs)) {
-        patterns.push([BOUNDARY, ...variant.map(classFor), BOUNDARY]);
+        const p = variant.map(classFor);
+        if (!open) p.unshift(BOUNDARY);
+        if (!close) p.push(BOUNDARY);
+        patterns.push(p);
         entries.push(i);
+        // The scanner counts back from a match's end as if a boundary began every pattern.
+        lengths.push(p.length + (open ? 1 : 0));
       }
     });
     const automaton = compileAutomaton(patterns, FIRST_TERM_CLASS + classOf.size);
@@ -103,7 +119,7 @@ export class KeywordIndex {
     const patternEntry = sharedInt32Array(patterns.length);
     patternEntry.set(entries);
     const patternLength = sharedInt32Array(patterns.length);
-    patterns.forEach((p, i) => { patternLength[i] = p.length; });
+    patternLength.set(lengths);
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
     return new KeywordIndex(terms.length, { ...automaton, startState, charClasses, patternEntry, patternLength });
@@ -152,8 +168,9 @@ export class KeywordIndex {
   }
 
   /**
-   * Every occurrence of every term in `text`, as whole words; `start` and `end` are offsets into `text`
-   * itself, so `text.slice(start, end)` is what was matched. An empty array when nothing matches.
+   * Every occurrence of every term in `text`, as whole words (but for edges in unspaced scripts); `start`
+   * and `end` are offsets into `text` itself, so `text.slice(start, end)` is what was matched. An empty
+   * array when nothing matches.
    */
   match(text: string): KeywordMatch[] {
     const scanner = this.scanner;

@@ -31,7 +31,11 @@ export interface ScanTables {
   outputs: Int32Array;
   /** The entry (term) each pattern spells. */
   patternEntry: Int32Array;
-  /** Classes in each pattern, both boundaries included. */
+  /**
+   * Classes in each pattern, boundaries included, and counting one at the start where the pattern has
+   * none (it begins in a script written without spaces): a match began this many classes less one
+   * before the class that completes it.
+   */
   patternLength: Int32Array;
   /** `depthStart[d]`: how many states have depth below `d`; states are numbered by depth. */
   depthStart: Int32Array;
@@ -103,7 +107,7 @@ export class Scanner {
           ring[r & mask] = i;
           r++;
           s = ~T[s + code]!;
-          this.reportMain(s, r, i);
+          this.reportMain(s, r, code === BOUNDARY ? i : this.after(src, i));
           i++;
           continue;
         }
@@ -172,14 +176,28 @@ export class Scanner {
     }
   }
 
-  /** Matches of the alternative reading ending at unit `j` of the episode that began with the ring at `r0`. */
-  private reportAlt(state: number, j: number, r0: number, prev0: number): void {
+  /**
+   * Just past the letter at `i` and any marks after it: where a match ends that ends with a letter rather
+   * than a boundary (a term that ends in a script written without spaces, see `keyword-index.ts`).
+   */
+  private after(src: string, i: number): number {
+    const table = this.t.charClasses;
+    let end = i + 1;
+    while (end < src.length && table[src.charCodeAt(end)] === DROP) end++;
+    return end;
+  }
+
+  /**
+   * Matches of the alternative reading ending at unit `j` of the episode that began with the ring at `r0`,
+   * and at `end` in the text.
+   */
+  private reportAlt(state: number, j: number, r0: number, prev0: number, end: number): void {
     const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
       const pattern = outputs[o]!;
       const start = this.altStart(j, patternLength[pattern]! - 2, r0, prev0);
-      this.alt.push({ entry: patternEntry[pattern]!, distance: 0, threshold: 0, start, end: this.units.pos[j]! });
+      this.alt.push({ entry: patternEntry[pattern]!, distance: 0, threshold: 0, start, end });
     }
   }
 
@@ -189,6 +207,7 @@ export class Scanner {
    */
   private altStart(j: number, classes: number, r0: number, prev0: number): number {
     const { cls, pos } = this.units;
+    if (classes === 0) return pos[j]!; // a one-letter pattern with no boundary after it
     let runs = 0;
     let current = -2;
     let first = -1;
@@ -280,7 +299,7 @@ export class Scanner {
           s = T[s + mc]!;
           if (s < 0) {
             s = ~s;
-            this.reportMain(s, r, pos[j]!);
+            this.reportMain(s, r, mc === BOUNDARY ? pos[j]! : this.after(src, pos[j]!));
           }
         }
         const ac = altClass(unit);
@@ -289,7 +308,7 @@ export class Scanner {
           a = T[a + ac]!;
           if (a < 0) {
             a = ~a;
-            this.reportAlt(a, j, r0, prev0);
+            this.reportAlt(a, j, r0, prev0, ac === BOUNDARY ? pos[j]! : this.after(src, pos[j]!));
           }
         }
         // Agreed again (same state, same last class, and the state's classes began at the same places):

@@ -4,6 +4,7 @@ import { KeywordIndex, KeywordTermError, normalizeText, type KeywordMatch, type 
 import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
 import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
 import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
+import { DROP } from '../../matchers/keywords/unit-codes.js';
 import { seededRandom } from '../../core/index.js';
 
 // Placeholder terms only: pseudo-words and neutral phrases, never real abusive words.
@@ -170,6 +171,18 @@ t.test('keywords - does not fire inside innocent words', async (t) => {
   t.same(hits(index, 'classic assessment passage bass brass assass banana urban abandon'), []);
   t.same(hits(index, 'ass, (ass) "ass" ass! ASS'), ['0:ass', '0:ass', '0:ass', '0:ass', '0:ASS']);
   t.same(hits(index, 'a ban'), ['1:ban']);
+});
+
+t.test('keywords - matches Chinese, Japanese and Thai terms inside sentences written without spaces', async (t) => {
+  const index = KeywordIndex.build(['熊猫', 'パンダ', 'แพนด้า', 'bluefish', '猫', 'red 熊猫']);
+  t.same(hits(index, '我喜欢熊猫'), ['0:熊猫', '4:猫']);
+  t.same(hits(index, 'パンダが好き'), ['1:パンダ']);
+  t.same(hits(index, 'ฉันชอบแพนด้ามาก'), ['2:แพนด้า']);
+  t.same(hits(index, 'bluefish熊猫'), ['0:熊猫', '4:猫'], 'a Latin term still needs its boundary next to Han');
+  t.same(hits(index, 'bluefishing xbluefish bluefish'), ['3:bluefish'], 'Latin whole words unchanged');
+  t.same(hits(index, 'red熊猫 red 熊猫很'), ['0:熊猫', '4:猫', '5:red 熊猫', '0:熊猫', '4:猫'], 'a Latin edge keeps its boundary');
+  t.same(hits(index, 'p@熊猫'), ['0:熊猫', '4:猫'], 'in both readings, once');
+  t.same(hits(index, '熊猫\u0301!'), ['0:熊猫\u0301', '4:猫\u0301'], 'a mark after the last letter is part of the match');
 });
 
 t.test('keywords - matches phrases across any run of spaces and punctuation', async (t) => {
@@ -496,7 +509,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
         const entry = patternEntry[pattern]!;
         let runs = 0;
         let current = -2;
-        let first = j - 1;
+        let first = j; // a one-letter pattern with no boundary after it begins where it ends
         for (let u = j - 1; u >= 0; u--) {
           const x = reading(buf.cls[u]!);
           if (x < 0) continue;
@@ -506,7 +519,10 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
           }
           first = u;
         }
-        found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end: buf.pos[j]! });
+        // A pattern that ends with a letter (an unspaced script) ends past it and any marks after it.
+        let end = buf.pos[j]!;
+        if (c !== 0) for (end++; end < folded.text.length && table[folded.text.charCodeAt(end)] === DROP; end++);
+        found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end });
       }
     }
     return found;
@@ -521,11 +537,11 @@ t.test('keywords - the scanner agrees with a simple whole-text implementation on
   const letters = 'abdeiklorst';
   const word = (): string => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick([...letters])).join('');
   const terms = Array.from({ length: 80 }, () => (rnd() < 0.25 ? `${word()} ${word()}` : word()));
-  terms.push('b@d', 'k3y', 'a$$', 'l1l');
+  terms.push('b@d', 'k3y', 'a$$', 'l1l', '熊猫', '猫', 'パンダ', 'aパ', 'แพนด้า');
   const index = KeywordIndex.build(terms.filter((x) => normalizeText(x) !== ''));
   const shared = index.toShared();
   const pieces = [' ', ' ', ' ', '  ', '.', '-', '_', '*', '/', '@', '$', '!', '|', ', ', '. ', '\n', 'é', 'Ö', 'ß', 'ﬁ', '🙂', '\u200b', '\u0301', 'е', '0', '1', '3', '4', '5', '7', '’', '–',
-    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70)];
+    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70), '熊', '猫', 'パンダ', 'ダ', 'แพนด้า', '\u0e49'];
   let compared = 0;
   for (let round = 0; round < 400; round++) {
     let text = '';
