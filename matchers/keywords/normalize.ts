@@ -18,7 +18,7 @@
  * Some characters read two ways, and the unit stream keeps both readings:
  *   - a separator (`. - _ * ~ + / \`, and Unicode dashes and dots) between letters joins them in the main
  *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
- *   - a single space inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
+ *   - a single space or tab inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword

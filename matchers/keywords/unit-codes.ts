@@ -33,7 +33,10 @@ export const isSymbol = (code: number): boolean => code <= SYMBOL_BASE;
 /** True for a symbol that reads as a letter at the end of a word too. */
 export const isEndSymbol = (code: number): boolean => code <= END_SYMBOL_BASE;
 
-/** Spaces that separate single letters (`k e y`): the ASCII space and those NFKD folds to it. */
+/**
+ * Spaces that separate single letters (`k e y`): the ASCII space, the tab (`k\te\ty` is typed as often,
+ * and pasted from cells), and those NFKD folds to a space.
+ */
 export function isSpace(unit: number): boolean {
-  return unit === 0x20 || unit === 0xa0 || unit === 0x3000 || (unit >= 0x2000 && unit <= 0x200a) || unit === 0x202f || unit === 0x205f;
+  return unit === 0x20 || unit === 0x09 || unit === 0xa0 || unit === 0x3000 || (unit >= 0x2000 && unit <= 0x200a) || unit === 0x202f || unit === 0x205f;
 }

@@ -138,6 +138,7 @@ t.test('keywords - joins runs of three or more single letters separated by singl
   t.same(hits(index, '(k e y)'), ['0:k e y']);
   t.same(hits(index, 'a b'), [], 'two single letters do not join');
   t.same(hits(index, 'k  e  y'), [], 'double spaces do not join');
+  t.same(hits(index, 'say k\te\ty now'), ['0:k\te\ty'], 'tabs join like spaces (p\\ta\\tn\\td\\ta did not match)');
   t.same(hits(index, 'x k e y'), [], 'the run joins whole: x k e y reads xkey');
   t.equal(normalizeText('I a m here'), 'iam here');
 });
