@@ -9,7 +9,8 @@
  *     the next state reports entries, or `c` is the boundary that ends a one-class word (there the scan
  *     checks for single letters separated by spaces, `k e y`). The scan loop tests the sign only;
  *   - `outputStart[id] .. outputStart[id + 1]` index the entries reported in state `id`
- *     (`id = s / classCount`), in `outputs`: the state's own patterns, then those of its suffixes.
+ *     (`id = s / classCount`), in `outputs`: the state's own patterns, then those of its suffixes (by pattern
+ *     number; the index maps patterns to the terms they spell).
  * States are numbered breadth-first, so the root is 0 and shallow states come first; `depthStart` tells
  * where each depth begins. Every class has a state after the boundary (boundary, class), so that any
  * one-class word is seen as one.
@@ -36,7 +37,7 @@ export function sharedInt32Array(length: number): Int32Array {
 }
 
 /**
- * Builds the automaton for `patterns` over classes `0 .. classCount - 1`; pattern `i` reports entry `i`.
+ * Builds the automaton for `patterns` over classes `0 .. classCount - 1`; pattern `i` is reported as `i`.
  * Throws a `VigilError` (code `LIST_INVALID`) when the table would exceed `MAX_TABLE_CELLS`.
  */
 export function compileAutomaton(patterns: readonly (readonly number[])[], classCount: number): Automaton {

@@ -10,20 +10,26 @@
  */
 import { ASTRAL_LETTER, foldCodePoint } from './fold.js';
 import {
-  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isSymbol, symbolCode, symbolLetter,
+  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
 } from './unit-codes.js';
 
 const ch = (s: string): number => s.charCodeAt(0);
 
 /**
- * Digits and symbols read as letters. `1`, `l`, `i`, `!` and `|` are all one letter (written `i`):
- * `1` is typed for both i and l, so they cannot be told apart, at the price of more words reading alike
- * (`ill`, `il` and `li` all read `i`).
+ * Digits read as letters. Not `1`: it is typed for both i and l, which are different letters (reading
+ * `l` as `i` made `lit` fire on "is it on?"), so `1` stays a character of its own and a term matches it
+ * where it has an i or an l (`term-variants.ts`).
  */
 const LETTER_FOR: Record<string, string> = {
-  l: 'i', 0: 'o', 1: 'i', 3: 'e', 4: 'a', 5: 's', 7: 't',
+  0: 'o', 3: 'e', 4: 'a', 5: 's', 7: 't',
 };
-const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': 'i', '|': 'i' };
+/** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
+const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
+/**
+ * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
+ * are nearly always punctuation, and as `1` they would make `hi!` a spelling of `hill`.
+ */
+const END_SYMBOLS = '@$';
 /**
  * Separators that join the letters around them, typed inside words to split a term (`k.e.y`, `k_e_y`).
  * Not the comma, colon, semicolon or apostrophe: common between words in ordinary text, rare as evasion,
@@ -38,7 +44,7 @@ let base: Int32Array | undefined;
 function asciiCode(c: string): number {
   if (JOINERS.includes(c)) return JOINER;
   const sym = SYMBOL_FOR[c];
-  if (sym !== undefined) return symbolCode(ch(sym));
+  if (sym !== undefined) return symbolCode(ch(sym), END_SYMBOLS.includes(c));
   const lower = c.toLowerCase();
   if (!/^[a-z0-9]$/.test(lower)) return BOUNDARY;
   return ch(LETTER_FOR[lower] ?? lower);
@@ -89,7 +95,7 @@ export function fillClassTable(classOf: ReadonlyMap<number, number>, into: Int32
   for (let u = 0; u < 0x10000; u++) {
     const code = table[u] ?? BOUNDARY;
     if (code > BOUNDARY) into[u] = classOf.get(code) ?? OTHER_WORD;
-    else if (isSymbol(code)) into[u] = symbolCode(classOf.get(symbolLetter(code)) ?? OTHER_WORD);
+    else if (isSymbol(code)) into[u] = symbolCode(classOf.get(symbolLetter(code)) ?? OTHER_WORD, isEndSymbol(code));
     else into[u] = code;
   }
 }

@@ -16,19 +16,21 @@ const ASTRAL = /[\u{10000}-\u{10ffff}]/gu;
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 
 /**
- * Cyrillic and Greek letters that look like Latin ones, read as those. Capitals are listed where only
- * the capital is a lookalike (Cyrillic `В` looks like B, its small form `в` does not).
+ * Cyrillic and Greek letters that look like Latin ones, read as those; and final sigma, which lower-casing
+ * a capital never gives. Keyed by small letters only: a character is lower-cased first, so that a capital
+ * and its small letter always read alike (`КОТ`, `Кот` and `кот`; `ΚΑΛΗΜΕΡΑ` and `καλημερα`). The
+ * capital's lookalike wins: where only the capital looks Latin (`К`, `М`, `Н`, `Т`, `В`, `Η`, `Μ`), the
+ * small letter reads as that Latin letter too; where the two look like different ones, the capital is
+ * the exact likeness (`Ν` N, `Υ` Y) and the small letter only a near one (`ν` v, `υ` u), so `ν` reads n
+ * and `υ` y, and `ν` no longer passes for v nor `υ` for u.
  */
 const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(Object.entries({
-  // Cyrillic capitals, then small letters.
-  'А': 'a', 'В': 'b', 'Е': 'e', 'К': 'k', 'М': 'm', 'Н': 'h', 'О': 'o', 'Р': 'p', 'С': 'c', 'Т': 't',
-  'Х': 'x', 'У': 'y', 'І': 'i', 'Ј': 'j', 'Ѕ': 's',
-  'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's',
-  'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
-  // Greek capitals, then small letters.
-  'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Ζ': 'z', 'Η': 'h', 'Ι': 'i', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o',
-  'Ρ': 'p', 'Τ': 't', 'Υ': 'y', 'Χ': 'x',
-  'α': 'a', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x',
+  // Cyrillic.
+  'а': 'a', 'в': 'b', 'е': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c', 'т': 't',
+  'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
+  // Greek.
+  'α': 'a', 'β': 'b', 'ε': 'e', 'ζ': 'z', 'η': 'h', 'ι': 'i', 'κ': 'k', 'μ': 'm', 'ν': 'n', 'ο': 'o',
+  'ρ': 'p', 'τ': 't', 'υ': 'y', 'χ': 'x', 'ς': 'σ',
   // Latin letters that NFKD leaves whole.
   'ß': 'ss', 'æ': 'ae', 'œ': 'oe', 'ø': 'o', 'đ': 'd', 'ð': 'd', 'ł': 'l', 'ħ': 'h', 'ı': 'i', 'ŧ': 't',
 }).map(([from, to]) => [from.codePointAt(0) ?? 0, to]));
@@ -49,19 +51,17 @@ function lookalike(ch: string): string {
 
 /**
  * What one non-ASCII code point reads as: NFKD, lower case, NFKD again (lower-casing can produce
- * decomposable letters), marks and invisible characters dropped, homoglyphs mapped, separators and other
- * non-letters made ASCII. May be empty (a combining mark) or longer than one unit (`ﬁ` gives `fi`).
+ * decomposable letters), marks and invisible characters dropped, homoglyphs mapped (after lower-casing),
+ * separators and other non-letters made ASCII. May be empty (a combining mark) or longer than one unit (`ﬁ` gives `fi`).
  * Memoised per code point.
  */
 export function foldCodePoint(cp: number): string {
   const hit = folded.get(cp);
   if (hit !== undefined) return hit;
-  let out = HOMOGLYPHS.get(cp);
-  if (out === undefined) {
-    out = String.fromCodePoint(cp).normalize('NFKD').toLowerCase().normalize('NFKD').replace(IGNORED, '');
-    out = out.replace(ASTRAL, (c) => (LETTER_OR_DIGIT.test(c) ? String.fromCharCode(ASTRAL_LETTER) : OTHER_BOUNDARY));
-    out = Array.from(out, lookalike).join('');
-  }
+  // Lower case before lookalikes, never after: see HOMOGLYPHS.
+  let out = String.fromCodePoint(cp).normalize('NFKD').toLowerCase().normalize('NFKD').replace(IGNORED, '');
+  out = out.replace(ASTRAL, (c) => (LETTER_OR_DIGIT.test(c) ? String.fromCharCode(ASTRAL_LETTER) : OTHER_BOUNDARY));
+  out = Array.from(out, lookalike).join('');
   folded.set(cp, out);
   return out;
 }

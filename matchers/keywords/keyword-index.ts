@@ -5,6 +5,7 @@ import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
 import { foldText, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
 import { normalizeTerm } from './normalize.js';
+import { termVariants } from './term-variants.js';
 import type { KeywordMatch } from './keyword-match.js';
 import { Scanner, type ScanTables } from './scanner.js';
 
@@ -18,6 +19,8 @@ export interface SharedKeywordIndex {
   layout: number;
   /** Terms the index was built from. */
   size: number;
+  /** Patterns compiled: each term's spellings (`term-variants.ts`). */
+  patternCount: number;
   classCount: number;
   stateCount: number;
   startState: number;
@@ -26,12 +29,21 @@ export interface SharedKeywordIndex {
   transitions: SharedArrayBuffer;
   outputStart: SharedArrayBuffer;
   outputs: SharedArrayBuffer;
+  /** Per pattern: the term it spells. */
+  patternEntry: SharedArrayBuffer;
   patternLength: SharedArrayBuffer;
   /** Where each state depth begins (states are numbered breadth-first). */
   depthStart: SharedArrayBuffer;
 }
 
-const LAYOUT = 1;
+const LAYOUT = 2;
+/**
+ * Scripts written without spaces between words. A term's edge in one of them needs no word boundary on
+ * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule. Script
+ * extensions, so that marks shared by two scripts count (the Japanese long vowel `ー`).
+ */
+const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+const unspaced = (c: number | undefined): boolean => c !== undefined && c !== BOUNDARY && UNSPACED.test(String.fromCharCode(c));
 const CODE_UNITS = 0x10000;
 /** Classes 0 (boundary) and 1 (other word character) exist in every index; term characters follow. */
 const FIRST_TERM_CLASS = OTHER_WORD + 1;
@@ -53,7 +65,8 @@ function depthStarts(buffer: SharedArrayBuffer, stateCount: number): Int32Array 
 
 /**
  * The compiled `keywords` list: finds every term in a text, whole words only, after normalisation
- * against evasion (see `normalizeText`). Exact matching, so every match has distance 0 and threshold 0.
+ * against evasion (see `normalizeText`); a term's edge in a script written without spaces (Chinese,
+ * Japanese, Thai, ...) needs no word boundary, so such a term matches inside a sentence. Exact matching, so every match has distance 0 and threshold 0.
  * Matches come ordered by end, then start, then entry; duplicate terms are each reported.
  */
 export class KeywordIndex {
@@ -75,30 +88,41 @@ export class KeywordIndex {
    */
   static build(terms: readonly string[]): KeywordIndex {
     const classOf = new Map<number, number>();
-    const patterns = terms.map((term, i) => {
+    const classFor = (c: number): number => {
+      if (c === BOUNDARY) return BOUNDARY;
+      const cls = classOf.get(c) ?? FIRST_TERM_CLASS + classOf.size;
+      classOf.set(c, cls);
+      return cls;
+    };
+    const patterns: number[][] = [];
+    const entries: number[] = [];
+    const lengths: number[] = [];
+    terms.forEach((term, i) => {
       if (typeof term !== 'string') throw new KeywordTermError(i, 'is not a string');
-      const codes = normalizeTerm(term);
+      const { codes, runs } = normalizeTerm(term);
       if (codes.length === 0) throw new KeywordTermError(i, 'normalises to nothing: it has no letters or digits');
-      const pattern = [BOUNDARY];
-      for (const c of codes) {
-        let cls = BOUNDARY;
-        if (c !== BOUNDARY) {
-          cls = classOf.get(c) ?? FIRST_TERM_CLASS + classOf.size;
-          classOf.set(c, cls);
-        }
-        pattern.push(cls);
+      const open = unspaced(codes[0]);
+      const close = unspaced(codes[codes.length - 1]);
+      for (const variant of termVariants(codes, runs)) {
+        const p = variant.map(classFor);
+        if (!open) p.unshift(BOUNDARY);
+        if (!close) p.push(BOUNDARY);
+        patterns.push(p);
+        entries.push(i);
+        // The scanner counts back from a match's end as if a boundary began every pattern.
+        lengths.push(p.length + (open ? 1 : 0));
       }
-      pattern.push(BOUNDARY);
-      return pattern;
     });
     const automaton = compileAutomaton(patterns, FIRST_TERM_CLASS + classOf.size);
     const charClasses = sharedInt32Array(CODE_UNITS);
     fillClassTable(classOf, charClasses);
-    const patternLength = sharedInt32Array(terms.length);
-    patterns.forEach((p, i) => { patternLength[i] = p.length; });
+    const patternEntry = sharedInt32Array(patterns.length);
+    patternEntry.set(entries);
+    const patternLength = sharedInt32Array(patterns.length);
+    patternLength.set(lengths);
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
-    return new KeywordIndex(terms.length, { ...automaton, startState, charClasses, patternLength });
+    return new KeywordIndex(terms.length, { ...automaton, startState, charClasses, patternEntry, patternLength });
   }
 
   /** Wraps an index built in another thread: the same memory, no copy and no rebuild. */
@@ -106,7 +130,7 @@ export class KeywordIndex {
     if (shared.kind !== 'keywords' || shared.layout !== LAYOUT) {
       throw new VigilError('LIST_INVALID', `shared keyword index: unknown kind or layout ${String(shared.kind)}/${shared.layout}`);
     }
-    const { size, classCount, stateCount, startState } = shared;
+    const { size, patternCount, classCount, stateCount, startState } = shared;
     const outputStart = int32s(shared.outputStart, stateCount + 1, 'outputStart');
     return new KeywordIndex(size, {
       classCount,
@@ -115,7 +139,8 @@ export class KeywordIndex {
       transitions: int32s(shared.transitions, stateCount * classCount, 'transitions'),
       outputStart,
       outputs: int32s(shared.outputs, outputStart[stateCount]!, 'outputs'),
-      patternLength: int32s(shared.patternLength, size, 'patternLength'),
+      patternEntry: int32s(shared.patternEntry, patternCount, 'patternEntry'),
+      patternLength: int32s(shared.patternLength, patternCount, 'patternLength'),
       depthStart: depthStarts(shared.depthStart, stateCount),
     });
   }
@@ -128,6 +153,7 @@ export class KeywordIndex {
       kind: 'keywords',
       layout: LAYOUT,
       size: this.size,
+      patternCount: t.patternLength.length,
       classCount: t.classCount,
       stateCount: t.outputStart.length - 1,
       startState: t.startState,
@@ -135,14 +161,16 @@ export class KeywordIndex {
       transitions: sab(t.transitions),
       outputStart: sab(t.outputStart),
       outputs: sab(t.outputs),
+      patternEntry: sab(t.patternEntry),
       patternLength: sab(t.patternLength),
       depthStart: sab(t.depthStart),
     };
   }
 
   /**
-   * Every occurrence of every term in `text`, as whole words; `start` and `end` are offsets into `text`
-   * itself, so `text.slice(start, end)` is what was matched. An empty array when nothing matches.
+   * Every occurrence of every term in `text`, as whole words (but for edges in unspaced scripts); `start`
+   * and `end` are offsets into `text` itself, so `text.slice(start, end)` is what was matched. An empty
+   * array when nothing matches.
    */
   match(text: string): KeywordMatch[] {
     const scanner = this.scanner;

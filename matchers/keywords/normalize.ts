@@ -7,24 +7,27 @@
  *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters), diacritics and
  *     a few Cyrillic and Greek lookalikes fold away (`fold.ts`); Russian or Greek text is therefore read
  *     partly as Latin letters, consistently for terms and texts;
- *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1`, `l`, `i`, `|` and `!` are one letter, since `1` is
- *     typed for both i and l: `ill`, `il` and `li` read alike;
- *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too;
+ *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1` (and `|`, `!` inside a word) is typed for both i and l,
+ *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
+ *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`;
+ *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
+ *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`);
  *   - whole words: a term matches only between boundaries (start or end of text, spaces, punctuation),
  *     so `ass` does not fire in `classic`; a plural or a suffix (`badwords`) is another word;
  *   - a phrase matches across any run of spaces and punctuation between its words.
  * Some characters read two ways, and the unit stream keeps both readings:
  *   - a separator (`. - _ * ~ + / \`, and Unicode dashes and dots) between letters joins them in the main
  *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
- *   - a single space inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
- *   - a symbol (`@` a, `$` s, `!` and `|` i) followed by a letter is that letter in the main reading
- *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); at the end of a word
- *     it is punctuation only, so `badword!` matches and `a$$` reads `a`.
+ *   - a single space or tab inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
+ *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
+ *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
+ *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
+ *     too); `!` and `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation.
  * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
  */
 import { baseCharTable } from './char-table.js';
 import { foldText } from './fold.js';
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -91,6 +94,27 @@ export function skipJoiners(src: string, table: Int32Array, p: number): number {
 export function skipSymbols(src: string, table: Int32Array, p: number): number {
   while (p < src.length && isSymbol(table[src.charCodeAt(p)]!)) p++;
   return p;
+}
+
+/** First index at or after `p` that is not a symbol that reads as a letter at the end of a word. */
+export function skipEndSymbols(src: string, table: Int32Array, p: number): number {
+  while (p < src.length && isEndSymbol(table[src.charCodeAt(p)]!)) p++;
+  return p;
+}
+
+/**
+ * True when the symbol at `p` is a letter that ends a word (`pand@`): `@` or `$`, after a letter or digit
+ * with only such symbols (or characters to skip) between. Where no letter follows, that is the only way
+ * a symbol reads as a letter.
+ */
+export function endsWordAt(src: string, table: Int32Array, p: number): boolean {
+  if (!isEndSymbol(table[src.charCodeAt(p)]!)) return false;
+  for (let q = p - 1; q >= 0; q--) {
+    const code = table[src.charCodeAt(q)]!;
+    if (code > BOUNDARY) return true;
+    if (code !== DROP && !isEndSymbol(code)) return false;
+  }
+  return false;
 }
 
 /**
@@ -195,10 +219,24 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
             last = unit;
           }
         }
-      } else if (last !== BOUNDARY) {
-        cls[m] = BOUNDARY;
-        pos[m++] = i;
-        last = BOUNDARY;
+      } else {
+        // At the end of a word, `@` and `$` are letters too (`pand@`, `bo$$`), then the rest punctuation.
+        const q = last > BOUNDARY ? skipEndSymbols(src, table, i) : i;
+        buf.reserve(m + (q - i) + Math.max(to - q, 0) + 2);
+        ({ cls, pos } = buf);
+        for (let k = i; k < q; k++) {
+          const unit = table[src.charCodeAt(k)]!;
+          if (unit !== last) {
+            cls[m] = unit;
+            pos[m++] = k;
+            last = unit;
+          }
+        }
+        if (q < p && last !== BOUNDARY) {
+          cls[m] = BOUNDARY;
+          pos[m++] = q;
+          last = BOUNDARY;
+        }
       }
       i = p - 1;
     }
@@ -210,22 +248,39 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
   return m;
 }
 
-/** The main reading of `text` as canonical character codes, collapsed, with single boundaries (0) between words. */
-function mainReading(text: string): number[] {
+/**
+ * The main reading of `text` as canonical character codes, collapsed, with single boundaries (0) between
+ * words; `runs[k]` is how many characters of `text` read as `codes[k]` (`hill` gives i once and l twice).
+ */
+function mainReading(text: string): { codes: number[]; runs: number[] } {
   const table = baseCharTable();
   const src = foldText(text, table).text;
   const buf = new UnitBuffer();
   const m = produceUnits(src, table, buf, 0, src.length, initialState());
-  const out: number[] = [];
+  const codes: number[] = [];
+  const runs: number[] = [];
   let prev = BOUNDARY;
   for (let j = 0; j < m; j++) {
-    const c = mainClass(buf.cls[j]!);
-    if (c < 0 || c === prev) continue;
-    out.push(c);
+    const unit = buf.cls[j]!;
+    const c = mainClass(unit);
+    if (c < 0) continue;
+    // A unit stands for the characters with its code up to the next unit (those in between are dropped).
+    let run = 0;
+    const end = j + 1 < m ? buf.pos[j + 1]! : src.length;
+    for (let q = buf.pos[j]!; q < end; q++) if (table[src.charCodeAt(q)] === unit) run++;
+    if (c === prev) {
+      if (c !== BOUNDARY) runs[runs.length - 1]! += run;
+      continue;
+    }
+    codes.push(c);
+    runs.push(run);
     prev = c;
   }
-  if (out[out.length - 1] === BOUNDARY) out.pop();
-  return out;
+  if (codes[codes.length - 1] === BOUNDARY) {
+    codes.pop();
+    runs.pop();
+  }
+  return { codes, runs };
 }
 
 /** Characters rendered per `String.fromCharCode` call, well under the engine's argument limit. */
@@ -233,11 +288,12 @@ const RENDER_CHUNK = 8192;
 
 /**
  * The normalised form of `text` in the main reading, as an operator would read it: lower case, folded,
- * substitutions applied (`i` stands for i, l, 1, ! and |), repeats collapsed, words separated by one
- * space. Empty when the text has nothing to match. A term normalises to what `KeywordIndex` matches.
+ * substitutions applied (`1` stands for 1, ! and |), repeats collapsed, words separated by one
+ * space. Empty when the text has nothing to match. A term normalises to what `KeywordIndex` matches, and
+ * also matches that form with any of its i and l (up to 8 of them) written as `1`.
  */
 export function normalizeText(text: string): string {
-  const codes = mainReading(text);
+  const { codes } = mainReading(text);
   const parts: string[] = [];
   for (let i = 0; i < codes.length; i += RENDER_CHUNK) {
     const chunk = codes.slice(i, i + RENDER_CHUNK).map((c) => (c === BOUNDARY ? 0x20 : c));
@@ -246,7 +302,10 @@ export function normalizeText(text: string): string {
   return parts.join('');
 }
 
-/** The canonical codes of a term (words separated by 0), or an empty array when nothing is left. */
-export function normalizeTerm(term: string): number[] {
+/**
+ * The canonical codes of a term (words separated by 0) and how many characters of the term read as each,
+ * or empty arrays when nothing is left.
+ */
+export function normalizeTerm(term: string): { codes: number[]; runs: number[] } {
   return mainReading(term);
 }

@@ -11,12 +11,12 @@
  * Matches come back in the order found, by end; `mergeReadings` then adds those only the alternative
  * reading found.
  */
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol } from './unit-codes.js';
 import { ClassRing } from './class-ring.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import {
-  UnitBuffer, altClass, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols, spacedRunEnd,
-  wordAhead, type ProducerState,
+  UnitBuffer, altClass, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
+  spacedRunEnd, wordAhead, type ProducerState,
 } from './normalize.js';
 
 /** The automaton as the scanner needs it (see `automaton.ts` for the layout). */
@@ -27,8 +27,15 @@ export interface ScanTables {
   charClasses: Int32Array;
   transitions: Int32Array;
   outputStart: Int32Array;
+  /** Patterns reported in each state (`automaton.ts`). */
   outputs: Int32Array;
-  /** Classes in each entry's pattern, both boundaries included. */
+  /** The entry (term) each pattern spells. */
+  patternEntry: Int32Array;
+  /**
+   * Classes in each pattern, boundaries included, and counting one at the start where the pattern has
+   * none (it begins in a script written without spaces): a match began this many classes less one
+   * before the class that completes it.
+   */
   patternLength: Int32Array;
   /** `depthStart[d]`: how many states have depth below `d`; states are numbered by depth. */
   depthStart: Int32Array;
@@ -100,7 +107,7 @@ export class Scanner {
           ring[r & mask] = i;
           r++;
           s = ~T[s + code]!;
-          this.reportMain(s, r, i);
+          this.reportMain(s, r, code === BOUNDARY ? i : this.after(src, i));
           i++;
           continue;
         }
@@ -110,9 +117,11 @@ export class Scanner {
         i++;
         continue;
       } else {
-        // A separator or symbol: a plain boundary unless it joins or begins a word.
+        // A separator or symbol: a plain boundary unless it joins, begins or ends a word.
         const p = code === JOINER ? skipJoiners(src, table, i + 1) : skipSymbols(src, table, i + 1);
-        const twoWays = code === JOINER ? last > BOUNDARY && wordAhead(src, table, p) : letterAt(src, table, p);
+        const twoWays = code === JOINER
+          ? last > BOUNDARY && wordAhead(src, table, p)
+          : letterAt(src, table, p) || (last > BOUNDARY && isEndSymbol(code));
         if (!twoWays) {
           if (last !== BOUNDARY) {
             last = BOUNDARY;
@@ -158,23 +167,37 @@ export class Scanner {
 
   /** Matches ending with the main reading's `r`-th class, a boundary at `end`. */
   private reportMain(state: number, r: number, end: number): void {
-    const { outputStart, outputs, patternLength, classCount } = this.t;
+    const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
-      const entry = outputs[o]!;
-      const start = this.ring.at(r - patternLength[entry]! + 1);
-      this.main.push({ entry, distance: 0, threshold: 0, start, end });
+      const pattern = outputs[o]!;
+      const start = this.ring.at(r - patternLength[pattern]! + 1);
+      this.main.push({ entry: patternEntry[pattern]!, distance: 0, threshold: 0, start, end });
     }
   }
 
-  /** Matches of the alternative reading ending at unit `j` of the episode that began with the ring at `r0`. */
-  private reportAlt(state: number, j: number, r0: number, prev0: number): void {
-    const { outputStart, outputs, patternLength, classCount } = this.t;
+  /**
+   * Just past the letter at `i` and any marks after it: where a match ends that ends with a letter rather
+   * than a boundary (a term that ends in a script written without spaces, see `keyword-index.ts`).
+   */
+  private after(src: string, i: number): number {
+    const table = this.t.charClasses;
+    let end = i + 1;
+    while (end < src.length && table[src.charCodeAt(end)] === DROP) end++;
+    return end;
+  }
+
+  /**
+   * Matches of the alternative reading ending at unit `j` of the episode that began with the ring at `r0`,
+   * and at `end` in the text.
+   */
+  private reportAlt(state: number, j: number, r0: number, prev0: number, end: number): void {
+    const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
-      const entry = outputs[o]!;
-      const start = this.altStart(j, patternLength[entry]! - 2, r0, prev0);
-      this.alt.push({ entry, distance: 0, threshold: 0, start, end: this.units.pos[j]! });
+      const pattern = outputs[o]!;
+      const start = this.altStart(j, patternLength[pattern]! - 2, r0, prev0);
+      this.alt.push({ entry: patternEntry[pattern]!, distance: 0, threshold: 0, start, end });
     }
   }
 
@@ -184,6 +207,7 @@ export class Scanner {
    */
   private altStart(j: number, classes: number, r0: number, prev0: number): number {
     const { cls, pos } = this.units;
+    if (classes === 0) return pos[j]!; // a one-letter pattern with no boundary after it
     let runs = 0;
     let current = -2;
     let first = -1;
@@ -212,8 +236,8 @@ export class Scanner {
     const code = table[src.charCodeAt(at)]!;
     if (code === BOUNDARY || code === JOINER) return true;
     if (!isSymbol(code)) return false;
-    // A symbol began a letter if a letter follows its run, else a boundary.
-    return !letterAt(src, table, skipSymbols(src, table, at));
+    // A symbol began a letter if a letter follows its run or it ends a word (`pand@`), else a boundary.
+    return !letterAt(src, table, skipSymbols(src, table, at)) && !endsWordAt(src, table, at);
   }
 
   /**
@@ -275,7 +299,7 @@ export class Scanner {
           s = T[s + mc]!;
           if (s < 0) {
             s = ~s;
-            this.reportMain(s, r, pos[j]!);
+            this.reportMain(s, r, mc === BOUNDARY ? pos[j]! : this.after(src, pos[j]!));
           }
         }
         const ac = altClass(unit);
@@ -284,7 +308,7 @@ export class Scanner {
           a = T[a + ac]!;
           if (a < 0) {
             a = ~a;
-            this.reportAlt(a, j, r0, prev0);
+            this.reportAlt(a, j, r0, prev0, ac === BOUNDARY ? pos[j]! : this.after(src, pos[j]!));
           }
         }
         // Agreed again (same state, same last class, and the state's classes began at the same places):

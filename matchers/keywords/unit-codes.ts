@@ -17,16 +17,26 @@ export const JOINER = -2;
 export const DROP = -3;
 /** A character whose folding is longer than one unit (`ß`, `ﬁ`, `…`, astral letters): fold the text first. */
 export const NEEDS_FOLD = -4;
-/** Symbols standing for letters (`@` for a) are coded `SYMBOL_BASE - letter`. */
+/** Symbols standing for letters (`!` for 1) are coded `SYMBOL_BASE - letter`. */
 export const SYMBOL_BASE = -0x10000;
+/**
+ * Symbols that stand for letters at the end of a word too (`@` for a, `$` for s: `pand@`, `bo$$`) are coded
+ * `END_SYMBOL_BASE - letter`, below every other symbol code (letters and classes are under 0x20000).
+ */
+export const END_SYMBOL_BASE = -0x40000000;
 
-/** The code of a symbol that reads as `letter` when it is part of a word. */
-export const symbolCode = (letter: number): number => SYMBOL_BASE - letter;
+/** The code of a symbol that reads as `letter` when a letter follows it (or, `atEnd`, precedes it too). */
+export const symbolCode = (letter: number, atEnd = false): number => (atEnd ? END_SYMBOL_BASE : SYMBOL_BASE) - letter;
 /** The letter a symbol code stands for. */
-export const symbolLetter = (code: number): number => SYMBOL_BASE - code;
+export const symbolLetter = (code: number): number => (code <= END_SYMBOL_BASE ? END_SYMBOL_BASE : SYMBOL_BASE) - code;
 export const isSymbol = (code: number): boolean => code <= SYMBOL_BASE;
+/** True for a symbol that reads as a letter at the end of a word too. */
+export const isEndSymbol = (code: number): boolean => code <= END_SYMBOL_BASE;
 
-/** Spaces that separate single letters (`k e y`): the ASCII space and those NFKD folds to it. */
+/**
+ * Spaces that separate single letters (`k e y`): the ASCII space, the tab (`k\te\ty` is typed as often,
+ * and pasted from cells), and those NFKD folds to a space.
+ */
 export function isSpace(unit: number): boolean {
-  return unit === 0x20 || unit === 0xa0 || unit === 0x3000 || (unit >= 0x2000 && unit <= 0x200a) || unit === 0x202f || unit === 0x205f;
+  return unit === 0x20 || unit === 0x09 || unit === 0xa0 || unit === 0x3000 || (unit >= 0x2000 && unit <= 0x200a) || unit === 0x202f || unit === 0x205f;
 }
