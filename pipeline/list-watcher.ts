@@ -53,7 +53,7 @@ export class ListWatcher {
       if (changed.length === 0 && !removed) return;
       const built = new Map<string, CompiledList>();
       for (const info of changed) {
-        const list = await this.#build(info);
+        const list = await this.#build(info, current.get(info.name)?.version);
         if (list) built.set(info.name, list);
       }
       const lists = active
@@ -62,23 +62,39 @@ export class ListWatcher {
       this.#snapshot = { id: this.#snapshot.id + 1, lists };
       for (const [name, list] of built) {
         const before = current.get(name)?.version;
-        await this.#lists.markInUse(name, before === undefined ? [list.version] : [before, list.version]).catch((err: unknown) => {
-          this.#log.warn({ err, list: name }, 'could not record the list versions in use; a quick re-import may drop hits in flight');
-        });
+        await this.#markInUse(name, before === undefined ? [list.version] : [before, list.version]);
       }
     } finally {
       this.#busy = false;
     }
   }
 
-  async #build(info: ListInfo): Promise<CompiledList | undefined> {
+  /**
+   * Compiles `info`'s version. It is first recorded as in use, with the version matched now (`inUse`), so that an
+   * import made meanwhile does not delete its entries while they are read. A compile that read fewer entries than
+   * the version holds (deleted after all, before the record was seen) is not switched in.
+   */
+  /** Records the versions of `name` this server may read (store/list-store.ts keeps them through imports). */
+  async #markInUse(name: string, versions: number[]): Promise<void> {
+    await this.#lists.markInUse(name, versions).catch((err: unknown) => {
+      this.#log.warn({ err, list: name }, 'could not record the list versions in use; an import meanwhile may drop hits in flight');
+    });
+  }
+
+  async #build(info: ListInfo, inUse: number | undefined): Promise<CompiledList | undefined> {
     const started = Date.now();
+    await this.#markInUse(info.name, inUse === undefined ? [info.version] : [inUse, info.version]);
     const result = await this.#runner.run({
       type: 'build', dataDir: this.#dataDir, name: info.name, kind: info.kind, version: info.version,
     });
     if (result.type !== 'build') {
       this.#failed.set(info.name, info.version);
       this.#log.error({ list: info.name, version: info.version, result }, 'list could not be compiled; matching goes on with the previous version');
+      return undefined;
+    }
+    if (result.list.index.size !== info.count) {
+      this.#log.warn({ list: info.name, version: info.version, entries: info.count, read: result.list.index.size },
+        'list version was replaced while it was compiled; the newer one is compiled next');
       return undefined;
     }
     this.#log.info({ list: info.name, kind: info.kind, version: info.version, entries: info.count, ms: Date.now() - started },
