@@ -1,12 +1,12 @@
 /**
- * `vigil enrol`, `vigil tokens create`, `vigil devices revoke` and `vigil lists import|list`: operator
+ * `vigil enrol`, `vigil orders vary`, `vigil tokens create`, `vigil devices revoke` and `vigil lists import|list`: operator
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
-import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind } from '../store/index.js';
+import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
 import { auditCli } from './cli-audit.js';
@@ -19,6 +19,16 @@ function need(values: Record<string, unknown>, key: string): string {
   return v;
 }
 
+/** `--categories a,b,c`: known categories, each once. */
+function parseCategories(raw: string): Category[] {
+  const categories = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  const unknown = categories.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
+  if (unknown.length > 0 || categories.length === 0) {
+    throw new UsageError(`--categories must list some of ${CATEGORIES.join(',')}; unknown: ${unknown.join(',') || '(none given)'}`);
+  }
+  return [...new Set(categories)] as Category[];
+}
+
 export async function enrol(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args, strict: true,
@@ -27,11 +37,7 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
       from: { type: 'string' }, until: { type: 'string' },
     },
   });
-  const categories = need(values, 'categories').split(',').map((c) => c.trim()).filter(Boolean);
-  const unknown = categories.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
-  if (unknown.length > 0 || categories.length === 0) {
-    throw new UsageError(`--categories must list some of ${CATEGORIES.join(',')}; unknown: ${unknown.join(',') || '(none given)'}`);
-  }
+  const categories = parseCategories(need(values, 'categories'));
   const from = parseOrderDate(need(values, 'from'), '--from', false);
   const until = parseOrderDate(need(values, 'until'), '--until', true);
   if (until <= from) throw new UsageError('--until must be after --from');
@@ -40,12 +46,41 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');
   const db = openDatabases(config.dataDir);
   try {
-    const { deviceId, token } = await new RegistryStore(db).enrol({
-      subjectId, orderRef, categories: [...new Set(categories)] as Category[], from, until,
-    });
-    await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories: [...new Set(categories)], from, until });
+    const { deviceId, token } = await new RegistryStore(db).enrol({ subjectId, orderRef, categories, from, until });
+    await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories, from, until });
     io.out(JSON.stringify({ deviceId, token }));
     io.err('The token is shown only this once: give it to the device now.');
+    return 0;
+  } finally {
+    await db.root.close();
+  }
+}
+
+const ORDERS_USAGE = 'usage: vigil orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]';
+
+/**
+ * `vigil orders vary`: a court varied an order. Its new terms apply to every device on it, and a running server
+ * narrows or widens the live connections' scope within seconds. Audited with the terms before and after.
+ */
+export async function orders(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true,
+    options: { order: { type: 'string' }, categories: { type: 'string' }, from: { type: 'string' }, until: { type: 'string' } },
+  });
+  if (positionals[0] !== 'vary' || positionals.length !== 1) throw new UsageError(ORDERS_USAGE);
+  const ref = need(values, 'order');
+  const change: OrderVariation = {};
+  if (values.categories !== undefined) change.categories = parseCategories(values.categories);
+  if (values.from !== undefined) change.from = parseOrderDate(values.from, '--from', false);
+  if (values.until !== undefined) change.until = parseOrderDate(values.until, '--until', true);
+  if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until; ${ORDERS_USAGE}`);
+  const db = openDatabases(config.dataDir);
+  try {
+    const varied = await new RegistryStore(db).varyOrder(ref, change);
+    if (!varied) { io.err(`no order ${ref}`); return 1 }
+    const terms = (o: OrderRecord) => ({ categories: o.categories, from: o.from, until: o.until });
+    await auditCli(db, 'order.vary', `order:${ref}`, { subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after) });
+    io.out(JSON.stringify(varied.after));
     return 0;
   } finally {
     await db.root.close();

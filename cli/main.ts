@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
-import { devices, enrol, lists, tokens, type Io } from './commands.js';
+import { devices, enrol, lists, orders, tokens, type Io } from './commands.js';
 import { audit, operators } from './operator-commands.js';
 import { startServer } from './vigil-server.js';
 import { missingServeFlags } from './node-flags.js';
@@ -15,6 +15,10 @@ Commands:
   serve [--port N] [--host H]        run ingest, matching and the alert feed in one process
   enrol --subject ID --order REF --categories keyboard,web,image,heartbeat,location
         --from DATE --until DATE     create a subject's order and a device; prints {deviceId, token}
+                                     (a second device on an order needs the order's exact terms)
+  orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]
+                                     change an order's terms for all its devices (a court varied it);
+                                     prints the order
   tokens create --role consumer      create an alert-feed consumer token; prints {token}
   devices revoke --device ID         revoke a device's token (live connections close within seconds)
   lists import --kind hashes|urls|keywords|apps --name NAME FILE
@@ -98,6 +102,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   switch (command) {
     case 'serve': return serve(overrides);
     case 'enrol': return enrol(loadConfig(overrides), args, io);
+    case 'orders': return orders(loadConfig(overrides), args, io);
     case 'tokens': return tokens(loadConfig(overrides), args, io);
     case 'devices': return devices(loadConfig(overrides), args, io);
     case 'lists': return lists(loadConfig(overrides), args, io);

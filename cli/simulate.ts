@@ -4,6 +4,7 @@
  * second and a summary at the end: events sent and acknowledged, rejects by code, alerts seen on the
  * feed for its devices, and ack latency percentiles.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import hdr from 'hdr-histogram-js';
@@ -39,10 +40,12 @@ async function enrolSwarm(overrides: ConfigOverrides, n: number, categories: Cat
   try {
     const registry = new RegistryStore(db);
     const now = Date.now();
+    // Each run's orders have their own terms (dates from now), and an order is never re-used with other terms.
+    const run = randomBytes(4).toString('hex');
     const tokens: string[] = [];
     for (let i = 0; i < n; i++) {
       const { token } = await registry.enrol({
-        subjectId: `sim-subject-${i}`, orderRef: `SIM-ORDER-${i}`, categories,
+        subjectId: `sim-subject-${i}`, orderRef: `SIM-ORDER-${run}-${i}`, categories,
         from: now - 86_400_000, until: now + 30 * 86_400_000,
       });
       tokens.push(token);

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AuditLog, openDatabases } from '../../store/index.js';
 import { TestDevice, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
@@ -27,6 +28,38 @@ t.test('cli - enrol validates its flags', async (t) => {
   const d = vigil('enrol', '--subject', 's', '--order', 'o', '--categories', 'keyboard', '--from', 'soon', '--until', '2027-01-01');
   t.equal(d.status, 2);
   t.match(d.stderr, /--from/);
+});
+
+t.test('cli - enrol under an existing order with other terms is refused; orders vary changes them, audited', async (t) => {
+  const base = ['enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--from', '2026-01-01', '--until', '2026-12-31'];
+  const first = vigil(...base, '--categories', 'keyboard,web');
+  t.equal(first.status, 0, first.stderr);
+  const wider = vigil(...base, '--categories', 'keyboard,web,image');
+  t.equal(wider.status, 2, 'a typo while enrolling a second device does not widen the order');
+  t.match(wider.stderr, /order ORD-VARY is stored with categories keyboard,web from 2026-01-01 until 2026-12-31/);
+  t.match(wider.stderr, /vigil orders vary --order ORD-VARY/);
+  const shorter = vigil('enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--categories', 'web,keyboard', '--from', '2026-01-01', '--until', '2026-06-30');
+  t.equal(shorter.status, 2, 'nor end it early');
+  const same = vigil(...base, '--categories', 'web,keyboard');
+  t.equal(same.status, 0, 'the same terms, in any order');
+
+  const vary = vigil('orders', 'vary', '--order', 'ORD-VARY', '--categories', 'keyboard,web,image');
+  t.equal(vary.status, 0, vary.stderr);
+  t.match(JSON.parse(vary.stdout), { ref: 'ORD-VARY', subjectId: 'S-VARY', categories: ['keyboard', 'web', 'image'], from: Date.UTC(2026, 0, 1), variedAt: Number });
+  t.equal(vigil(...base, '--categories', 'keyboard,web,image').status, 0, 'enrolling with the varied terms');
+  t.equal(vigil('orders', 'vary', '--order', 'ORD-NONE', '--from', '2026-01-01').status, 1, 'an unknown order');
+  t.equal(vigil('orders', 'vary', '--order', 'ORD-VARY').status, 2, 'nothing to change');
+  const db = openDatabases(tmp.dir);
+  try {
+    const entries = new AuditLog(db).read(1).filter((e) => e.action === 'order.vary');
+    t.equal(entries.length, 1);
+    t.match(entries[0], {
+      target: 'order:ORD-VARY',
+      details: { before: { categories: ['keyboard', 'web'] }, after: { categories: ['keyboard', 'web', 'image'] } },
+    });
+  } finally {
+    await db.root.close();
+  }
 });
 
 t.test('cli - a list imported while the server runs is matched within 5 seconds, without a restart', async (t) => {
