@@ -41,6 +41,8 @@ Commands:
   bench [--quick] [--check] [--url URL --data DIR]
                                      load benchmarks against the latency budgets (bench/budgets.json)
 
+DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
+zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
 Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help.
 Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
 `;

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditLog, openDatabases } from '../../store/index.js';
+import { AuditLog, RegistryStore, openDatabases } from '../../store/index.js';
 import { TestDevice, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
@@ -107,4 +107,29 @@ t.test('cli - a list imported while the server runs is matched within 5 seconds,
   const listed = vigil('lists', 'list');
   t.match(listed.stdout, /"name":"fresh","kind":"keywords","version":1/, 'the failed import changed nothing');
   await dev.close();
+});
+
+t.test('cli - enrol refuses dates that are not on the calendar and timestamps without a zone', async (t) => {
+  const enrol = (from: string, until: string) => vigil('enrol', '--subject', 'S-DATES', '--order', `ORD-DATES-${from}-${until}`, '--categories', 'keyboard', '--from', from, '--until', until);
+  const feb30 = enrol('2026-02-30', '2026-12-31');
+  t.equal(feb30.status, 2, 'not read as 2 March');
+  t.match(feb30.stderr, /--from 2026-02-30 is not a day of the calendar/);
+  const feb31 = enrol('2026-02-31', '2026-03-01');
+  t.equal(feb31.status, 2);
+  t.match(feb31.stderr, /--from 2026-02-31 is not a day of the calendar/, 'not "until must be after from"');
+  const local = enrol('2026-01-01T00:00', '2026-12-31');
+  t.equal(local.status, 2, 'not read as the local time of this machine');
+  t.match(local.stderr, /--from 2026-01-01T00:00 has no time zone/);
+  t.match(enrol('2026-01-01T24:00Z', '2026-12-31').stderr, /is not a time of day/);
+  t.match(enrol('2026-01-01', '2026-04-31T10:00Z').stderr, /--until 2026-04-31T10:00Z: 2026-04-31 is not a day/);
+  const leap = enrol('2028-02-29', '2028-03-01T12:30+01:00');
+  t.equal(leap.status, 0, leap.stderr);
+  const db = openDatabases(tmp.dir);
+  try {
+    const { order } = new RegistryStore(db).deviceScope(JSON.parse(leap.stdout).deviceId)!;
+    t.equal(order.from, Date.UTC(2028, 1, 29), 'a leap day, in UTC');
+    t.equal(order.until, Date.UTC(2028, 2, 1, 11, 30), 'a timestamp with its offset');
+  } finally {
+    await db.root.close();
+  }
 });
