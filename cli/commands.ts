@@ -1,5 +1,5 @@
 /**
- * `vigil enrol`, `vigil orders vary`, `vigil tokens create`, `vigil devices revoke` and `vigil lists import|list`: operator
+ * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke`, `vigil devices revoke` and `vigil lists import|list`: operator
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
@@ -87,15 +87,39 @@ export async function orders(config: VigilConfig, args: string[], io: Io): Promi
   }
 }
 
+const TOKENS_USAGE = 'usage: vigil tokens create --role consumer  |  vigil tokens list  |  vigil tokens revoke --consumer ID';
+
+/**
+ * `vigil tokens create|list|revoke`: feed consumers. `create` prints the token once, with its consumer id (the
+ * `con-…` part of `vc1.con-….secret`), which is what `list` shows and `revoke` takes; no secret is ever listed.
+ */
 export async function tokens(config: VigilConfig, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { role: { type: 'string' } } });
-  if (positionals[0] !== 'create') throw new UsageError('usage: vigil tokens create --role consumer');
-  if (values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true, options: { role: { type: 'string' }, consumer: { type: 'string' } },
+  });
+  const sub = positionals[0];
+  if (positionals.length !== 1 || (sub !== 'create' && sub !== 'list' && sub !== 'revoke')) throw new UsageError(TOKENS_USAGE);
+  if (sub === 'create' && values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
+  if (sub !== 'create' && values.role !== undefined) throw new UsageError(`--role is for tokens create; ${TOKENS_USAGE}`);
+  if (sub !== 'revoke' && values.consumer !== undefined) throw new UsageError(`--consumer is for tokens revoke; ${TOKENS_USAGE}`);
+  const consumerId = sub === 'revoke' ? need(values, 'consumer') : '';
   const db = openDatabases(config.dataDir);
   try {
-    const { consumerId, token } = await new RegistryStore(db).createConsumer();
-    await auditCli(db, 'consumer.create', `consumer:${consumerId}`, { role: 'consumer' });
-    io.out(JSON.stringify({ token }));
+    const registry = new RegistryStore(db);
+    if (sub === 'list') {
+      for (const c of registry.listConsumers()) io.out(JSON.stringify(c));
+      return 0;
+    }
+    if (sub === 'revoke') {
+      const revoked = await registry.revokeConsumer(consumerId);
+      if (!revoked) { io.err(`no consumer ${consumerId} (see vigil tokens list)`); return 1 }
+      await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: revoked.revokedAt ?? null });
+      io.out(JSON.stringify({ consumerId, revoked: true, revokedAt: revoked.revokedAt }));
+      return 0;
+    }
+    const created = await registry.createConsumer();
+    await auditCli(db, 'consumer.create', `consumer:${created.consumerId}`, { role: 'consumer' });
+    io.out(JSON.stringify({ token: created.token, consumerId: created.consumerId }));
     return 0;
   } finally {
     await db.root.close();

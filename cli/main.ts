@@ -19,7 +19,10 @@ Commands:
   orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]
                                      change an order's terms for all its devices (a court varied it);
                                      prints the order
-  tokens create --role consumer      create an alert-feed consumer token; prints {token}
+  tokens create --role consumer      create an alert-feed consumer token; prints {token, consumerId}
+  tokens list                        feed consumers: consumerId, createdAt, revokedAt (never secrets)
+  tokens revoke --consumer ID        revoke a consumer token (ID: the con-… part of vc1.con-….secret);
+                                     open feed sockets close within seconds (code 4401)
   devices revoke --device ID         revoke a device's token (live connections close within seconds)
   lists import --kind hashes|urls|keywords|apps --name NAME FILE
                                      import a CSV list as a new version (the server switches to it)

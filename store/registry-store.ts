@@ -67,6 +67,12 @@ const describeTerms = (t: { categories: readonly string[]; from: number; until: 
  */
 const GENERATION_KEY = 'registryGeneration';
 
+/**
+ * In `meta`: bumped when a consumer is revoked, so the feed re-checks its open sockets only then. Kept apart from
+ * the registry generation so that revoking a consumer does not make ingest re-read every device's scope.
+ */
+const CONSUMER_GENERATION_KEY = 'consumerGeneration';
+
 const DEVICE_PREFIX = 'vd1';
 const CONSUMER_PREFIX = 'vc1';
 
@@ -176,6 +182,41 @@ export class RegistryStore {
     const secret = newSecret();
     await this.#db.consumers.put(consumerId, { consumerId, tokenHash: sha256(secret).toString('hex'), createdAt: now });
     return { consumerId, token: `${CONSUMER_PREFIX}.${consumerId}.${secret}` };
+  }
+
+  /** Moves whenever a consumer is revoked, by this process or another. */
+  consumerGeneration(): number {
+    return (this.#db.meta.get(CONSUMER_GENERATION_KEY) as number | undefined) ?? 0;
+  }
+
+  /**
+   * Revokes a feed consumer: its token stops working at once, and open feed sockets close within seconds.
+   * Gives the record (revoked earlier: unchanged, with its first revocation time), or null for an unknown consumer.
+   */
+  async revokeConsumer(consumerId: string, now = Date.now()): Promise<ConsumerRecord | null> {
+    return this.#db.root.transaction(() => {
+      const c = this.#db.consumers.get(consumerId) as ConsumerRecord | undefined;
+      if (!c) return null;
+      if (c.revokedAt !== undefined) return c;
+      const revoked: ConsumerRecord = { ...c, revokedAt: now };
+      this.#db.consumers.put(consumerId, revoked);
+      this.#db.meta.put(CONSUMER_GENERATION_KEY, this.consumerGeneration() + 1);
+      return revoked;
+    });
+  }
+
+  /** Every feed consumer, without its token hash. */
+  listConsumers(): Omit<ConsumerRecord, 'tokenHash'>[] {
+    return [...this.#db.consumers.getRange({})].map(({ value }) => {
+      const { tokenHash: _hash, ...rest } = value as ConsumerRecord;
+      return rest;
+    });
+  }
+
+  /** Whether a consumer exists and is not revoked, as stored now (re-checked for open feed sockets). */
+  consumerActive(consumerId: string): boolean {
+    const c = this.#db.consumers.get(consumerId) as ConsumerRecord | undefined;
+    return c !== undefined && c.revokedAt === undefined;
   }
 
   /** Revokes a device: its token stops working at once, and live connections close within seconds. */

@@ -133,3 +133,26 @@ t.test('cli - enrol refuses dates that are not on the calendar and timestamps wi
     await db.root.close();
   }
 });
+
+t.test('cli - tokens revoke revokes a feed consumer by its id, audited; tokens list shows consumers without secrets', async (t) => {
+  const created = vigil('tokens', 'create', '--role', 'consumer');
+  t.equal(created.status, 0, created.stderr);
+  const { token, consumerId } = JSON.parse(created.stdout) as { token: string; consumerId: string };
+  t.equal(token.split('.')[1], consumerId, 'create prints the consumer id, the con-… part of the token');
+  const revoke = vigil('tokens', 'revoke', '--consumer', consumerId);
+  t.equal(revoke.status, 0, revoke.stderr);
+  t.match(JSON.parse(revoke.stdout), { consumerId, revoked: true, revokedAt: Number });
+  t.equal(vigil('tokens', 'revoke', '--consumer', 'con-no-such').status, 1, 'an unknown consumer');
+  t.equal(vigil('tokens', 'revoke').status, 2, '--consumer is required');
+  const list = vigil('tokens', 'list');
+  t.equal(list.status, 0, list.stderr);
+  const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.match(rows.find((r) => r.consumerId === consumerId), { createdAt: Number, revokedAt: Number });
+  t.notOk(list.stdout.includes(token.split('.')[2]!) || list.stdout.includes('tokenHash'), 'no secret or hash is listed');
+  const db = openDatabases(tmp.dir);
+  try {
+    t.match(new AuditLog(db).read(1).filter((e) => e.action === 'consumer.revoke'), [{ target: `consumer:${consumerId}` }]);
+  } finally {
+    await db.root.close();
+  }
+});
