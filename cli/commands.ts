@@ -128,7 +128,7 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
 
 export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
-  if (positionals[0] !== 'revoke') throw new UsageError('usage: vigil devices revoke --device ID');
+  if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID');
   const db = openDatabases(config.dataDir);
   try {
     const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
@@ -153,7 +153,7 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
   const db = openDatabases(config.dataDir);
   try {
     const store = new ListStore(db);
-    if (sub === 'list') {
+    if (sub === 'list' && positionals.length === 1) {
       for (const l of store.active()) io.out(JSON.stringify(l));
       return 0;
     }

@@ -46,11 +46,15 @@ Commands:
 
 DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
 zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
-Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help.
+Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help, before or after the command;
+--port and --host are serve's alone. Arguments a command does not know are refused (exit 2).
 Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
 `;
 
-/** Takes --data, --port, --host and --help out of argv, leaving the command's own arguments. */
+/**
+ * Takes --data, --port, --host and --help out of argv wherever they stand (before or after the command), leaving
+ * the command's own arguments. --port and --host belong to serve: `main` refuses them for other commands.
+ */
 function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; help: boolean } {
   const rest: string[] = [];
   const overrides: ConfigOverrides = {};
@@ -65,17 +69,19 @@ function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; 
     };
     if (flag === '--help' || flag === '-h') help = true;
     else if (flag === '--data') overrides.dataDir = value();
-    else if (flag === '--port' && argv[0] === 'serve') {
+    else if (flag === '--port') {
       const p = Number(value());
       if (!Number.isInteger(p) || p < 0 || p > 65535) throw new UsageError('--port must be 0..65535');
       overrides.port = p;
-    } else if (flag === '--host' && argv[0] === 'serve') overrides.host = value();
+    } else if (flag === '--host') overrides.host = value();
     else rest.push(a);
   }
   return { rest, overrides, help };
 }
 
-async function serve(overrides: ConfigOverrides): Promise<number> {
+async function serve(overrides: ConfigOverrides, args: string[]): Promise<number> {
+  // A flag serve does not know is refused, not ignored: a server started without what was asked of it is worse.
+  if (args.length > 0) throw new UsageError(`serve takes only --port N, --host H and --data DIR; not ${args.map((a) => JSON.stringify(a)).join(' ')}`);
   const config = loadConfig(overrides);
   const log = pino({ level: config.logLevel, base: { app: 'vigil' } });
   const missing = missingServeFlags();
@@ -104,8 +110,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...args] = rest;
   if (command === undefined || (help && command === undefined)) { io.out(USAGE); return command === undefined && !help ? 2 : 0 }
   if (help) { io.out(USAGE); return 0 }
+  if (command !== 'serve' && (overrides.port !== undefined || overrides.host !== undefined)) {
+    throw new UsageError(`--port and --host are options of vigil serve, not of ${command}`);
+  }
   switch (command) {
-    case 'serve': return serve(overrides);
+    case 'serve': return serve(overrides, args);
     case 'enrol': return enrol(loadConfig(overrides), args, io);
     case 'orders': return orders(loadConfig(overrides), args, io);
     case 'tokens': return tokens(loadConfig(overrides), args, io);

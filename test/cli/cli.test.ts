@@ -156,3 +156,41 @@ t.test('cli - tokens revoke revokes a feed consumer by its id, audited; tokens l
     await db.root.close();
   }
 });
+
+t.test('cli - --port and --host are taken wherever they stand, and belong to serve; stray arguments are refused', async (t) => {
+  // A server started with the flags after --data: it listens on the port asked for, not the default.
+  const server = spawn(process.execPath, [run, '--data', tmp.dir, 'serve', '--host', '127.0.0.1', '--port', '18641'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
+  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += String(d);
+      const m = /"port":(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${buf}`)));
+  });
+  t.equal(port, 18641, '--port after the command and after --data');
+  server.kill('SIGTERM');
+  await exited;
+
+  const bogus = vigil('--data', tmp.dir, 'serve', '--port', '18642', '--bogus');
+  t.equal(bogus.status, 2, 'serve refuses what it does not know');
+  t.match(bogus.stderr, /serve takes only .*"--bogus"/);
+  const elsewhere = vigil('lists', 'list', '--port', '18643');
+  t.equal(elsewhere.status, 2);
+  t.match(elsewhere.stderr, /--port and --host are options of vigil serve, not of lists/);
+  for (const args of [
+    ['tokens', 'create', '--role', 'consumer', 'extra'],
+    ['tokens', 'list', 'extra'],
+    ['devices', 'revoke', '--device', 'dev-x', 'extra'],
+    ['lists', 'list', 'extra'],
+    ['orders', 'vary', '--order', 'ORD-VARY', '--from', '2026-01-01', 'extra'],
+    ['operators', 'list', 'extra'],
+    ['audit', 'verify', 'extra'],
+  ]) {
+    const r = vigil(...args);
+    t.equal(r.status, 2, `${args.join(' ')}: refused`);
+    t.equal(r.stdout, '', 'and nothing done');
+  }
+});
