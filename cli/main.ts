@@ -39,8 +39,13 @@ Commands:
   audit export [--from N] [--to M] [--out FILE]
                                      write audit entries with the hashes needed to verify them elsewhere
   hash [--dihedral|--all] FILE...    PDQ hashes as Meta's pdq-photo-hasher prints them
-  simulate --url URL --devices N --rate R --seconds S [--token-file F]
-                                     a swarm of simulated devices against a running server
+  simulate --url URL [--devices N] [--rate R] [--seconds S] [--tokens-file F] [--token T]... [--consumer-token T]
+                                     a swarm of simulated devices against a running server: N devices
+                                     (default 10) sending R events/s each (default 5; 0 = as fast as acks
+                                     allow) for S seconds (default 10). Without tokens it enrols its own
+                                     devices and a consumer in --data (the server's data folder, audited)
+                                     and revokes them when the run ends or on Ctrl-C. --tokens-file F: a
+                                     file of device tokens (whitespace-separated) to use instead, left active
   bench [--quick] [--check] [--url URL --data DIR]
                                      load benchmarks against the latency budgets (bench/budgets.json)
 
