@@ -7,6 +7,13 @@ import { VigilError } from '../core/index.js';
 import { main } from './main.js';
 import type { Io } from './commands.js';
 
+// A reader that stops early (`vigil lists list | head -1`) closes the pipe: what is left to print has nobody to
+// read it, which is not a failure of the command. Any other error on stdout still is.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), isTTY: Boolean(process.stderr.isTTY) };
 main(process.argv.slice(2), io).then(
   (code) => { process.exitCode = code },

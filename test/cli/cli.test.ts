@@ -194,3 +194,15 @@ t.test('cli - --port and --host are taken wherever they stand, and belong to ser
     t.equal(r.stdout, '', 'and nothing done');
   }
 });
+
+t.test('cli - a reader that closes the pipe early (vigil lists list | head -1) ends the command quietly', async (t) => {
+  for (const args of [['lists', 'list'], ['--help']]) {
+    const child = spawn(process.execPath, [run, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // as head does once it has its line: the next write gets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += String(d) });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    t.equal(code, 0, `${args.join(' ')}: exit 0`);
+    t.equal(stderr, '', 'no EPIPE stack trace');
+  }
+});
