@@ -1,12 +1,12 @@
 /**
- * `vigil enrol`, `vigil tokens create`, `vigil devices revoke` and `vigil lists import|list`: operator
+ * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke`, `vigil devices revoke` and `vigil lists import|list`: operator
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
-import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind } from '../store/index.js';
+import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
 import { auditCli } from './cli-audit.js';
@@ -19,6 +19,16 @@ function need(values: Record<string, unknown>, key: string): string {
   return v;
 }
 
+/** `--categories a,b,c`: known categories, each once. */
+function parseCategories(raw: string): Category[] {
+  const categories = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  const unknown = categories.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
+  if (unknown.length > 0 || categories.length === 0) {
+    throw new UsageError(`--categories must list some of ${CATEGORIES.join(',')}; unknown: ${unknown.join(',') || '(none given)'}`);
+  }
+  return [...new Set(categories)] as Category[];
+}
+
 export async function enrol(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args, strict: true,
@@ -27,11 +37,7 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
       from: { type: 'string' }, until: { type: 'string' },
     },
   });
-  const categories = need(values, 'categories').split(',').map((c) => c.trim()).filter(Boolean);
-  const unknown = categories.filter((c) => !(CATEGORIES as readonly string[]).includes(c));
-  if (unknown.length > 0 || categories.length === 0) {
-    throw new UsageError(`--categories must list some of ${CATEGORIES.join(',')}; unknown: ${unknown.join(',') || '(none given)'}`);
-  }
+  const categories = parseCategories(need(values, 'categories'));
   const from = parseOrderDate(need(values, 'from'), '--from', false);
   const until = parseOrderDate(need(values, 'until'), '--until', true);
   if (until <= from) throw new UsageError('--until must be after --from');
@@ -40,10 +46,8 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');
   const db = openDatabases(config.dataDir);
   try {
-    const { deviceId, token } = await new RegistryStore(db).enrol({
-      subjectId, orderRef, categories: [...new Set(categories)] as Category[], from, until,
-    });
-    await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories: [...new Set(categories)], from, until });
+    const { deviceId, token } = await new RegistryStore(db).enrol({ subjectId, orderRef, categories, from, until });
+    await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories, from, until });
     io.out(JSON.stringify({ deviceId, token }));
     io.err('The token is shown only this once: give it to the device now.');
     return 0;
@@ -52,15 +56,70 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   }
 }
 
-export async function tokens(config: VigilConfig, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { role: { type: 'string' } } });
-  if (positionals[0] !== 'create') throw new UsageError('usage: vigil tokens create --role consumer');
-  if (values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
+const ORDERS_USAGE = 'usage: vigil orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]';
+
+/**
+ * `vigil orders vary`: a court varied an order. Its new terms apply to every device on it, and a running server
+ * narrows or widens the live connections' scope within seconds. Audited with the terms before and after.
+ */
+export async function orders(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true,
+    options: { order: { type: 'string' }, categories: { type: 'string' }, from: { type: 'string' }, until: { type: 'string' } },
+  });
+  if (positionals[0] !== 'vary' || positionals.length !== 1) throw new UsageError(ORDERS_USAGE);
+  const ref = need(values, 'order');
+  const change: OrderVariation = {};
+  if (values.categories !== undefined) change.categories = parseCategories(values.categories);
+  if (values.from !== undefined) change.from = parseOrderDate(values.from, '--from', false);
+  if (values.until !== undefined) change.until = parseOrderDate(values.until, '--until', true);
+  if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until; ${ORDERS_USAGE}`);
   const db = openDatabases(config.dataDir);
   try {
-    const { consumerId, token } = await new RegistryStore(db).createConsumer();
-    await auditCli(db, 'consumer.create', `consumer:${consumerId}`, { role: 'consumer' });
-    io.out(JSON.stringify({ token }));
+    const varied = await new RegistryStore(db).varyOrder(ref, change);
+    if (!varied) { io.err(`no order ${ref}`); return 1 }
+    const terms = (o: OrderRecord) => ({ categories: o.categories, from: o.from, until: o.until });
+    await auditCli(db, 'order.vary', `order:${ref}`, { subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after) });
+    io.out(JSON.stringify(varied.after));
+    return 0;
+  } finally {
+    await db.root.close();
+  }
+}
+
+const TOKENS_USAGE = 'usage: vigil tokens create --role consumer  |  vigil tokens list  |  vigil tokens revoke --consumer ID';
+
+/**
+ * `vigil tokens create|list|revoke`: feed consumers. `create` prints the token once, with its consumer id (the
+ * `con-…` part of `vc1.con-….secret`), which is what `list` shows and `revoke` takes; no secret is ever listed.
+ */
+export async function tokens(config: VigilConfig, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true, options: { role: { type: 'string' }, consumer: { type: 'string' } },
+  });
+  const sub = positionals[0];
+  if (positionals.length !== 1 || (sub !== 'create' && sub !== 'list' && sub !== 'revoke')) throw new UsageError(TOKENS_USAGE);
+  if (sub === 'create' && values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
+  if (sub !== 'create' && values.role !== undefined) throw new UsageError(`--role is for tokens create; ${TOKENS_USAGE}`);
+  if (sub !== 'revoke' && values.consumer !== undefined) throw new UsageError(`--consumer is for tokens revoke; ${TOKENS_USAGE}`);
+  const consumerId = sub === 'revoke' ? need(values, 'consumer') : '';
+  const db = openDatabases(config.dataDir);
+  try {
+    const registry = new RegistryStore(db);
+    if (sub === 'list') {
+      for (const c of registry.listConsumers()) io.out(JSON.stringify(c));
+      return 0;
+    }
+    if (sub === 'revoke') {
+      const revoked = await registry.revokeConsumer(consumerId);
+      if (!revoked) { io.err(`no consumer ${consumerId} (see vigil tokens list)`); return 1 }
+      await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: revoked.revokedAt ?? null });
+      io.out(JSON.stringify({ consumerId, revoked: true, revokedAt: revoked.revokedAt }));
+      return 0;
+    }
+    const created = await registry.createConsumer();
+    await auditCli(db, 'consumer.create', `consumer:${created.consumerId}`, { role: 'consumer' });
+    io.out(JSON.stringify({ token: created.token, consumerId: created.consumerId }));
     return 0;
   } finally {
     await db.root.close();
@@ -69,7 +128,7 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
 
 export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
-  if (positionals[0] !== 'revoke') throw new UsageError('usage: vigil devices revoke --device ID');
+  if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID');
   const db = openDatabases(config.dataDir);
   try {
     const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
@@ -94,7 +153,7 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
   const db = openDatabases(config.dataDir);
   try {
     const store = new ListStore(db);
-    if (sub === 'list') {
+    if (sub === 'list' && positionals.length === 1) {
       for (const l of store.active()) io.out(JSON.stringify(l));
       return 0;
     }

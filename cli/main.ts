@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
-import { devices, enrol, lists, tokens, type Io } from './commands.js';
+import { devices, enrol, lists, orders, tokens, type Io } from './commands.js';
 import { audit, operators } from './operator-commands.js';
 import { startServer } from './vigil-server.js';
 import { missingServeFlags } from './node-flags.js';
@@ -15,7 +15,14 @@ Commands:
   serve [--port N] [--host H]        run ingest, matching and the alert feed in one process
   enrol --subject ID --order REF --categories keyboard,web,image,heartbeat,location
         --from DATE --until DATE     create a subject's order and a device; prints {deviceId, token}
-  tokens create --role consumer      create an alert-feed consumer token; prints {token}
+                                     (a second device on an order needs the order's exact terms)
+  orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]
+                                     change an order's terms for all its devices (a court varied it);
+                                     prints the order
+  tokens create --role consumer      create an alert-feed consumer token; prints {token, consumerId}
+  tokens list                        feed consumers: consumerId, createdAt, revokedAt (never secrets)
+  tokens revoke --consumer ID        revoke a consumer token (ID: the con-… part of vc1.con-….secret);
+                                     open feed sockets close within seconds (code 4401)
   devices revoke --device ID         revoke a device's token (live connections close within seconds)
   lists import --kind hashes|urls|keywords|apps --name NAME FILE
                                      import a CSV list as a new version (the server switches to it)
@@ -32,16 +39,27 @@ Commands:
   audit export [--from N] [--to M] [--out FILE]
                                      write audit entries with the hashes needed to verify them elsewhere
   hash [--dihedral|--all] FILE...    PDQ hashes as Meta's pdq-photo-hasher prints them
-  simulate --url URL --devices N --rate R --seconds S [--token-file F]
-                                     a swarm of simulated devices against a running server
+  simulate --url URL [--devices N] [--rate R] [--seconds S] [--tokens-file F] [--token T]... [--consumer-token T]
+                                     a swarm of simulated devices against a running server: N devices
+                                     (default 10) sending R events/s each (default 5; 0 = as fast as acks
+                                     allow) for S seconds (default 10). Without tokens it enrols its own
+                                     devices and a consumer in --data (the server's data folder, audited)
+                                     and revokes them when the run ends or on Ctrl-C. --tokens-file F: a
+                                     file of device tokens (whitespace-separated) to use instead, left active
   bench [--quick] [--check] [--url URL --data DIR]
                                      load benchmarks against the latency budgets (bench/budgets.json)
 
-Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help.
+DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
+zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
+Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help, before or after the command;
+--port and --host are serve's alone. Arguments a command does not know are refused (exit 2).
 Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
 `;
 
-/** Takes --data, --port, --host and --help out of argv, leaving the command's own arguments. */
+/**
+ * Takes --data, --port, --host and --help out of argv wherever they stand (before or after the command), leaving
+ * the command's own arguments. --port and --host belong to serve: `main` refuses them for other commands.
+ */
 function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; help: boolean } {
   const rest: string[] = [];
   const overrides: ConfigOverrides = {};
@@ -56,17 +74,19 @@ function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; 
     };
     if (flag === '--help' || flag === '-h') help = true;
     else if (flag === '--data') overrides.dataDir = value();
-    else if (flag === '--port' && argv[0] === 'serve') {
+    else if (flag === '--port') {
       const p = Number(value());
       if (!Number.isInteger(p) || p < 0 || p > 65535) throw new UsageError('--port must be 0..65535');
       overrides.port = p;
-    } else if (flag === '--host' && argv[0] === 'serve') overrides.host = value();
+    } else if (flag === '--host') overrides.host = value();
     else rest.push(a);
   }
   return { rest, overrides, help };
 }
 
-async function serve(overrides: ConfigOverrides): Promise<number> {
+async function serve(overrides: ConfigOverrides, args: string[]): Promise<number> {
+  // A flag serve does not know is refused, not ignored: a server started without what was asked of it is worse.
+  if (args.length > 0) throw new UsageError(`serve takes only --port N, --host H and --data DIR; not ${args.map((a) => JSON.stringify(a)).join(' ')}`);
   const config = loadConfig(overrides);
   const log = pino({ level: config.logLevel, base: { app: 'vigil' } });
   const missing = missingServeFlags();
@@ -95,9 +115,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...args] = rest;
   if (command === undefined || (help && command === undefined)) { io.out(USAGE); return command === undefined && !help ? 2 : 0 }
   if (help) { io.out(USAGE); return 0 }
+  if (command !== 'serve' && (overrides.port !== undefined || overrides.host !== undefined)) {
+    throw new UsageError(`--port and --host are options of vigil serve, not of ${command}`);
+  }
   switch (command) {
-    case 'serve': return serve(overrides);
+    case 'serve': return serve(overrides, args);
     case 'enrol': return enrol(loadConfig(overrides), args, io);
+    case 'orders': return orders(loadConfig(overrides), args, io);
     case 'tokens': return tokens(loadConfig(overrides), args, io);
     case 'devices': return devices(loadConfig(overrides), args, io);
     case 'lists': return lists(loadConfig(overrides), args, io);

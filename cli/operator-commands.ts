@@ -63,6 +63,7 @@ export async function operators(config: VigilConfig, args: string[], io: Io): Pr
     },
   });
   const sub = positionals[0];
+  if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}\n${OPERATORS_USAGE}`);
   const username = values.username;
   if (sub !== 'list' && (typeof username !== 'string' || username === '')) throw new UsageError(`--username is required\n${OPERATORS_USAGE}`);
   const user = username ?? '';
@@ -145,6 +146,7 @@ export async function audit(config: VigilConfig, args: string[], io: Io): Promis
     options: { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, file: { type: 'string' } },
   });
   const sub = positionals[0];
+  if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}; usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]`);
   if (sub === 'verify' && values.file !== undefined) {
     // An export is checked on its own: no data folder needed.
     const { header, entries } = await readExport(values.file);

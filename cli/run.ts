@@ -1,18 +1,26 @@
 /**
- * Runs the command line and turns errors into messages and exit codes: 2 for wrong usage, 1 for
- * failures, with a stack trace only for errors nobody expected.
+ * Runs the command line and turns errors into messages and exit codes: 2 for wrong usage (any error with code
+ * `USAGE`, also one the store raises, such as an order reused with other terms), 1 for failures, with a stack
+ * trace only for errors nobody expected.
  */
-import { ListFormatError, UsageError, VigilError } from '../core/index.js';
+import { VigilError } from '../core/index.js';
 import { main } from './main.js';
 import type { Io } from './commands.js';
+
+// A reader that stops early (`vigil lists list | head -1`) closes the pipe: what is left to print has nobody to
+// read it, which is not a failure of the command. Any other error on stdout still is.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 const io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), isTTY: Boolean(process.stderr.isTTY) };
 main(process.argv.slice(2), io).then(
   (code) => { process.exitCode = code },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ListFormatError || err instanceof VigilError) {
+    if (err instanceof VigilError) {
       io.err(`vigil: ${err.message}`);
-      process.exitCode = err instanceof UsageError ? 2 : 1;
+      process.exitCode = err.code === 'USAGE' ? 2 : 1;
     } else if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
       io.err(`vigil: ${err.message}`);
       process.exitCode = 2;

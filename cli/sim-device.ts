@@ -79,13 +79,14 @@ export class SimDevice {
       });
       ws.on('error', (err) => { if (!settled) { settled = true; reject(err) } });
       ws.on('unexpected-response', (_req, res) => {
-        if (!settled) { settled = true; reject(new Error(`server refused the device connection: HTTP ${res.statusCode}`)) }
+        // The status tells the caller what to check (401: a token this server does not know).
+        if (!settled) { settled = true; reject(Object.assign(new Error(`server refused the device connection: HTTP ${res.statusCode}`), { status: res.statusCode })) }
       });
       ws.on('close', () => {
         this.#ready = false;
         if (!this.#stopped && settled) {
           this.#stats.reconnects++;
-          setTimeout(() => { this.connect().catch(() => {}) }, 200);
+          setTimeout(() => { if (!this.#stopped) this.connect().catch(() => {}) }, 200);
         }
       });
     });

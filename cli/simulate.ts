@@ -1,6 +1,7 @@
 /**
- * `vigil simulate`: a swarm of simulated devices over real WebSockets. Without `--token`, it enrols
- * its own devices in the data folder (which must be the running server's). It prints progress each
+ * `vigil simulate`: a swarm of simulated devices over real WebSockets. Without `--token`/`--tokens-file`, it
+ * enrols its own devices and a feed consumer in the data folder (which must be the running server's), audited,
+ * and revokes them when the run ends or is interrupted (cli/sim-enrolment.ts). It prints progress each
  * second and a summary at the end: events sent and acknowledged, rejects by code, alerts seen on the
  * feed for its devices, and ack latency percentiles.
  */
@@ -8,22 +9,26 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
-import { CATEGORIES, UsageError, loadConfig, type Category, type ConfigOverrides } from '../core/index.js';
-import { RegistryStore, openDatabases } from '../store/index.js';
+import { CATEGORIES, ConnectError, UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
 import type { Io } from './commands.js';
 import { EventMix } from './event-mix.js';
 import { SimDevice, type SimStats } from './sim-device.js';
+import { enrolSwarm, retireSwarm, type Swarm } from './sim-enrolment.js';
 
 const TICK_MS = 10;
 const CONNECT_BATCH = 50;
 const SETTLE_MS = 10_000;
+/** After Ctrl-C, how long the events in flight get to be acknowledged before the run winds up. */
+const SETTLE_INTERRUPTED_MS = 1000;
 
-function positiveNumber(raw: string | undefined, flag: string, dflt: number, allowZero = false): number {
+/** A number from the command line; '' and '  ' are not 0. */
+function numberFlag(raw: string | undefined, flag: string, dflt: number, check: (n: number) => boolean, what: string): number {
   if (raw === undefined) return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new UsageError(`${flag} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} must be ${what}, got ${JSON.stringify(raw)}`);
   return n;
 }
+const positiveInteger = (n: number): boolean => Number.isSafeInteger(n) && n > 0;
 
 /** `ws://host:port/v1/device` from `http(s)://host:port` or `ws(s)://host:port[/v1/device]`. */
 export function deviceUrl(raw: string): { device: string; base: string } {
@@ -34,31 +39,20 @@ export function deviceUrl(raw: string): { device: string; base: string } {
   return { device: `${scheme}//${host}/v1/device`, base: `${scheme === 'wss:' ? 'https:' : 'http:'}//${host}` };
 }
 
-async function enrolSwarm(overrides: ConfigOverrides, n: number, categories: Category[]): Promise<string[]> {
-  const db = openDatabases(loadConfig(overrides).dataDir);
-  try {
-    const registry = new RegistryStore(db);
-    const now = Date.now();
-    const tokens: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const { token } = await registry.enrol({
-        subjectId: `sim-subject-${i}`, orderRef: `SIM-ORDER-${i}`, categories,
-        from: now - 86_400_000, until: now + 30 * 86_400_000,
-      });
-      tokens.push(token);
-    }
-    const { token: consumer } = await registry.createConsumer();
-    tokens.push(consumer);
-    return tokens;
-  } finally {
-    await db.root.close();
-  }
-}
-
 /** Counts alerts raised for the swarm's devices on the WebSocket feed, from the feed's head at start. */
 async function watchFeed(base: string, token: string, devices: () => Set<string>, onAlert: () => void): Promise<() => void> {
-  const res = await fetch(`${base}/v1/alerts?limit=1&after=${Number.MAX_SAFE_INTEGER}`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`the feed refused the consumer token: HTTP ${res.status}`);
+  let res: Response;
+  try {
+    res = await fetch(`${base}/v1/alerts?limit=1&after=${Number.MAX_SAFE_INTEGER}`, { headers: { authorization: `Bearer ${token}` } });
+  } catch (err) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND) is in its cause.
+    const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new ConnectError(`could not reach ${base}: ${reason}; check --url and that the server is running`, { cause: err });
+  }
+  if (res.status === 401) {
+    throw new ConnectError(`the feed at ${base} refused the consumer token (HTTP 401): check --consumer-token, or that --data names the running server's data folder`);
+  }
+  if (!res.ok) throw new ConnectError(`the feed at ${base} answered HTTP ${res.status}`);
   const { head } = await res.json() as { head: number };
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/feed?after=${head}`, { headers: { authorization: `Bearer ${token}` } });
   ws.on('message', (data) => {
@@ -69,6 +63,18 @@ async function watchFeed(base: string, token: string, devices: () => Set<string>
   });
   ws.on('error', () => {});
   return () => ws.close();
+}
+
+/** Why a device could not connect, as one line that says what to check. */
+function connectFailure(err: unknown, url: string, enrolled: boolean, dataDir: string): ConnectError {
+  const status = (err as { status?: number }).status;
+  if (status === 401) {
+    return new ConnectError(`the server at ${url} refused a device token (HTTP 401): ${enrolled
+      ? `the devices were enrolled in ${dataDir}; check that --data (or VIGIL_DATA) names the running server's data folder`
+      : 'check the tokens given (--token, --tokens-file): revoked, expired, or from another server\'s data folder'}`, { cause: err });
+  }
+  const reason = (err as Error).message ?? String(err);
+  return new ConnectError(`could not connect a device to ${url}: ${reason}; check --url and that the server is running`, { cause: err });
 }
 
 export async function simulate(args: string[], io: Io, overrides: ConfigOverrides = {}): Promise<number> {
@@ -82,86 +88,144 @@ export async function simulate(args: string[], io: Io, overrides: ConfigOverride
   });
   if (values.url === undefined) throw new UsageError('--url is required, e.g. --url http://127.0.0.1:8080');
   const { device: url, base } = deviceUrl(values.url);
-  const n = Math.floor(positiveNumber(values.devices, '--devices', 10));
-  const rate = positiveNumber(values.rate, '--rate', 5, true);
-  const seconds = positiveNumber(values.seconds, '--seconds', 10);
-  const hitRate = positiveNumber(values['hit-rate'], '--hit-rate', 0.05, true);
-  const seed = Math.floor(positiveNumber(values.seed, '--seed', 1, true));
-  if (hitRate > 1) throw new UsageError('--hit-rate must be between 0 and 1');
+  const n = numberFlag(values.devices, '--devices', 10, positiveInteger, 'a positive integer');
+  const rate = numberFlag(values.rate, '--rate', 5, (r) => r >= 0, 'events per second per device, 0 or more (0: as fast as acks allow)');
+  const seconds = numberFlag(values.seconds, '--seconds', 10, (x) => x > 0, 'a positive number of seconds');
+  const hitRate = numberFlag(values['hit-rate'], '--hit-rate', 0.05, (h) => h >= 0 && h <= 1, 'between 0 and 1');
+  const seed = numberFlag(values.seed, '--seed', 1, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
 
   let tokens = [...(values.token ?? [])];
   if (values['tokens-file']) tokens.push(...readFileSync(values['tokens-file'], 'utf8').split(/\s+/).filter(Boolean));
   let consumer = values['consumer-token'];
-  if (tokens.length === 0) {
-    io.err(`enrolling ${n} simulated devices (subjects sim-subject-0..${n - 1}) in the data folder`);
-    tokens = await enrolSwarm(overrides, n, [...CATEGORIES]);
-    consumer ??= tokens.pop();
-  }
-  if (tokens.length < n) throw new UsageError(`${n} devices need ${n} tokens; ${tokens.length} given`);
+  const dataDir = loadConfig(overrides).dataDir;
 
+  // Ctrl-C ends the run early, still revoking what it enrolled; a second one quits at once.
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    io.err('interrupted: winding up (Ctrl-C again to quit at once, leaving enrolled devices active)');
+  };
+  process.on('SIGINT', onSigint);
+  let swarm: Swarm | undefined;
+  try {
+    if (tokens.length === 0) {
+      io.err(`enrolling ${n} simulated devices (subjects sim-subject-0..${n - 1}) in ${dataDir}; they are revoked when the run ends`);
+      swarm = await enrolSwarm(dataDir, n, [...CATEGORIES], () => interrupted);
+      tokens = swarm.devices.map((d) => d.token);
+      consumer ??= swarm.consumer.token;
+    }
+    if (interrupted) return 130;
+    if (tokens.length < n) throw new UsageError(`${n} devices need ${n} tokens; ${tokens.length} given`);
+    const code = await run(io, { url, base, n, rate, seconds, hitRate, seed, tokens, consumer, json: values.json === true,
+      interrupted: () => interrupted, enrolled: swarm !== undefined, dataDir });
+    return interrupted ? 130 : code;
+  } finally {
+    if (swarm) {
+      await retireSwarm(dataDir, swarm);
+      io.err(`revoked the ${swarm.devices.length} devices and the consumer token this run enrolled`);
+    }
+    process.off('SIGINT', onSigint);
+  }
+}
+
+interface RunOptions {
+  url: string;
+  base: string;
+  n: number;
+  rate: number;
+  seconds: number;
+  hitRate: number;
+  seed: number;
+  tokens: string[];
+  consumer: string | undefined;
+  json: boolean;
+  interrupted: () => boolean;
+  /** The devices were enrolled by this run (and are revoked when it ends). */
+  enrolled: boolean;
+  dataDir: string;
+}
+
+async function run(io: Io, o: RunOptions): Promise<number> {
+  const { url, base, n, rate, seconds } = o;
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const stats: SimStats = {
     sent: 0, acked: 0, resent: 0, rejects: new Map(), captures: 0, reconnects: 0,
     ackLatencyUs: (us) => latency.recordValue(Math.min(us, 60_000_000)),
   };
-  const devices = tokens.slice(0, n).map((t) => new SimDevice(url, t, stats));
-  for (let i = 0; i < devices.length; i += CONNECT_BATCH) {
-    await Promise.all(devices.slice(i, i + CONNECT_BATCH).map((d) => d.connect()));
-  }
-  io.err(`${n} devices connected to ${url}; sending ${rate > 0 ? `${rate} events/s each` : 'as fast as acks allow'} for ${seconds} s`);
+  const devices = o.tokens.slice(0, n).map((t) => new SimDevice(url, t, stats));
   let alerts = 0;
-  const ids = new Set(devices.map((d) => d.deviceId));
-  const stopFeed = consumer ? await watchFeed(base, consumer, () => ids, () => { alerts++ }) : () => {};
-
-  const mix = new EventMix(seed, hitRate);
-  const started = performance.now();
-  let owed = 0;
-  let lastTick = started;
-  let cursor = 0;
-  let lastReport = started;
-  while (performance.now() - started < seconds * 1000) {
-    await new Promise((r) => setTimeout(r, TICK_MS));
-    const now = performance.now();
-    if (rate > 0) {
-      owed += ((now - lastTick) / 1000) * rate * n;
-      lastTick = now;
-      for (; owed >= 1; owed--) {
-        const d = devices[cursor++ % n] as SimDevice;
-        if (d.canSend) d.send(mix.next());
+  let stopFeed = (): void => {};
+  try {
+    for (let i = 0; i < devices.length && !o.interrupted(); i += CONNECT_BATCH) {
+      try {
+        await Promise.all(devices.slice(i, i + CONNECT_BATCH).map((d) => d.connect()));
+      } catch (err) {
+        throw connectFailure(err, url, o.enrolled, o.dataDir);
       }
-    } else {
-      for (const d of devices) while (d.canSend && d.outstanding < 64) d.send(mix.next());
     }
-    if (now - lastReport >= 1000) {
-      lastReport = now;
-      io.err(`t=${((now - started) / 1000).toFixed(0)}s sent=${stats.sent} acked=${stats.acked} rejects=${[...stats.rejects.values()].reduce((a, b) => a + b, 0)} alerts=${alerts} ack_p99=${(latency.getValueAtPercentile(99) / 1000).toFixed(1)}ms`);
+    if (o.interrupted()) return 130;
+    io.err(`${n} devices connected to ${url}; sending ${rate > 0 ? `${rate} events/s each` : 'as fast as acks allow'} for ${seconds} s`);
+    const ids = new Set(devices.map((d) => d.deviceId));
+    if (o.consumer) stopFeed = await watchFeed(base, o.consumer, () => ids, () => { alerts++ });
+
+    const mix = new EventMix(o.seed, o.hitRate);
+    const started = performance.now();
+    let owed = 0;
+    let lastTick = started;
+    let cursor = 0;
+    let lastReport = started;
+    while (performance.now() - started < seconds * 1000 && !o.interrupted()) {
+      await new Promise((r) => setTimeout(r, TICK_MS));
+      const now = performance.now();
+      if (rate > 0) {
+        owed += ((now - lastTick) / 1000) * rate * n;
+        lastTick = now;
+        for (; owed >= 1; owed--) {
+          const d = devices[cursor++ % n] as SimDevice;
+          if (d.canSend) d.send(mix.next());
+        }
+      } else {
+        for (const d of devices) while (d.canSend && d.outstanding < 64) d.send(mix.next());
+      }
+      if (now - lastReport >= 1000) {
+        lastReport = now;
+        io.err(`t=${((now - started) / 1000).toFixed(0)}s sent=${stats.sent} acked=${stats.acked} rejects=${[...stats.rejects.values()].reduce((a, b) => a + b, 0)} alerts=${alerts} ack_p99=${(latency.getValueAtPercentile(99) / 1000).toFixed(1)}ms`);
+      }
     }
+    const elapsed = (performance.now() - started) / 1000;
+    await Promise.all(devices.map((d) => d.settle(o.interrupted() ? SETTLE_INTERRUPTED_MS : SETTLE_MS)));
+    await new Promise((r) => setTimeout(r, 500)); // let the last alerts reach the feed
+    const unacked = devices.reduce((a, d) => a + d.outstanding, 0);
+    const summary = {
+      devices: n, seconds: Number(elapsed.toFixed(2)), sent: stats.sent, acked: stats.acked, unacked,
+      resent: stats.resent, reconnects: stats.reconnects,
+      rejects: Object.fromEntries(stats.rejects), alertsSeen: alerts, capturesRequested: stats.captures,
+      ackedPerSecond: Math.round(stats.acked / elapsed),
+      ackLatencyMs: {
+        p50: latency.getValueAtPercentile(50) / 1000, p90: latency.getValueAtPercentile(90) / 1000,
+        p99: latency.getValueAtPercentile(99) / 1000, max: latency.maxValue / 1000,
+      },
+      interrupted: o.interrupted(),
+      // Revoked as the run ends (simulate's finally): they would otherwise owe heartbeats and raise alerts.
+      revokedAtEnd: o.enrolled ? { devices: n, consumer: true } : { devices: 0, consumer: false },
+    };
+    if (o.json) io.out(JSON.stringify(summary));
+    else {
+      io.out(`devices            ${summary.devices}${o.interrupted() ? ' (interrupted)' : ''}`);
+      io.out(`events sent        ${summary.sent} (${summary.resent} resent after reconnects)`);
+      io.out(`events acked       ${summary.acked} (${summary.ackedPerSecond}/s), unacked at end ${unacked}`);
+      io.out(`rejects            ${JSON.stringify(summary.rejects)}`);
+      io.out(`alerts seen        ${alerts}${o.consumer ? '' : ' (no consumer token: feed not watched)'}`);
+      io.out(`captures requested ${stats.captures}`);
+      io.out(`ack latency        p50 ${summary.ackLatencyMs.p50.toFixed(2)} ms, p90 ${summary.ackLatencyMs.p90.toFixed(2)} ms, p99 ${summary.ackLatencyMs.p99.toFixed(2)} ms, max ${summary.ackLatencyMs.max.toFixed(2)} ms`);
+      io.out(`cleaned up         ${o.enrolled
+        ? `the ${n} devices and the consumer token this run enrolled are revoked (no heartbeat-missed alerts follow)`
+        : 'nothing: devices given by token are left as they are'}`);
+    }
+    return unacked === 0 ? 0 : 1;
+  } finally {
+    for (const d of devices) d.close();
+    stopFeed();
   }
-  const elapsed = (performance.now() - started) / 1000;
-  await Promise.all(devices.map((d) => d.settle(SETTLE_MS)));
-  await new Promise((r) => setTimeout(r, 500)); // let the last alerts reach the feed
-  for (const d of devices) d.close();
-  stopFeed();
-  const unacked = devices.reduce((a, d) => a + d.outstanding, 0);
-  const summary = {
-    devices: n, seconds: Number(elapsed.toFixed(2)), sent: stats.sent, acked: stats.acked, unacked,
-    resent: stats.resent, reconnects: stats.reconnects,
-    rejects: Object.fromEntries(stats.rejects), alertsSeen: alerts, capturesRequested: stats.captures,
-    ackedPerSecond: Math.round(stats.acked / elapsed),
-    ackLatencyMs: {
-      p50: latency.getValueAtPercentile(50) / 1000, p90: latency.getValueAtPercentile(90) / 1000,
-      p99: latency.getValueAtPercentile(99) / 1000, max: latency.maxValue / 1000,
-    },
-  };
-  if (values.json) io.out(JSON.stringify(summary));
-  else {
-    io.out(`devices            ${summary.devices}`);
-    io.out(`events sent        ${summary.sent} (${summary.resent} resent after reconnects)`);
-    io.out(`events acked       ${summary.acked} (${summary.ackedPerSecond}/s), unacked at end ${unacked}`);
-    io.out(`rejects            ${JSON.stringify(summary.rejects)}`);
-    io.out(`alerts seen        ${alerts}${consumer ? '' : ' (no consumer token: feed not watched)'}`);
-    io.out(`captures requested ${stats.captures}`);
-    io.out(`ack latency        p50 ${summary.ackLatencyMs.p50.toFixed(2)} ms, p90 ${summary.ackLatencyMs.p90.toFixed(2)} ms, p99 ${summary.ackLatencyMs.p99.toFixed(2)} ms, max ${summary.ackLatencyMs.max.toFixed(2)} ms`);
-  }
-  return unacked === 0 ? 0 : 1;
 }

@@ -4,6 +4,7 @@
  */
 export type VigilErrorCode =
   | 'CONFIG_INVALID'
+  | 'CONNECT_FAILED'
   | 'LIST_INVALID'
   | 'NOT_FOUND'
   | 'UWS_FALLBACK'
@@ -53,5 +54,13 @@ export class UsageError extends VigilError {
   constructor(message: string) {
     super('USAGE', message);
     this.name = 'UsageError';
+  }
+}
+
+/** A server refused a client's connection or could not be reached; the message says what to check. */
+export class ConnectError extends VigilError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('CONNECT_FAILED', message, options);
+    this.name = 'ConnectError';
   }
 }

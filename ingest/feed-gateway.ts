@@ -13,6 +13,10 @@ import { bearer, intParam, sendError, sendJson } from './http-util.js';
 interface FeedConn { consumerId: string; cursor: number; closed: boolean }
 
 const SOCKET_READ_CHUNK = 100;
+/** How often open sockets' consumers are re-checked; a read of one counter when nothing was revoked. */
+const CONSUMER_REFRESH_MS = 2000;
+/** Close code for a feed socket whose consumer token was revoked while it was open (as devices get). */
+export const CLOSE_CONSUMER_REVOKED = 4401;
 const DEFAULT_LIMIT = 100;
 
 export interface FeedGatewayOptions {
@@ -27,16 +31,22 @@ export class FeedGateway {
   readonly #o: FeedGatewayOptions;
   readonly #sockets = new Set<WebSocket<FeedConn>>();
   readonly #unsubscribe: () => void;
+  readonly #timer: NodeJS.Timeout;
+  /** The registry's consumer generation when the open sockets' consumers were last checked. */
+  #consumerGeneration: number;
 
   constructor(options: FeedGatewayOptions) {
     this.#o = options;
+    this.#consumerGeneration = options.registry.consumerGeneration();
+    this.#timer = setInterval(() => this.#refreshConsumers(), CONSUMER_REFRESH_MS);
+    this.#timer.unref();
     this.#unsubscribe = options.feed.subscribe(() => {
       for (const ws of this.#sockets) ws.cork(() => this.#pump(ws));
     });
     options.metrics.gauge('vigil_feed_sockets_open', 'Feed WebSockets open now', () => this.#sockets.size);
   }
 
-  close(): void { this.#unsubscribe() }
+  close(): void { this.#unsubscribe(); clearInterval(this.#timer) }
 
   closeAll(): void {
     for (const ws of [...this.#sockets]) { ws.getUserData().closed = true; ws.close() }
@@ -58,6 +68,23 @@ export class FeedGateway {
     });
   }
 
+  /**
+   * A socket is authenticated once, at upgrade: when a consumer is revoked (by `vigil tokens revoke`, in any
+   * process), its open sockets are closed here. Consumers are looked up only after the generation has moved.
+   */
+  #refreshConsumers(): void {
+    const generation = this.#o.registry.consumerGeneration();
+    if (generation === this.#consumerGeneration) return;
+    this.#consumerGeneration = generation;
+    for (const ws of [...this.#sockets]) {
+      const conn = ws.getUserData();
+      if (conn.closed || this.#o.registry.consumerActive(conn.consumerId)) continue;
+      conn.closed = true;
+      this.#sockets.delete(ws);
+      ws.end(CLOSE_CONSUMER_REVOKED, 'consumer token revoked');
+    }
+  }
+
   #consumer(req: HttpRequest): string | undefined {
     const token = bearer(req);
     const consumer = token === undefined ? null : this.#o.registry.authenticateConsumer(token);
@@ -65,7 +92,8 @@ export class FeedGateway {
   }
 
   #alerts(res: HttpResponse, req: HttpRequest): void {
-    if (this.#consumer(req) === undefined) {
+    const consumerId = this.#consumer(req);
+    if (consumerId === undefined) {
       this.#o.metrics.authFailures.inc({ endpoint: 'alerts' });
       sendError(res, 401, 'UNAUTHORIZED', 'a valid consumer token is required (Authorization: Bearer <token>)');
       return;
@@ -79,6 +107,11 @@ export class FeedGateway {
     }
     const [a, l, w] = [after, limit, waitMs] as number[] as [number, number, number];
     const reply = (alerts: Alert[]): void => {
+      // A long-poll held while its consumer was revoked gets nothing more (checked only after a wait).
+      if (w > 0 && !this.#o.registry.consumerActive(consumerId)) {
+        sendError(res, 401, 'UNAUTHORIZED', 'the consumer token was revoked');
+        return;
+      }
       const next = alerts.length > 0 ? (alerts[alerts.length - 1]!.seq) : a;
       sendJson(res, 200, { alerts: alerts.map(toCloudEvent), next, head: this.#o.feed.lastSeq });
     };

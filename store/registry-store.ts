@@ -18,6 +18,8 @@ export interface OrderRecord {
   from: number;
   until: number;
   createdAt: number;
+  /** When the terms were last changed by `varyOrder` (absent: as enrolled). */
+  variedAt?: number;
 }
 export interface DeviceRecord {
   deviceId: DeviceId;
@@ -40,11 +42,36 @@ export interface EnrolRequest {
   until: number;
 }
 
+/** New terms for an order; what is absent stays. */
+export interface OrderVariation { categories?: Category[]; from?: number; until?: number }
+
+/** Same categories (as a set), start and end. */
+function sameTerms(order: OrderRecord, req: EnrolRequest): boolean {
+  const a = new Set(order.categories);
+  const b = new Set(req.categories);
+  return order.from === req.from && order.until === req.until && a.size === b.size && [...a].every((c) => b.has(c));
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+/** As it would be typed on the command line: a whole UTC day as `YYYY-MM-DD` (an end date includes its day). */
+const asTyped = (ms: number, end: boolean): string => {
+  const s = iso(ms);
+  return s.endsWith(end ? 'T23:59:59.999Z' : 'T00:00:00.000Z') ? s.slice(0, 10) : s;
+};
+const describeTerms = (t: { categories: readonly string[]; from: number; until: number }): string =>
+  `categories ${[...new Set(t.categories)].sort().join(',')} from ${asTyped(t.from, false)} until ${asTyped(t.until, true)}`;
+
 /**
  * In `meta`: a number bumped in every transaction that writes a device or an order, so that a server holding
  * live connections re-reads their scopes only after something changed (another process may have changed it).
  */
 const GENERATION_KEY = 'registryGeneration';
+
+/**
+ * In `meta`: bumped when a consumer is revoked, so the feed re-checks its open sockets only then. Kept apart from
+ * the registry generation so that revoking a consumer does not make ingest re-read every device's scope.
+ */
+const CONSUMER_GENERATION_KEY = 'consumerGeneration';
 
 const DEVICE_PREFIX = 'vd1';
 const CONSUMER_PREFIX = 'vc1';
@@ -74,7 +101,9 @@ export class RegistryStore {
 
   /**
    * Creates (or reuses) the subject and the order, and a new device under them.
-   * An order reference already used for another subject, or with other terms, is refused.
+   * An order reference already used for another subject, or with other terms, is refused: the terms are the
+   * court's, shared by every device on the order, so a typo while enrolling one more device must not change what
+   * may be processed from the others. Terms change only through `varyOrder`.
    */
   async enrol(req: EnrolRequest, now = Date.now()): Promise<{ deviceId: DeviceId; token: string }> {
     const subjectId = asSubjectId(req.subjectId);
@@ -86,14 +115,20 @@ export class RegistryStore {
       if (existing && existing.subjectId !== subjectId) {
         throw new VigilError('USAGE', `order ${orderRef} belongs to subject ${existing.subjectId}, not ${subjectId}`);
       }
+      if (existing && !sameTerms(existing, req)) {
+        throw new VigilError('USAGE', `order ${orderRef} is stored with ${describeTerms(existing)}, not ${describeTerms(req)}; `
+          + `enrol under it with those terms, or change them for every device on it with `
+          + `vigil orders vary --order ${orderRef} [--categories ...] [--from DATE] [--until DATE]`);
+      }
       if (!this.#db.subjects.get(subjectId)) {
         this.#db.subjects.put(subjectId, { subjectId, createdAt: now } satisfies SubjectRecord);
       }
-      const order: OrderRecord = {
-        ref: orderRef, subjectId, categories: [...req.categories], from: req.from, until: req.until,
-        createdAt: existing?.createdAt ?? now,
-      };
-      this.#db.orders.put(orderRef, order);
+      if (!existing) {
+        const order: OrderRecord = {
+          ref: orderRef, subjectId, categories: [...new Set(req.categories)], from: req.from, until: req.until, createdAt: now,
+        };
+        this.#db.orders.put(orderRef, order);
+      }
       const device: DeviceRecord = {
         deviceId, subjectId, orderRef, tokenHash: sha256(secret).toString('hex'), createdAt: now,
       };
@@ -101,6 +136,31 @@ export class RegistryStore {
       this.#bump();
     });
     return { deviceId, token: `${DEVICE_PREFIX}.${deviceId}.${secret}` };
+  }
+
+  /**
+   * Changes an order's terms (a court varied the order) for every device on it; terms not given stay. Live
+   * connections take the new scope within seconds (the generation moves). Gives the terms before and after, or
+   * null for an unknown order. A variation that would leave the order ending before it starts is refused.
+   */
+  async varyOrder(ref: string, change: OrderVariation, now = Date.now()): Promise<{ before: OrderRecord; after: OrderRecord } | null> {
+    return this.#db.root.transaction(() => {
+      const before = this.#db.orders.get(ref) as OrderRecord | undefined;
+      if (!before) return null;
+      const after: OrderRecord = {
+        ...before,
+        categories: change.categories ? [...new Set(change.categories)] : before.categories,
+        from: change.from ?? before.from,
+        until: change.until ?? before.until,
+        variedAt: now,
+      };
+      if (after.until <= after.from) {
+        throw new VigilError('USAGE', `order ${ref} would end (${iso(after.until)}) before it starts (${iso(after.from)})`);
+      }
+      this.#db.orders.put(ref, after);
+      this.#bump();
+      return { before, after };
+    });
   }
 
   /**
@@ -122,6 +182,41 @@ export class RegistryStore {
     const secret = newSecret();
     await this.#db.consumers.put(consumerId, { consumerId, tokenHash: sha256(secret).toString('hex'), createdAt: now });
     return { consumerId, token: `${CONSUMER_PREFIX}.${consumerId}.${secret}` };
+  }
+
+  /** Moves whenever a consumer is revoked, by this process or another. */
+  consumerGeneration(): number {
+    return (this.#db.meta.get(CONSUMER_GENERATION_KEY) as number | undefined) ?? 0;
+  }
+
+  /**
+   * Revokes a feed consumer: its token stops working at once, and open feed sockets close within seconds.
+   * Gives the record (revoked earlier: unchanged, with its first revocation time), or null for an unknown consumer.
+   */
+  async revokeConsumer(consumerId: string, now = Date.now()): Promise<ConsumerRecord | null> {
+    return this.#db.root.transaction(() => {
+      const c = this.#db.consumers.get(consumerId) as ConsumerRecord | undefined;
+      if (!c) return null;
+      if (c.revokedAt !== undefined) return c;
+      const revoked: ConsumerRecord = { ...c, revokedAt: now };
+      this.#db.consumers.put(consumerId, revoked);
+      this.#db.meta.put(CONSUMER_GENERATION_KEY, this.consumerGeneration() + 1);
+      return revoked;
+    });
+  }
+
+  /** Every feed consumer, without its token hash. */
+  listConsumers(): Omit<ConsumerRecord, 'tokenHash'>[] {
+    return [...this.#db.consumers.getRange({})].map(({ value }) => {
+      const { tokenHash: _hash, ...rest } = value as ConsumerRecord;
+      return rest;
+    });
+  }
+
+  /** Whether a consumer exists and is not revoked, as stored now (re-checked for open feed sockets). */
+  consumerActive(consumerId: string): boolean {
+    const c = this.#db.consumers.get(consumerId) as ConsumerRecord | undefined;
+    return c !== undefined && c.revokedAt === undefined;
   }
 
   /** Revokes a device: its token stops working at once, and live connections close within seconds. */

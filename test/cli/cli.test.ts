@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AuditLog, RegistryStore, openDatabases } from '../../store/index.js';
 import { TestDevice, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
@@ -27,6 +28,38 @@ t.test('cli - enrol validates its flags', async (t) => {
   const d = vigil('enrol', '--subject', 's', '--order', 'o', '--categories', 'keyboard', '--from', 'soon', '--until', '2027-01-01');
   t.equal(d.status, 2);
   t.match(d.stderr, /--from/);
+});
+
+t.test('cli - enrol under an existing order with other terms is refused; orders vary changes them, audited', async (t) => {
+  const base = ['enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--from', '2026-01-01', '--until', '2026-12-31'];
+  const first = vigil(...base, '--categories', 'keyboard,web');
+  t.equal(first.status, 0, first.stderr);
+  const wider = vigil(...base, '--categories', 'keyboard,web,image');
+  t.equal(wider.status, 2, 'a typo while enrolling a second device does not widen the order');
+  t.match(wider.stderr, /order ORD-VARY is stored with categories keyboard,web from 2026-01-01 until 2026-12-31/);
+  t.match(wider.stderr, /vigil orders vary --order ORD-VARY/);
+  const shorter = vigil('enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--categories', 'web,keyboard', '--from', '2026-01-01', '--until', '2026-06-30');
+  t.equal(shorter.status, 2, 'nor end it early');
+  const same = vigil(...base, '--categories', 'web,keyboard');
+  t.equal(same.status, 0, 'the same terms, in any order');
+
+  const vary = vigil('orders', 'vary', '--order', 'ORD-VARY', '--categories', 'keyboard,web,image');
+  t.equal(vary.status, 0, vary.stderr);
+  t.match(JSON.parse(vary.stdout), { ref: 'ORD-VARY', subjectId: 'S-VARY', categories: ['keyboard', 'web', 'image'], from: Date.UTC(2026, 0, 1), variedAt: Number });
+  t.equal(vigil(...base, '--categories', 'keyboard,web,image').status, 0, 'enrolling with the varied terms');
+  t.equal(vigil('orders', 'vary', '--order', 'ORD-NONE', '--from', '2026-01-01').status, 1, 'an unknown order');
+  t.equal(vigil('orders', 'vary', '--order', 'ORD-VARY').status, 2, 'nothing to change');
+  const db = openDatabases(tmp.dir);
+  try {
+    const entries = new AuditLog(db).read(1).filter((e) => e.action === 'order.vary');
+    t.equal(entries.length, 1);
+    t.match(entries[0], {
+      target: 'order:ORD-VARY',
+      details: { before: { categories: ['keyboard', 'web'] }, after: { categories: ['keyboard', 'web', 'image'] } },
+    });
+  } finally {
+    await db.root.close();
+  }
 });
 
 t.test('cli - a list imported while the server runs is matched within 5 seconds, without a restart', async (t) => {
@@ -74,4 +107,102 @@ t.test('cli - a list imported while the server runs is matched within 5 seconds,
   const listed = vigil('lists', 'list');
   t.match(listed.stdout, /"name":"fresh","kind":"keywords","version":1/, 'the failed import changed nothing');
   await dev.close();
+});
+
+t.test('cli - enrol refuses dates that are not on the calendar and timestamps without a zone', async (t) => {
+  const enrol = (from: string, until: string) => vigil('enrol', '--subject', 'S-DATES', '--order', `ORD-DATES-${from}-${until}`, '--categories', 'keyboard', '--from', from, '--until', until);
+  const feb30 = enrol('2026-02-30', '2026-12-31');
+  t.equal(feb30.status, 2, 'not read as 2 March');
+  t.match(feb30.stderr, /--from 2026-02-30 is not a day of the calendar/);
+  const feb31 = enrol('2026-02-31', '2026-03-01');
+  t.equal(feb31.status, 2);
+  t.match(feb31.stderr, /--from 2026-02-31 is not a day of the calendar/, 'not "until must be after from"');
+  const local = enrol('2026-01-01T00:00', '2026-12-31');
+  t.equal(local.status, 2, 'not read as the local time of this machine');
+  t.match(local.stderr, /--from 2026-01-01T00:00 has no time zone/);
+  t.match(enrol('2026-01-01T24:00Z', '2026-12-31').stderr, /is not a time of day/);
+  t.match(enrol('2026-01-01', '2026-04-31T10:00Z').stderr, /--until 2026-04-31T10:00Z: 2026-04-31 is not a day/);
+  const leap = enrol('2028-02-29', '2028-03-01T12:30+01:00');
+  t.equal(leap.status, 0, leap.stderr);
+  const db = openDatabases(tmp.dir);
+  try {
+    const { order } = new RegistryStore(db).deviceScope(JSON.parse(leap.stdout).deviceId)!;
+    t.equal(order.from, Date.UTC(2028, 1, 29), 'a leap day, in UTC');
+    t.equal(order.until, Date.UTC(2028, 2, 1, 11, 30), 'a timestamp with its offset');
+  } finally {
+    await db.root.close();
+  }
+});
+
+t.test('cli - tokens revoke revokes a feed consumer by its id, audited; tokens list shows consumers without secrets', async (t) => {
+  const created = vigil('tokens', 'create', '--role', 'consumer');
+  t.equal(created.status, 0, created.stderr);
+  const { token, consumerId } = JSON.parse(created.stdout) as { token: string; consumerId: string };
+  t.equal(token.split('.')[1], consumerId, 'create prints the consumer id, the con-… part of the token');
+  const revoke = vigil('tokens', 'revoke', '--consumer', consumerId);
+  t.equal(revoke.status, 0, revoke.stderr);
+  t.match(JSON.parse(revoke.stdout), { consumerId, revoked: true, revokedAt: Number });
+  t.equal(vigil('tokens', 'revoke', '--consumer', 'con-no-such').status, 1, 'an unknown consumer');
+  t.equal(vigil('tokens', 'revoke').status, 2, '--consumer is required');
+  const list = vigil('tokens', 'list');
+  t.equal(list.status, 0, list.stderr);
+  const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.match(rows.find((r) => r.consumerId === consumerId), { createdAt: Number, revokedAt: Number });
+  t.notOk(list.stdout.includes(token.split('.')[2]!) || list.stdout.includes('tokenHash'), 'no secret or hash is listed');
+  const db = openDatabases(tmp.dir);
+  try {
+    t.match(new AuditLog(db).read(1).filter((e) => e.action === 'consumer.revoke'), [{ target: `consumer:${consumerId}` }]);
+  } finally {
+    await db.root.close();
+  }
+});
+
+t.test('cli - --port and --host are taken wherever they stand, and belong to serve; stray arguments are refused', async (t) => {
+  // A server started with the flags after --data: it listens on the port asked for, not the default.
+  const server = spawn(process.execPath, [run, '--data', tmp.dir, 'serve', '--host', '127.0.0.1', '--port', '18641'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
+  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += String(d);
+      const m = /"port":(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${buf}`)));
+  });
+  t.equal(port, 18641, '--port after the command and after --data');
+  server.kill('SIGTERM');
+  await exited;
+
+  const bogus = vigil('--data', tmp.dir, 'serve', '--port', '18642', '--bogus');
+  t.equal(bogus.status, 2, 'serve refuses what it does not know');
+  t.match(bogus.stderr, /serve takes only .*"--bogus"/);
+  const elsewhere = vigil('lists', 'list', '--port', '18643');
+  t.equal(elsewhere.status, 2);
+  t.match(elsewhere.stderr, /--port and --host are options of vigil serve, not of lists/);
+  for (const args of [
+    ['tokens', 'create', '--role', 'consumer', 'extra'],
+    ['tokens', 'list', 'extra'],
+    ['devices', 'revoke', '--device', 'dev-x', 'extra'],
+    ['lists', 'list', 'extra'],
+    ['orders', 'vary', '--order', 'ORD-VARY', '--from', '2026-01-01', 'extra'],
+    ['operators', 'list', 'extra'],
+    ['audit', 'verify', 'extra'],
+  ]) {
+    const r = vigil(...args);
+    t.equal(r.status, 2, `${args.join(' ')}: refused`);
+    t.equal(r.stdout, '', 'and nothing done');
+  }
+});
+
+t.test('cli - a reader that closes the pipe early (vigil lists list | head -1) ends the command quietly', async (t) => {
+  for (const args of [['lists', 'list'], ['--help']]) {
+    const child = spawn(process.execPath, [run, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // as head does once it has its line: the next write gets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += String(d) });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    t.equal(code, 0, `${args.join(' ')}: exit 0`);
+    t.equal(stderr, '', 'no EPIPE stack trace');
+  }
 });

@@ -61,7 +61,7 @@ t.test('device ingest - a live connection follows its order narrowed elsewhere, 
   await dev.waitFor((m) => m.type === 'hello');
   dev.send(heartbeat(1));
   await dev.waitForAck(1);
-  await registry.enrol({ ...order, categories: ['keyboard'] }); // the same order, now without heartbeat
+  await registry.varyOrder(order.orderRef, { categories: ['keyboard'] }); // the same order, now without heartbeat
   await db.root.close();
   let seq = 1;
   const deadline = Date.now() + 8000;

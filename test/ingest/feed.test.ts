@@ -1,5 +1,6 @@
 import t from 'tap';
 import WebSocket from 'ws';
+import { RegistryStore, openDatabases } from '../../store/index.js';
 import { TestDevice, bearerHeader, httpGet, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, text, waitForAlerts, type TestServer } from '../helpers/vigil.js';
 
 const tmp = tempDir();
@@ -116,4 +117,32 @@ t.test('feed - a consumer that does not read does not stall ingest', async (t) =
   t.equal(slow.events.length, n, 'the slow consumer catches up without gaps once it reads again');
   slow.ws.terminate();
   await dev.close();
+});
+
+t.test('feed - a revoked consumer is refused at once, and its open socket and held long-poll end within seconds', async (t) => {
+  const token = await consumerToken(tmp.dir);
+  const consumerId = token.split('.')[1]!;
+  const head = (await readAlerts(srv.base, token)).next;
+  const open = await openFeed(head, token);
+  const closed = new Promise<number>((resolve) => open.ws.once('close', (code) => resolve(code)));
+  const held = httpGet(`${srv.base}/v1/alerts?after=${head + 1_000_000}&waitMs=5000`, bearerHeader(token));
+  await new Promise((r) => setTimeout(r, 100));
+
+  // Another process (vigil tokens revoke) revokes it.
+  const db = openDatabases(tmp.dir);
+  try {
+    t.match(await new RegistryStore(db).revokeConsumer(consumerId), { consumerId, revokedAt: Number });
+    t.equal(await new RegistryStore(db).revokeConsumer('con-no-such'), null);
+  } finally {
+    await db.root.close();
+  }
+  await new Promise((r) => setTimeout(r, 10)); // reads in a later turn see the other process's commit
+  t.equal((await httpGet(`${srv.base}/v1/alerts`, bearerHeader(token))).status, 401, 'a new request is refused');
+  const refused = await openFeed(0, token).then(() => 101, (e: { status?: number }) => e.status);
+  t.equal(refused, 401, 'a new socket is refused');
+  const code = await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open'), 8000))]);
+  t.equal(code, 4401, 'the open socket is closed as revoked (checked every 2 s)');
+  const late = await held;
+  t.equal(late.status, 401, 'the long-poll held meanwhile answers 401 when its wait ends');
+  t.equal((await readAlerts(srv.base, consumer)).next >= 0, true, 'other consumers read on');
 });

@@ -67,3 +67,28 @@ t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a
   const [alert] = alerts.readAfter(0, 10);
   t.match(alert, { deviceId: watched, eventSeq: 42, category: 'heartbeat', match: { rule: 'heartbeat-missed' } });
 });
+
+t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline, it raises no alert', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const registry = new RegistryStore(db);
+  const alerts = new AlertStore(db);
+  const monitor = new HeartbeatMonitor({
+    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
+    heartbeatSeconds: 60, graceSeconds: 0,
+  });
+  const now = Date.now();
+  const order = { categories: ['heartbeat' as const], from: now - DAY, until: now + DAY };
+  const revoked = await registry.enrol({ subjectId: 'subject-gone', orderRef: 'ORDER-gone', ...order });
+  const kept = await registry.enrol({ subjectId: 'subject-kept', orderRef: 'ORDER-kept', ...order });
+  monitor.seen(asDeviceId(revoked.deviceId), 1, now);
+  monitor.seen(asDeviceId(kept.deviceId), 1, now);
+  // Revoked by another process (vigil devices revoke, or simulate winding up), after it was last heard.
+  const other = openDatabases(tmp.dir);
+  try { await new RegistryStore(other).revokeDevice(revoked.deviceId) } finally { await other.root.close() }
+  await new Promise((r) => setTimeout(r, 10));
+  t.equal(await monitor.check(now + 61_000), 1, 'one alert, past the deadline');
+  t.same(alerts.readAfter(0, 10).map((a) => a.deviceId), [kept.deviceId], 'for the device still enrolled only');
+  t.equal(await monitor.check(now + 200_000), 0, 'and none later for the revoked one');
+});

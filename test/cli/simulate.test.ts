@@ -1,0 +1,102 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AuditLog, openDatabases, type ConsumerRecord, type DeviceRecord } from '../../store/index.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/vigil.js';
+
+const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
+const tmp = tempDir();
+let srv: TestServer;
+t.before(async () => { srv = await startTestServer(tmp.dir) });
+t.teardown(async () => { await srv.stop(); tmp.remove() });
+const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent' };
+/** Runs vigil simulate in a child process; not spawnSync, which would block the server running in this one. */
+function simulate(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [run, 'simulate', '--url', srv.base, ...args], { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += String(d) });
+  child.stderr.on('data', (d) => { stderr += String(d) });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.once('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }) }));
+}
+
+/** What the data folder holds: simulated devices, consumers, and the audit log. */
+async function registry(): Promise<{ devices: DeviceRecord[]; consumers: ConsumerRecord[]; audit: { action: string; target: string; details: Record<string, unknown> }[] }> {
+  const db = openDatabases(tmp.dir);
+  try {
+    return {
+      devices: [...db.devices.getRange({})].map((e) => e.value as DeviceRecord).filter((d) => d.subjectId.startsWith('sim-subject-')),
+      consumers: [...db.consumers.getRange({})].map((e) => e.value as ConsumerRecord),
+      audit: new AuditLog(db).read(1) as never,
+    };
+  } finally {
+    await db.root.close();
+  }
+}
+
+t.test('simulate - counts must be what they say: a positive integer of devices, seconds above 0, a rate of 0 or more', async (t) => {
+  for (const [args, message] of [
+    [['--devices', '0.5'], /--devices must be a positive integer, got "0.5"/],
+    [['--devices', '0'], /--devices must be a positive integer/],
+    [['--rate', ''], /--rate must be events per second/],
+    [['--rate=-1'], /--rate must be/],
+    [['--seconds', '0'], /--seconds must be a positive number/],
+    [['--seconds', 'ten'], /--seconds must be/],
+  ] as const) {
+    const r = await simulate(...args);
+    t.equal(r.status, 2, args.join(' '));
+    t.match(r.stderr, message);
+  }
+  t.equal((await registry()).devices.length, 0, 'nothing enrolled');
+});
+
+t.test('simulate - a wrong data folder or a refused token is a one-line error saying what to check, and creates nothing', async (t) => {
+  const nowhere = join(tmp.dir, 'not-the-server');
+  const wrong = spawnSync(process.execPath, [run, '--data', nowhere, 'simulate', '--url', srv.base, '--devices', '1'], { env, encoding: 'utf8', timeout: 60_000 });
+  t.equal(wrong.status, 2);
+  t.match(wrong.stderr, /no Vigil data folder at .*not-the-server.*--data/);
+  t.notOk(existsSync(nowhere), 'no new data folder');
+  const refused = await simulate('--token', 'vd1.dev-nobody.secret', '--devices', '1', '--seconds', '1');
+  t.equal(refused.status, 1);
+  t.match(refused.stderr, /refused a device token \(HTTP 401\): check the tokens given/);
+  t.notMatch(refused.stderr, /unexpected error|\n\s+at /, 'no stack trace');
+  t.equal(refused.stderr.trim().split('\n').length, 1, 'one line');
+});
+
+t.test('simulate - enrols its devices and consumer audited, and revokes them when the run ends', async (t) => {
+  const r = await simulate('--devices', '3', '--rate', '2', '--seconds', '1', '--json');
+  t.equal(r.status, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { devices: 3, unacked: 0, revokedAtEnd: { devices: 3, consumer: true } });
+  t.match(r.stderr, /revoked the 3 devices and the consumer token this run enrolled/);
+  const { devices, consumers, audit } = await registry();
+  t.equal(devices.length, 3);
+  t.ok(devices.every((d) => d.revokedAt !== undefined), 'every device it enrolled is revoked: none owes a heartbeat');
+  t.ok(consumers.every((c) => c.revokedAt !== undefined), 'and its consumer token');
+  const mine = audit.filter((e) => e.details.via === 'simulate');
+  t.same(mine.filter((e) => e.action === 'device.enrol').map((e) => e.target).sort(), devices.map((d) => `device:${d.deviceId}`).sort(), 'each enrolment audited');
+  t.same(mine.filter((e) => e.action === 'device.revoke').map((e) => e.target).sort(), devices.map((d) => `device:${d.deviceId}`).sort(), 'each revocation audited');
+  t.equal(mine.filter((e) => e.action === 'consumer.create').length, 1);
+  t.equal(mine.filter((e) => e.action === 'consumer.revoke').length, 1);
+});
+
+t.test('simulate - interrupted with Ctrl-C, it still revokes what it enrolled', async (t) => {
+  const child = spawn(process.execPath, [run, 'simulate', '--url', srv.base, '--devices', '2', '--rate', '1', '--seconds', '60'], { env });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += String(d) });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => { stderr += String(d); if (/devices connected/.test(stderr)) resolve() });
+    child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
+  });
+  child.kill('SIGINT');
+  t.equal(await exited, 130, stderr);
+  t.match(stdout, /cleaned up\s+the 2 devices and the consumer token this run enrolled are revoked/);
+  const { devices, consumers } = await registry();
+  t.equal(devices.length, 5, 'three from the run before, two from this one');
+  t.ok(devices.every((d) => d.revokedAt !== undefined), 'all revoked');
+  t.ok(consumers.every((c) => c.revokedAt !== undefined));
+});
