@@ -25,9 +25,10 @@ async function enrol(db: Databases, first: number, n: number): Promise<string[]>
   const tokens: string[] = [];
   for (let start = first; start < first + n; start += ENROL_CHUNK) {
     const count = Math.min(ENROL_CHUNK, first + n - start);
-    // lmdb-js commits the writes of concurrent transactions together: thousands of enrolments a second.
+    // lmdb-js commits the writes of concurrent transactions together: thousands of enrolments a second. Each run's
+    // orders are its own (their dates are the run's): enrolling under an existing order with other terms is refused.
     const chunk = await Promise.all(Array.from({ length: count }, (_, k) => registry.enrol({
-      subjectId: `bench-subject-${start + k}`, orderRef: `BENCH-ORDER-${start + k}`, categories: [...CATEGORIES],
+      subjectId: `bench-subject-${start + k}`, orderRef: `BENCH-ORDER-${now.toString(36)}-${start + k}`, categories: [...CATEGORIES],
       from: now - DAY_MS, until: now + 30 * DAY_MS,
     }).then((r) => r.token)));
     tokens.push(...chunk);
