@@ -45,10 +45,10 @@ export interface Databases {
   /** [list name, version, entry index] -> ListEntry */
   listEntries: LmdbDb<unknown, Key>;
   /**
-   * [list name, version, chunk] -> ListValues: the same entries' values (and hash types), a chunk of them a record,
-   * in entry order: all that compiling a list reads (store/list-store.ts).
+   * [list name, version, chunk] -> ListValues as UTF-8 JSON: the same entries' values (and hash types), a chunk of
+   * them a record, in entry order: all that compiling a list reads (store/list-store.ts).
    */
-  listValues: LmdbDb<unknown, Key>;
+  listValues: LmdbDb<Uint8Array, Key>;
   /** evidence id -> { deviceId, eventSeq, alertIds, sealed } (encrypted image of a matching event) */
   evidence: LmdbDb<unknown, string>;
   /** small counters and settings */
@@ -113,7 +113,7 @@ export function openDatabases(dataDir: string): Databases {
     alertIds: db('alertIds'),
     lists: db('lists'),
     listEntries: db('listEntries'),
-    listValues: db('listValues'),
+    listValues: root.openDB<Uint8Array, Key>({ name: 'listValues', encoding: 'binary' }),
     evidence: db('evidence'),
     meta: db('meta'),
     alertsBySubject: db('alertsBySubject'),

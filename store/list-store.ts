@@ -76,9 +76,12 @@ export class ListStore {
         chunk = [];
         const chunkValues: ListValues = { values: rowsToWrite.map((row) => row.value) };
         if (kind === 'hashes') chunkValues.hashTypes = rowsToWrite.map((row) => row.hashType ?? '');
+        // As UTF-8 JSON bytes, in a binary database: as a MessagePack array, or even as one string, the chunk slowed
+        // the MessagePack encoding of every entry put after it, taking a 1,000,000-row import from 6 s to 9 s.
+        const packed = Buffer.from(JSON.stringify(chunkValues));
         await this.#db.root.transaction(() => {
           rowsToWrite.forEach((row, i) => this.#db.listEntries.put([name, version, start + i], row));
-          this.#db.listValues.put([name, version, start / CHUNK], chunkValues);
+          this.#db.listValues.put([name, version, start / CHUNK], packed);
         });
         onProgress(count);
       };
@@ -133,7 +136,7 @@ export class ListStore {
     this.#db.root.resetReadTxn();
     let chunks = 0;
     for (const { value } of this.#db.listValues.getRange({ start: [name, version, 0], end: [name, version + 1, 0] })) {
-      const chunk = value as ListValues;
+      const chunk = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString()) as ListValues;
       chunks++;
       for (let i = 0; i < chunk.values.length; i++) {
         const hashType = chunk.hashTypes?.[i];
