@@ -121,3 +121,14 @@ t.test('lists - an import keeps the versions a server still matches with, and dr
   t.equal([...store.entries('pin', v4)].length, 1);
   t.same(store.inUse('pin'), [v2, v3]);
 });
+
+t.test('lists - a version is compiled from its value chunks, or entry by entry when it has none (imported before them)', async (t) => {
+  const info = await importListFile(store, 'hashes', 'chunks', file('chunks.csv',
+    `type,value,category,ref\nmd5,${'a'.repeat(32)},A,h1\nsha1,${'b'.repeat(40)},B,h2\n`));
+  const expected = [{ value: 'a'.repeat(32), hashType: 'md5' }, { value: 'b'.repeat(40), hashType: 'sha1' }];
+  t.same([...store.values('chunks', info.version)], expected);
+  const chunkKeys = [...db.listValues.getKeys({ start: ['chunks', info.version, 0], end: ['chunks', info.version + 1, 0] })];
+  t.equal(chunkKeys.length, 1);
+  await db.root.transaction(() => { for (const k of chunkKeys) db.listValues.remove(k) });
+  t.same([...store.values('chunks', info.version)].map((v) => ({ value: v.value, hashType: v.hashType })), expected, 'the same, read from the entries');
+});
