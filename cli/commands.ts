@@ -147,7 +147,8 @@ const CHECK_SHOWN_FROM = 50_000;
 
 export async function lists(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
-    args, strict: true, allowPositionals: true, options: { kind: { type: 'string' }, name: { type: 'string' } },
+    args, strict: true, allowPositionals: true,
+    options: { kind: { type: 'string' }, name: { type: 'string' }, 'allow-empty': { type: 'boolean' } },
   });
   const sub = positionals[0];
   const db = openDatabases(config.dataDir);
@@ -158,7 +159,7 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
       return 0;
     }
     if (sub !== 'import' || positionals.length !== 2) {
-      throw new UsageError('usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME FILE  |  vigil lists list');
+      throw new UsageError('usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE  |  vigil lists list');
     }
     const kind = need(values, 'kind');
     if (!(LIST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${LIST_KINDS.join(', ')}`);
@@ -174,7 +175,7 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
       io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
     }, (rows) => {
       if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
-    });
+    }, values['allow-empty'] === true);
     await auditCli(db, 'list.import', `list:${name}`, { kind, version: info.version, rows: info.count, file: basename(file), via: 'cli' });
     io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
     io.out(JSON.stringify(info));

@@ -24,7 +24,7 @@ Commands:
   tokens revoke --consumer ID        revoke a consumer token (ID: the con-… part of vc1.con-….secret);
                                      open feed sockets close within seconds (code 4401)
   devices revoke --device ID         revoke a device's token (live connections close within seconds)
-  lists import --kind hashes|urls|keywords|apps --name NAME FILE
+  lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE
                                      import a CSV list as a new version (the server switches to it)
   lists list                         the active version of every list
   operators create --username U --role admin|manager|auditor [--password-file F]

@@ -14,6 +14,10 @@ export function splitCsvLine(text: string, line: number): string[] {
   const out: string[] = [];
   let i = 0;
   for (;;) {
+    // Spaces before a quoted field are not part of it (`a, "b, c"` is two fields).
+    let q0 = i;
+    while (text[q0] === ' ' || text[q0] === '\t') q0++;
+    if (text[q0] === '"') i = q0;
     if (text[i] === '"') {
       let value = '';
       i++;
@@ -46,9 +50,13 @@ export async function* readCsv(path: string, columns: readonly string[]): AsyncG
     line++;
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (text.trim() === '') continue;
+    // The stream decodes bytes that are not UTF-8 as U+FFFD: a term or pattern so mangled would never match.
+    if (text.includes('\uFFFD')) throw new ListFormatError(line, 'the line is not valid UTF-8 (or holds U+FFFD); save the file as UTF-8');
     const cells = splitCsvLine(text, line);
     if (!header) {
       header = cells.map((c) => c.trim().toLowerCase());
+      const twice = header.find((h, i) => h !== '' && header!.indexOf(h) !== i);
+      if (twice !== undefined) throw new ListFormatError(line, `the header names the column ${twice} twice`);
       const missing = columns.filter((c) => !header!.includes(c));
       if (missing.length > 0) {
         throw new ListFormatError(line, `header must name the columns ${columns.join(',')}; missing ${missing.join(',')}`);

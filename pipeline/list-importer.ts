@@ -75,13 +75,17 @@ export function toEntry(kind: ListKind, rec: CsvRecord): ListEntry {
  * store activates the version: a list whose automaton would be too large (many terms in scripts with many
  * distinct characters) is refused here, rather than imported and then left uncompiled by the server.
  */
-async function* entries(kind: ListKind, path: string, onCheck: (rows: number) => void): AsyncGenerator<ListEntry> {
+async function* entries(kind: ListKind, path: string, onCheck: (rows: number) => void, allowEmpty: boolean): AsyncGenerator<ListEntry> {
   const terms: string[] = [];
+  let rows = 0;
   for await (const rec of readCsv(path, LIST_COLUMNS[kind])) {
     const entry = toEntry(kind, rec);
     if (kind === 'keywords') terms.push(entry.value);
+    rows++;
     yield entry;
   }
+  // An empty version would stop all matching against the list: more often a truncated export than a wish.
+  if (rows === 0 && !allowEmpty) throw new VigilError('LIST_INVALID', 'the file has a header but no rows; to empty the list on purpose, pass --allow-empty');
   if (kind !== 'keywords') return;
   onCheck(terms.length);
   try {
@@ -98,7 +102,7 @@ async function* entries(kind: ListKind, path: string, onCheck: (rows: number) =>
  */
 export async function importListFile(
   store: ListStore, kind: ListKind, name: string, path: string,
-  onProgress?: (rows: number) => void, onCheck: (rows: number) => void = () => {},
+  onProgress?: (rows: number) => void, onCheck: (rows: number) => void = () => {}, allowEmpty = false,
 ): Promise<ListInfo> {
   if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
   try {
@@ -110,5 +114,5 @@ export async function importListFile(
   if (current && current.kind !== kind) {
     throw new UsageError(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list (use another --name)`);
   }
-  return store.importVersion(name, kind, path, entries(kind, path, onCheck), onProgress);
+  return store.importVersion(name, kind, path, entries(kind, path, onCheck, allowEmpty), onProgress);
 }

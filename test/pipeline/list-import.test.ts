@@ -132,3 +132,16 @@ t.test('lists - a version is compiled from its value chunks, or entry by entry w
   await db.root.transaction(() => { for (const k of chunkKeys) db.listValues.remove(k) });
   t.same([...store.values('chunks', info.version)].map((v) => ({ value: v.value, hashType: v.hashType })), expected, 'the same, read from the entries');
 });
+
+t.test('lists - bytes that are not UTF-8, a column named twice, or no rows at all are refused; spaces before a quote are not part of the field', async (t) => {
+  await t.rejects(importListFile(store, 'keywords', 'enc', file('latin1.csv', Buffer.concat([
+    Buffer.from('term,severity,ref\nkettle,low,k1\nbl'), Buffer.from([0xfc]), Buffer.from('efish,low,k2\n')]) as unknown as string)),
+  /line 3: the line is not valid UTF-8/);
+  await t.rejects(importListFile(store, 'keywords', 'enc', file('twice.csv', 'term,term,severity,ref\na,b,low,k\n')), /line 1: the header names the column term twice/);
+  await t.rejects(importListFile(store, 'keywords', 'enc', file('empty.csv', 'term,severity,ref\n')), /header but no rows.*--allow-empty/);
+  t.equal(store.get('enc'), undefined, 'nothing applied');
+  const emptied = await importListFile(store, 'keywords', 'enc', file('empty.csv', 'term,severity,ref\n'), undefined, undefined, true);
+  t.equal(emptied.count, 0, 'unless asked for');
+  t.same(splitCsvLine('a, "b, c",d', 1), ['a', 'b, c', 'd']);
+  t.same(splitCsvLine('kettle, "low",k1', 1), ['kettle', 'low', 'k1']);
+});
