@@ -219,8 +219,8 @@ async function run(io: Io, o: RunOptions): Promise<number> {
       io.out(`alerts seen        ${alerts}${o.consumer ? '' : ' (no consumer token: feed not watched)'}`);
       io.out(`captures requested ${stats.captures}`);
       io.out(`ack latency        p50 ${summary.ackLatencyMs.p50.toFixed(2)} ms, p90 ${summary.ackLatencyMs.p90.toFixed(2)} ms, p99 ${summary.ackLatencyMs.p99.toFixed(2)} ms, max ${summary.ackLatencyMs.max.toFixed(2)} ms`);
-      io.out(`cleaned up         ${o.enrolled
-        ? `the ${n} devices and the consumer token this run enrolled are revoked (no heartbeat-missed alerts follow)`
+      io.out(`clean-up           ${o.enrolled
+        ? `the ${n} devices and the consumer token this run enrolled are revoked as it ends (no heartbeat-missed alerts follow)`
         : 'nothing: devices given by token are left as they are'}`);
     }
     return unacked === 0 ? 0 : 1;

@@ -94,7 +94,7 @@ t.test('simulate - interrupted with Ctrl-C, it still revokes what it enrolled', 
   });
   child.kill('SIGINT');
   t.equal(await exited, 130, stderr);
-  t.match(stdout, /cleaned up\s+the 2 devices and the consumer token this run enrolled are revoked/);
+  t.match(stdout, /clean-up\s+the 2 devices and the consumer token this run enrolled are revoked as it ends/);
   const { devices, consumers } = await registry();
   t.equal(devices.length, 5, 'three from the run before, two from this one');
   t.ok(devices.every((d) => d.revokedAt !== undefined), 'all revoked');
