@@ -57,6 +57,23 @@ Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS,
 `;
 
 /**
+ * `vigil <command> --help`: that command's lines of USAGE and the notes after the list of commands, or the whole
+ * text for a command it does not list.
+ */
+export function commandUsage(command: string): string {
+  const [head, rest] = USAGE.split('\nCommands:\n') as [string, string];
+  const [list, notes] = rest.split('\n\n') as [string, string];
+  const blocks: string[][] = [];
+  for (const line of list.split('\n')) {
+    if (/^ {2}\S/.test(line)) blocks.push([line]);
+    else blocks.at(-1)?.push(line);
+  }
+  const mine = blocks.filter((b) => b[0]!.trim().split(/\s/)[0] === command);
+  if (mine.length === 0) return USAGE;
+  return `${head.replace('<command> [options]', `${command} …`)}\n${mine.flat().join('\n')}\n\n${notes}`;
+}
+
+/**
  * Takes --data, --port, --host and --help out of argv wherever they stand (before or after the command), leaving
  * the command's own arguments. --port and --host belong to serve: `main` refuses them for other commands.
  */
@@ -114,7 +131,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const { rest, overrides, help } = globals(argv);
   const [command, ...args] = rest;
   if (command === undefined || (help && command === undefined)) { io.out(USAGE); return command === undefined && !help ? 2 : 0 }
-  if (help) { io.out(USAGE); return 0 }
+  if (help) { io.out(commandUsage(command)); return 0 }
   if (command !== 'serve' && (overrides.port !== undefined || overrides.host !== undefined)) {
     throw new UsageError(`--port and --host are options of vigil serve, not of ${command}`);
   }

@@ -19,6 +19,12 @@ t.test('cli - --help lists every command, and an unknown command is a usage erro
   const bad = vigil('frobnicate');
   t.equal(bad.status, 2);
   t.match(bad.stderr, /unknown command/);
+  const lists = vigil('lists', '--help');
+  t.equal(lists.status, 0);
+  t.match(lists.stdout, /^Usage: vigil lists/);
+  t.match(lists.stdout, /lists import --kind/);
+  t.match(lists.stdout, /--data DIR/, 'with the notes every command shares');
+  t.notMatch(lists.stdout, /operators create/, 'a command\'s --help shows that command');
 });
 
 t.test('cli - enrol validates its flags', async (t) => {
