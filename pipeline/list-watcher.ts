@@ -93,6 +93,7 @@ export class ListWatcher {
       return undefined;
     }
     if (result.list.index.size !== info.count) {
+      this.#failed.set(info.name, info.version); // compiling it again would read the same
       this.#log.warn({ list: info.name, version: info.version, entries: info.count, read: result.list.index.size },
         'list version was replaced while it was compiled; the newer one is compiled next');
       return undefined;

@@ -6,6 +6,7 @@
  * matching with (`markInUse`). A server still compiling an earlier import, or one that failed to compile the
  * newest, so keeps its entries, and no hit of its in-flight batches is lost.
  */
+import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
 
 export type ListKind = 'hashes' | 'urls' | 'keywords' | 'apps';
@@ -96,11 +97,24 @@ export class ListStore {
       throw err;
     }
     const info: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
-    await this.#db.lists.put(name, info);
+    // Two imports of one list may run at once: the version numbered later wins, whichever finishes first.
+    const outcome = await this.#db.root.transaction(() => {
+      const active = this.#db.lists.get(name) as ListInfo | undefined;
+      if (active && active.version > version) return { applied: false as const, active };
+      this.#db.lists.put(name, info);
+      return { applied: true as const, active };
+    });
+    if (!outcome.applied) {
+      await this.#dropVersion(name, version);
+      throw new VigilError('LIST_INVALID',
+        `list ${name}: version ${outcome.active.version}, imported meanwhile, is newer; this import (version ${version}) is not applied`);
+    }
+    // Older versions go, but the one just replaced and those a server says it reads; newer ones may be imports
+    // still being written.
     const keep = new Set([version, ...this.inUse(name)]);
-    if (current) keep.add(current.version);
+    if (outcome.active) keep.add(outcome.active.version);
     for (const old of this.#versions(name)) {
-      if (!keep.has(old)) await this.#dropVersion(name, old);
+      if (old < version && !keep.has(old)) await this.#dropVersion(name, old);
     }
     return info;
   }

@@ -145,3 +145,23 @@ t.test('lists - bytes that are not UTF-8, a column named twice, or no rows at al
   t.same(splitCsvLine('a, "b, c",d', 1), ['a', 'b, c', 'd']);
   t.same(splitCsvLine('kettle, "low",k1', 1), ['kettle', 'low', 'k1']);
 });
+
+t.test('lists - of two imports of one list at once, the later-numbered wins and the other is refused whole', async (t) => {
+  await importListFile(store, 'keywords', 'race', file('race0.csv', 'term,severity,ref\nkettle,low,r0\n'));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r });
+  async function* slowRows() {
+    for (let i = 0; i < 30_000; i++) {
+      if (i === 25_000) await gate; // one chunk written, the rest waits
+      yield { value: `slow${i}`, label: 'low', ref: `s${i}` };
+    }
+  }
+  const slow = store.importVersion('race', 'keywords', 'slow.csv', slowRows());
+  await new Promise((r) => setTimeout(r, 200));
+  const quick = await importListFile(store, 'keywords', 'race', file('race1.csv', 'term,severity,ref\nteapot,low,r1\n'));
+  release();
+  await t.rejects(slow, { code: 'LIST_INVALID', message: new RegExp(`version ${quick.version}, imported meanwhile, is newer`) });
+  t.equal(store.get('race')?.version, quick.version, 'the later-numbered import stays active');
+  t.same([...store.values('race', quick.version)].map((v) => v.value), ['teapot'], 'whole');
+  t.same([...store.entries('race', quick.version - 1)], [], 'the refused import left nothing behind');
+});
