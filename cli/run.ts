@@ -8,13 +8,19 @@ import { main } from './main.js';
 import type { Io } from './commands.js';
 
 // A reader that stops early (`vigil lists list | head -1`) closes the pipe: what is left to print has nobody to
-// read it, which is not a failure of the command. Any other error on stdout still is.
+// read it, which is not a failure of the command. The command still runs to its end, unprinted: `simulate`
+// must still revoke the devices it enrolled. Any other error on stdout is a failure.
+let stdoutGone = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (err.code === 'EPIPE') { stdoutGone = true; return }
   throw err;
 });
 
-const io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n'), isTTY: Boolean(process.stderr.isTTY) };
+const io: Io = {
+  out: (l) => { if (!stdoutGone) process.stdout.write(l + '\n') },
+  err: (l) => process.stderr.write(l + '\n'),
+  isTTY: Boolean(process.stderr.isTTY),
+};
 main(process.argv.slice(2), io).then(
   (code) => { process.exitCode = code },
   (err: unknown) => {

@@ -100,3 +100,16 @@ t.test('simulate - interrupted with Ctrl-C, it still revokes what it enrolled', 
   t.ok(devices.every((d) => d.revokedAt !== undefined), 'all revoked');
   t.ok(consumers.every((c) => c.revokedAt !== undefined));
 });
+
+t.test('simulate - piped into a reader that stops early (| head -3), it still revokes what it enrolled', async (t) => {
+  const child = spawn(process.execPath, [run, 'simulate', '--url', srv.base, '--devices', '2', '--rate', '2', '--seconds', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // as head does once it has its lines: the summary's writes get EPIPE
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += String(d) });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.equal(code, 0, stderr);
+  t.match(stderr, /revoked the 2 devices and the consumer token this run enrolled/);
+  const { devices, consumers } = await registry();
+  t.ok(devices.length >= 2 && devices.every((d) => d.revokedAt !== undefined), 'every simulated device is revoked');
+  t.ok(consumers.every((c) => c.revokedAt !== undefined));
+});
