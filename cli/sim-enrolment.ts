@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, type Category } from '../core/index.js';
-import { RegistryStore, openDatabases } from '../store/index.js';
+import { RegistryStore, openDatabases, type Databases } from '../store/index.js';
 import { auditCli } from './cli-audit.js';
 
 /** Enrolments (and revocations) in flight at once: lmdb-js commits concurrent transactions together. */
@@ -43,19 +43,28 @@ export async function enrolSwarm(dataDir: string, n: number, categories: Categor
     // Each run's orders have their own terms (dates from now), and an order is never re-used with other terms.
     const run = randomBytes(4).toString('hex');
     const devices: Swarm['devices'] = [];
-    for (let start = 0; start < n && !stopped(); start += CHUNK) {
-      const count = Math.min(CHUNK, n - start);
-      devices.push(...await Promise.all(Array.from({ length: count }, async (_, k) => {
-        const subjectId = `sim-subject-${start + k}`;
-        const orderRef = `SIM-ORDER-${run}-${start + k}`;
-        const enrolled = await registry.enrol({ subjectId, orderRef, categories, from, until });
-        await auditCli(db, 'device.enrol', `device:${enrolled.deviceId}`, { subjectId, orderRef, categories, from, until, via: 'simulate' });
-        return enrolled;
-      })));
+    try {
+      for (let start = 0; start < n && !stopped(); start += CHUNK) {
+        const count = Math.min(CHUNK, n - start);
+        const settled = await Promise.allSettled(Array.from({ length: count }, async (_, k) => {
+          const subjectId = `sim-subject-${start + k}`;
+          const orderRef = `SIM-ORDER-${run}-${start + k}`;
+          const enrolled = await registry.enrol({ subjectId, orderRef, categories, from, until });
+          devices.push(enrolled);
+          await auditCli(db, 'device.enrol', `device:${enrolled.deviceId}`, { subjectId, orderRef, categories, from, until, via: 'simulate' });
+          return enrolled;
+        }));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      const consumer = await registry.createConsumer();
+      await auditCli(db, 'consumer.create', `consumer:${consumer.consumerId}`, { role: 'consumer', via: 'simulate' });
+      return { devices, consumer };
+    } catch (err) {
+      // Enrolment failed part-way: the devices already enrolled would owe heartbeats nobody sends.
+      await revokeDevices(db, registry, devices).catch(() => {});
+      throw err;
     }
-    const consumer = await registry.createConsumer();
-    await auditCli(db, 'consumer.create', `consumer:${consumer.consumerId}`, { role: 'consumer', via: 'simulate' });
-    return { devices, consumer };
   } finally {
     await db.root.close();
   }
@@ -66,15 +75,19 @@ export async function retireSwarm(dataDir: string, swarm: Swarm): Promise<void> 
   const db = openDatabases(dataDir);
   try {
     const registry = new RegistryStore(db);
-    for (let start = 0; start < swarm.devices.length; start += CHUNK) {
-      await Promise.all(swarm.devices.slice(start, start + CHUNK).map(async ({ deviceId }) => {
-        if (await registry.revokeDevice(deviceId)) await auditCli(db, 'device.revoke', `device:${deviceId}`, { via: 'simulate' });
-      }));
-    }
+    await revokeDevices(db, registry, swarm.devices);
     const { consumerId } = swarm.consumer;
     const revoked = await registry.revokeConsumer(consumerId);
     if (revoked) await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: revoked.revokedAt ?? null, via: 'simulate' });
   } finally {
     await db.root.close();
+  }
+}
+
+async function revokeDevices(db: Databases, registry: RegistryStore, devices: readonly { deviceId: string }[]): Promise<void> {
+  for (let start = 0; start < devices.length; start += CHUNK) {
+    await Promise.all(devices.slice(start, start + CHUNK).map(async ({ deviceId }) => {
+      if (await registry.revokeDevice(deviceId)) await auditCli(db, 'device.revoke', `device:${deviceId}`, { via: 'simulate' });
+    }));
   }
 }
