@@ -206,11 +206,17 @@ export class DeviceGateway {
     this.#earliestUntil = Math.min(this.#earliestUntil, conn.until);
     this.#open++;
     this.#o.metrics.connections.inc();
-    this.#send(ws, {
+    const hello: ServerMessage = {
       type: 'hello', deviceId: conn.deviceId, lastSeq: st.durableSeq,
       policy: { heartbeatSeconds: this.#o.policy.heartbeatSeconds, categories: [...conn.scope.order.categories] },
-    });
-    this.#flushOutbox(st);
+    };
+    // Rejects still owed from an earlier connection (closed for not reading them) come first: `lastSeq` may cover
+    // their seqs, and a device must learn that an event was refused before it is told everything up to it is safe.
+    if (st.outbox.length === 0) this.#send(ws, hello);
+    else {
+      st.outbox.push(encodeFrame(hello));
+      this.#flushOutbox(st);
+    }
     for (const c of st.captures.splice(0)) this.#reply(st, ws, { type: 'capture', id: c.id, reason: c.reason });
   }
 
@@ -328,6 +334,9 @@ export class DeviceGateway {
       this.#reject(ws, event.seq, refusal[0], refusal[1]);
       return;
     }
+    // An image's bytes are a view of the frame, whose memory uWS takes back when this callback returns: copied
+    // now that it is accepted (a refused one never is, whatever its size).
+    if (event.type === 'image') event.bytes = new Uint8Array(event.bytes);
     st.holes.accepted(st.acceptedSeq, event.seq);
     st.acceptedSeq = event.seq;
     this.#accepted[event.type].inc();

@@ -87,8 +87,8 @@ function parseBody(type: EventType, raw: Raw, seq: number, at: number): DeviceEv
     case 'image': {
       const bytes = raw.bytes;
       if (!(bytes instanceof Uint8Array)) throw new FieldError('bytes must be binary (MessagePack bin)');
-      // A copy, whatever view the decoder gave (a Buffer's slice() would be another view of the frame's memory).
-      const e: DeviceEvent = { type: 'image', seq, at, bytes: new Uint8Array(bytes), source: oneOf(raw, 'source', IMAGE_SOURCES) };
+      // The decoder's view of the frame's memory: the gateway copies it once the event is accepted.
+      const e: DeviceEvent = { type: 'image', seq, at, bytes, source: oneOf(raw, 'source', IMAGE_SOURCES) };
       return withOptional(e, 'captureId', str(raw, 'captureId', 128, true));
     }
     case 'tamper':
