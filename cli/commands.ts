@@ -111,9 +111,12 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
       return 0;
     }
     if (sub === 'revoke') {
-      const revoked = await registry.revokeConsumer(consumerId);
+      const asked = Date.now();
+      const revoked = await registry.revokeConsumer(consumerId, asked);
       if (!revoked) { io.err(`no consumer ${consumerId} (see vigil tokens list)`); return 1 }
-      await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: revoked.revokedAt ?? null });
+      // Revoking again changes nothing, so it is not audited again.
+      if (revoked.revokedAt === asked) await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: asked });
+      else io.err(`consumer ${consumerId} was already revoked`);
       io.out(JSON.stringify({ consumerId, revoked: true, revokedAt: revoked.revokedAt }));
       return 0;
     }
