@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,19 @@ const tmp = tempDir();
 t.teardown(tmp.remove);
 const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent', VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1' };
 const vigil = (...args: string[]) => spawnSync(process.execPath, [run, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+
+/** The port a `vigil serve` child logs that it listens on; rejects if it exits first. */
+function listeningPort(server: ChildProcessWithoutNullStreams): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += String(d);
+      const m = /"port":(\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${buf}`)));
+  });
+}
 
 t.test('cli - --help lists every command, and an unknown command is a usage error', async (t) => {
   const help = vigil('--help');
@@ -71,15 +84,7 @@ t.test('cli - enrol under an existing order with other terms is refused; orders 
 t.test('cli - a list imported while the server runs is matched within 5 seconds, without a restart', async (t) => {
   const server = spawn(process.execPath, [run, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
   t.teardown(() => { server.kill('SIGTERM') });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    server.stdout.on('data', (d) => {
-      buf += String(d);
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${buf}`)));
-  });
+  const port = await listeningPort(server);
   const enrol = vigil('enrol', '--subject', 'subject-9', '--order', 'ORD-9', '--categories', 'keyboard,web', '--from', '2020-01-01', '--until', '2099-12-31');
   t.equal(enrol.status, 0, enrol.stderr);
   const { deviceId, token } = JSON.parse(enrol.stdout) as { deviceId: string; token: string };
@@ -171,15 +176,7 @@ t.test('cli - --port and --host are taken wherever they stand, and belong to ser
   // A server started with the flags after --data: it listens on the port asked for, not the default.
   const server = spawn(process.execPath, [run, '--data', tmp.dir, 'serve', '--host', '127.0.0.1', '--port', '18641'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    server.stdout.on('data', (d) => {
-      buf += String(d);
-      const m = /"port":(\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    server.once('exit', (code) => reject(new Error(`server exited ${code}: ${buf}`)));
-  });
+  const port = await listeningPort(server);
   t.equal(port, 18641, '--port after the command and after --data');
   server.kill('SIGTERM');
   await exited;
