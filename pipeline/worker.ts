@@ -150,8 +150,14 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     case 'build': {
       let db = dbs.get(task.dataDir);
       if (!db) { db = openDatabases(task.dataDir); dbs.set(task.dataDir, db); }
-      const entries = new ListStore(db).values(task.name, task.version);
-      const index = buildIndex(task.kind, entries);
+      let index;
+      try {
+        index = buildIndex(task.kind, new ListStore(db).values(task.name, task.version));
+      } finally {
+        // Let the snapshot go. Kept until the next build, it would stop LMDB reusing any page freed after it, and
+        // the data file grew by the journal's every write (2.2 MB/s at 400 events/s, measured in review).
+        db.root.resetReadTxn();
+      }
       return { type: 'build', list: { name: task.name, kind: task.kind, version: task.version, index }, micros: micros() };
     }
   }
