@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import {
-  AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, openDatabases, type Databases,
+  AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, claimDataFolder, openDatabases,
+  type Databases,
 } from '../store/index.js';
 import { AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
 import { DeviceGateway, FeedGateway, HttpServer, OperatorApi, loadNativeUws, type JournalEntry } from '../ingest/index.js';
@@ -53,6 +54,13 @@ async function createDemoLists(db: Databases, lists: ListStore, log: Logger): Pr
 export async function startServer(config: VigilConfig, log: Logger): Promise<RunningServer> {
   loadNativeUws(); // refuse the fallback before touching anything
   const db = openDatabases(config.dataDir);
+  let release: () => Promise<void>;
+  try {
+    release = await claimDataFolder(db, config.dataDir);
+  } catch (err) {
+    await db.root.close();
+    throw err;
+  }
   const evidenceKey = ensureEvidenceKey(config, log);
   const metrics = new Metrics();
   const registry = new RegistryStore(db);
@@ -162,6 +170,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       await retention.stop();
       await pool.close();
       await builder.close();
+      await release();
       await db.root.close();
       log.info('vigil stopped');
     },

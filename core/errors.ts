@@ -5,6 +5,7 @@
 export type VigilErrorCode =
   | 'CONFIG_INVALID'
   | 'CONNECT_FAILED'
+  | 'DATA_IN_USE'
   | 'LIST_INVALID'
   | 'NOT_FOUND'
   | 'UWS_FALLBACK'

@@ -22,3 +22,4 @@ export { scrubDeleted, type ScrubResult } from './disk-scrubber.js';
 export * from './retention-sweeper.js';
 export * from './list-store.js';
 export { sealEvidence, openEvidence } from './evidence-cipher.js';
+export { claimDataFolder, type ServerClaim } from './server-claim.js';

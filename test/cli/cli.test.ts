@@ -213,3 +213,19 @@ t.test('cli - a reader that closes the pipe early (vigil lists list | head -1) e
     t.equal(stderr, '', 'no EPIPE stack trace');
   }
 });
+
+t.test('cli - a second server on a data folder in use is refused; a claim left by a killed server is taken over', async (t) => {
+  const first = spawn(process.execPath, [run, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
+  const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+  await listeningPort(first);
+  const second = vigil('serve', '--port', '0', '--host', '127.0.0.1');
+  t.equal(second.status, 1);
+  t.match(second.stderr, new RegExp(`another Vigil server \\(pid ${first.pid}, started .*\\) is running on the data folder`));
+  first.kill('SIGKILL'); // leaves its claim behind
+  await exited;
+  const third = spawn(process.execPath, [run, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
+  const thirdExited = new Promise<number | null>((resolve) => third.once('exit', (code) => resolve(code)));
+  t.ok(await listeningPort(third) > 0, 'the killed server\'s claim does not hold the folder');
+  third.kill('SIGTERM');
+  t.equal(await thirdExited, 0);
+});
