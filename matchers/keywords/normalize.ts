@@ -4,9 +4,10 @@
  * through the same code. The scanner's fast loop applies the same rules inline where they are simple.
  *
  * The rules, and what they cost:
- *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters), diacritics and
- *     a few Cyrillic and Greek lookalikes fold away (`fold.ts`); Russian or Greek text is therefore read
- *     partly as Latin letters, consistently for terms and texts;
+ *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters) and diacritics
+ *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters only in a word that also
+ *     has a Latin letter (`Кettle`), so a word wholly in Russian or Greek stays in its script and never
+ *     fires a Latin term, and a Latin term spelt wholly in lookalikes (`КЕТТЕ`) does not match;
  *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`;

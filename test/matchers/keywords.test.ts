@@ -102,11 +102,33 @@ t.test('keywords - reads a long run of symbols before a word both ways', async (
   t.same(hits(short, `foo ${run}x`), [`0:foo ${run}x`], 'a phrase reaching back before a long stretch read two ways');
 });
 
-t.test('keywords - reads Cyrillic and Greek lookalikes as Latin letters', async (t) => {
+t.test('keywords - reads Cyrillic and Greek lookalikes as Latin letters in a word with Latin letters', async (t) => {
   const index = KeywordIndex.build(['secret phrase', 'opaque']);
   t.same(hits(index, 'sеcrеt phrаsе'), ['0:sеcrеt phrаsе'], 'Cyrillic е and а');
   t.same(hits(index, 'ΟΡΑQUΕ'), ['1:ΟΡΑQUΕ'], 'Greek capitals');
   t.same(hits(index, 'οpαque'), ['1:οpαque'], 'Greek small letters');
+});
+
+t.test('keywords - Russian and Greek words do not fire Latin terms (bot fired on вот, tot on тот, kak on как, het on нет, toy on του)', async (t) => {
+  const index = KeywordIndex.build(['bot', 'tot', 'kak', 'het', 'toy', 'kette', 'mama', 'cop']);
+  t.same(hits(index, 'Вот тот дом. Как дела? Нет, ВОТ ТОТ! мама сор'), []);
+  t.same(hits(index, 'του ΤΟΥ Του'), []);
+  t.same(hits(index, 'і від ёж'), [], 'Ukrainian і, ё');
+  t.same(hits(index, 'КЕТТЕ кетте'), [], 'the price: a Latin term spelt wholly in lookalikes reads as Cyrillic');
+  t.same(hits(index, 'Вot тоt kaк hет'), ['0:Вot', '1:тоt', '2:kaк', '3:hет'], 'a word with a Latin letter is evasion: its lookalikes read as Latin');
+  t.equal(normalizeText('Вот КОТ Кettle'), 'вот кот ketle');
+});
+
+t.test('keywords - reads Greek ν as v and υ as u in a mixed word, capitals Ν as n and Υ as y', async (t) => {
+  const index = KeywordIndex.build(['love', 'lure', 'nose', 'yes']);
+  t.same(hits(index, 'loνe lυre ΝOSE ΥES'), ['0:loνe', '1:lυre', '2:ΝOSE', '3:ΥES']);
+  t.same(hits(index, 'loΝe'), [], 'capital Ν is n, not v');
+});
+
+t.test('keywords - reads digits and symbols as Latin letters but not as Latin for a word\'s script', async (t) => {
+  const index = KeywordIndex.build(['kettle', 'kot']);
+  t.same(hits(index, 'к3ttle К3ТТLЕ'), ['0:к3ttle', '0:К3ТТLЕ'], 'a Latin letter makes the word mixed');
+  t.same(hits(index, 'к0т К0Т к@т'), [], 'a digit or symbol does not: a Russian word with a number stays Russian');
 });
 
 t.test('keywords - matches Cyrillic and Greek terms in either case (capitals read as lookalikes, small letters did not)', async (t) => {
@@ -352,14 +374,20 @@ function pseudoWord(rnd: () => number): string {
   return w;
 }
 
-/** Disguises a word with the rules that keep a single reading: case, digits, accents, lookalikes, repeats. */
+/**
+ * Disguises a word with the rules that keep a single reading: case, digits, accents, lookalikes, repeats.
+ * The first letter stays a Latin letter, so that a Cyrillic lookalike is always in a word with a Latin
+ * letter (a word wholly of lookalikes and digits reads as Cyrillic).
+ */
 function disguise(word: string, rnd: () => number): string {
   let out = '';
   for (const ch of word) {
     const x = rnd();
     let c = ch;
-    if (x < 0.1 && DIGIT_FOR[ch] !== undefined) c = DIGIT_FOR[ch];
+    if (out === '' && x < 0.1) c = ch;
+    else if (x < 0.1 && DIGIT_FOR[ch] !== undefined) c = DIGIT_FOR[ch];
     else if (x < 0.2 && ACCENTED[ch] !== undefined) c = ACCENTED[ch];
+    else if (out === '' && x < 0.25) c = ch;
     else if (x < 0.25 && CYRILLIC[ch] !== undefined) c = CYRILLIC[ch];
     else if (x < 0.4) c = ch.toUpperCase();
     if (rnd() < 0.1) c = c.repeat(2 + Math.floor(rnd() * 2));
