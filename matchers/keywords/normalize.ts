@@ -12,7 +12,12 @@
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`;
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
- *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`);
+ *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); only in Latin,
+ *     Greek and Cyrillic (`PLAIN_LETTER_FROM`): `猫猫` and `ここ` stay two letters;
+ *   - marks are dropped after those letters (and Arabic and Hebrew points), and are letters of their own
+ *     elsewhere (`ผี`, `ぶ`, read as `ふ` and its mark whether typed composed, decomposed or half-width);
+ *     a term that ends in a script written without spaces does not match where a mark follows its last
+ *     letter, as the mark belongs to that letter;
  *   - whole words: a term matches only between boundaries (start or end of text, spaces, punctuation),
  *     so `ass` does not fire in `classic`; a plural or a suffix (`badwords`) is another word;
  *   - a phrase matches across any run of spaces and punctuation between its words.
@@ -28,7 +33,9 @@
  */
 import { baseCharTable } from './char-table.js';
 import { foldText } from './fold.js';
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
+import {
+  BOUNDARY, DROP, JOINER, NEEDS_FOLD, PLAIN_LETTER_FROM, isEndSymbol, isSpace, isSymbol, symbolLetter,
+} from './unit-codes.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -75,10 +82,13 @@ export interface ProducerState {
   spacedUntil: number;
   /** Set when a character that needs folding was met: the text must be folded and read again. */
   unfolded: boolean;
+  /** Codes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`, an index's `plainFrom`). */
+  plainFrom: number;
 }
 
-export const initialState = (): ProducerState => ({
-  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false,
+/** A producer's state before a text; `plainFrom` as the table's codes need (the base table's by default). */
+export const initialState = (plainFrom = PLAIN_LETTER_FROM): ProducerState => ({
+  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom,
 });
 
 /** First index at or after `p` that is not a separator. */
@@ -174,6 +184,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
   buf.reserve(m + Math.max(to - st.at, 0) + 1);
   let { cls, pos } = buf;
   let { last, wordBegin, spacedUntil } = st;
+  const { plainFrom } = st;
   let i = st.at;
   for (; i < to; i++) {
     const code = table[src.charCodeAt(i)]!;
@@ -188,7 +199,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
           continue;
         }
       }
-      if (code !== last) {
+      if (code !== last || code >= plainFrom) {
         if (last === BOUNDARY) wordBegin = i;
         cls[m] = code;
         pos[m++] = i;
@@ -269,7 +280,7 @@ function mainReading(text: string): { codes: number[]; runs: number[] } {
     let run = 0;
     const end = j + 1 < m ? buf.pos[j + 1]! : src.length;
     for (let q = buf.pos[j]!; q < end; q++) if (table[src.charCodeAt(q)] === unit) run++;
-    if (c === prev) {
+    if (c === prev && c < PLAIN_LETTER_FROM) {
       if (c !== BOUNDARY) runs[runs.length - 1]! += run;
       continue;
     }

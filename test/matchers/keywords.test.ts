@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { KeywordIndex, KeywordTermError, normalizeText, type KeywordMatch, type SharedKeywordIndex } from '../../matchers/keywords/index.js';
-import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
+import { foldText, isKeptMark, originalIndex } from '../../matchers/keywords/fold.js';
 import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
 import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
 import { DROP } from '../../matchers/keywords/unit-codes.js';
@@ -206,6 +206,23 @@ t.test('keywords - matches Chinese, Japanese and Thai terms inside sentences wri
   t.same(hits(index, 'red熊猫 red 熊猫很'), ['0:熊猫', '4:猫', '5:red 熊猫', '0:熊猫', '4:猫'], 'a Latin edge keeps its boundary');
   t.same(hits(index, 'p@熊猫'), ['0:熊猫', '4:猫'], 'in both readings, once');
   t.same(hits(index, '熊猫\u0301!'), ['0:熊猫\u0301', '4:猫\u0301'], 'a mark after the last letter is part of the match');
+});
+
+t.test('keywords - keeps the marks of Thai and kana (ผี fired on ผมชอบกาแฟ, ぶた on ふたりで行きます)', async (t) => {
+  const index = KeywordIndex.build(['ผี', 'ぶた', 'ガ']);
+  t.same(hits(index, 'ผมชอบกาแฟ ふたりで行きます カ'), []);
+  t.same(hits(index, 'ฉันกลัวผีมาก ぶたが好き'), ['0:ผี', '1:ぶた']);
+  t.same(hits(index, 'ふ\u3099た ｶﾞ'), ['1:ふ\u3099た', '2:ｶﾞ'], 'decomposed and half-width alike');
+  const consonant = KeywordIndex.build(['ผ']);
+  t.same(hits(consonant, 'ผี ผม'), ['0:ผ'], 'a mark after the last letter belongs to it: ผ is not in ผี');
+  t.equal(normalizeText('ผี'), 'ผ\u0e35');
+});
+
+t.test('keywords - does not collapse repeats in Chinese, Japanese or Thai (猫猫 fired on 我喜欢熊猫)', async (t) => {
+  const index = KeywordIndex.build(['猫猫', 'ここ', '熊猫']);
+  t.same(hits(index, '我喜欢熊猫 こちら'), ['2:熊猫']);
+  t.same(hits(index, '我的猫猫 ここです 熊熊猫'), ['0:猫猫', '1:ここ', '2:熊猫']);
+  t.equal(normalizeText('猫猫 gooood'), '猫猫 god', 'Latin repeats still collapse');
 });
 
 t.test('keywords - matches phrases across any run of spaces and punctuation', async (t) => {
@@ -517,7 +534,8 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
   const table = new Int32Array(shared.charClasses);
   const folded = foldText(text, table);
   const buf = new UnitBuffer();
-  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState());
+  const plainFrom = shared.plainFrom;
+  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState(plainFrom));
   buf.reserve(m + 1);
   buf.cls[m] = 0;
   buf.pos[m++] = folded.text.length;
@@ -527,7 +545,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
     let prev = 0;
     for (let j = 0; j < m; j++) {
       const c = reading(buf.cls[j]!);
-      if (c < 0 || c === prev) continue;
+      if (c < 0 || (c === prev && c < plainFrom)) continue;
       prev = c;
       s = T[s + c]!;
       if (s >= 0) continue;
@@ -542,15 +560,17 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
         for (let u = j - 1; u >= 0; u--) {
           const x = reading(buf.cls[u]!);
           if (x < 0) continue;
-          if (x !== current) {
+          if (x !== current || x >= plainFrom) {
             if (++runs > patternLength[pattern]! - 2) break;
             current = x;
           }
           first = u;
         }
-        // A pattern that ends with a letter (an unspaced script) ends past it and any marks after it.
+        // A pattern that ends with a letter (an unspaced script) ends past it and any dropped marks after
+        // it, and not where a mark that is a letter follows.
         let end = buf.pos[j]!;
         if (c !== 0) for (end++; end < folded.text.length && table[folded.text.charCodeAt(end)] === DROP; end++);
+        if (c !== 0 && end < folded.text.length && isKeptMark(folded.text.charCodeAt(end))) continue;
         found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end });
       }
     }
@@ -566,11 +586,12 @@ t.test('keywords - the scanner agrees with a simple whole-text implementation on
   const letters = 'abdeiklorst';
   const word = (): string => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick([...letters])).join('');
   const terms = Array.from({ length: 80 }, () => (rnd() < 0.25 ? `${word()} ${word()}` : word()));
-  terms.push('b@d', 'k3y', 'a$$', 'l1l', '熊猫', '猫', 'パンダ', 'aパ', 'แพนด้า');
+  terms.push('b@d', 'k3y', 'a$$', 'l1l', '熊猫', '猫', 'パンダ', 'aパ', 'แพนด้า', '猫猫', 'ผี', 'ผ', 'ぶた', 'ふ', 'кот', 'kot');
   const index = KeywordIndex.build(terms.filter((x) => normalizeText(x) !== ''));
   const shared = index.toShared();
   const pieces = [' ', ' ', ' ', '  ', '.', '-', '_', '*', '/', '@', '$', '!', '|', ', ', '. ', '\n', 'é', 'Ö', 'ß', 'ﬁ', '🙂', '\u200b', '\u0301', 'е', '0', '1', '3', '4', '5', '7', '’', '–',
-    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70), '熊', '猫', 'パンダ', 'ダ', 'แพนด้า', '\u0e49'];
+    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70), '熊', '猫', 'パンダ', 'ダ', 'แพนด้า', '\u0e49',
+    '猫猫', 'ぶ', 'ふ\u3099', 'ｶﾞ', 'ผี', 'ผ', '\u0e35', 'К', 'о', 'т'];
   let compared = 0;
   for (let round = 0; round < 400; round++) {
     let text = '';
