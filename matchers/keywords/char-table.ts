@@ -10,7 +10,7 @@
  */
 import { ASTRAL_LETTER, OWN_LETTERS, OWN_LETTER_BASE, foldCodePoint, isLookalike } from './fold.js';
 import {
-  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
+  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
 } from './unit-codes.js';
 
 const ch = (s: string): number => s.charCodeAt(0);
@@ -26,8 +26,9 @@ const LETTER_FOR: Record<string, string> = {
 /** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
 const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
- * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
- * are nearly always punctuation, and as `1` they would make `hi!` a spelling of `hill`.
+ * Those that are letters at the end of a word one at a time (`pand@`, `bo$$`). Not `!` nor `|`: after a
+ * word one of them is nearly always punctuation, and as `1` it would make `hi!` a spelling of `hill`; at
+ * the end of a word they are letters in runs of 2 or more only (`ki!!`, `endLettersEnd`).
  */
 const END_SYMBOLS = '@$';
 /**
@@ -43,6 +44,7 @@ let base: Int32Array | undefined;
 
 function asciiCode(c: string): number {
   if (JOINERS.includes(c)) return JOINER;
+  if (c === 'I') return CAPITAL_I;
   const sym = SYMBOL_FOR[c];
   if (sym !== undefined) return symbolCode(ch(sym), END_SYMBOLS.includes(c));
   const lower = c.toLowerCase();

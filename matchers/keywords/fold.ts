@@ -5,7 +5,7 @@
  * is longer than one unit (`ß`, `ﬁ`, `…`, astral letters), and each folded unit still knows where it
  * came from in the original text.
  */
-import { BOUNDARY, DROP, NEEDS_FOLD, isSymbol } from './unit-codes.js';
+import { BOUNDARY, JOINER, NEEDS_FOLD } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
@@ -186,7 +186,7 @@ export function foldText(text: string, table: Int32Array): FoldedText {
 
 /** True for a character that continues a word: a letter or digit, a symbol, a mark, one to fold. */
 function inWord(code: number): boolean {
-  return code > BOUNDARY || code === DROP || code === NEEDS_FOLD || isSymbol(code);
+  return code !== BOUNDARY && code !== JOINER;
 }
 
 /**

@@ -4,7 +4,7 @@ import { fillClassTable } from './char-table.js';
 import { BOUNDARY, OTHER_WORD, PLAIN_LETTER_FROM } from './unit-codes.js';
 import { foldText, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
-import { normalizeTerm } from './normalize.js';
+import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
 import type { KeywordMatch } from './keyword-match.js';
 import { Scanner, type ScanTables } from './scanner.js';
@@ -36,6 +36,9 @@ export interface SharedKeywordIndex {
   depthStart: SharedArrayBuffer;
   /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
   plainFrom: number;
+  /** The classes of `i` and `1`, which a capital `I` reads as. */
+  iClass: number;
+  oneClass: number;
 }
 
 const LAYOUT = 3;
@@ -129,7 +132,10 @@ export class KeywordIndex {
     patternLength.set(lengths);
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
-    return new KeywordIndex(terms.length, { ...automaton, startState, charClasses, patternEntry, patternLength, plainFrom });
+    const [iClass, oneClass] = BASE_I_CODES.map((c) => classOf.get(c) ?? OTHER_WORD) as [number, number];
+    return new KeywordIndex(terms.length, {
+      ...automaton, startState, charClasses, patternEntry, patternLength, plainFrom, iClass, oneClass,
+    });
   }
 
   /** Wraps an index built in another thread: the same memory, no copy and no rebuild. */
@@ -137,7 +143,7 @@ export class KeywordIndex {
     if (shared.kind !== 'keywords' || shared.layout !== LAYOUT) {
       throw new VigilError('LIST_INVALID', `shared keyword index: unknown kind or layout ${String(shared.kind)}/${shared.layout}`);
     }
-    const { size, patternCount, classCount, stateCount, startState, plainFrom } = shared;
+    const { size, patternCount, classCount, stateCount, startState, plainFrom, iClass, oneClass } = shared;
     const outputStart = int32s(shared.outputStart, stateCount + 1, 'outputStart');
     return new KeywordIndex(size, {
       classCount,
@@ -150,6 +156,8 @@ export class KeywordIndex {
       patternLength: int32s(shared.patternLength, patternCount, 'patternLength'),
       depthStart: depthStarts(shared.depthStart, stateCount),
       plainFrom,
+      iClass,
+      oneClass,
     });
   }
 
@@ -173,6 +181,8 @@ export class KeywordIndex {
       patternLength: sab(t.patternLength),
       depthStart: sab(t.depthStart),
       plainFrom: t.plainFrom,
+      iClass: t.iClass,
+      oneClass: t.oneClass,
     };
   }
 

@@ -11,12 +11,12 @@
  * Matches come back in the order found, by end; `mergeReadings` then adds those only the alternative
  * reading found.
  */
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol } from './unit-codes.js';
+import { BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol } from './unit-codes.js';
 import { isKeptMark } from './fold.js';
 import { ClassRing } from './class-ring.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import {
-  UnitBuffer, altClass, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
+  UnitBuffer, altClass, capitalIReading, endLettersEnd, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
   spacedRunEnd, wordAhead, type ProducerState,
 } from './normalize.js';
 
@@ -42,6 +42,9 @@ export interface ScanTables {
   depthStart: Int32Array;
   /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
   plainFrom: number;
+  /** The classes of `i` and `1`, which a capital `I` reads as (`capitalIReading`). */
+  iClass: number;
+  oneClass: number;
 }
 
 /** Characters an episode produces at a time before it checks whether the readings agree again. */
@@ -66,7 +69,7 @@ export class Scanner {
 
   constructor(t: ScanTables) {
     this.t = t;
-    this.producer = initialState(t.plainFrom);
+    this.producer = initialState(t.plainFrom, [t.iClass, t.oneClass]);
     let longest = 0;
     for (const l of t.patternLength) longest = Math.max(longest, l);
     this.ring = new ClassRing(longest);
@@ -104,7 +107,24 @@ export class Scanner {
         s = next;
       }
       if (i >= n) break;
-      const code = table[src.charCodeAt(i)]!;
+      let code = table[src.charCodeAt(i)]!;
+      if (code === CAPITAL_I) {
+        // A letter whose class depends on the one before: then as the fast loop would take it.
+        code = capitalIReading(src, table, i, this.t.iClass, this.t.oneClass);
+        if (code === last && code < plainFrom) {
+          i++;
+          continue;
+        }
+        const next = T[s + code]!;
+        if (next >= 0) {
+          last = code;
+          ring[r & mask] = i;
+          r++;
+          s = next;
+          i++;
+          continue;
+        }
+      }
       if (code >= 0) {
         // A flagged transition: a match ends here, or a one-class word does (maybe `k e y`).
         if (code !== BOUNDARY || !this.spacedLetters(src, i, r)) {
@@ -126,7 +146,7 @@ export class Scanner {
         const p = code === JOINER ? skipJoiners(src, table, i + 1) : skipSymbols(src, table, i + 1);
         const twoWays = code === JOINER
           ? last > BOUNDARY && wordAhead(src, table, p)
-          : letterAt(src, table, p) || (last > BOUNDARY && isEndSymbol(code));
+          : letterAt(src, table, p) || (last > BOUNDARY && endLettersEnd(src, table, i, p) > i);
         if (!twoWays) {
           if (last !== BOUNDARY) {
             last = BOUNDARY;

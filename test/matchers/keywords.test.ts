@@ -65,6 +65,22 @@ t.test('keywords - does not read l as i (lit, hill and lid fired on innocent wor
   t.same(hits(index, "it's lit, the hill, a lid, the bill"), ['0:lit', '1:hill', '2:lid', '3:bill']);
 });
 
+t.test('keywords - reads a capital I after a small letter as 1 (kiII and heIIo no longer matched kill and hello)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hello', 'hill', 'lit', 'lid', 'iowa']);
+  t.same(hits(index, 'kiII heIIo KiII kIll'), ['0:kiII', '1:heIIo', '0:KiII', '0:kIll']);
+  t.same(hits(index, 'HI II Hi! It is. I said. ID Id In'), [], 'I at the start of a word or in capitals stays i');
+  t.same(hits(index, 'KILL HILL Iowa'), ['0:KILL', '2:HILL', '5:Iowa']);
+  t.equal(normalizeText('heIIo HI It'), 'he1o hi it');
+});
+
+t.test('keywords - reads two or more ! or | at the end of a word as letters (ki!! and ki|| no longer matched kill)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hill', 'spell']);
+  t.same(hits(index, 'ki!! ki|| spe!!. KI!!!'), ['0:ki!!', '0:ki||', '2:spe!!', '0:KI!!!']);
+  t.same(hits(index, 'hi! ki! ki| wow!'), [], 'a single one stays punctuation: hi! is not hill');
+  t.same(hits(index, 'hi!!'), ['1:hi!!'], 'the documented price: two of them are letters whatever the word');
+  t.same(hits(index, 'kill!!'), ['0:kill!!'], 'a term that ends in l may go on with them, once');
+});
+
 t.test('keywords - writes up to 8 of a term\'s i and l as 1, the rest only as written', async (t) => {
   const term = 'lilililili'; // 10 positions, collapsed nowhere
   const index = KeywordIndex.build([term]);
@@ -535,7 +551,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
   const folded = foldText(text, table);
   const buf = new UnitBuffer();
   const plainFrom = shared.plainFrom;
-  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState(plainFrom));
+  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState(plainFrom, [shared.iClass, shared.oneClass]));
   buf.reserve(m + 1);
   buf.cls[m] = 0;
   buf.pos[m++] = folded.text.length;
