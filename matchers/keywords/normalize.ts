@@ -31,7 +31,8 @@
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
  *     too), and `!` and `|` there in runs of 2 or more (`ki!!`, `ki||`; `hi!` is not `hill`, `hi!!` is);
- *     a single `!` or `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation.
+ *     a single `!` or `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation;
+ *     not after a word of digits (`50$` is not `sos`) nor a lone `$` after a currency prefix (`A$`, `US$`).
  * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
  */
 import { baseCharTable } from './char-table.js';
@@ -137,9 +138,11 @@ export function skipSymbols(src: string, table: Int32Array, p: number): number {
  * In the symbol run `i .. p` that follows a word and no letter follows, where the symbols that read as
  * letters end (`i` when none do): each `@` and `$` (`pand@`, `bo$$`), and `!` and `|` in runs of 2 or
  * more (`ki!!`, `ki||`); the rest is punctuation. A single `!` or `|` stays punctuation, so that `hi!`
- * does not spell `hill`; the price is that `hi!!` does.
+ * does not spell `hill`; the price is that `hi!!` does. None do after a word without a letter (`50$`
+ * read `sos`), nor a lone `$` after a currency prefix (`A$`, `US$`).
  */
 export function endLettersEnd(src: string, table: Int32Array, i: number, p: number): number {
+  if (!wordHasLetter(src, table, i)) return i;
   let q = i;
   while (q < p) {
     if (isEndSymbol(table[src.charCodeAt(q)]!)) {
@@ -151,7 +154,31 @@ export function endLettersEnd(src: string, table: Int32Array, i: number, p: numb
     if (k - q < 2) break;
     q = k;
   }
+  if (q === i + 1 && src.charCodeAt(i) === 0x24 && CURRENCY_PREFIXES.has(capitalsBefore(src, table, i))) return i;
   return q;
+}
+
+/** Currency prefixes written before `$`, in capitals (`A$ 20`, `US$`, `NZ$`). */
+const CURRENCY_PREFIXES = new Set(['A', 'AU', 'C', 'CA', 'HK', 'MX', 'NT', 'NZ', 'R', 'S', 'SG', 'US']);
+const DIGIT = /^\p{N}$/u;
+
+/** The word before `i` if it is ASCII capitals only and begins after a boundary (else empty). */
+function capitalsBefore(src: string, table: Int32Array, i: number): string {
+  let q = i;
+  while (q > 0 && src.charCodeAt(q - 1) >= 0x41 && src.charCodeAt(q - 1) <= 0x5a) q--;
+  if (q > 0 && table[src.charCodeAt(q - 1)] !== BOUNDARY) return '';
+  return src.slice(q, i);
+}
+
+/** True when the word that ends before `i` has a letter (not only digits and symbols). */
+function wordHasLetter(src: string, table: Int32Array, i: number): boolean {
+  for (let q = i - 1; q >= 0; q--) {
+    const code = table[src.charCodeAt(q)]!;
+    if (code === BOUNDARY || code === JOINER) return false;
+    const u = src.charCodeAt(q);
+    if (isLetterCode(code) && !(u < 0x80 ? u >= 0x30 && u <= 0x39 : DIGIT.test(String.fromCharCode(u)))) return true;
+  }
+  return false;
 }
 
 /**

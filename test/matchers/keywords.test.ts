@@ -105,8 +105,15 @@ t.test('keywords - reads @ and $ as letters at the end of a word too (pand@ and 
   t.same(hits(index, 'panda$ panda@'), ['0:panda', '0:panda@'], 'and as punctuation, as before (a@ is a repeat)');
   t.equal(normalizeText('pand@ bo$$! hi! x @ y'), 'panda bos hi x y', '! stays punctuation; a symbol apart from a word too');
   const me = KeywordIndex.build(['me', 'i paid', 'hill', 'paid s']);
-  t.same(hits(me, 'I paid 5$ for it; email me@home; me $ you; hi!'), ['1:I paid', '3:paid 5$', '0:me', '0:me'],
-    'no new word from a symbol apart from letters; ! is not 1 at the end');
+  t.same(hits(me, 'I paid 5$ for it; email me@home; me $ you; hi!'), ['1:I paid', '3:paid 5', '0:me', '0:me'],
+    'no new word from a symbol apart from letters; $ after a digit and a single ! at the end are punctuation');
+});
+
+t.test('keywords - reads a trailing $ or @ as a letter only after a word with a letter (50$ read sos, A$ read as)', async (t) => {
+  const index = KeywordIndex.build(['sos', 'as', 'us', 'boss', 'kiss']);
+  t.same(hits(index, 'it costs 50$ or A$ 20, US$ 5, C$ 3, 7$'), ['2:US'], 'US is a word; 50$ is not sos, A$ not as');
+  t.same(hits(index, 'bo$$ b0$$ ki$$ BO$$ A$$'), ['3:bo$$', '3:b0$$', '4:ki$$', '3:BO$$', '1:A$$']);
+  t.equal(normalizeText('50$ A$ 20 pand@'), 'so a 2o panda');
 });
 
 t.test('keywords - reads a long run of symbols before a word both ways', async (t) => {
