@@ -5,12 +5,12 @@
  *   - an index's table gives the automaton's character class instead (0 boundary, 1 any other word
  *     character, 2.. the characters its terms use), and is what the index keeps in shared memory.
  * The normalisation rules are decided here, once per code unit, instead of per character scanned:
- * every code unit whose folding is a single character (accents, case, fullwidth forms, lookalikes,
+ * every code unit whose folding is a single character (accents, case, fullwidth forms,
  * curly quotes, dashes, most emoji) is read through the table without folding the text at all.
  */
-import { ASTRAL_LETTER, foldCodePoint } from './fold.js';
+import { ASTRAL_LETTER, OWN_LETTERS, OWN_LETTER_BASE, foldCodePoint, isLookalike } from './fold.js';
 import {
-  BOUNDARY, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
+  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
 } from './unit-codes.js';
 
 const ch = (s: string): number => s.charCodeAt(0);
@@ -26,8 +26,9 @@ const LETTER_FOR: Record<string, string> = {
 /** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
 const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
- * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
- * are nearly always punctuation, and as `1` they would make `hi!` a spelling of `hill`.
+ * Those that are letters at the end of a word one at a time (`pand@`, `bo$$`). Not `!` nor `|`: after a
+ * word one of them is nearly always punctuation, and as `1` it would make `hi!` a spelling of `hill`; at
+ * the end of a word they are letters in runs of 2 or more only (`ki!!`, `endLettersEnd`).
  */
 const END_SYMBOLS = '@$';
 /**
@@ -43,6 +44,7 @@ let base: Int32Array | undefined;
 
 function asciiCode(c: string): number {
   if (JOINERS.includes(c)) return JOINER;
+  if (c === 'I') return CAPITAL_I;
   const sym = SYMBOL_FOR[c];
   if (sym !== undefined) return symbolCode(ch(sym), END_SYMBOLS.includes(c));
   const lower = c.toLowerCase();
@@ -64,6 +66,11 @@ function baseCode(u: number): number {
   if (u >= 0xdc00 && u <= 0xdfff) return DROP; // read with the high surrogate before it
   if (u >= 0xd800 && u <= 0xdbff) return SYMBOL_PLANES.includes(u) && symbolsOnly(u) ? BOUNDARY : NEEDS_FOLD;
   if (u === ASTRAL_LETTER) return u;
+  // A lookalike's reading depends on its word, which `foldText` looks at; it writes the own-script reading
+  // as a private use character, read here as that letter.
+  if (isLookalike(u)) return NEEDS_FOLD;
+  const own = OWN_LETTERS[u - OWN_LETTER_BASE];
+  if (own !== undefined) return own.charCodeAt(0);
   const f = foldCodePoint(u);
   if (f.length === 0) return DROP;
   if (f.length > 1) return NEEDS_FOLD;

@@ -5,35 +5,55 @@
  * is longer than one unit (`ß`, `ﬁ`, `…`, astral letters), and each folded unit still knows where it
  * came from in the original text.
  */
-import { NEEDS_FOLD } from './unit-codes.js';
+import { BOUNDARY, JOINER, NEEDS_FOLD } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
 
-/** Marks, format characters (zero-width space, soft hyphen, joiners) and variation selectors vanish. */
-const IGNORED = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
+/** Format characters (zero-width space, soft hyphen, joiners) and variation selectors vanish. */
+const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
+const MARK_OR_INVISIBLE = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
+/**
+ * Marks that vanish: those of the scripts where accents are evasion noise (Latin, Greek, Cyrillic, and
+ * the generic combining marks, script Inherited), and the optional vowel points of Arabic and Hebrew,
+ * which words are usually written without (both scripts separate words with spaces, so a term there is
+ * still a whole word). Other scripts' marks are letters of their own (Thai vowels, the kana voicing
+ * marks, Indic vowel signs): dropping them made `ผี` read `ผ` and `ぶた` read `ふた`, and a term in a
+ * script written without spaces then fired inside other words (`ผมชอบกาแฟ`, `ふたりで`).
+ */
+const NOISE_MARK = /^[\p{scx=Zinh}\p{scx=Latn}\p{scx=Grek}\p{scx=Cyrl}\p{scx=Arab}\p{scx=Hebr}]$/u;
+const dropped = (c: string): string => (INVISIBLE.test(c) || NOISE_MARK.test(c) ? '' : c);
 const ASTRAL = /[\u{10000}-\u{10ffff}]/gu;
-const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
+const LETTER_OR_DIGIT = /^[\p{L}\p{M}\p{N}]$/u;
+const MARK = /^\p{M}$/u;
+
+/** Latin letters that NFKD leaves whole, read as their plain forms; and final sigma, read as σ. */
+const LETTERS: ReadonlyMap<number, string> = new Map(Object.entries({
+  'ß': 'ss', 'æ': 'ae', 'œ': 'oe', 'ø': 'o', 'đ': 'd', 'ð': 'd', 'ł': 'l', 'ħ': 'h', 'ı': 'i', 'ŧ': 't', 'ς': 'σ',
+}).map(([from, to]) => [from.codePointAt(0) ?? 0, to]));
 
 /**
- * Cyrillic and Greek letters that look like Latin ones, read as those; and final sigma, which lower-casing
- * a capital never gives. Keyed by small letters only: a character is lower-cased first, so that a capital
- * and its small letter always read alike (`КОТ`, `Кот` and `кот`; `ΚΑΛΗΜΕΡΑ` and `καλημερα`). The
- * capital's lookalike wins: where only the capital looks Latin (`К`, `М`, `Н`, `Т`, `В`, `Η`, `Μ`), the
- * small letter reads as that Latin letter too; where the two look like different ones, the capital is
- * the exact likeness (`Ν` N, `Υ` Y) and the small letter only a near one (`ν` v, `υ` u), so `ν` reads n
- * and `υ` y, and `ν` no longer passes for v nor `υ` for u.
+ * Cyrillic and Greek letters that look like Latin ones, keyed as written (capital or small, accents
+ * removed), with the Latin letter they pass for. They read as that letter only inside a word that also has
+ * a Latin letter (`Кettle`, `κεττlε`, `ΡΑΝDΑ`), where mixing scripts is evasion (as Unicode TR39's
+ * mixed-script detection has it); a word written wholly in Cyrillic or Greek stays in its own script,
+ * lower-cased, so that Russian `вот`, `тот`, `как`, `нет` and Greek `του` never fire the Latin terms
+ * `bot`, `tot`, `kak`, `het`, `toy`, and a Cyrillic or Greek term matches in any case. The price: a Latin
+ * term spelt wholly in lookalikes (`КЕТТЕ` for `kette`) does not match, as it cannot be told from Cyrillic
+ * text. A capital and its small letter may pass for different Latin letters: `Ν` n but `ν` v, `Υ` y but
+ * `υ` u, `Н` h.
  */
-const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(Object.entries({
-  // Cyrillic.
+const LATIN_LOOKALIKES: ReadonlyMap<string, string> = new Map(Object.entries({
+  // Cyrillic capitals, then small letters (a small letter passes for its capital's likeness: в b, н h).
+  'А': 'a', 'В': 'b', 'Е': 'e', 'К': 'k', 'М': 'm', 'Н': 'h', 'О': 'o', 'Р': 'p', 'С': 'c', 'Т': 't',
+  'Х': 'x', 'У': 'y', 'І': 'i', 'Ј': 'j', 'Ѕ': 's', 'Ԁ': 'd', 'Һ': 'h', 'Ԛ': 'q', 'Ԝ': 'w', 'Ӏ': 'l',
   'а': 'a', 'в': 'b', 'е': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c', 'т': 't',
-  'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
-  // Greek.
-  'α': 'a', 'β': 'b', 'ε': 'e', 'ζ': 'z', 'η': 'h', 'ι': 'i', 'κ': 'k', 'μ': 'm', 'ν': 'n', 'ο': 'o',
-  'ρ': 'p', 'τ': 't', 'υ': 'y', 'χ': 'x', 'ς': 'σ',
-  // Latin letters that NFKD leaves whole.
-  'ß': 'ss', 'æ': 'ae', 'œ': 'oe', 'ø': 'o', 'đ': 'd', 'ð': 'd', 'ł': 'l', 'ħ': 'h', 'ı': 'i', 'ŧ': 't',
-}).map(([from, to]) => [from.codePointAt(0) ?? 0, to]));
+  'х': 'x', 'у': 'y', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
+  // Greek capitals, then small letters.
+  'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Ζ': 'z', 'Η': 'h', 'Ι': 'i', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o',
+  'Ρ': 'p', 'Τ': 't', 'Υ': 'y', 'Χ': 'x',
+  'α': 'a', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x',
+}));
 
 /** Separators outside ASCII, folded to an ASCII one so that the character table need not know them. */
 const UNICODE_JOINERS = '\u00b7\u2022\u2027\u2219\u2010\u2011\u2012\u2013\u2014\u2015\u2212';
@@ -42,8 +62,8 @@ const OTHER_BOUNDARY = '\u0001';
 
 const folded = new Map<number, string>();
 
-function lookalike(ch: string): string {
-  const c = HOMOGLYPHS.get(ch.codePointAt(0) ?? 0) ?? ch;
+function plainLetter(ch: string): string {
+  const c = LETTERS.get(ch.codePointAt(0) ?? 0) ?? ch;
   if (c.length > 1 || c.charCodeAt(0) < 0x80) return c;
   if (UNICODE_JOINERS.includes(c)) return '-';
   return LETTER_OR_DIGIT.test(c) ? c : OTHER_BOUNDARY;
@@ -51,20 +71,70 @@ function lookalike(ch: string): string {
 
 /**
  * What one non-ASCII code point reads as: NFKD, lower case, NFKD again (lower-casing can produce
- * decomposable letters), marks and invisible characters dropped, homoglyphs mapped (after lower-casing),
- * separators and other non-letters made ASCII. May be empty (a combining mark) or longer than one unit (`ﬁ` gives `fi`).
+ * decomposable letters), invisible characters and noise marks dropped (`NOISE_MARK`; other marks stay,
+ * as letters), a few letters mapped, separators and other non-letters made ASCII. A Cyrillic or Greek
+ * lookalike stays in its own script here: whether it reads as Latin depends on its word (`foldText`).
+ * May be empty (a dropped mark) or longer than one unit (`ﬁ` gives `fi`, `ぶ` gives `ふ` and its mark).
  * Memoised per code point.
  */
 export function foldCodePoint(cp: number): string {
   const hit = folded.get(cp);
   if (hit !== undefined) return hit;
-  // Lower case before lookalikes, never after: see HOMOGLYPHS.
-  let out = String.fromCodePoint(cp).normalize('NFKD').toLowerCase().normalize('NFKD').replace(IGNORED, '');
+  let out = String.fromCodePoint(cp).normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARK_OR_INVISIBLE, dropped);
   out = out.replace(ASTRAL, (c) => (LETTER_OR_DIGIT.test(c) ? String.fromCharCode(ASTRAL_LETTER) : OTHER_BOUNDARY));
-  out = Array.from(out, lookalike).join('');
+  out = Array.from(out, plainLetter).join('');
   folded.set(cp, out);
   return out;
 }
+
+/**
+ * Cyrillic and Greek lookalikes in their own-script reading are written, in a folded text, as a private
+ * use character `OWN_LETTER_BASE + k` (the k-th of `OWN_LETTERS`), which the character table reads as that
+ * letter: the letter itself is kept for `NEEDS_FOLD`, so that the table sends every text holding one
+ * through `foldText`. A text that itself holds these private use characters reads them as those letters.
+ */
+export const OWN_LETTER_BASE = 0xf700;
+/** The own-script letters (small) that have Latin lookalikes, each once. */
+export const OWN_LETTERS: readonly string[] = [...new Set(
+  [...LATIN_LOOKALIKES.keys()].map((c) => c.toLowerCase()),
+)].sort();
+/** Code units that may be Cyrillic or Greek lookalikes: the Greek, Cyrillic and Greek Extended blocks. */
+const LOOKALIKE_RANGES: readonly (readonly [number, number])[] = [[0x370, 0x52f], [0x1f00, 0x1fff]];
+/** Per code unit of those ranges: 0 not yet known, -1 no lookalike, else (own index + 1) << 8 | Latin letter. */
+const lookalikeCache = new Int32Array(0x10000);
+
+function lookalike(unit: number): number {
+  if (!LOOKALIKE_RANGES.some(([lo, hi]) => unit >= lo && unit <= hi)) return -1;
+  let v = lookalikeCache[unit]!;
+  if (v === 0) {
+    const bare = String.fromCharCode(unit).normalize('NFKD').replace(MARK_OR_INVISIBLE, '');
+    const latin = LATIN_LOOKALIKES.get(bare);
+    const own = OWN_LETTERS.indexOf(bare.toLowerCase());
+    v = latin === undefined || own < 0 ? -1 : ((own + 1) << 8) | latin.charCodeAt(0);
+    lookalikeCache[unit] = v;
+  }
+  return v;
+}
+
+/** True for a Cyrillic or Greek letter with a Latin lookalike, accents aside (`к`, `К`, `ё`, `ά`). */
+export const isLookalike = (unit: number): boolean => lookalike(unit) > 0;
+/** The Latin letter (ASCII) a lookalike passes for inside a word with Latin letters. */
+const latinReading = (unit: number): number => lookalike(unit) & 0xff;
+/** The private use unit of a lookalike's own-script reading (see `OWN_LETTER_BASE`). */
+const ownReading = (unit: number): number => OWN_LETTER_BASE + (lookalike(unit) >> 8) - 1;
+
+/** True for a combining mark that stays a letter of its own (see `NOISE_MARK`), as it stands in a text. */
+export function isKeptMark(unit: number): boolean {
+  const c = String.fromCharCode(unit);
+  return MARK.test(c) && dropped(c) !== '';
+}
+
+/** True for a Latin letter as it stands in a text (ASCII, accented, fullwidth). */
+function isLatinUnit(u: number): boolean {
+  if (u < 0x80) return ((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a);
+  return LATIN_LETTER.test(String.fromCharCode(u));
+}
+const LATIN_LETTER = /^\p{sc=Latn}$/u;
 
 /**
  * A text after folding, and where its units came from. For each folded code point of the original,
@@ -81,7 +151,9 @@ export interface FoldedText {
 
 /**
  * Folds the characters of `text` that `table` (a character table) marks `NEEDS_FOLD`: those whose folding
- * is longer than one unit, and astral characters. The table reads all others as they are.
+ * is longer than one unit, astral characters, and Cyrillic and Greek lookalikes, each of which becomes
+ * either its Latin letter or its own-script letter as its word decides (`resolveLookalikes`). The table
+ * reads all others as they are.
  */
 export function foldText(text: string, table: Int32Array): FoldedText {
   const folded: FoldedText = { text, foldedAt: [], foldedEnd: [], originalAt: [], originalEnd: [] };
@@ -89,7 +161,8 @@ export function foldText(text: string, table: Int32Array): FoldedText {
   let from = 0;
   let delta = 0;
   for (let i = 0; i < text.length; i++) {
-    if (table[text.charCodeAt(i)] !== NEEDS_FOLD) continue;
+    const u = text.charCodeAt(i);
+    if (table[u] !== NEEDS_FOLD || isLookalike(u)) continue;
     const cp = text.codePointAt(i) ?? 0;
     const width = cp > 0xffff ? 2 : 1;
     const f = foldCodePoint(cp);
@@ -106,7 +179,46 @@ export function foldText(text: string, table: Int32Array): FoldedText {
     parts.push(text.slice(from));
     folded.text = parts.join('');
   }
+  // One unit for one: the offsets recorded above still hold.
+  folded.text = resolveLookalikes(folded.text, table);
   return folded;
+}
+
+/** True for a character that continues a word: a letter or digit, a symbol, a mark, one to fold. */
+function inWord(code: number): boolean {
+  return code !== BOUNDARY && code !== JOINER;
+}
+
+/**
+ * `src` with each Cyrillic or Greek lookalike replaced by its Latin letter where its word (letters,
+ * digits, symbols and marks between spaces, punctuation or separators) has a Latin letter, else by its
+ * own-script letter (`OWN_LETTER_BASE`). Only letters count: digits and symbols read as Latin letters
+ * (`к3т`, `в@т`) but are typed in any script, so they do not make a word mixed; a word split by
+ * separators is judged piece by piece (`К.e.t.t.l.e` is not caught), so that hyphenated Russian
+ * compounds with a Latin part (`IT-отдел`, `Wi-Fi-роутер`) do not read their Russian part as Latin.
+ */
+function resolveLookalikes(src: string, table: Int32Array): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i < src.length; i++) {
+    if (!isLookalike(src.charCodeAt(i))) continue;
+    let start = i;
+    while (start > 0 && inWord(table[src.charCodeAt(start - 1)]!)) start--;
+    let end = i + 1;
+    while (end < src.length && inWord(table[src.charCodeAt(end)]!)) end++;
+    let latin = false;
+    for (let q = start; q < end && !latin; q++) latin = isLatinUnit(src.charCodeAt(q));
+    for (let q = i; q < end; q++) {
+      const u = src.charCodeAt(q);
+      if (!isLookalike(u)) continue;
+      parts.push(src.slice(from, q), String.fromCharCode(latin ? latinReading(u) : ownReading(u)));
+      from = q + 1;
+    }
+    i = end - 1;
+  }
+  if (parts.length === 0) return src;
+  parts.push(src.slice(from));
+  return parts.join('');
 }
 
 /** Index in the original text of the character that produced unit `i` of the folded text (or its length). */

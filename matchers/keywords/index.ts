@@ -6,8 +6,9 @@
  * `toShared()` posts them to worker threads, where `fromShared()` wraps the same memory. Per text,
  * `match()` reads each UTF-16 code unit through the character-class table, which already holds the
  * evasion rules for every character whose folding is one character (`char-table.ts`, `normalize.ts`),
- * and runs the DFA over the classes (`scanner.ts`); the rare text with a character whose folding is
- * longer (`ß`, `ﬁ`, astral letters) is folded first (`fold.ts`). Each hit is mapped back to offsets in
+ * and runs the DFA over the classes (`scanner.ts`); a text with a character whose folding is longer
+ * (`ß`, `ﬁ`, `ぶ`, astral letters) or a Cyrillic or Greek lookalike, whose reading depends on its word, is
+ * folded first (`fold.ts`). Each hit is mapped back to offsets in
  * the original text, so that an operator sees the excerpt as typed.
  */
 export { KeywordIndex, type SharedKeywordIndex } from './keyword-index.js';

@@ -1,10 +1,10 @@
 import { VigilError } from '../../core/errors.js';
 import { compileAutomaton, sharedInt32Array } from './automaton.js';
 import { fillClassTable } from './char-table.js';
-import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
+import { BOUNDARY, OTHER_WORD, PLAIN_LETTER_FROM } from './unit-codes.js';
 import { foldText, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
-import { normalizeTerm } from './normalize.js';
+import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
 import type { KeywordMatch } from './keyword-match.js';
 import { Scanner, type ScanTables } from './scanner.js';
@@ -34,9 +34,14 @@ export interface SharedKeywordIndex {
   patternLength: SharedArrayBuffer;
   /** Where each state depth begins (states are numbered breadth-first). */
   depthStart: SharedArrayBuffer;
+  /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
+  plainFrom: number;
+  /** The classes of `i` and `1`, which a capital `I` reads as. */
+  iClass: number;
+  oneClass: number;
 }
 
-const LAYOUT = 2;
+const LAYOUT = 3;
 /**
  * Scripts written without spaces between words. A term's edge in one of them needs no word boundary on
  * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule. Script
@@ -87,16 +92,10 @@ export class KeywordIndex {
    * `normalizeText`) in a thread also builds the base character table, about a tenth of a second.
    */
   static build(terms: readonly string[]): KeywordIndex {
-    const classOf = new Map<number, number>();
-    const classFor = (c: number): number => {
-      if (c === BOUNDARY) return BOUNDARY;
-      const cls = classOf.get(c) ?? FIRST_TERM_CLASS + classOf.size;
-      classOf.set(c, cls);
-      return cls;
-    };
-    const patterns: number[][] = [];
+    const spellings: number[][] = [];
     const entries: number[] = [];
-    const lengths: number[] = [];
+    const opens: boolean[] = [];
+    const closes: boolean[] = [];
     terms.forEach((term, i) => {
       if (typeof term !== 'string') throw new KeywordTermError(i, 'is not a string');
       const { codes, runs } = normalizeTerm(term);
@@ -104,14 +103,25 @@ export class KeywordIndex {
       const open = unspaced(codes[0]);
       const close = unspaced(codes[codes.length - 1]);
       for (const variant of termVariants(codes, runs)) {
-        const p = variant.map(classFor);
-        if (!open) p.unshift(BOUNDARY);
-        if (!close) p.push(BOUNDARY);
-        patterns.push(p);
+        spellings.push(variant);
         entries.push(i);
-        // The scanner counts back from a match's end as if a boundary began every pattern.
-        lengths.push(p.length + (open ? 1 : 0));
+        opens.push(open);
+        closes.push(close);
       }
+    });
+    // Classes of letters whose repeats collapse first, so that the scanner tells the others by one compare.
+    const used = [...new Set(spellings.flat())].filter((c) => c !== BOUNDARY);
+    const ordered = [...used.filter((c) => c < PLAIN_LETTER_FROM), ...used.filter((c) => c >= PLAIN_LETTER_FROM)];
+    const classOf = new Map(ordered.map((c, k) => [c, FIRST_TERM_CLASS + k]));
+    const plainFrom = FIRST_TERM_CLASS + used.filter((c) => c < PLAIN_LETTER_FROM).length;
+    const lengths: number[] = [];
+    const patterns = spellings.map((spelling, k) => {
+      const p = spelling.map((c) => classOf.get(c) ?? BOUNDARY);
+      if (!opens[k]) p.unshift(BOUNDARY);
+      if (!closes[k]) p.push(BOUNDARY);
+      // The scanner counts back from a match's end as if a boundary began every pattern.
+      lengths.push(p.length + (opens[k] ? 1 : 0));
+      return p;
     });
     const automaton = compileAutomaton(patterns, FIRST_TERM_CLASS + classOf.size);
     const charClasses = sharedInt32Array(CODE_UNITS);
@@ -122,7 +132,10 @@ export class KeywordIndex {
     patternLength.set(lengths);
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
-    return new KeywordIndex(terms.length, { ...automaton, startState, charClasses, patternEntry, patternLength });
+    const [iClass, oneClass] = BASE_I_CODES.map((c) => classOf.get(c) ?? OTHER_WORD) as [number, number];
+    return new KeywordIndex(terms.length, {
+      ...automaton, startState, charClasses, patternEntry, patternLength, plainFrom, iClass, oneClass,
+    });
   }
 
   /** Wraps an index built in another thread: the same memory, no copy and no rebuild. */
@@ -130,7 +143,7 @@ export class KeywordIndex {
     if (shared.kind !== 'keywords' || shared.layout !== LAYOUT) {
       throw new VigilError('LIST_INVALID', `shared keyword index: unknown kind or layout ${String(shared.kind)}/${shared.layout}`);
     }
-    const { size, patternCount, classCount, stateCount, startState } = shared;
+    const { size, patternCount, classCount, stateCount, startState, plainFrom, iClass, oneClass } = shared;
     const outputStart = int32s(shared.outputStart, stateCount + 1, 'outputStart');
     return new KeywordIndex(size, {
       classCount,
@@ -142,6 +155,9 @@ export class KeywordIndex {
       patternEntry: int32s(shared.patternEntry, patternCount, 'patternEntry'),
       patternLength: int32s(shared.patternLength, patternCount, 'patternLength'),
       depthStart: depthStarts(shared.depthStart, stateCount),
+      plainFrom,
+      iClass,
+      oneClass,
     });
   }
 
@@ -164,6 +180,9 @@ export class KeywordIndex {
       patternEntry: sab(t.patternEntry),
       patternLength: sab(t.patternLength),
       depthStart: sab(t.depthStart),
+      plainFrom: t.plainFrom,
+      iClass: t.iClass,
+      oneClass: t.oneClass,
     };
   }
 

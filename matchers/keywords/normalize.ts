@@ -4,14 +4,22 @@
  * through the same code. The scanner's fast loop applies the same rules inline where they are simple.
  *
  * The rules, and what they cost:
- *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters), diacritics and
- *     a few Cyrillic and Greek lookalikes fold away (`fold.ts`); Russian or Greek text is therefore read
- *     partly as Latin letters, consistently for terms and texts;
+ *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters) and diacritics
+ *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters only in a word that also
+ *     has a Latin letter (`Кettle`), so a word wholly in Russian or Greek stays in its script and never
+ *     fires a Latin term, and a Latin term spelt wholly in lookalikes (`КЕТТЕ`) does not match;
  *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
- *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`;
+ *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
+ *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), elsewhere
+ *     as `i` (`I`, `It`, `HI`, `II`, `KILL`: see `capitalIReading`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
- *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`);
+ *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); only in Latin,
+ *     Greek and Cyrillic (`PLAIN_LETTER_FROM`): `猫猫` and `ここ` stay two letters;
+ *   - marks are dropped after those letters (and Arabic and Hebrew points), and are letters of their own
+ *     elsewhere (`ผี`, `ぶ`, read as `ふ` and its mark whether typed composed, decomposed or half-width);
+ *     a term that ends in a script written without spaces does not match where a mark follows its last
+ *     letter, as the mark belongs to that letter;
  *   - whole words: a term matches only between boundaries (start or end of text, spaces, punctuation),
  *     so `ass` does not fire in `classic`; a plural or a suffix (`badwords`) is another word;
  *   - a phrase matches across any run of spaces and punctuation between its words.
@@ -22,12 +30,17 @@
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
- *     too); `!` and `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation.
+ *     too), and `!` and `|` there in runs of 2 or more (`ki!!`, `ki||`; `hi!` is not `hill`, `hi!!` is);
+ *     a single `!` or `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation;
+ *     not after a word of digits (`50$` is not `sos`) nor a lone `$` after a currency prefix (`A$`, `US$`).
  * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
  */
 import { baseCharTable } from './char-table.js';
 import { foldText } from './fold.js';
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
+import {
+  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, PLAIN_LETTER_FROM, isEndSymbol, isLetterCode, isSpace, isSymbol,
+  symbolLetter,
+} from './unit-codes.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -74,11 +87,36 @@ export interface ProducerState {
   spacedUntil: number;
   /** Set when a character that needs folding was met: the text must be folded and read again. */
   unfolded: boolean;
+  /** Codes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`, an index's `plainFrom`). */
+  plainFrom: number;
+  /** The codes of `i` and of `1` in the table, which a capital `I` reads as (`capitalIReading`). */
+  iCode: number;
+  oneCode: number;
 }
 
-export const initialState = (): ProducerState => ({
-  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false,
+/** The base table's codes for `i` and `1`. */
+export const BASE_I_CODES: readonly [number, number] = [0x69, 0x31];
+
+/** A producer's state before a text, with the codes its table gives (the base table's by default). */
+export const initialState = (plainFrom = PLAIN_LETTER_FROM, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
+  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode,
 });
+
+const SMALL_LETTER = /^\p{Ll}$/u;
+
+/**
+ * What the capital `I` at `i` reads as: `oneCode` (`1`, for i or l) right after a small letter, or after
+ * capitals `I` that follow one (`heIIo`, `kiII`, `StudentInnen`), else `iCode`. So `I`, `It`, `In`, `HI`,
+ * `II` and `KILL` read as i, as before: reading a word-initial `I` as 1 would make `It` a spelling of `lit`.
+ */
+export function capitalIReading(src: string, table: Int32Array, i: number, iCode: number, oneCode: number): number {
+  let q = i - 1;
+  while (q >= 0 && (table[src.charCodeAt(q)] === CAPITAL_I || table[src.charCodeAt(q)] === DROP)) q--;
+  if (q < 0) return iCode;
+  const u = src.charCodeAt(q);
+  const small = u < 0x80 ? u >= 0x61 && u <= 0x7a : SMALL_LETTER.test(String.fromCharCode(u));
+  return small ? oneCode : iCode;
+}
 
 /** First index at or after `p` that is not a separator. */
 export function skipJoiners(src: string, table: Int32Array, p: number): number {
@@ -96,25 +134,67 @@ export function skipSymbols(src: string, table: Int32Array, p: number): number {
   return p;
 }
 
-/** First index at or after `p` that is not a symbol that reads as a letter at the end of a word. */
-export function skipEndSymbols(src: string, table: Int32Array, p: number): number {
-  while (p < src.length && isEndSymbol(table[src.charCodeAt(p)]!)) p++;
-  return p;
+/**
+ * In the symbol run `i .. p` that follows a word and no letter follows, where the symbols that read as
+ * letters end (`i` when none do): each `@` and `$` (`pand@`, `bo$$`), and `!` and `|` in runs of 2 or
+ * more (`ki!!`, `ki||`); the rest is punctuation. A single `!` or `|` stays punctuation, so that `hi!`
+ * does not spell `hill`; the price is that `hi!!` does. None do after a word without a letter (`50$`
+ * read `sos`), nor a lone `$` after a currency prefix (`A$`, `US$`).
+ */
+export function endLettersEnd(src: string, table: Int32Array, i: number, p: number): number {
+  if (!wordHasLetter(src, table, i)) return i;
+  let q = i;
+  while (q < p) {
+    if (isEndSymbol(table[src.charCodeAt(q)]!)) {
+      q++;
+      continue;
+    }
+    let k = q;
+    while (k < p && !isEndSymbol(table[src.charCodeAt(k)]!)) k++;
+    if (k - q < 2) break;
+    q = k;
+  }
+  if (q === i + 1 && src.charCodeAt(i) === 0x24 && CURRENCY_PREFIXES.has(capitalsBefore(src, table, i))) return i;
+  return q;
+}
+
+/** Currency prefixes written before `$`, in capitals (`A$ 20`, `US$`, `NZ$`). */
+const CURRENCY_PREFIXES = new Set(['A', 'AU', 'C', 'CA', 'HK', 'MX', 'NT', 'NZ', 'R', 'S', 'SG', 'US']);
+const DIGIT = /^\p{N}$/u;
+
+/** The word before `i` if it is ASCII capitals only and begins after a boundary (else empty). */
+function capitalsBefore(src: string, table: Int32Array, i: number): string {
+  let q = i;
+  while (q > 0 && src.charCodeAt(q - 1) >= 0x41 && src.charCodeAt(q - 1) <= 0x5a) q--;
+  if (q > 0 && table[src.charCodeAt(q - 1)] !== BOUNDARY) return '';
+  return src.slice(q, i);
+}
+
+/** True when the word that ends before `i` has a letter (not only digits and symbols). */
+function wordHasLetter(src: string, table: Int32Array, i: number): boolean {
+  for (let q = i - 1; q >= 0; q--) {
+    const code = table[src.charCodeAt(q)]!;
+    if (code === BOUNDARY || code === JOINER) return false;
+    const u = src.charCodeAt(q);
+    if (isLetterCode(code) && !(u < 0x80 ? u >= 0x30 && u <= 0x39 : DIGIT.test(String.fromCharCode(u)))) return true;
+  }
+  return false;
 }
 
 /**
- * True when the symbol at `p` is a letter that ends a word (`pand@`): `@` or `$`, after a letter or digit
- * with only such symbols (or characters to skip) between. Where no letter follows, that is the only way
- * a symbol reads as a letter.
+ * True when the symbol at `p` is a letter that ends a word (`pand@`, `ki!!`): in a run of symbols after a
+ * letter or digit (characters to skip aside), with no letter after the run, within the part that
+ * `endLettersEnd` reads as letters. Where no letter follows, that is the only way a symbol reads as a letter.
  */
 export function endsWordAt(src: string, table: Int32Array, p: number): boolean {
-  if (!isEndSymbol(table[src.charCodeAt(p)]!)) return false;
-  for (let q = p - 1; q >= 0; q--) {
-    const code = table[src.charCodeAt(q)]!;
-    if (code > BOUNDARY) return true;
-    if (code !== DROP && !isEndSymbol(code)) return false;
-  }
-  return false;
+  if (!isSymbol(table[src.charCodeAt(p)]!)) return false;
+  let i = p;
+  while (i > 0 && isSymbol(table[src.charCodeAt(i - 1)]!)) i--;
+  let q = i - 1;
+  while (q >= 0 && table[src.charCodeAt(q)] === DROP) q--;
+  if (q < 0 || !isLetterCode(table[src.charCodeAt(q)]!)) return false;
+  const end = skipSymbols(src, table, p);
+  return !letterAt(src, table, end) && p < endLettersEnd(src, table, i, end);
 }
 
 /**
@@ -124,7 +204,7 @@ export function endsWordAt(src: string, table: Int32Array, p: number): boolean {
 export function wordAhead(src: string, table: Int32Array, p: number): boolean {
   for (; p < src.length; p++) {
     const code = table[src.charCodeAt(p)]!;
-    if (code > BOUNDARY || code === NEEDS_FOLD) return true;
+    if (isLetterCode(code) || code === NEEDS_FOLD) return true;
     if (!isSymbol(code) && code !== DROP) return false;
   }
   return false;
@@ -134,7 +214,7 @@ export function wordAhead(src: string, table: Int32Array, p: number): boolean {
 export function letterAt(src: string, table: Int32Array, p: number): boolean {
   if (p >= src.length) return false;
   const code = table[src.charCodeAt(p)]!;
-  return code > BOUNDARY || code === NEEDS_FOLD;
+  return isLetterCode(code) || code === NEEDS_FOLD;
 }
 
 /** True when the single letter before `r` ends there (nothing word-like continues it). */
@@ -142,7 +222,7 @@ function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
   if (r >= src.length) return true;
   const code = table[src.charCodeAt(r)]!;
   if (code === BOUNDARY) return true;
-  if (code > BOUNDARY) return false;
+  if (isLetterCode(code)) return false;
   return !wordAhead(src, table, skipJoiners(src, table, r));
 }
 
@@ -154,7 +234,7 @@ export function spacedRunEnd(src: string, table: Int32Array, i: number): number 
   let words = 1;
   let lastWord = -1;
   let p = i;
-  while (p + 1 < src.length && isSpace(src.charCodeAt(p)) && table[src.charCodeAt(p + 1)]! > BOUNDARY) {
+  while (p + 1 < src.length && isSpace(src.charCodeAt(p)) && isLetterCode(table[src.charCodeAt(p + 1)]!)) {
     if (!letterEndsAt(src, table, p + 2)) break;
     words++;
     lastWord = p + 1;
@@ -173,9 +253,11 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
   buf.reserve(m + Math.max(to - st.at, 0) + 1);
   let { cls, pos } = buf;
   let { last, wordBegin, spacedUntil } = st;
+  const { plainFrom } = st;
   let i = st.at;
   for (; i < to; i++) {
-    const code = table[src.charCodeAt(i)]!;
+    let code = table[src.charCodeAt(i)]!;
+    if (code === CAPITAL_I) code = capitalIReading(src, table, i, st.iCode, st.oneCode);
     if (code >= BOUNDARY) {
       if (code === BOUNDARY && isSpace(src.charCodeAt(i))
         && (i < spacedUntil || (last > BOUNDARY && wordBegin === i - 1))) {
@@ -187,7 +269,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
           continue;
         }
       }
-      if (code !== last) {
+      if (code !== last || code >= plainFrom) {
         if (last === BOUNDARY) wordBegin = i;
         cls[m] = code;
         pos[m++] = i;
@@ -220,8 +302,9 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
           }
         }
       } else {
-        // At the end of a word, `@` and `$` are letters too (`pand@`, `bo$$`), then the rest punctuation.
-        const q = last > BOUNDARY ? skipEndSymbols(src, table, i) : i;
+        // At the end of a word, `@` and `$` are letters too (`pand@`, `bo$$`), and `!!`, `||` (`ki!!`), then
+        // the rest punctuation.
+        const q = last > BOUNDARY ? endLettersEnd(src, table, i, p) : i;
         buf.reserve(m + (q - i) + Math.max(to - q, 0) + 2);
         ({ cls, pos } = buf);
         for (let k = i; k < q; k++) {
@@ -268,7 +351,7 @@ function mainReading(text: string): { codes: number[]; runs: number[] } {
     let run = 0;
     const end = j + 1 < m ? buf.pos[j + 1]! : src.length;
     for (let q = buf.pos[j]!; q < end; q++) if (table[src.charCodeAt(q)] === unit) run++;
-    if (c === prev) {
+    if (c === prev && c < PLAIN_LETTER_FROM) {
       if (c !== BOUNDARY) runs[runs.length - 1]! += run;
       continue;
     }

@@ -11,11 +11,12 @@
  * Matches come back in the order found, by end; `mergeReadings` then adds those only the alternative
  * reading found.
  */
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isSpace, isSymbol } from './unit-codes.js';
+import { BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol } from './unit-codes.js';
+import { isKeptMark } from './fold.js';
 import { ClassRing } from './class-ring.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import {
-  UnitBuffer, altClass, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
+  UnitBuffer, altClass, capitalIReading, endLettersEnd, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
   spacedRunEnd, wordAhead, type ProducerState,
 } from './normalize.js';
 
@@ -39,6 +40,11 @@ export interface ScanTables {
   patternLength: Int32Array;
   /** `depthStart[d]`: how many states have depth below `d`; states are numbered by depth. */
   depthStart: Int32Array;
+  /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
+  plainFrom: number;
+  /** The classes of `i` and `1`, which a capital `I` reads as (`capitalIReading`). */
+  iClass: number;
+  oneClass: number;
 }
 
 /** Characters an episode produces at a time before it checks whether the readings agree again. */
@@ -53,7 +59,7 @@ export class Scanner {
   private readonly t: ScanTables;
   private readonly ring: ClassRing;
   private units = new UnitBuffer();
-  private readonly producer: ProducerState = initialState();
+  private readonly producer: ProducerState;
   // The fast loop's state, handed to and back from an episode.
   private s = 0;
   private last = BOUNDARY;
@@ -63,6 +69,7 @@ export class Scanner {
 
   constructor(t: ScanTables) {
     this.t = t;
+    this.producer = initialState(t.plainFrom, [t.iClass, t.oneClass]);
     let longest = 0;
     for (const l of t.patternLength) longest = Math.max(longest, l);
     this.ring = new ClassRing(longest);
@@ -77,6 +84,7 @@ export class Scanner {
     const table = this.t.charClasses;
     const ring = this.ring.starts;
     const mask = this.ring.mask;
+    const plainFrom = this.t.plainFrom;
     const n = src.length;
     this.main = [];
     this.alt = [];
@@ -89,7 +97,7 @@ export class Scanner {
       // per character with everything in registers.
       for (; i < n; i++) {
         const code = table[src.charCodeAt(i)]!;
-        if (code === last) continue;
+        if (code === last && code < plainFrom) continue;
         if (code < 0) break;
         const next = T[s + code]!;
         if (next < 0) break;
@@ -99,7 +107,24 @@ export class Scanner {
         s = next;
       }
       if (i >= n) break;
-      const code = table[src.charCodeAt(i)]!;
+      let code = table[src.charCodeAt(i)]!;
+      if (code === CAPITAL_I) {
+        // A letter whose class depends on the one before: then as the fast loop would take it.
+        code = capitalIReading(src, table, i, this.t.iClass, this.t.oneClass);
+        if (code === last && code < plainFrom) {
+          i++;
+          continue;
+        }
+        const next = T[s + code]!;
+        if (next >= 0) {
+          last = code;
+          ring[r & mask] = i;
+          r++;
+          s = next;
+          i++;
+          continue;
+        }
+      }
       if (code >= 0) {
         // A flagged transition: a match ends here, or a one-class word does (maybe `k e y`).
         if (code !== BOUNDARY || !this.spacedLetters(src, i, r)) {
@@ -121,7 +146,7 @@ export class Scanner {
         const p = code === JOINER ? skipJoiners(src, table, i + 1) : skipSymbols(src, table, i + 1);
         const twoWays = code === JOINER
           ? last > BOUNDARY && wordAhead(src, table, p)
-          : letterAt(src, table, p) || (last > BOUNDARY && isEndSymbol(code));
+          : letterAt(src, table, p) || (last > BOUNDARY && endLettersEnd(src, table, i, p) > i);
         if (!twoWays) {
           if (last !== BOUNDARY) {
             last = BOUNDARY;
@@ -169,6 +194,7 @@ export class Scanner {
   private reportMain(state: number, r: number, end: number): void {
     const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
+    if (end < 0) return;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
       const pattern = outputs[o]!;
       const start = this.ring.at(r - patternLength[pattern]! + 1);
@@ -177,14 +203,15 @@ export class Scanner {
   }
 
   /**
-   * Just past the letter at `i` and any marks after it: where a match ends that ends with a letter rather
-   * than a boundary (a term that ends in a script written without spaces, see `keyword-index.ts`).
+   * Just past the letter at `i` and any dropped marks after it: where a match ends that ends with a letter
+   * rather than a boundary (a term that ends in a script written without spaces, see `keyword-index.ts`);
+   * or -1, no match, where a mark that is a letter of its own follows (the `ี` of `ผี` after a term `ผ`).
    */
   private after(src: string, i: number): number {
     const table = this.t.charClasses;
     let end = i + 1;
     while (end < src.length && table[src.charCodeAt(end)] === DROP) end++;
-    return end;
+    return end < src.length && isKeptMark(src.charCodeAt(end)) ? -1 : end;
   }
 
   /**
@@ -194,6 +221,7 @@ export class Scanner {
   private reportAlt(state: number, j: number, r0: number, prev0: number, end: number): void {
     const { outputStart, outputs, patternEntry, patternLength, classCount } = this.t;
     const id = state / classCount;
+    if (end < 0) return;
     for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
       const pattern = outputs[o]!;
       const start = this.altStart(j, patternLength[pattern]! - 2, r0, prev0);
@@ -207,20 +235,21 @@ export class Scanner {
    */
   private altStart(j: number, classes: number, r0: number, prev0: number): number {
     const { cls, pos } = this.units;
+    const plainFrom = this.t.plainFrom;
     if (classes === 0) return pos[j]!; // a one-letter pattern with no boundary after it
     let runs = 0;
     let current = -2;
     let first = -1;
     for (let u = j - 1; u >= 0; u--) {
       const c = altClass(cls[u]!);
-      if (c !== current) {
+      if (c !== current || c >= plainFrom) {
         if (++runs > classes) return first;
         current = c;
       }
       first = pos[u]!;
     }
     let k = r0 - 1;
-    if (current === prev0) first = this.ring.before(k--, r0);
+    if (current === prev0 && current < plainFrom) first = this.ring.before(k--, r0);
     for (; ++runs <= classes; k--) first = this.ring.before(k, r0);
     return first;
   }
@@ -264,7 +293,7 @@ export class Scanner {
     st.wordBegin = prev > BOUNDARY && this.boundaryBefore(src, r) ? ring[(r - 1) & mask]! : -2;
     st.spacedUntil = -1;
     st.unfolded = false;
-    const { depthStart, classCount } = this.t;
+    const { depthStart, classCount, plainFrom } = this.t;
     // Classes the main reading took since the last two-way unit, not counting the first unit after it
     // (the readings may collapse that one differently). While the main state is no deeper than this,
     // both readings also agree on where its classes began, which later alternative matches rely on.
@@ -290,7 +319,7 @@ export class Scanner {
           counts = false;
         }
         const mc = mainClass(unit);
-        if (mc >= 0 && mc !== prev) {
+        if (mc >= 0 && (mc !== prev || mc >= plainFrom)) {
           if (counts) plain++;
           prev = mc;
           if (r - r0 === this.ring.spill) this.ring.saveBefore(r0);
@@ -303,7 +332,7 @@ export class Scanner {
           }
         }
         const ac = altClass(unit);
-        if (ac !== aPrev) {
+        if (ac !== aPrev || ac >= plainFrom) {
           aPrev = ac;
           a = T[a + ac]!;
           if (a < 0) {

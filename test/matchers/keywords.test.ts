@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Worker } from 'node:worker_threads';
 import { KeywordIndex, KeywordTermError, normalizeText, type KeywordMatch, type SharedKeywordIndex } from '../../matchers/keywords/index.js';
-import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
+import { foldText, isKeptMark, originalIndex } from '../../matchers/keywords/fold.js';
 import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
 import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
 import { DROP } from '../../matchers/keywords/unit-codes.js';
@@ -65,6 +65,22 @@ t.test('keywords - does not read l as i (lit, hill and lid fired on innocent wor
   t.same(hits(index, "it's lit, the hill, a lid, the bill"), ['0:lit', '1:hill', '2:lid', '3:bill']);
 });
 
+t.test('keywords - reads a capital I after a small letter as 1 (kiII and heIIo no longer matched kill and hello)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hello', 'hill', 'lit', 'lid', 'iowa']);
+  t.same(hits(index, 'kiII heIIo KiII kIll'), ['0:kiII', '1:heIIo', '0:KiII', '0:kIll']);
+  t.same(hits(index, 'HI II Hi! It is. I said. ID Id In'), [], 'I at the start of a word or in capitals stays i');
+  t.same(hits(index, 'KILL HILL Iowa'), ['0:KILL', '2:HILL', '5:Iowa']);
+  t.equal(normalizeText('heIIo HI It'), 'he1o hi it');
+});
+
+t.test('keywords - reads two or more ! or | at the end of a word as letters (ki!! and ki|| no longer matched kill)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hill', 'spell']);
+  t.same(hits(index, 'ki!! ki|| spe!!. KI!!!'), ['0:ki!!', '0:ki||', '2:spe!!', '0:KI!!!']);
+  t.same(hits(index, 'hi! ki! ki| wow!'), [], 'a single one stays punctuation: hi! is not hill');
+  t.same(hits(index, 'hi!!'), ['1:hi!!'], 'the documented price: two of them are letters whatever the word');
+  t.same(hits(index, 'kill!!'), ['0:kill!!'], 'a term that ends in l may go on with them, once');
+});
+
 t.test('keywords - writes up to 8 of a term\'s i and l as 1, the rest only as written', async (t) => {
   const term = 'lilililili'; // 10 positions, collapsed nowhere
   const index = KeywordIndex.build([term]);
@@ -89,8 +105,15 @@ t.test('keywords - reads @ and $ as letters at the end of a word too (pand@ and 
   t.same(hits(index, 'panda$ panda@'), ['0:panda', '0:panda@'], 'and as punctuation, as before (a@ is a repeat)');
   t.equal(normalizeText('pand@ bo$$! hi! x @ y'), 'panda bos hi x y', '! stays punctuation; a symbol apart from a word too');
   const me = KeywordIndex.build(['me', 'i paid', 'hill', 'paid s']);
-  t.same(hits(me, 'I paid 5$ for it; email me@home; me $ you; hi!'), ['1:I paid', '3:paid 5$', '0:me', '0:me'],
-    'no new word from a symbol apart from letters; ! is not 1 at the end');
+  t.same(hits(me, 'I paid 5$ for it; email me@home; me $ you; hi!'), ['1:I paid', '3:paid 5', '0:me', '0:me'],
+    'no new word from a symbol apart from letters; $ after a digit and a single ! at the end are punctuation');
+});
+
+t.test('keywords - reads a trailing $ or @ as a letter only after a word with a letter (50$ read sos, A$ read as)', async (t) => {
+  const index = KeywordIndex.build(['sos', 'as', 'us', 'boss', 'kiss']);
+  t.same(hits(index, 'it costs 50$ or A$ 20, US$ 5, C$ 3, 7$'), ['2:US'], 'US is a word; 50$ is not sos, A$ not as');
+  t.same(hits(index, 'bo$$ b0$$ ki$$ BO$$ A$$'), ['3:bo$$', '3:b0$$', '4:ki$$', '3:BO$$', '1:A$$']);
+  t.equal(normalizeText('50$ A$ 20 pand@'), 'so a 2o panda');
 });
 
 t.test('keywords - reads a long run of symbols before a word both ways', async (t) => {
@@ -102,11 +125,33 @@ t.test('keywords - reads a long run of symbols before a word both ways', async (
   t.same(hits(short, `foo ${run}x`), [`0:foo ${run}x`], 'a phrase reaching back before a long stretch read two ways');
 });
 
-t.test('keywords - reads Cyrillic and Greek lookalikes as Latin letters', async (t) => {
+t.test('keywords - reads Cyrillic and Greek lookalikes as Latin letters in a word with Latin letters', async (t) => {
   const index = KeywordIndex.build(['secret phrase', 'opaque']);
   t.same(hits(index, 'sеcrеt phrаsе'), ['0:sеcrеt phrаsе'], 'Cyrillic е and а');
   t.same(hits(index, 'ΟΡΑQUΕ'), ['1:ΟΡΑQUΕ'], 'Greek capitals');
   t.same(hits(index, 'οpαque'), ['1:οpαque'], 'Greek small letters');
+});
+
+t.test('keywords - Russian and Greek words do not fire Latin terms (bot fired on вот, tot on тот, kak on как, het on нет, toy on του)', async (t) => {
+  const index = KeywordIndex.build(['bot', 'tot', 'kak', 'het', 'toy', 'kette', 'mama', 'cop']);
+  t.same(hits(index, 'Вот тот дом. Как дела? Нет, ВОТ ТОТ! мама сор'), []);
+  t.same(hits(index, 'του ΤΟΥ Του'), []);
+  t.same(hits(index, 'і від ёж'), [], 'Ukrainian і, ё');
+  t.same(hits(index, 'КЕТТЕ кетте'), [], 'the price: a Latin term spelt wholly in lookalikes reads as Cyrillic');
+  t.same(hits(index, 'Вot тоt kaк hет'), ['0:Вot', '1:тоt', '2:kaк', '3:hет'], 'a word with a Latin letter is evasion: its lookalikes read as Latin');
+  t.equal(normalizeText('Вот КОТ Кettle'), 'вот кот ketle');
+});
+
+t.test('keywords - reads Greek ν as v and υ as u in a mixed word, capitals Ν as n and Υ as y', async (t) => {
+  const index = KeywordIndex.build(['love', 'lure', 'nose', 'yes']);
+  t.same(hits(index, 'loνe lυre ΝOSE ΥES'), ['0:loνe', '1:lυre', '2:ΝOSE', '3:ΥES']);
+  t.same(hits(index, 'loΝe'), [], 'capital Ν is n, not v');
+});
+
+t.test('keywords - reads digits and symbols as Latin letters but not as Latin for a word\'s script', async (t) => {
+  const index = KeywordIndex.build(['kettle', 'kot']);
+  t.same(hits(index, 'к3ttle К3ТТLЕ'), ['0:к3ttle', '0:К3ТТLЕ'], 'a Latin letter makes the word mixed');
+  t.same(hits(index, 'к0т К0Т к@т'), [], 'a digit or symbol does not: a Russian word with a number stays Russian');
 });
 
 t.test('keywords - matches Cyrillic and Greek terms in either case (capitals read as lookalikes, small letters did not)', async (t) => {
@@ -184,6 +229,23 @@ t.test('keywords - matches Chinese, Japanese and Thai terms inside sentences wri
   t.same(hits(index, 'red熊猫 red 熊猫很'), ['0:熊猫', '4:猫', '5:red 熊猫', '0:熊猫', '4:猫'], 'a Latin edge keeps its boundary');
   t.same(hits(index, 'p@熊猫'), ['0:熊猫', '4:猫'], 'in both readings, once');
   t.same(hits(index, '熊猫\u0301!'), ['0:熊猫\u0301', '4:猫\u0301'], 'a mark after the last letter is part of the match');
+});
+
+t.test('keywords - keeps the marks of Thai and kana (ผี fired on ผมชอบกาแฟ, ぶた on ふたりで行きます)', async (t) => {
+  const index = KeywordIndex.build(['ผี', 'ぶた', 'ガ']);
+  t.same(hits(index, 'ผมชอบกาแฟ ふたりで行きます カ'), []);
+  t.same(hits(index, 'ฉันกลัวผีมาก ぶたが好き'), ['0:ผี', '1:ぶた']);
+  t.same(hits(index, 'ふ\u3099た ｶﾞ'), ['1:ふ\u3099た', '2:ｶﾞ'], 'decomposed and half-width alike');
+  const consonant = KeywordIndex.build(['ผ']);
+  t.same(hits(consonant, 'ผี ผม'), ['0:ผ'], 'a mark after the last letter belongs to it: ผ is not in ผี');
+  t.equal(normalizeText('ผี'), 'ผ\u0e35');
+});
+
+t.test('keywords - does not collapse repeats in Chinese, Japanese or Thai (猫猫 fired on 我喜欢熊猫)', async (t) => {
+  const index = KeywordIndex.build(['猫猫', 'ここ', '熊猫']);
+  t.same(hits(index, '我喜欢熊猫 こちら'), ['2:熊猫']);
+  t.same(hits(index, '我的猫猫 ここです 熊熊猫'), ['0:猫猫', '1:ここ', '2:熊猫']);
+  t.equal(normalizeText('猫猫 gooood'), '猫猫 god', 'Latin repeats still collapse');
 });
 
 t.test('keywords - matches phrases across any run of spaces and punctuation', async (t) => {
@@ -352,14 +414,20 @@ function pseudoWord(rnd: () => number): string {
   return w;
 }
 
-/** Disguises a word with the rules that keep a single reading: case, digits, accents, lookalikes, repeats. */
+/**
+ * Disguises a word with the rules that keep a single reading: case, digits, accents, lookalikes, repeats.
+ * The first letter stays a Latin letter, so that a Cyrillic lookalike is always in a word with a Latin
+ * letter (a word wholly of lookalikes and digits reads as Cyrillic).
+ */
 function disguise(word: string, rnd: () => number): string {
   let out = '';
   for (const ch of word) {
     const x = rnd();
     let c = ch;
-    if (x < 0.1 && DIGIT_FOR[ch] !== undefined) c = DIGIT_FOR[ch];
+    if (out === '' && x < 0.1) c = ch;
+    else if (x < 0.1 && DIGIT_FOR[ch] !== undefined) c = DIGIT_FOR[ch];
     else if (x < 0.2 && ACCENTED[ch] !== undefined) c = ACCENTED[ch];
+    else if (out === '' && x < 0.25) c = ch;
     else if (x < 0.25 && CYRILLIC[ch] !== undefined) c = CYRILLIC[ch];
     else if (x < 0.4) c = ch.toUpperCase();
     if (rnd() < 0.1) c = c.repeat(2 + Math.floor(rnd() * 2));
@@ -489,7 +557,8 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
   const table = new Int32Array(shared.charClasses);
   const folded = foldText(text, table);
   const buf = new UnitBuffer();
-  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState());
+  const plainFrom = shared.plainFrom;
+  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState(plainFrom, [shared.iClass, shared.oneClass]));
   buf.reserve(m + 1);
   buf.cls[m] = 0;
   buf.pos[m++] = folded.text.length;
@@ -499,7 +568,7 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
     let prev = 0;
     for (let j = 0; j < m; j++) {
       const c = reading(buf.cls[j]!);
-      if (c < 0 || c === prev) continue;
+      if (c < 0 || (c === prev && c < plainFrom)) continue;
       prev = c;
       s = T[s + c]!;
       if (s >= 0) continue;
@@ -514,15 +583,17 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
         for (let u = j - 1; u >= 0; u--) {
           const x = reading(buf.cls[u]!);
           if (x < 0) continue;
-          if (x !== current) {
+          if (x !== current || x >= plainFrom) {
             if (++runs > patternLength[pattern]! - 2) break;
             current = x;
           }
           first = u;
         }
-        // A pattern that ends with a letter (an unspaced script) ends past it and any marks after it.
+        // A pattern that ends with a letter (an unspaced script) ends past it and any dropped marks after
+        // it, and not where a mark that is a letter follows.
         let end = buf.pos[j]!;
         if (c !== 0) for (end++; end < folded.text.length && table[folded.text.charCodeAt(end)] === DROP; end++);
+        if (c !== 0 && end < folded.text.length && isKeptMark(folded.text.charCodeAt(end))) continue;
         found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end });
       }
     }
@@ -538,11 +609,12 @@ t.test('keywords - the scanner agrees with a simple whole-text implementation on
   const letters = 'abdeiklorst';
   const word = (): string => Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => pick([...letters])).join('');
   const terms = Array.from({ length: 80 }, () => (rnd() < 0.25 ? `${word()} ${word()}` : word()));
-  terms.push('b@d', 'k3y', 'a$$', 'l1l', '熊猫', '猫', 'パンダ', 'aパ', 'แพนด้า');
+  terms.push('b@d', 'k3y', 'a$$', 'l1l', '熊猫', '猫', 'パンダ', 'aパ', 'แพนด้า', '猫猫', 'ผี', 'ผ', 'ぶた', 'ふ', 'кот', 'kot');
   const index = KeywordIndex.build(terms.filter((x) => normalizeText(x) !== ''));
   const shared = index.toShared();
   const pieces = [' ', ' ', ' ', '  ', '.', '-', '_', '*', '/', '@', '$', '!', '|', ', ', '. ', '\n', 'é', 'Ö', 'ß', 'ﬁ', '🙂', '\u200b', '\u0301', 'е', '0', '1', '3', '4', '5', '7', '’', '–',
-    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70), '熊', '猫', 'パンダ', 'ダ', 'แพนด้า', '\u0e49'];
+    '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70), '熊', '猫', 'パンダ', 'ダ', 'แพนด้า', '\u0e49',
+    '猫猫', 'ぶ', 'ふ\u3099', 'ｶﾞ', 'ผี', 'ผ', '\u0e35', 'К', 'о', 'т'];
   let compared = 0;
   for (let round = 0; round < 400; round++) {
     let text = '';
