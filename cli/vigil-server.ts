@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
+import { ConfigError, Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import {
   AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, claimDataFolder, openDatabases,
   type Databases,
@@ -26,14 +26,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Loads the evidence key, creating a key file (mode 0600) on first start when none is configured. */
-export function ensureEvidenceKey(config: VigilConfig, log: Logger): Buffer {
+/**
+ * Loads the evidence key, creating a key file (mode 0600) on first start when none is configured. A folder that
+ * already holds sealed evidence but no key file has lost its key: a new one would leave that evidence unreadable
+ * and seal what comes next under another key, so the server refuses to start instead.
+ */
+export function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Databases): Buffer {
   if (config.evidenceKey !== undefined) return Buffer.from(config.evidenceKey, 'hex');
   const path = join(config.dataDir, 'evidence.key');
   if (existsSync(path)) {
     const hex = readFileSync(path, 'utf8').trim();
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${path} must hold 64 hex digits`);
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError(`${path} must hold 64 hex digits`);
     return Buffer.from(hex, 'hex');
+  }
+  let sealed = 0;
+  for (const _ of db.evidence.getKeys({ limit: 1 })) sealed++;
+  if (sealed > 0) {
+    throw new ConfigError(`no evidence key: ${path} is missing, but the data folder holds sealed evidence. Restore the key `
+      + 'file from its backup, or set VIGIL_EVIDENCE_KEY to the key it held; a new key would leave that evidence unreadable');
   }
   const key = randomBytes(32);
   writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
@@ -61,7 +71,14 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
     await db.root.close();
     throw err;
   }
-  const evidenceKey = ensureEvidenceKey(config, log);
+  let evidenceKey: Buffer;
+  try {
+    evidenceKey = ensureEvidenceKey(config, log, db);
+  } catch (err) {
+    await release();
+    await db.root.close();
+    throw err;
+  }
   const metrics = new Metrics();
   const registry = new RegistryStore(db);
   const lists = new ListStore(db);
