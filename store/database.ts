@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { open, type Database as LmdbDb, type RootDatabase } from 'lmdb';
+import { ConfigError } from '../core/errors.js';
 
 export type Key = string | number | (string | number)[];
 
@@ -85,10 +86,16 @@ export function openDatabases(dataDir: string): Databases {
     shared.refs++;
     return shared.dbs;
   }
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  // Every commit is synced to disk before it returns or its promise settles (overlappingSync, lmdb-js's default
-  // here, would report commits before their sync): the journal's synchronous group commit is durable on return.
-  const root = open({ path, maxDbs: 32, compression: false, cache: false, overlappingSync: false });
+  let root: RootDatabase;
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    // Every commit is synced to disk before it returns or its promise settles (overlappingSync, lmdb-js's default
+    // here, would report commits before their sync): the journal's synchronous group commit is durable on return.
+    root = open({ path, maxDbs: 32, compression: false, cache: false, overlappingSync: false });
+  } catch (err) {
+    // LMDB's own messages ("Permission denied: Attempting to setup locks") do not say which folder.
+    throw new ConfigError(`cannot open the data folder ${resolve(dataDir)}: ${(err as Error).message}`, { cause: err });
+  }
   const closeEnv = root.close.bind(root);
   root.close = async () => {
     const entry = openEnvs.get(path);

@@ -229,3 +229,12 @@ t.test('cli - a second server on a data folder in use is refused; a claim left b
   third.kill('SIGTERM');
   t.equal(await thirdExited, 0);
 });
+
+t.test('cli - a data folder that cannot be opened is named in a one-line error', async (t) => {
+  const notAFolder = join(tmp.dir, 'a-file');
+  writeFileSync(notAFolder, 'not a folder');
+  const r = vigil('lists', 'list', '--data', notAFolder);
+  t.equal(r.status, 1);
+  t.match(r.stderr, new RegExp(`^vigil: cannot open the data folder ${notAFolder}: `));
+  t.notMatch(r.stderr, /unexpected error|\n\s+at /, 'no stack trace');
+});
