@@ -53,8 +53,13 @@ export class HeartbeatMonitor {
   get deadlineMs(): number { return (this.#o.heartbeatSeconds + this.#o.graceSeconds) * 1000 }
 
   start(): void {
-    this.#check = setInterval(() => { void this.check(Date.now()) }, CHECK_MS);
-    this.#save = setInterval(() => { void this.save() }, SAVE_MS);
+    // Neither may reject out of a timer (a disk that is full would then stop the whole server): each retries.
+    this.#check = setInterval(() => {
+      this.check(Date.now()).catch((err: unknown) => this.#o.log.error({ err }, 'heartbeat check failed; retried at the next'));
+    }, CHECK_MS);
+    this.#save = setInterval(() => {
+      this.save().catch((err: unknown) => this.#o.log.warn({ err }, 'could not save last-seen times; retried at the next save'));
+    }, SAVE_MS);
     this.#check.unref();
     this.#save.unref();
   }
@@ -86,6 +91,7 @@ export class HeartbeatMonitor {
     this.#checking = true;
     try {
       const due: NewAlert[] = [];
+      const marked: Seen[] = [];
       for (const [deviceId, s] of this.#seen) {
         const deadline = s.at + this.deadlineMs;
         if (s.alerted || now < deadline) continue;
@@ -93,6 +99,7 @@ export class HeartbeatMonitor {
         s.alerted = true;
         s.dirty = true;
         if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;
+        marked.push(s);
         due.push({
           id: asAlertId(alertId(deviceId, s.seq, `rule\u0000heartbeat-missed\u0000${deadline}`)),
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,
@@ -102,7 +109,13 @@ export class HeartbeatMonitor {
         });
       }
       if (due.length === 0) return 0;
-      const stored = await this.#o.alerts.commit(due, []);
+      let stored;
+      try {
+        stored = await this.#o.alerts.commit(due, []);
+      } catch (err) {
+        for (const s of marked) s.alerted = false; // raised at the next check instead (an alert's id makes it once)
+        throw err;
+      }
       for (const a of stored) this.#o.metrics.alerts.inc({ category: a.category });
       if (stored.length > 0) this.#o.feed.published();
       this.#o.log.info({ devices: stored.length }, 'heartbeat deadlines missed');
@@ -121,9 +134,14 @@ export class HeartbeatMonitor {
     for (const [, s] of changed) s.dirty = false;
     for (let i = 0; i < changed.length; i += SAVE_CHUNK) {
       const chunk = changed.slice(i, i + SAVE_CHUNK);
-      await this.#o.db.root.transaction(() => {
-        for (const [id, s] of chunk) this.#o.db.deviceSeen.put(id, { at: s.at, seq: s.seq, alerted: s.alerted });
-      });
+      try {
+        await this.#o.db.root.transaction(() => {
+          for (const [id, s] of chunk) this.#o.db.deviceSeen.put(id, { at: s.at, seq: s.seq, alerted: s.alerted });
+        });
+      } catch (err) {
+        for (const [, s] of changed.slice(i)) s.dirty = true; // saved next time
+        throw err;
+      }
     }
   }
 }

@@ -92,3 +92,23 @@ t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline
   t.same(alerts.readAfter(0, 10).map((a) => a.deviceId), [kept.deviceId], 'for the device still enrolled only');
   t.equal(await monitor.check(now + 200_000), 0, 'and none later for the revoked one');
 });
+
+t.test('heartbeat - an alert whose commit fails (a full disk, say) is raised at the next check, not lost', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const registry = new RegistryStore(db);
+  const alerts = new AlertStore(db);
+  const now = Date.now();
+  const { deviceId } = await registry.enrol({ subjectId: 'subject-full', orderRef: 'ORDER-full', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const monitor = new HeartbeatMonitor({
+    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }), heartbeatSeconds: 60, graceSeconds: 0,
+  });
+  monitor.seen(asDeviceId(deviceId), 7, now - 1000);
+  const commit = alerts.commit.bind(alerts);
+  alerts.commit = async () => { throw new Error('MDB_MAP_FULL: Environment mapsize limit reached') };
+  await t.rejects(monitor.check(now + 60_000), /MDB_MAP_FULL/);
+  alerts.commit = commit;
+  t.equal(await monitor.check(now + 61_000), 1, 'raised at the next check');
+  t.match(alerts.readAfter(0, 10), [{ deviceId, eventSeq: 7, match: { rule: 'heartbeat-missed' } }]);
+});
