@@ -32,7 +32,9 @@ export class ListWatcher {
   /** Compiles every active list; resolves when the first snapshot is complete. */
   async start(pollMs: number): Promise<void> {
     await this.refresh();
-    this.#timer = setInterval(() => { void this.refresh() }, pollMs);
+    this.#timer = setInterval(() => {
+      this.refresh().catch((err: unknown) => this.#log.error({ err }, 'checking the lists failed; matching goes on with those it has'));
+    }, pollMs);
     this.#timer.unref();
   }
 
