@@ -114,9 +114,11 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
       const asked = Date.now();
       const revoked = await registry.revokeConsumer(consumerId, asked);
       if (!revoked) { io.err(`no consumer ${consumerId} (see vigil tokens list)`); return 1 }
-      // Revoking again changes nothing, so it is not audited again.
-      if (revoked.revokedAt === asked) await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: asked });
-      else io.err(`consumer ${consumerId} was already revoked`);
+      // Every request is audited, a repeat marked as one: a revoke whose audit entry was lost (the process died
+      // between the two writes) gets one when it is run again.
+      const already = revoked.revokedAt !== asked;
+      await auditCli(db, 'consumer.revoke', `consumer:${consumerId}`, { revokedAt: revoked.revokedAt ?? null, alreadyRevoked: already });
+      if (already) io.err(`consumer ${consumerId} was already revoked`);
       io.out(JSON.stringify({ consumerId, revoked: true, revokedAt: revoked.revokedAt }));
       return 0;
     }

@@ -245,8 +245,8 @@ export class DeviceGateway {
    * its socket is backed up. A device that leaves `MAX_OUTBOX` of them unread is disconnected: reading its frames
    * on would only pile up more, and nothing is lost (it resends what was not acked).
    */
-  #reply(st: DeviceState, ws: WebSocket<DeviceConn>, msg: ServerMessage): void {
-    if (st.outbox.length >= MAX_OUTBOX) return; // the connection is being closed for it (below)
+  #reply(st: DeviceState, ws: WebSocket<DeviceConn>, msg: ServerMessage, mustKeep = false): void {
+    if (st.outbox.length >= MAX_OUTBOX && !mustKeep) return; // the connection is being closed for it (below)
     st.outbox.push(encodeFrame(msg));
     this.#flushOutbox(st);
     if (st.outbox.length >= MAX_OUTBOX && !ws.getUserData().closed) {
@@ -377,8 +377,10 @@ export class DeviceGateway {
     this.#o.metrics.rejects.inc({ code });
     const ws = st.ws;
     const msg: ServerMessage = { type: 'reject', seq, code, message };
-    if (ws && !ws.getUserData().closed) this.#reply(st, ws, msg);
-    else if (st.outbox.length < MAX_OUTBOX) st.outbox.push(encodeFrame(msg)); // told on its next connection
+    // Kept even past MAX_OUTBOX (one image of a device is analysed at a time): later events may be stored, and then
+    // a hello or an ack would cover the image's seq, and the device would take the refused image for stored.
+    if (ws && !ws.getUserData().closed) this.#reply(st, ws, msg, true);
+    else st.outbox.push(encodeFrame(msg)); // told first on its next connection
   }
 
   /** Why an otherwise valid event must be refused, or undefined to accept it. */

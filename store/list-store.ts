@@ -101,13 +101,15 @@ export class ListStore {
     const outcome = await this.#db.root.transaction(() => {
       const active = this.#db.lists.get(name) as ListInfo | undefined;
       if (active && active.version > version) return { applied: false as const, active };
+      if (active && active.kind !== kind) return { applied: false as const, active }; // another kind's import won
       this.#db.lists.put(name, info);
       return { applied: true as const, active };
     });
     if (!outcome.applied) {
       await this.#dropVersion(name, version);
-      throw new VigilError('LIST_INVALID',
-        `list ${name}: version ${outcome.active.version}, imported meanwhile, is newer; this import (version ${version}) is not applied`);
+      throw new VigilError('LIST_INVALID', outcome.active.kind !== kind
+        ? `list ${name} became a ${outcome.active.kind} list meanwhile; this ${kind} import (version ${version}) is not applied`
+        : `list ${name}: version ${outcome.active.version}, imported meanwhile, is newer; this import (version ${version}) is not applied`);
     }
     // Older versions go, but the one just replaced and those a server says it reads; newer ones may be imports
     // still being written.
