@@ -66,7 +66,8 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const db = openDatabases(config.dataDir);
   let release: () => Promise<void>;
   try {
-    release = await claimDataFolder(db, config.dataDir);
+    const held = await claimDataFolder(db, config.dataDir);
+    release = () => held.release();
   } catch (err) {
     await db.root.close();
     throw err;

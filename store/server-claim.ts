@@ -1,64 +1,79 @@
 /**
  * One server per data folder. The command line's tools may open the folder beside a running server, but two
  * servers on it would each number alerts and journal pages from their own memory and write over each other's:
- * in review, two servers on one folder lost half the alerts of the events they had acknowledged. A server
- * claims the folder in an LMDB write transaction (serialised across processes) and gives the claim up when it
- * stops; a claim whose process is gone (the server was killed), or whose pid now belongs to a process started
- * after the claim, is taken over.
+ * in review, two servers on one folder lost half the alerts of the events they had acknowledged.
+ *
+ * A server claims the folder in an LMDB write transaction (serialised across processes), renews the claim every
+ * few seconds while it runs, and gives it up when it stops. A claim is taken over when its server is gone: at once
+ * when it was made on this host and its pid is no longer running (a killed server); otherwise once it has not
+ * been renewed for `CLAIM_LAPSE_MS` (a pid now reused by another process, or a server in another container or on
+ * another host, whose pid cannot be checked from here).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
 
 const CLAIM_KEY = 'server';
-/** USER_HZ: /proc counts process times in these (100 on Linux's every common platform). */
-const CLOCK_TICKS = 100;
+/** How often a running server renews its claim. */
+export const CLAIM_RENEW_MS = 5_000;
+/** A claim not renewed for this long is a server that is gone. */
+export const CLAIM_LAPSE_MS = 20_000;
 
-export interface ServerClaim { pid: number; startedAt: number; token: string }
+export interface ServerClaim { pid: number; host: string; startedAt: number; aliveAt: number; token: string }
 
-/** Whether the claim's server still runs: its pid is alive and (where /proc says) started before the claim. */
-function running(claim: ServerClaim): boolean {
+function pidRunning(pid: number): boolean {
   try {
-    process.kill(claim.pid, 0);
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: alive, someone else's
-  }
-  // A pid is reused once its process is gone: one started after the claim was made is another process.
-  const started = processStart(claim.pid);
-  return started === undefined || started <= claim.startedAt + 1000;
-}
-
-/** When a process started (ms since the epoch) from Linux's /proc, or undefined where that cannot be read. */
-function processStart(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]); // field 22, starttime
-    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-    if (!Number.isFinite(ticks) || !Number.isFinite(boot)) return undefined;
-    return boot * 1000 + (ticks / CLOCK_TICKS) * 1000;
-  } catch {
-    return undefined;
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
   }
 }
 
-/** Claims the folder for this server, or refuses if another live process holds it; resolves to the release. */
-export async function claimDataFolder(db: Databases, dataDir: string, now = Date.now()): Promise<() => Promise<void>> {
-  const mine: ServerClaim = { pid: process.pid, startedAt: now, token: randomBytes(8).toString('hex') };
+/** Whether `claim`, someone else's, still holds the folder at `now`. */
+export function claimHolds(claim: ServerClaim, now: number): boolean {
+  if (!(now - claim.aliveAt < CLAIM_LAPSE_MS)) return false; // also when it has no renewal time at all
+  if (claim.host !== hostname()) return true; // its pid means nothing here: trust the renewals
+  if (claim.pid === process.pid) return false; // this process, restarting a server it stopped
+  return pidRunning(claim.pid);
+}
+
+export interface HeldFolder {
+  /** Gives the claim up (the server is stopping). */
+  release(): Promise<void>;
+}
+
+/** Claims the folder for this server, or refuses if another server holds it; keeps the claim renewed. */
+export async function claimDataFolder(db: Databases, dataDir: string, clock: () => number = Date.now): Promise<HeldFolder> {
+  const now = clock();
+  const mine: ServerClaim = { pid: process.pid, host: hostname(), startedAt: now, aliveAt: now, token: randomBytes(8).toString('hex') };
   const held = await db.root.transaction(() => {
     const claim = db.meta.get(CLAIM_KEY) as ServerClaim | undefined;
-    if (claim && claim.pid !== process.pid && running(claim)) return claim;
+    if (claim && claim.token !== mine.token && claimHolds(claim, now)) return claim;
     db.meta.put(CLAIM_KEY, mine);
     return undefined;
   });
   if (held) {
-    throw new VigilError('DATA_IN_USE', `another Vigil server (pid ${held.pid}, started ${new Date(held.startedAt).toISOString()}) `
-      + `is running on the data folder ${dataDir}; stop it first, or give this one another --data folder`);
+    throw new VigilError('DATA_IN_USE', `another Vigil server (pid ${held.pid} on ${held.host ?? 'this host'}, started `
+      + `${new Date(held.startedAt).toISOString()}) is running on the data folder ${dataDir}; stop it first, or give this `
+      + `one another --data folder. A claim that is not renewed lapses ${CLAIM_LAPSE_MS / 1000} s after its last renewal.`);
   }
-  return async () => {
+  const renew = async (): Promise<void> => {
     await db.root.transaction(() => {
       const claim = db.meta.get(CLAIM_KEY) as ServerClaim | undefined;
-      if (claim?.token === mine.token) db.meta.remove(CLAIM_KEY);
+      if (claim?.token === mine.token) db.meta.put(CLAIM_KEY, { ...mine, aliveAt: clock() });
     });
+  };
+  const timer = setInterval(() => { renew().catch(() => {}) }, CLAIM_RENEW_MS); // a missed renewal is retried
+  timer.unref();
+  return {
+    async release() {
+      clearInterval(timer);
+      await db.root.transaction(() => {
+        const claim = db.meta.get(CLAIM_KEY) as ServerClaim | undefined;
+        if (claim?.token === mine.token) db.meta.remove(CLAIM_KEY);
+      });
+    },
   };
 }

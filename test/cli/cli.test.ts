@@ -220,7 +220,7 @@ t.test('cli - a second server on a data folder in use is refused; a claim left b
   await listeningPort(first);
   const second = vigil('serve', '--port', '0', '--host', '127.0.0.1');
   t.equal(second.status, 1);
-  t.match(second.stderr, new RegExp(`another Vigil server \\(pid ${first.pid}, started .*\\) is running on the data folder`));
+  t.match(second.stderr, new RegExp(`another Vigil server \\(pid ${first.pid} on .*, started .*\\) is running on the data folder`));
   first.kill('SIGKILL'); // leaves its claim behind
   await exited;
   const third = spawn(process.execPath, [run, 'serve', '--port', '0', '--host', '127.0.0.1'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });

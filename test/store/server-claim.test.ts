@@ -1,30 +1,54 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { claimDataFolder, openDatabases } from '../../store/index.js';
+import { hostname } from 'node:os';
+import { CLAIM_LAPSE_MS, claimDataFolder, claimHolds, openDatabases } from '../../store/index.js';
 import { tempDir } from '../helpers/vigil.js';
 
-t.test('server claim - refused while its process runs; taken over when the pid is gone or now names a later process', async (t) => {
+t.test('server claim - refused while its server runs and renews it; taken over when it is gone', async (t) => {
   const tmp = tempDir();
   const db = openDatabases(tmp.dir);
   t.teardown(async () => { await db.root.close(); tmp.remove() });
   const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
   t.teardown(() => { other.kill() });
   await new Promise((r) => other.once('spawn', r));
-  const claimedBy = async (startedAt: number) => db.meta.put('server', { pid: other.pid, startedAt, token: 'theirs' });
+  const pid = other.pid!;
+  const claimedBy = async (over: Record<string, unknown>) =>
+    db.meta.put('server', { pid, host: hostname(), startedAt: Date.now(), aliveAt: Date.now(), token: 'theirs', ...over });
 
-  await claimedBy(Date.now() + 5_000); // a claim made after its process started: that server runs
-  await t.rejects(claimDataFolder(db, tmp.dir), { code: 'DATA_IN_USE', message: new RegExp(`pid ${other.pid}`) });
+  await claimedBy({});
+  await t.rejects(claimDataFolder(db, tmp.dir), { code: 'DATA_IN_USE', message: new RegExp(`pid ${pid} on ${hostname()}`) });
 
-  await claimedBy(Date.now() - 3_600_000); // made an hour before this process started: the pid was reused
-  const release = await claimDataFolder(db, tmp.dir);
-  t.match(db.meta.get('server'), { pid: process.pid }, 'taken over');
-  await release();
-  t.equal(db.meta.get('server'), undefined, 'and given up');
+  await claimedBy({ host: 'another-host' }); // a pid that cannot be checked from here: the renewals decide
+  await t.rejects(claimDataFolder(db, tmp.dir), { code: 'DATA_IN_USE' });
+  await claimedBy({ host: 'another-host', aliveAt: Date.now() - CLAIM_LAPSE_MS - 1 });
+  let held = await claimDataFolder(db, tmp.dir);
+  t.match(db.meta.get('server'), { pid: process.pid }, 'a claim from elsewhere not renewed for the lapse is taken over');
+  await held.release();
+  t.equal(db.meta.get('server'), undefined, 'and given up on release');
 
-  await claimedBy(Date.now() + 5_000);
+  await claimedBy({ aliveAt: Date.now() - CLAIM_LAPSE_MS - 1 }); // its pid runs, but no server has renewed it: reused
+  held = await claimDataFolder(db, tmp.dir);
+  await held.release();
+
+  await claimedBy({});
   other.kill('SIGKILL');
   await new Promise((r) => other.once('exit', r));
-  const again = await claimDataFolder(db, tmp.dir);
-  t.match(db.meta.get('server'), { pid: process.pid }, 'a claim whose process is gone is taken over');
-  await again();
+  held = await claimDataFolder(db, tmp.dir);
+  t.match(db.meta.get('server'), { pid: process.pid }, 'a claim of this host whose pid is gone is taken over at once');
+  await held.release();
+});
+
+t.test('server claim - a running server renews its claim', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  let now = Date.now();
+  const held = await claimDataFolder(db, tmp.dir, () => now);
+  const first = (db.meta.get('server') as { aliveAt: number }).aliveAt;
+  now += 60_000;
+  await new Promise((r) => setTimeout(r, 5_500)); // one renewal
+  const claim = db.meta.get('server') as { aliveAt: number; pid: number; host: string; startedAt: number; token: string };
+  t.equal(claim.aliveAt, first + 60_000, 'renewed with the clock\'s time');
+  t.ok(claimHolds({ ...claim, pid: process.pid + 1_000_000, host: 'elsewhere' }, now), 'so it holds for a server elsewhere');
+  await held.release();
 });
