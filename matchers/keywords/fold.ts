@@ -5,7 +5,7 @@
  * is longer than one unit (`ß`, `ﬁ`, `…`, astral letters), and each folded unit still knows where it
  * came from in the original text.
  */
-import { BOUNDARY, JOINER, NEEDS_FOLD } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
@@ -14,18 +14,25 @@ export const ASTRAL_LETTER = 0xe000;
 const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const MARK_OR_INVISIBLE = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
 /**
- * Marks that vanish: those of the scripts where accents are evasion noise (Latin, Greek, Cyrillic, and
- * the generic combining marks, script Inherited), and the optional vowel points of Arabic and Hebrew,
- * which words are usually written without (both scripts separate words with spaces, so a term there is
- * still a whole word). Other scripts' marks are letters of their own (Thai vowels, the kana voicing
- * marks, Indic vowel signs): dropping them made `ผี` read `ผ` and `ぶた` read `ふた`, and a term in a
- * script written without spaces then fired inside other words (`ผมชอบกาแฟ`, `ふたりで`).
+ * Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar). Their marks are
+ * letters of their own where they sit on a letter of such a script (Thai vowels, the kana voicing marks):
+ * dropping them made `ผี` read `ผ` and `ぶた` read `ふた`, and a term in such a script, which matches inside
+ * other words, then fired in `ผมชอบกาแฟ` and `ふたりで`; and their repeated letters stay (`PLAIN_LETTER_FROM`).
+ * Script extensions, so that marks and letters shared by two of them count (`ー`, U+3099).
  */
-const NOISE_MARK = /^[\p{scx=Zinh}\p{scx=Latn}\p{scx=Grek}\p{scx=Cyrl}\p{scx=Arab}\p{scx=Hebr}]$/u;
-const dropped = (c: string): string => (INVISIBLE.test(c) || NOISE_MARK.test(c) ? '' : c);
+export const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+/**
+ * A mark vanishes unless it is a mark of those scripts (`isUnspacedMark`), and even such a mark vanishes where
+ * it does not sit on a letter of those scripts (`resolveMarks`): a mark's own script says nothing of the
+ * letter it is typed on, and a Thai or kana mark on a Latin letter (`bad\u0e31word`) is evasion noise like
+ * an accent. Marks of other scripts (accents, the generic combining marks, Arabic and Hebrew points, Indic
+ * vowel signs) always vanish, as they did before marks were kept at all.
+ */
+const MARK = /^\p{M}$/u;
+const isUnspacedMark = (c: string): boolean => MARK.test(c) && UNSPACED.test(c);
+const dropped = (c: string): string => (INVISIBLE.test(c) || !isUnspacedMark(c) ? '' : c);
 const ASTRAL = /[\u{10000}-\u{10ffff}]/gu;
 const LETTER_OR_DIGIT = /^[\p{L}\p{M}\p{N}]$/u;
-const MARK = /^\p{M}$/u;
 
 /** Latin letters that NFKD leaves whole, read as their plain forms; and final sigma, read as σ. */
 const LETTERS: ReadonlyMap<number, string> = new Map(Object.entries({
@@ -71,8 +78,8 @@ function plainLetter(ch: string): string {
 
 /**
  * What one non-ASCII code point reads as: NFKD, lower case, NFKD again (lower-casing can produce
- * decomposable letters), invisible characters and noise marks dropped (`NOISE_MARK`; other marks stay,
- * as letters), a few letters mapped, separators and other non-letters made ASCII. A Cyrillic or Greek
+ * decomposable letters), invisible characters and marks dropped but those of scripts written without
+ * spaces (`UNSPACED`: they stay, and `resolveMarks` decides by the letter they sit on), a few letters mapped, separators and other non-letters made ASCII. A Cyrillic or Greek
  * lookalike stays in its own script here: whether it reads as Latin depends on its word (`foldText`).
  * May be empty (a dropped mark) or longer than one unit (`ﬁ` gives `fi`, `ぶ` gives `ふ` and its mark).
  * Memoised per code point.
@@ -123,10 +130,49 @@ const latinReading = (unit: number): number => lookalike(unit) & 0xff;
 /** The private use unit of a lookalike's own-script reading (see `OWN_LETTER_BASE`). */
 const ownReading = (unit: number): number => OWN_LETTER_BASE + (lookalike(unit) >> 8) - 1;
 
-/** True for a combining mark that stays a letter of its own (see `NOISE_MARK`), as it stands in a text. */
+/**
+ * Marks of scripts written without spaces that sit on a letter of those scripts are written, in a folded
+ * text, as a private use character `KEPT_MARK_BASE + k` (the k-th of `KEPT_MARKS`), which the character
+ * table reads as that mark, a letter; the mark itself is `NEEDS_FOLD`, as whether it stays depends on the
+ * letter before it (`resolveMarks`). A text that itself holds these private use characters reads them as marks.
+ */
+export const KEPT_MARK_BASE = 0xf780;
+/** The marks of `UNSPACED` scripts (BMP), in code point order. */
+export const KEPT_MARKS: readonly string[] = Array.from({ length: 0x10000 }, (_, u) => String.fromCharCode(u))
+  .filter((c) => c.length === 1 && !(c >= '\ud800' && c <= '\udfff') && isUnspacedMark(c));
+if (KEPT_MARK_BASE + KEPT_MARKS.length > 0xf900) throw new Error('fold: too many kept marks for their private use range');
+const keptMarkIndex = new Map(KEPT_MARKS.map((c, k) => [c.charCodeAt(0), k]));
+/** True for a mark of an `UNSPACED` script as typed (its reading depends on the letter before it). */
+export const isUnspacedMarkUnit = (unit: number): boolean => keptMarkIndex.has(unit);
+/** Stands, in a folded text, for a mark that sits on no letter of an unspaced script: read as dropped. */
+const DROPPED_MARK = 0x200b;
+
+/**
+ * True for a mark that stays a letter of its own, as it stands in a folded text: a kept mark (`KEPT_MARK_BASE`).
+ */
 export function isKeptMark(unit: number): boolean {
-  const c = String.fromCharCode(unit);
-  return MARK.test(c) && dropped(c) !== '';
+  return unit >= KEPT_MARK_BASE && unit < KEPT_MARK_BASE + KEPT_MARKS.length;
+}
+
+/**
+ * `src` with each mark of an unspaced script replaced, one unit for one: by its kept form
+ * (`KEPT_MARK_BASE`) where it sits on a letter of an `UNSPACED` script, or on such a kept mark (`ที่`), the
+ * characters the table drops aside; else, on a Latin, Greek, Cyrillic or other letter, or on nothing, by
+ * a character the table drops (`bad\u0e31word` reads `badword`).
+ */
+function resolveMarks(src: string, table: Int32Array): string {
+  let out: string[] | undefined;
+  for (let i = 0; i < src.length; i++) {
+    const k = keptMarkIndex.get(src.charCodeAt(i));
+    if (k === undefined) continue;
+    out ??= src.split('');
+    let q = i - 1;
+    while (q >= 0 && table[out[q]!.charCodeAt(0)] === DROP) q--;
+    const base = q >= 0 ? out[q]!.charCodeAt(0) : -1;
+    const keep = base >= 0 && (isKeptMark(base) || (table[base]! > BOUNDARY && UNSPACED.test(String.fromCharCode(base))));
+    out[i] = String.fromCharCode(keep ? KEPT_MARK_BASE + k : DROPPED_MARK);
+  }
+  return out === undefined ? src : out.join('');
 }
 
 /** True for a Latin letter as it stands in a text (ASCII, accented, fullwidth). */
@@ -180,7 +226,7 @@ export function foldText(text: string, table: Int32Array): FoldedText {
     folded.text = parts.join('');
   }
   // One unit for one: the offsets recorded above still hold.
-  folded.text = resolveLookalikes(folded.text, table);
+  folded.text = resolveLookalikes(resolveMarks(folded.text, table), table);
   return folded;
 }
 

@@ -2,7 +2,7 @@ import { VigilError } from '../../core/errors.js';
 import { compileAutomaton, sharedInt32Array } from './automaton.js';
 import { fillClassTable } from './char-table.js';
 import { BOUNDARY, OTHER_WORD, PLAIN_LETTER_FROM } from './unit-codes.js';
-import { foldText, originalIndex } from './fold.js';
+import { UNSPACED, foldText, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
 import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
@@ -43,11 +43,9 @@ export interface SharedKeywordIndex {
 
 const LAYOUT = 3;
 /**
- * Scripts written without spaces between words. A term's edge in one of them needs no word boundary on
- * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule. Script
- * extensions, so that marks shared by two scripts count (the Japanese long vowel `ー`).
+ * A term's edge in a script written without spaces between words (`UNSPACED`) needs no word boundary on
+ * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule.
  */
-const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
 const unspaced = (c: number | undefined): boolean => c !== undefined && c !== BOUNDARY && UNSPACED.test(String.fromCharCode(c));
 const CODE_UNITS = 0x10000;
 /** Classes 0 (boundary) and 1 (other word character) exist in every index; term characters follow. */

@@ -16,8 +16,10 @@
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
  *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); only in Latin,
  *     Greek and Cyrillic (`PLAIN_LETTER_FROM`): `猫猫` and `ここ` stay two letters;
- *   - marks are dropped after those letters (and Arabic and Hebrew points), and are letters of their own
- *     elsewhere (`ผี`, `ぶ`, read as `ふ` and its mark whether typed composed, decomposed or half-width);
+ *   - marks are dropped, but a mark of a script written without spaces (Thai, kana, ...) that sits on a
+ *     letter of such a script is a letter of its own (`ผี`, `ぶ`, read as `ふ` and its mark whether typed
+ *     composed, decomposed or half-width); the letter it sits on decides, not the mark's own script, so a
+ *     Thai or kana mark on a Latin letter (`bad\u0e31word`) is dropped like an accent;
  *     a term that ends in a script written without spaces does not match where a mark follows its last
  *     letter, as the mark belongs to that letter;
  *   - whole words: a term matches only between boundaries (start or end of text, spaces, punctuation),

@@ -241,6 +241,19 @@ t.test('keywords - keeps the marks of Thai and kana (ผี fired on ผมช�
   t.equal(normalizeText('ผี'), 'ผ\u0e35');
 });
 
+t.test('keywords - drops a Thai, kana or Indic mark sitting on a Latin letter (bad+U+0E31+word no longer matched badword)', async (t) => {
+  const index = KeywordIndex.build(['badword', 'kill', 'secret phrase']);
+  for (const text of ['bad\u0E31word', 'badword\u0E31', 'bad\u3099word', 'bad\u093Eword', 'badwor\u0D3Ed']) {
+    t.same(hits(index, text), [`0:${text}`], JSON.stringify(text));
+  }
+  t.same(hits(index, '\u0E31badword'), ['0:badword'], 'a mark on no letter');
+  t.same(hits(index, 'ki\u0E47ll kil\u0E48l'), ['1:ki\u0E47ll', '1:kil\u0E48l']);
+  t.same(hits(index, 'secret\u0E49 phrase'), ['2:secret\u0E49 phrase']);
+  t.same(hits(index, 'bad\u0E31\u0E48word ba\u0E31adword'), ['0:bad\u0E31\u0E48word', '0:ba\u0E31adword'], 'two marks; a repeat across one');
+  const thai = KeywordIndex.build(['ผ', 'ที่']);
+  t.same(hits(thai, 'ผี ที่ ผ'), ['1:ที่', '0:ผ'], 'on a Thai letter, and on a mark that sits on one, a mark stays a letter');
+});
+
 t.test('keywords - does not collapse repeats in Chinese, Japanese or Thai (猫猫 fired on 我喜欢熊猫)', async (t) => {
   const index = KeywordIndex.build(['猫猫', 'ここ', '熊猫']);
   t.same(hits(index, '我喜欢熊猫 こちら'), ['2:熊猫']);
