@@ -10,6 +10,23 @@ import { BOUNDARY, DROP, JOINER, NEEDS_FOLD } from './unit-codes.js';
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
 
+/**
+ * True for a canonical code (a letter, or a kept mark) whose repeats stay: those of the scripts written
+ * without spaces (`UNSPACED`), and astral letters (which share one code). Collapsing `猫猫` to `猫` or `ここ`
+ * to `こ` made terms in those scripts, which match inside other words, fire in `熊猫`. Elsewhere (Latin,
+ * Greek, Cyrillic, Arabic, Hebrew, Armenian, Devanagari, Georgian, ...) words are whole and a repeated
+ * letter is evasion noise (`مرحباااا`, `שלוםםם`): repeats collapse. An index numbers the classes of letters
+ * whose repeats stay from its `plainFrom` up.
+ */
+export function keepsRepeats(code: number): boolean {
+  if (code < 0xe00 || code > 0xffff) return false;
+  let v = repeatsCache[code]!;
+  if (v === 0) repeatsCache[code] = v = code === ASTRAL_LETTER || UNSPACED.test(String.fromCharCode(code)) ? 1 : 2;
+  return v === 1;
+}
+/** Per code: 0 not yet known, 1 repeats stay, 2 they collapse. */
+const repeatsCache = new Uint8Array(0x10000);
+
 /** Format characters (zero-width space, soft hyphen, joiners) and variation selectors vanish. */
 const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const MARK_OR_INVISIBLE = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
@@ -17,7 +34,7 @@ const MARK_OR_INVISIBLE = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
  * Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar). Their marks are
  * letters of their own where they sit on a letter of such a script (Thai vowels, the kana voicing marks):
  * dropping them made `ผี` read `ผ` and `ぶた` read `ふた`, and a term in such a script, which matches inside
- * other words, then fired in `ผมชอบกาแฟ` and `ふたりで`; and their repeated letters stay (`PLAIN_LETTER_FROM`).
+ * other words, then fired in `ผมชอบกาแฟ` and `ふたりで`; and their repeated letters stay (`keepsRepeats`).
  * Script extensions, so that marks and letters shared by two of them count (`ー`, U+3099).
  */
 export const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;

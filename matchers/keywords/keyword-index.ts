@@ -1,8 +1,8 @@
 import { VigilError } from '../../core/errors.js';
 import { compileAutomaton, sharedInt32Array } from './automaton.js';
 import { fillClassTable } from './char-table.js';
-import { BOUNDARY, OTHER_WORD, PLAIN_LETTER_FROM } from './unit-codes.js';
-import { UNSPACED, foldText, originalIndex } from './fold.js';
+import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
+import { UNSPACED, foldText, keepsRepeats, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
 import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
@@ -34,7 +34,7 @@ export interface SharedKeywordIndex {
   patternLength: SharedArrayBuffer;
   /** Where each state depth begins (states are numbered breadth-first). */
   depthStart: SharedArrayBuffer;
-  /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
+  /** Classes from here up are letters whose repeats do not collapse (`keepsRepeats`). */
   plainFrom: number;
   /** The classes of `i` and `1`, which a capital `I` reads as. */
   iClass: number;
@@ -109,9 +109,9 @@ export class KeywordIndex {
     });
     // Classes of letters whose repeats collapse first, so that the scanner tells the others by one compare.
     const used = [...new Set(spellings.flat())].filter((c) => c !== BOUNDARY);
-    const ordered = [...used.filter((c) => c < PLAIN_LETTER_FROM), ...used.filter((c) => c >= PLAIN_LETTER_FROM)];
+    const ordered = [...used.filter((c) => !keepsRepeats(c)), ...used.filter(keepsRepeats)];
     const classOf = new Map(ordered.map((c, k) => [c, FIRST_TERM_CLASS + k]));
-    const plainFrom = FIRST_TERM_CLASS + used.filter((c) => c < PLAIN_LETTER_FROM).length;
+    const plainFrom = FIRST_TERM_CLASS + used.filter((c) => !keepsRepeats(c)).length;
     const lengths: number[] = [];
     const patterns = spellings.map((spelling, k) => {
       const p = spelling.map((c) => classOf.get(c) ?? BOUNDARY);

@@ -14,8 +14,9 @@
  *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), elsewhere
  *     as `i` (`I`, `It`, `HI`, `II`, `KILL`: see `capitalIReading`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
- *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); only in Latin,
- *     Greek and Cyrillic (`PLAIN_LETTER_FROM`): `猫猫` and `ここ` stay two letters;
+ *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
+ *     scripts written without spaces (`keepsRepeats`): `猫猫` and `ここ` stay two letters, while Arabic,
+ *     Hebrew, Devanagari and other spaced scripts collapse as Latin does (`مرحباااا` is `مرحبا`);
  *   - marks are dropped, but a mark of a script written without spaces (Thai, kana, ...) that sits on a
  *     letter of such a script is a letter of its own (`ผี`, `ぶ`, read as `ふ` and its mark whether typed
  *     composed, decomposed or half-width); the letter it sits on decides, not the mark's own script, so a
@@ -38,9 +39,9 @@
  * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
  */
 import { baseCharTable } from './char-table.js';
-import { foldText } from './fold.js';
+import { foldText, keepsRepeats } from './fold.js';
 import {
-  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, PLAIN_LETTER_FROM, isEndSymbol, isLetterCode, isSpace, isSymbol,
+  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
   symbolLetter,
 } from './unit-codes.js';
 
@@ -89,7 +90,11 @@ export interface ProducerState {
   spacedUntil: number;
   /** Set when a character that needs folding was met: the text must be folded and read again. */
   unfolded: boolean;
-  /** Codes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`, an index's `plainFrom`). */
+  /**
+   * Codes from here up are letters whose repeats do not collapse (an index's `plainFrom`, `keepsRepeats`); 1 for
+   * the base table, whose canonical codes are not ordered so: then no letter collapses here, and `mainReading`
+   * collapses by `keepsRepeats`.
+   */
   plainFrom: number;
   /** The codes of `i` and of `1` in the table, which a capital `I` reads as (`capitalIReading`). */
   iCode: number;
@@ -100,7 +105,7 @@ export interface ProducerState {
 export const BASE_I_CODES: readonly [number, number] = [0x69, 0x31];
 
 /** A producer's state before a text, with the codes its table gives (the base table's by default). */
-export const initialState = (plainFrom = PLAIN_LETTER_FROM, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
+export const initialState = (plainFrom = 1, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
   at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode,
 });
 
@@ -353,7 +358,7 @@ function mainReading(text: string): { codes: number[]; runs: number[] } {
     let run = 0;
     const end = j + 1 < m ? buf.pos[j + 1]! : src.length;
     for (let q = buf.pos[j]!; q < end; q++) if (table[src.charCodeAt(q)] === unit) run++;
-    if (c === prev && c < PLAIN_LETTER_FROM) {
+    if (c === prev && !keepsRepeats(c)) {
       if (c !== BOUNDARY) runs[runs.length - 1]! += run;
       continue;
     }

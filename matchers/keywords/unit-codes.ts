@@ -9,13 +9,6 @@
  * the normaliser tells them apart by their character (`isSpace`) where they join single letters.
  */
 export const BOUNDARY = 0;
-/**
- * Canonical codes from here up are letters whose repeats stay: those of scripts other than Latin, Greek
- * and Cyrillic (all below U+0530). Collapsing `猫猫` to `猫` or `ここ` to `こ` made terms in scripts written
- * without spaces fire inside other words (`熊猫`); repeated letters are evasion noise only where accents are.
- * An index numbers the classes of such letters from its `plainFrom` up.
- */
-export const PLAIN_LETTER_FROM = 0x530;
 /** In an index's table: a word character that no term uses. */
 export const OTHER_WORD = 1;
 /** A separator that disappears inside a word (`k.e.y`, `bad-word`) and is a boundary elsewhere. */

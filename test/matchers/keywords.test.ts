@@ -261,6 +261,16 @@ t.test('keywords - does not collapse repeats in Chinese, Japanese or Thai (猫�
   t.equal(normalizeText('猫猫 gooood'), '猫猫 god', 'Latin repeats still collapse');
 });
 
+t.test('keywords - collapses repeats in Arabic, Hebrew, Devanagari and other spaced scripts (مرحباااا no longer matched مرحبا)', async (t) => {
+  const index = KeywordIndex.build(['مرحبا', 'שלום', 'नमस्ते', 'բարեւ', 'გამარჯობა']);
+  t.same(hits(index, 'مرحباااا مررحبا'), ['0:مرحباااا', '0:مررحبا']);
+  t.same(hits(index, 'שלוםםם'), ['1:שלוםםם']);
+  t.same(hits(index, 'नमस्तेे'), ['2:नमस्तेे']);
+  t.same(hits(index, 'բարրեւ გამარჯობაა'), ['3:բարրեւ', '4:გამარჯობაა']);
+  t.same(hits(index, 'مَرْحَبًا שָׁלוֹם'), ['0:مَرْحَبًا', '1:שָׁלוֹם'], 'Arabic and Hebrew points, Indic vowel signs dropped as before');
+  t.equal(normalizeText('مرحباااا 猫猫'), 'مرحبا 猫猫', 'unspaced scripts keep theirs');
+});
+
 t.test('keywords - matches phrases across any run of spaces and punctuation', async (t) => {
   const index = KeywordIndex.build(['secret phrase']);
   for (const gap of [' ', '   ', '\n', '\t', ', ', ' - ', '!?! ', ' ... ', '\u00a0', '\u3000']) {
