@@ -85,6 +85,12 @@ const UNICODE_JOINERS = '\u00b7\u2022\u2027\u2219\u2010\u2011\u2012\u2013\u2014\
 const OTHER_BOUNDARY = '\u0001';
 
 const folded = new Map<number, string>();
+/**
+ * The spacing kana voicing marks `゛` and `゜`, read as the combining ones (U+3099, U+309A), as the
+ * half-width `ﾞ` and `ﾟ` are by NFKD: NFKD makes them a space and the mark, which then sat on nothing,
+ * so `ﾀ゛` read `ﾀ` and fired a term `タ`.
+ */
+const SPACING_KANA_MARKS: ReadonlyMap<number, string> = new Map([[0x309b, '\u3099'], [0x309c, '\u309a']]);
 
 function plainLetter(ch: string): string {
   const c = LETTERS.get(ch.codePointAt(0) ?? 0) ?? ch;
@@ -104,7 +110,7 @@ function plainLetter(ch: string): string {
 export function foldCodePoint(cp: number): string {
   const hit = folded.get(cp);
   if (hit !== undefined) return hit;
-  let out = String.fromCodePoint(cp).normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARK_OR_INVISIBLE, dropped);
+  let out = (SPACING_KANA_MARKS.get(cp) ?? String.fromCodePoint(cp)).normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARK_OR_INVISIBLE, dropped);
   out = out.replace(ASTRAL, (c) => (LETTER_OR_DIGIT.test(c) ? String.fromCharCode(ASTRAL_LETTER) : OTHER_BOUNDARY));
   out = Array.from(out, plainLetter).join('');
   folded.set(cp, out);
