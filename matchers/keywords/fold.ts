@@ -5,7 +5,7 @@
  * is longer than one unit (`ß`, `ﬁ`, `…`, astral letters), and each folded unit still knows where it
  * came from in the original text.
  */
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSymbol } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
@@ -253,18 +253,23 @@ export function foldText(text: string, table: Int32Array): FoldedText {
   return folded;
 }
 
-/** True for a character that continues a word: a letter or digit, a symbol, a mark, one to fold. */
+/**
+ * True for a character that continues a word for the script decision: a letter or digit, a mark, one to
+ * fold; not a boundary, a separator or a symbol (`@ $ ! |`). Symbols split words as the alternative reading
+ * splits them: counted in, they made Russian `Нет!OK`, `вот|here` and `вот@mail.ru` mixed, and `нет` fired `het`.
+ */
 function inWord(code: number): boolean {
-  return code !== BOUNDARY && code !== JOINER;
+  return code !== BOUNDARY && code !== JOINER && !isSymbol(code);
 }
 
 /**
  * `src` with each Cyrillic or Greek lookalike replaced by its Latin letter where its word (letters,
- * digits, symbols and marks between spaces, punctuation or separators) has a Latin letter, else by its
+ * digits and marks between spaces, punctuation, separators or symbols) has a Latin letter, else by its
  * own-script letter (`OWN_LETTER_BASE`). Only letters count: digits and symbols read as Latin letters
  * (`к3т`, `в@т`) but are typed in any script, so they do not make a word mixed; a word split by
- * separators is judged piece by piece (`К.e.t.t.l.e` is not caught), so that hyphenated Russian
- * compounds with a Latin part (`IT-отдел`, `Wi-Fi-роутер`) do not read their Russian part as Latin.
+ * separators or symbols is judged piece by piece (`К.e.t.t.l.e` and `К@ttle` are not caught), so that
+ * hyphenated Russian compounds with a Latin part (`IT-отдел`, `Wi-Fi-роутер`) and Russian next to Latin
+ * across a symbol (`Нет!OK`, `вот@mail.ru`, `Да|Yes`) do not read their Russian part as Latin.
  */
 function resolveLookalikes(src: string, table: Int32Array): string {
   const parts: string[] = [];

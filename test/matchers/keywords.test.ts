@@ -149,6 +149,13 @@ t.test('keywords - Russian and Greek words do not fire Latin terms (bot fired on
   t.equal(normalizeText('Вот КОТ Кettle'), 'вот кот ketle');
 });
 
+t.test('keywords - a Russian word next to a Latin one across ! | @ $ stays Russian (нет fired het in Нет!OK)', async (t) => {
+  const index = KeywordIndex.build(['bot', 'het']);
+  t.same(hits(index, 'Нет!OK Вот!Here вот|here пиши вот@mail.ru Да|Yes Нет|No Нет$OK'), []);
+  t.same(hits(index, 'Вot!OK hет|no'), ['0:Вot', '1:hет'], 'a Latin letter in the same piece still makes it mixed');
+  t.equal(normalizeText('Нет!OK'), 'нет1ok');
+});
+
 t.test('keywords - reads Greek ν as v and υ as u in a mixed word, capitals Ν as n and Υ as y', async (t) => {
   const index = KeywordIndex.build(['love', 'lure', 'nose', 'yes']);
   t.same(hits(index, 'loνe lυre ΝOSE ΥES'), ['0:loνe', '1:lυre', '2:ΝOSE', '3:ΥES']);
