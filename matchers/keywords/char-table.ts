@@ -28,9 +28,8 @@ const LETTER_FOR: Record<string, string> = {
 /** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
 const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
- * Those that are letters at the end of a word one at a time (`pand@`, `bo$$`). Not `!` nor `|`: after a
- * word one of them is nearly always punctuation, and as `1` it would make `hi!` a spelling of `hill`; at
- * the end of a word they are letters in runs of 2 or more only (`ki!!`, `endLettersEnd`).
+ * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
+ * are nearly always punctuation, one or many, and as `1` they made `hi!` and `hi!!` spellings of `hill`.
  */
 const END_SYMBOLS = '@$';
 /**

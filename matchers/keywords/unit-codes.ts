@@ -20,8 +20,8 @@ export const NEEDS_FOLD = -4;
 /**
  * A capital `I`: in sans-serif fonts the usual stand-in for `l` (`heIIo`, `kiII`), and the pronoun and the
  * first letter of `It`, `In`, `If`. It reads as `1` (which a term matches where it has an i or an l) right
- * after a small letter, or after such an `I`; elsewhere, at the start of a word or in capitals (`I`, `It`,
- * `HI`, `II`, `KILL`), as `i`. See `capitalIReading`.
+ * after a small letter, or after such an `I`, unless it ends a word of 2 letters (`hI`, `kI`); elsewhere, at
+ * the start of a word or in capitals (`I`, `It`, `HI`, `II`, `KILL`), as `i`. See `capitalIReading`.
  */
 export const CAPITAL_I = -5;
 /** True for a code that is a letter or digit wherever it stands. */

@@ -78,14 +78,16 @@ t.test('keywords - reads a capital I after a small letter as 1 (kiII and heIIo n
   t.same(hits(index, 'HI II Hi! It is. I said. ID Id In'), [], 'I at the start of a word or in capitals stays i');
   t.same(hits(index, 'KILL HILL Iowa'), ['0:KILL', '2:HILL', '5:Iowa']);
   t.equal(normalizeText('heIIo HI It'), 'he1o hi it');
+  t.same(hits(index, 'hI kI oh hI there'), [], 'not at the end of a word of 2 letters (hI fired hill, kI kill)');
+  t.same(hits(index, 'kiI hIll kII'), ['0:kiI', '2:hIll', '0:kII'], 'from 3 letters, or not at the end, it does');
 });
 
-t.test('keywords - reads two or more ! or | at the end of a word as letters (ki!! and ki|| no longer matched kill)', async (t) => {
-  const index = KeywordIndex.build(['kill', 'hill', 'spell']);
-  t.same(hits(index, 'ki!! ki|| spe!!. KI!!!'), ['0:ki!!', '0:ki||', '2:spe!!', '0:KI!!!']);
-  t.same(hits(index, 'hi! ki! ki| wow!'), [], 'a single one stays punctuation: hi! is not hill');
-  t.same(hits(index, 'hi!!'), ['1:hi!!'], 'the documented price: two of them are letters whatever the word');
-  t.same(hits(index, 'kill!!'), ['0:kill!!'], 'a term that ends in l may go on with them, once');
+t.test('keywords - reads ! and | at the end of a word as punctuation, however many (Hi!! fired hill, Bi!! bill)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hill', 'spell', 'bill']);
+  t.same(hits(index, 'Hi!! HI!! Thanks, hi!!! oh hi!! there Bi!! hi|| hi! ki! ki| wow!'), []);
+  t.same(hits(index, 'ki!! spe!!. KI!!!'), [], 'the price: ki!! no longer spells kill');
+  t.same(hits(index, 'k!ll ki!l ki|l'), ['0:k!ll', '0:ki!l', '0:ki|l'], 'inside a word they still read as 1');
+  t.same(hits(index, 'kill!! hill!'), ['0:kill', '1:hill'], 'a term before them still matches');
 });
 
 t.test('keywords - writes up to 8 of a term\'s i and l as 1, the rest only as written', async (t) => {
