@@ -34,6 +34,8 @@ export interface SharedKeywordIndex {
   patternLength: SharedArrayBuffer;
   /** Where each state depth begins (states are numbered breadth-first). */
   depthStart: SharedArrayBuffer;
+  /** Per entry: 1 where the term has a letter, so that a match needs one too (`LETTER`), else 0. */
+  needsLetter: SharedArrayBuffer;
   /** Classes from here up are letters whose repeats do not collapse (`keepsRepeats`). */
   plainFrom: number;
   /** The classes of `i` and `1`, which a capital `I` reads as. */
@@ -41,7 +43,20 @@ export interface SharedKeywordIndex {
   oneClass: number;
 }
 
-const LAYOUT = 3;
+const LAYOUT = 4;
+/**
+ * A letter. A match of a term that has one must have one too: digits read as letters (`5` s, `0` o) only in
+ * words that have a letter (`b0$$`, `5ecret`), and a number (`5.05`, `room 505`, `Boeing 707`) is read as
+ * a number, not as `sos` or `tot`. Judged on the whole match: a phrase with a letter in one word may still
+ * read a number in another as letters, and a spelling wholly in digits (`70457` for `toast`) no longer
+ * matches. A term without letters (`1337`) matches numbers as before.
+ */
+const LETTER = /\p{L}/u;
+/**
+ * True when `s` has a letter once compatibility forms are folded (`ⓑ` is b; the half-width voicing mark `ﾞ`,
+ * a modifier letter, is the mark U+3099, no letter).
+ */
+const hasLetter = (s: string): boolean => /[a-zA-Z]/.test(s) || LETTER.test(s.normalize('NFKD'));
 /**
  * A term's edge in a script written without spaces between words (`UNSPACED`) needs no word boundary on
  * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule.
@@ -76,11 +91,13 @@ export class KeywordIndex {
   readonly size: number;
   private tables: ScanTables | undefined;
   private scanner: Scanner | undefined;
+  private readonly needsLetter: Int32Array;
 
-  private constructor(size: number, tables: ScanTables) {
+  private constructor(size: number, tables: ScanTables, needsLetter: Int32Array) {
     this.size = size;
     this.tables = tables;
     this.scanner = new Scanner(tables);
+    this.needsLetter = needsLetter;
   }
 
   /**
@@ -131,9 +148,11 @@ export class KeywordIndex {
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
     const [iClass, oneClass] = BASE_I_CODES.map((c) => classOf.get(c) ?? OTHER_WORD) as [number, number];
+    const needsLetter = sharedInt32Array(terms.length);
+    needsLetter.set(terms.map((term) => (LETTER.test(term) ? 1 : 0)));
     return new KeywordIndex(terms.length, {
       ...automaton, startState, charClasses, patternEntry, patternLength, plainFrom, iClass, oneClass,
-    });
+    }, needsLetter);
   }
 
   /** Wraps an index built in another thread: the same memory, no copy and no rebuild. */
@@ -156,7 +175,7 @@ export class KeywordIndex {
       plainFrom,
       iClass,
       oneClass,
-    });
+    }, int32s(shared.needsLetter, size, 'needsLetter'));
   }
 
   /** The compiled index as shared memory, to post to worker threads. */
@@ -178,6 +197,7 @@ export class KeywordIndex {
       patternEntry: sab(t.patternEntry),
       patternLength: sab(t.patternLength),
       depthStart: sab(t.depthStart),
+      needsLetter: sab(this.needsLetter),
       plainFrom: t.plainFrom,
       iClass: t.iClass,
       oneClass: t.oneClass,
@@ -193,7 +213,7 @@ export class KeywordIndex {
     const scanner = this.scanner;
     if (scanner === undefined || this.tables === undefined) throw new Error('KeywordIndex used after dispose()');
     const found = scanner.scan(text);
-    if (found !== undefined) return found;
+    if (found !== undefined) return this.withLetters(text, found);
     // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter).
     const folded = foldText(text, this.tables.charClasses);
     const inFolded = scanner.scan(folded.text) ?? [];
@@ -201,7 +221,14 @@ export class KeywordIndex {
       x.start = originalIndex(folded, x.start);
       x.end = originalIndex(folded, x.end);
     }
-    return inFolded;
+    return this.withLetters(text, inFolded);
+  }
+
+  /** `found` without the matches of terms with a letter that have none in `text` (`LETTER`). */
+  private withLetters(text: string, found: KeywordMatch[]): KeywordMatch[] {
+    const needs = this.needsLetter;
+    const ok = (x: KeywordMatch): boolean => needs[x.entry] === 0 || hasLetter(text.slice(x.start, x.end));
+    return found.every(ok) ? found : found.filter(ok);
   }
 
   /** Lets go of the tables (the shared memory stays for other wrappers) and of the scratch space. */

@@ -8,7 +8,8 @@
  *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters only in a word that also
  *     has a Latin letter (`Кettle`), so a word wholly in Russian or Greek stays in its script and never
  *     fires a Latin term, and a Latin term spelt wholly in lookalikes (`КЕТТЕ`) does not match;
- *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1` (and `|`, `!` inside a word) is typed for both i and l,
+ *   - `0` reads o, `3` e, `4` a, `5` s, `7` t, but a match of a term with a letter must have a letter
+ *     (`KeywordIndex`): `b0$$` and `5ecret` match, the numbers `5.05`, `room 505`, `707` do not; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
  *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), but not

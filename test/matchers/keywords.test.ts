@@ -48,9 +48,17 @@ t.test('keywords - folds compatibility forms and diacritics', async (t) => {
 t.test('keywords - matches a term written with digit substitutions', async (t) => {
   const index = KeywordIndex.build(['forbiddenword', 'toast', 'eats']);
   t.same(hits(index, 'f0rb1dd3nw0rd'), ['0:f0rb1dd3nw0rd']);
-  t.same(hits(index, '70457 3475'), ['1:70457', '2:3475'], '7 for t, 0 for o, 4 for a, 5 for s, 3 for e');
+  t.same(hits(index, '7o457 3a75'), ['1:7o457', '2:3a75'], '7 for t, 0 for o, 4 for a, 5 for s, 3 for e');
+  t.same(hits(index, '70457 3475'), [], 'the price of reading numbers as numbers: a spelling wholly in digits does not match');
   t.same(hits(index, 'T0@5T'), ['1:T0@5T'], '@ for a inside a word');
   t.same(hits(index, 'e@t$'), ['2:e@t$'], '$ for s at the end of a word');
+});
+
+t.test('keywords - reads a word without letters as a number (5.05 and room 505 fired sos, Boeing 707 tot)', async (t) => {
+  const index = KeywordIndex.build(['sos', 'tot', 'boss', 'panda', 'secret', '1337']);
+  t.same(hits(index, '5.05 $5.05 room 505 Boeing 707 7.07 5,05 5 0 5'), []);
+  t.same(hits(index, 'b0$$ p4nd4 5ecret s0s 5o5 t0t'), ['2:b0$$', '3:p4nd4', '4:5ecret', '0:s0s', '0:5o5', '1:t0t']);
+  t.same(hits(index, '1337 leet'), ['5:1337', '5:leet'], 'a term without letters still matches a number');
 });
 
 t.test('keywords - matches 1, | and ! where a term has an i or an l', async (t) => {
@@ -406,7 +414,7 @@ t.test('keywords - fromShared wraps the same memory and gives the same results',
   const terms = ['badword', 'secret phrase', 'forbiddenword', 'badword'];
   const index = KeywordIndex.build(terms);
   const shared = index.toShared();
-  for (const key of ['charClasses', 'transitions', 'outputStart', 'outputs', 'patternEntry', 'patternLength', 'depthStart'] as const) {
+  for (const key of ['charClasses', 'transitions', 'outputStart', 'outputs', 'patternEntry', 'patternLength', 'depthStart', 'needsLetter'] as const) {
     t.ok(shared[key] instanceof SharedArrayBuffer, key);
   }
   t.same(structuredClone(shared), shared, 'structured-clonable');
@@ -654,7 +662,9 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
     return found;
   };
   const out = mergeReadings(run(mainClass), run(altClass));
-  return out.map((x) => ({ ...x, start: originalIndex(folded, x.start), end: originalIndex(folded, x.end) }));
+  const needsLetter = new Int32Array(shared.needsLetter);
+  return out.map((x) => ({ ...x, start: originalIndex(folded, x.start), end: originalIndex(folded, x.end) }))
+    .filter((x) => needsLetter[x.entry] === 0 || /\p{L}/u.test(text.slice(x.start, x.end).normalize('NFKD')));
 }
 
 t.test('keywords - the scanner agrees with a simple whole-text implementation on random text', async (t) => {
