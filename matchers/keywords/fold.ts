@@ -46,7 +46,10 @@ export const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Tha
  * vowel signs) always vanish, as they did before marks were kept at all.
  */
 const MARK = /^\p{M}$/u;
-const isUnspacedMark = (c: string): boolean => MARK.test(c) && UNSPACED.test(c);
+/** By script, not script extensions: some generic combining marks (U+0303, U+0323) list Thai or Myanmar. */
+const UNSPACED_SCRIPT = /^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}]$/u;
+/** Marks of those scripts, and the inherited ones of the CJK block (the kana voicing marks U+3099, U+309A). */
+const isUnspacedMark = (c: string): boolean => MARK.test(c) && (UNSPACED_SCRIPT.test(c) || (c >= '\u3000' && UNSPACED.test(c)));
 const dropped = (c: string): string => (INVISIBLE.test(c) || !isUnspacedMark(c) ? '' : c);
 const ASTRAL = /[\u{10000}-\u{10ffff}]/gu;
 const LETTER_OR_DIGIT = /^[\p{L}\p{M}\p{N}]$/u;

@@ -5,6 +5,7 @@ import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
 import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
 import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
 import { DROP } from '../../matchers/keywords/unit-codes.js';
+import { baseCharTable } from '../../matchers/keywords/char-table.js';
 
 /**
  * The reference's own idea of a mark that belongs to the letter before it, kept apart from `isKeptMark`:
@@ -276,6 +277,11 @@ t.test('keywords - drops a Thai, kana or Indic mark sitting on a Latin letter (b
   t.same(hits(index, 'bad\u0E31\u0E48word ba\u0E31adword'), ['0:bad\u0E31\u0E48word', '0:ba\u0E31adword'], 'two marks; a repeat across one');
   const thai = KeywordIndex.build(['ผ', 'ที่']);
   t.same(hits(thai, 'ผี ที่ ผ'), ['1:ที่', '0:ผ'], 'on a Thai letter, and on a mark that sits on one, a mark stays a letter');
+});
+
+t.test('keywords - reads accented Latin letters through the table, without folding the text (ñ was folded: U+0303 lists Thai)', async (t) => {
+  const table = baseCharTable();
+  for (const c of 'ñõṇḁ') t.equal(table[c.charCodeAt(0)], c.normalize('NFKD').charCodeAt(0), c);
 });
 
 t.test('keywords - treats half-width and spacing kana voicing marks as marks (タ fired on ﾀﾞ, ﾊﾟﾝﾀﾞ, ﾀ゛)', async (t) => {
