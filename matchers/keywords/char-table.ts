@@ -8,7 +8,9 @@
  * every code unit whose folding is a single character (accents, case, fullwidth forms,
  * curly quotes, dashes, most emoji) is read through the table without folding the text at all.
  */
-import { ASTRAL_LETTER, OWN_LETTERS, OWN_LETTER_BASE, foldCodePoint, isLookalike } from './fold.js';
+import {
+  ASTRAL_LETTER, KEPT_MARKS, KEPT_MARK_BASE, OWN_LETTERS, OWN_LETTER_BASE, foldCodePoint, isLookalike, isUnspacedMarkUnit,
+} from './fold.js';
 import {
   BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
 } from './unit-codes.js';
@@ -26,9 +28,8 @@ const LETTER_FOR: Record<string, string> = {
 /** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
 const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
- * Those that are letters at the end of a word one at a time (`pand@`, `bo$$`). Not `!` nor `|`: after a
- * word one of them is nearly always punctuation, and as `1` it would make `hi!` a spelling of `hill`; at
- * the end of a word they are letters in runs of 2 or more only (`ki!!`, `endLettersEnd`).
+ * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
+ * are nearly always punctuation, one or many, and as `1` they made `hi!` and `hi!!` spellings of `hill`.
  */
 const END_SYMBOLS = '@$';
 /**
@@ -71,9 +72,13 @@ function baseCode(u: number): number {
   if (isLookalike(u)) return NEEDS_FOLD;
   const own = OWN_LETTERS[u - OWN_LETTER_BASE];
   if (own !== undefined) return own.charCodeAt(0);
+  // A mark of a script written without spaces stays or vanishes by the letter before it, which `foldText`
+  // looks at; it writes a mark that stays as a private use character, read here as that mark.
+  const mark = KEPT_MARKS[u - KEPT_MARK_BASE];
+  if (mark !== undefined) return mark.charCodeAt(0);
   const f = foldCodePoint(u);
   if (f.length === 0) return DROP;
-  if (f.length > 1) return NEEDS_FOLD;
+  if (f.length > 1 || isUnspacedMarkUnit(f.charCodeAt(0))) return NEEDS_FOLD;
   const c = f.charCodeAt(0);
   // A folding outside ASCII is a letter or digit: foldCodePoint makes everything else ASCII.
   return c < 0x80 ? asciiCode(f) : c;

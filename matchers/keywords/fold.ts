@@ -5,27 +5,54 @@
  * is longer than one unit (`ß`, `ﬁ`, `…`, astral letters), and each folded unit still knows where it
  * came from in the original text.
  */
-import { BOUNDARY, JOINER, NEEDS_FOLD } from './unit-codes.js';
+import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSymbol } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
+
+/**
+ * True for a canonical code (a letter, or a kept mark) whose repeats stay: those of the scripts written
+ * without spaces (`UNSPACED`), and astral letters (which share one code). Collapsing `猫猫` to `猫` or `ここ`
+ * to `こ` made terms in those scripts, which match inside other words, fire in `熊猫`. Elsewhere (Latin,
+ * Greek, Cyrillic, Arabic, Hebrew, Armenian, Devanagari, Georgian, ...) words are whole and a repeated
+ * letter is evasion noise (`مرحباااا`, `שלוםםם`): repeats collapse. An index numbers the classes of letters
+ * whose repeats stay from its `plainFrom` up.
+ */
+export function keepsRepeats(code: number): boolean {
+  if (code < 0xe00 || code > 0xffff) return false;
+  let v = repeatsCache[code]!;
+  if (v === 0) repeatsCache[code] = v = code === ASTRAL_LETTER || UNSPACED.test(String.fromCharCode(code)) ? 1 : 2;
+  return v === 1;
+}
+/** Per code: 0 not yet known, 1 repeats stay, 2 they collapse. */
+const repeatsCache = new Uint8Array(0x10000);
 
 /** Format characters (zero-width space, soft hyphen, joiners) and variation selectors vanish. */
 const INVISIBLE = /^\p{Default_Ignorable_Code_Point}$/u;
 const MARK_OR_INVISIBLE = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
 /**
- * Marks that vanish: those of the scripts where accents are evasion noise (Latin, Greek, Cyrillic, and
- * the generic combining marks, script Inherited), and the optional vowel points of Arabic and Hebrew,
- * which words are usually written without (both scripts separate words with spaces, so a term there is
- * still a whole word). Other scripts' marks are letters of their own (Thai vowels, the kana voicing
- * marks, Indic vowel signs): dropping them made `ผี` read `ผ` and `ぶた` read `ふた`, and a term in a
- * script written without spaces then fired inside other words (`ผมชอบกาแฟ`, `ふたりで`).
+ * Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar). Their marks are
+ * letters of their own where they sit on a letter of such a script (Thai vowels, the kana voicing marks):
+ * dropping them made `ผี` read `ผ` and `ぶた` read `ふた`, and a term in such a script, which matches inside
+ * other words, then fired in `ผมชอบกาแฟ` and `ふたりで`; and their repeated letters stay (`keepsRepeats`).
+ * Script extensions, so that marks and letters shared by two of them count (`ー`, U+3099).
  */
-const NOISE_MARK = /^[\p{scx=Zinh}\p{scx=Latn}\p{scx=Grek}\p{scx=Cyrl}\p{scx=Arab}\p{scx=Hebr}]$/u;
-const dropped = (c: string): string => (INVISIBLE.test(c) || NOISE_MARK.test(c) ? '' : c);
+export const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+/**
+ * A mark vanishes unless it is a mark of those scripts (`isUnspacedMark`), and even such a mark vanishes where
+ * it does not sit on a letter of those scripts (`resolveMarks`): a mark's own script says nothing of the
+ * letter it is typed on, and a Thai or kana mark on a Latin letter (`bad\u0e31word`) is evasion noise like
+ * an accent. Marks of other scripts (accents, the generic combining marks, Arabic and Hebrew points, Indic
+ * vowel signs) always vanish, as they did before marks were kept at all.
+ */
+const MARK = /^\p{M}$/u;
+/** By script, not script extensions: some generic combining marks (U+0303, U+0323) list Thai or Myanmar. */
+const UNSPACED_SCRIPT = /^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}]$/u;
+/** Marks of those scripts, and the inherited ones of the CJK block (the kana voicing marks U+3099, U+309A). */
+const isUnspacedMark = (c: string): boolean => MARK.test(c) && (UNSPACED_SCRIPT.test(c) || (c >= '\u3000' && UNSPACED.test(c)));
+const dropped = (c: string): string => (INVISIBLE.test(c) || !isUnspacedMark(c) ? '' : c);
 const ASTRAL = /[\u{10000}-\u{10ffff}]/gu;
 const LETTER_OR_DIGIT = /^[\p{L}\p{M}\p{N}]$/u;
-const MARK = /^\p{M}$/u;
 
 /** Latin letters that NFKD leaves whole, read as their plain forms; and final sigma, read as σ. */
 const LETTERS: ReadonlyMap<number, string> = new Map(Object.entries({
@@ -61,6 +88,12 @@ const UNICODE_JOINERS = '\u00b7\u2022\u2027\u2219\u2010\u2011\u2012\u2013\u2014\
 const OTHER_BOUNDARY = '\u0001';
 
 const folded = new Map<number, string>();
+/**
+ * The spacing kana voicing marks `゛` and `゜`, read as the combining ones (U+3099, U+309A), as the
+ * half-width `ﾞ` and `ﾟ` are by NFKD: NFKD makes them a space and the mark, which then sat on nothing,
+ * so `ﾀ゛` read `ﾀ` and fired a term `タ`.
+ */
+const SPACING_KANA_MARKS: ReadonlyMap<number, string> = new Map([[0x309b, '\u3099'], [0x309c, '\u309a']]);
 
 function plainLetter(ch: string): string {
   const c = LETTERS.get(ch.codePointAt(0) ?? 0) ?? ch;
@@ -71,8 +104,8 @@ function plainLetter(ch: string): string {
 
 /**
  * What one non-ASCII code point reads as: NFKD, lower case, NFKD again (lower-casing can produce
- * decomposable letters), invisible characters and noise marks dropped (`NOISE_MARK`; other marks stay,
- * as letters), a few letters mapped, separators and other non-letters made ASCII. A Cyrillic or Greek
+ * decomposable letters), invisible characters and marks dropped but those of scripts written without
+ * spaces (`UNSPACED`: they stay, and `resolveMarks` decides by the letter they sit on), a few letters mapped, separators and other non-letters made ASCII. A Cyrillic or Greek
  * lookalike stays in its own script here: whether it reads as Latin depends on its word (`foldText`).
  * May be empty (a dropped mark) or longer than one unit (`ﬁ` gives `fi`, `ぶ` gives `ふ` and its mark).
  * Memoised per code point.
@@ -80,7 +113,7 @@ function plainLetter(ch: string): string {
 export function foldCodePoint(cp: number): string {
   const hit = folded.get(cp);
   if (hit !== undefined) return hit;
-  let out = String.fromCodePoint(cp).normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARK_OR_INVISIBLE, dropped);
+  let out = (SPACING_KANA_MARKS.get(cp) ?? String.fromCodePoint(cp)).normalize('NFKD').toLowerCase().normalize('NFKD').replace(MARK_OR_INVISIBLE, dropped);
   out = out.replace(ASTRAL, (c) => (LETTER_OR_DIGIT.test(c) ? String.fromCharCode(ASTRAL_LETTER) : OTHER_BOUNDARY));
   out = Array.from(out, plainLetter).join('');
   folded.set(cp, out);
@@ -123,10 +156,49 @@ const latinReading = (unit: number): number => lookalike(unit) & 0xff;
 /** The private use unit of a lookalike's own-script reading (see `OWN_LETTER_BASE`). */
 const ownReading = (unit: number): number => OWN_LETTER_BASE + (lookalike(unit) >> 8) - 1;
 
-/** True for a combining mark that stays a letter of its own (see `NOISE_MARK`), as it stands in a text. */
+/**
+ * Marks of scripts written without spaces that sit on a letter of those scripts are written, in a folded
+ * text, as a private use character `KEPT_MARK_BASE + k` (the k-th of `KEPT_MARKS`), which the character
+ * table reads as that mark, a letter; the mark itself is `NEEDS_FOLD`, as whether it stays depends on the
+ * letter before it (`resolveMarks`). A text that itself holds these private use characters reads them as marks.
+ */
+export const KEPT_MARK_BASE = 0xf780;
+/** The marks of `UNSPACED` scripts (BMP), in code point order. */
+export const KEPT_MARKS: readonly string[] = Array.from({ length: 0x10000 }, (_, u) => String.fromCharCode(u))
+  .filter((c) => c.length === 1 && !(c >= '\ud800' && c <= '\udfff') && isUnspacedMark(c));
+if (KEPT_MARK_BASE + KEPT_MARKS.length > 0xf900) throw new Error('fold: too many kept marks for their private use range');
+const keptMarkIndex = new Map(KEPT_MARKS.map((c, k) => [c.charCodeAt(0), k]));
+/** True for a mark of an `UNSPACED` script as typed (its reading depends on the letter before it). */
+export const isUnspacedMarkUnit = (unit: number): boolean => keptMarkIndex.has(unit);
+/** Stands, in a folded text, for a mark that sits on no letter of an unspaced script: read as dropped. */
+const DROPPED_MARK = 0x200b;
+
+/**
+ * True for a mark that stays a letter of its own, as it stands in a folded text: a kept mark (`KEPT_MARK_BASE`).
+ */
 export function isKeptMark(unit: number): boolean {
-  const c = String.fromCharCode(unit);
-  return MARK.test(c) && dropped(c) !== '';
+  return unit >= KEPT_MARK_BASE && unit < KEPT_MARK_BASE + KEPT_MARKS.length;
+}
+
+/**
+ * `src` with each mark of an unspaced script replaced, one unit for one: by its kept form
+ * (`KEPT_MARK_BASE`) where it sits on a letter of an `UNSPACED` script, or on such a kept mark (`ที่`), the
+ * characters the table drops aside; else, on a Latin, Greek, Cyrillic or other letter, or on nothing, by
+ * a character the table drops (`bad\u0e31word` reads `badword`).
+ */
+function resolveMarks(src: string, table: Int32Array): string {
+  let out: string[] | undefined;
+  for (let i = 0; i < src.length; i++) {
+    const k = keptMarkIndex.get(src.charCodeAt(i));
+    if (k === undefined) continue;
+    out ??= src.split('');
+    let q = i - 1;
+    while (q >= 0 && table[out[q]!.charCodeAt(0)] === DROP) q--;
+    const base = q >= 0 ? out[q]!.charCodeAt(0) : -1;
+    const keep = base >= 0 && (isKeptMark(base) || (table[base]! > BOUNDARY && UNSPACED.test(String.fromCharCode(base))));
+    out[i] = String.fromCharCode(keep ? KEPT_MARK_BASE + k : DROPPED_MARK);
+  }
+  return out === undefined ? src : out.join('');
 }
 
 /** True for a Latin letter as it stands in a text (ASCII, accented, fullwidth). */
@@ -180,22 +252,27 @@ export function foldText(text: string, table: Int32Array): FoldedText {
     folded.text = parts.join('');
   }
   // One unit for one: the offsets recorded above still hold.
-  folded.text = resolveLookalikes(folded.text, table);
+  folded.text = resolveLookalikes(resolveMarks(folded.text, table), table);
   return folded;
 }
 
-/** True for a character that continues a word: a letter or digit, a symbol, a mark, one to fold. */
+/**
+ * True for a character that continues a word for the script decision: a letter or digit, a mark, one to
+ * fold; not a boundary, a separator or a symbol (`@ $ ! |`). Symbols split words as the alternative reading
+ * splits them: counted in, they made Russian `Нет!OK`, `вот|here` and `вот@mail.ru` mixed, and `нет` fired `het`.
+ */
 function inWord(code: number): boolean {
-  return code !== BOUNDARY && code !== JOINER;
+  return code !== BOUNDARY && code !== JOINER && !isSymbol(code);
 }
 
 /**
  * `src` with each Cyrillic or Greek lookalike replaced by its Latin letter where its word (letters,
- * digits, symbols and marks between spaces, punctuation or separators) has a Latin letter, else by its
+ * digits and marks between spaces, punctuation, separators or symbols) has a Latin letter, else by its
  * own-script letter (`OWN_LETTER_BASE`). Only letters count: digits and symbols read as Latin letters
  * (`к3т`, `в@т`) but are typed in any script, so they do not make a word mixed; a word split by
- * separators is judged piece by piece (`К.e.t.t.l.e` is not caught), so that hyphenated Russian
- * compounds with a Latin part (`IT-отдел`, `Wi-Fi-роутер`) do not read their Russian part as Latin.
+ * separators or symbols is judged piece by piece (`К.e.t.t.l.e` and `К@ttle` are not caught), so that
+ * hyphenated Russian compounds with a Latin part (`IT-отдел`, `Wi-Fi-роутер`) and Russian next to Latin
+ * across a symbol (`Нет!OK`, `вот@mail.ru`, `Да|Yes`) do not read their Russian part as Latin.
  */
 function resolveLookalikes(src: string, table: Int32Array): string {
   const parts: string[] = [];

@@ -1,8 +1,8 @@
 import { VigilError } from '../../core/errors.js';
 import { compileAutomaton, sharedInt32Array } from './automaton.js';
 import { fillClassTable } from './char-table.js';
-import { BOUNDARY, OTHER_WORD, PLAIN_LETTER_FROM } from './unit-codes.js';
-import { foldText, originalIndex } from './fold.js';
+import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
+import { UNSPACED, foldText, keepsRepeats, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
 import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
@@ -34,20 +34,33 @@ export interface SharedKeywordIndex {
   patternLength: SharedArrayBuffer;
   /** Where each state depth begins (states are numbered breadth-first). */
   depthStart: SharedArrayBuffer;
-  /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
+  /** Per entry: 1 where the term has a letter, so that a match needs one too (`LETTER`), else 0. */
+  needsLetter: SharedArrayBuffer;
+  /** Classes from here up are letters whose repeats do not collapse (`keepsRepeats`). */
   plainFrom: number;
   /** The classes of `i` and `1`, which a capital `I` reads as. */
   iClass: number;
   oneClass: number;
 }
 
-const LAYOUT = 3;
+const LAYOUT = 4;
 /**
- * Scripts written without spaces between words. A term's edge in one of them needs no word boundary on
- * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule. Script
- * extensions, so that marks shared by two scripts count (the Japanese long vowel `ー`).
+ * A letter. A match of a term that has one must have one too: digits read as letters (`5` s, `0` o) only in
+ * words that have a letter (`b0$$`, `5ecret`), and a number (`5.05`, `room 505`, `Boeing 707`) is read as
+ * a number, not as `sos` or `tot`. Judged on the whole match: a phrase with a letter in one word may still
+ * read a number in another as letters, and a spelling wholly in digits (`70457` for `toast`) no longer
+ * matches. A term without letters (`1337`) matches numbers as before.
  */
-const UNSPACED = /^[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}]$/u;
+const LETTER = /\p{L}/u;
+/**
+ * True when `s` has a letter once compatibility forms are folded (`ⓑ` is b; the half-width voicing mark `ﾞ`,
+ * a modifier letter, is the mark U+3099, no letter).
+ */
+const hasLetter = (s: string): boolean => /[a-zA-Z]/.test(s) || LETTER.test(s.normalize('NFKD'));
+/**
+ * A term's edge in a script written without spaces between words (`UNSPACED`) needs no word boundary on
+ * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule.
+ */
 const unspaced = (c: number | undefined): boolean => c !== undefined && c !== BOUNDARY && UNSPACED.test(String.fromCharCode(c));
 const CODE_UNITS = 0x10000;
 /** Classes 0 (boundary) and 1 (other word character) exist in every index; term characters follow. */
@@ -78,11 +91,13 @@ export class KeywordIndex {
   readonly size: number;
   private tables: ScanTables | undefined;
   private scanner: Scanner | undefined;
+  private readonly needsLetter: Int32Array;
 
-  private constructor(size: number, tables: ScanTables) {
+  private constructor(size: number, tables: ScanTables, needsLetter: Int32Array) {
     this.size = size;
     this.tables = tables;
     this.scanner = new Scanner(tables);
+    this.needsLetter = needsLetter;
   }
 
   /**
@@ -111,9 +126,9 @@ export class KeywordIndex {
     });
     // Classes of letters whose repeats collapse first, so that the scanner tells the others by one compare.
     const used = [...new Set(spellings.flat())].filter((c) => c !== BOUNDARY);
-    const ordered = [...used.filter((c) => c < PLAIN_LETTER_FROM), ...used.filter((c) => c >= PLAIN_LETTER_FROM)];
+    const ordered = [...used.filter((c) => !keepsRepeats(c)), ...used.filter(keepsRepeats)];
     const classOf = new Map(ordered.map((c, k) => [c, FIRST_TERM_CLASS + k]));
-    const plainFrom = FIRST_TERM_CLASS + used.filter((c) => c < PLAIN_LETTER_FROM).length;
+    const plainFrom = FIRST_TERM_CLASS + used.filter((c) => !keepsRepeats(c)).length;
     const lengths: number[] = [];
     const patterns = spellings.map((spelling, k) => {
       const p = spelling.map((c) => classOf.get(c) ?? BOUNDARY);
@@ -133,9 +148,11 @@ export class KeywordIndex {
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
     const [iClass, oneClass] = BASE_I_CODES.map((c) => classOf.get(c) ?? OTHER_WORD) as [number, number];
+    const needsLetter = sharedInt32Array(terms.length);
+    needsLetter.set(terms.map((term) => (LETTER.test(term) ? 1 : 0)));
     return new KeywordIndex(terms.length, {
       ...automaton, startState, charClasses, patternEntry, patternLength, plainFrom, iClass, oneClass,
-    });
+    }, needsLetter);
   }
 
   /** Wraps an index built in another thread: the same memory, no copy and no rebuild. */
@@ -158,7 +175,7 @@ export class KeywordIndex {
       plainFrom,
       iClass,
       oneClass,
-    });
+    }, int32s(shared.needsLetter, size, 'needsLetter'));
   }
 
   /** The compiled index as shared memory, to post to worker threads. */
@@ -180,6 +197,7 @@ export class KeywordIndex {
       patternEntry: sab(t.patternEntry),
       patternLength: sab(t.patternLength),
       depthStart: sab(t.depthStart),
+      needsLetter: sab(this.needsLetter),
       plainFrom: t.plainFrom,
       iClass: t.iClass,
       oneClass: t.oneClass,
@@ -195,7 +213,7 @@ export class KeywordIndex {
     const scanner = this.scanner;
     if (scanner === undefined || this.tables === undefined) throw new Error('KeywordIndex used after dispose()');
     const found = scanner.scan(text);
-    if (found !== undefined) return found;
+    if (found !== undefined) return this.withLetters(text, found);
     // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter).
     const folded = foldText(text, this.tables.charClasses);
     const inFolded = scanner.scan(folded.text) ?? [];
@@ -203,7 +221,14 @@ export class KeywordIndex {
       x.start = originalIndex(folded, x.start);
       x.end = originalIndex(folded, x.end);
     }
-    return inFolded;
+    return this.withLetters(text, inFolded);
+  }
+
+  /** `found` without the matches of terms with a letter that have none in `text` (`LETTER`). */
+  private withLetters(text: string, found: KeywordMatch[]): KeywordMatch[] {
+    const needs = this.needsLetter;
+    const ok = (x: KeywordMatch): boolean => needs[x.entry] === 0 || hasLetter(text.slice(x.start, x.end));
+    return found.every(ok) ? found : found.filter(ok);
   }
 
   /** Lets go of the tables (the shared memory stays for other wrappers) and of the scratch space. */

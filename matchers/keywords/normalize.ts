@@ -8,16 +8,21 @@
  *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters only in a word that also
  *     has a Latin letter (`Кettle`), so a word wholly in Russian or Greek stays in its script and never
  *     fires a Latin term, and a Latin term spelt wholly in lookalikes (`КЕТТЕ`) does not match;
- *   - `0` reads o, `3` e, `4` a, `5` s, `7` t; `1` (and `|`, `!` inside a word) is typed for both i and l,
+ *   - `0` reads o, `3` e, `4` a, `5` s, `7` t, but a match of a term with a letter must have a letter
+ *     (`KeywordIndex`): `b0$$` and `5ecret` match, the numbers `5.05`, `room 505`, `707` do not; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
- *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), elsewhere
- *     as `i` (`I`, `It`, `HI`, `II`, `KILL`: see `capitalIReading`);
+ *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), but not
+ *     where it ends a word of 2 letters (`hI`, `kI`), elsewhere as `i` (`I`, `It`, `HI`, `II`, `KILL`: see
+ *     `capitalIReading`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
- *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); only in Latin,
- *     Greek and Cyrillic (`PLAIN_LETTER_FROM`): `猫猫` and `ここ` stay two letters;
- *   - marks are dropped after those letters (and Arabic and Hebrew points), and are letters of their own
- *     elsewhere (`ผี`, `ぶ`, read as `ふ` and its mark whether typed composed, decomposed or half-width);
+ *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
+ *     scripts written without spaces (`keepsRepeats`): `猫猫` and `ここ` stay two letters, while Arabic,
+ *     Hebrew, Devanagari and other spaced scripts collapse as Latin does (`مرحباااا` is `مرحبا`);
+ *   - marks are dropped, but a mark of a script written without spaces (Thai, kana, ...) that sits on a
+ *     letter of such a script is a letter of its own (`ผี`, `ぶ`, read as `ふ` and its mark whether typed
+ *     composed, decomposed or half-width); the letter it sits on decides, not the mark's own script, so a
+ *     Thai or kana mark on a Latin letter (`bad\u0e31word`) is dropped like an accent;
  *     a term that ends in a script written without spaces does not match where a mark follows its last
  *     letter, as the mark belongs to that letter;
  *   - whole words: a term matches only between boundaries (start or end of text, spaces, punctuation),
@@ -30,15 +35,15 @@
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
- *     too), and `!` and `|` there in runs of 2 or more (`ki!!`, `ki||`; `hi!` is not `hill`, `hi!!` is);
- *     a single `!` or `|` at the end of a word, and symbols apart from any word (`5 $`), are punctuation;
+ *     too); `!` and `|` at the end of a word, however many, and symbols apart from any word (`5 $`), are
+ *     punctuation (`hi!!` is not `hill`, and so `ki!!` is not `kill`);
  *     not after a word of digits (`50$` is not `sos`) nor a lone `$` after a currency prefix (`A$`, `US$`).
  * Terms are read in the main reading only (`bad-word` is the term `badword`); texts in both.
  */
 import { baseCharTable } from './char-table.js';
-import { foldText } from './fold.js';
+import { foldText, keepsRepeats } from './fold.js';
 import {
-  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, PLAIN_LETTER_FROM, isEndSymbol, isLetterCode, isSpace, isSymbol,
+  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
   symbolLetter,
 } from './unit-codes.js';
 
@@ -87,7 +92,11 @@ export interface ProducerState {
   spacedUntil: number;
   /** Set when a character that needs folding was met: the text must be folded and read again. */
   unfolded: boolean;
-  /** Codes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`, an index's `plainFrom`). */
+  /**
+   * Codes from here up are letters whose repeats do not collapse (an index's `plainFrom`, `keepsRepeats`); 1 for
+   * the base table, whose canonical codes are not ordered so: then no letter collapses here, and `mainReading`
+   * collapses by `keepsRepeats`.
+   */
   plainFrom: number;
   /** The codes of `i` and of `1` in the table, which a capital `I` reads as (`capitalIReading`). */
   iCode: number;
@@ -98,7 +107,7 @@ export interface ProducerState {
 export const BASE_I_CODES: readonly [number, number] = [0x69, 0x31];
 
 /** A producer's state before a text, with the codes its table gives (the base table's by default). */
-export const initialState = (plainFrom = PLAIN_LETTER_FROM, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
+export const initialState = (plainFrom = 1, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
   at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode,
 });
 
@@ -108,6 +117,8 @@ const SMALL_LETTER = /^\p{Ll}$/u;
  * What the capital `I` at `i` reads as: `oneCode` (`1`, for i or l) right after a small letter, or after
  * capitals `I` that follow one (`heIIo`, `kiII`, `StudentInnen`), else `iCode`. So `I`, `It`, `In`, `HI`,
  * `II` and `KILL` read as i, as before: reading a word-initial `I` as 1 would make `It` a spelling of `lit`.
+ * Nor as 1 where its run of `I`s ends a word of fewer than 3 letters and digits (`hI`, `kI`, typed for
+ * `hi`, `ki`, would spell `hill`, `kill`); `kiI`, `kII`, `hIll` read as 1.
  */
 export function capitalIReading(src: string, table: Int32Array, i: number, iCode: number, oneCode: number): number {
   let q = i - 1;
@@ -115,7 +126,20 @@ export function capitalIReading(src: string, table: Int32Array, i: number, iCode
   if (q < 0) return iCode;
   const u = src.charCodeAt(q);
   const small = u < 0x80 ? u >= 0x61 && u <= 0x7a : SMALL_LETTER.test(String.fromCharCode(u));
-  return small ? oneCode : iCode;
+  if (!small) return iCode;
+  let e = i + 1;
+  while (e < src.length && (table[src.charCodeAt(e)] === CAPITAL_I || table[src.charCodeAt(e)] === DROP)) e++;
+  const next = e < src.length ? table[src.charCodeAt(e)]! : BOUNDARY;
+  if (isLetterCode(next) || next === NEEDS_FOLD) return oneCode;
+  // The I run ends the word: count its letters, the run included.
+  let letters = 0;
+  for (let k = q + 1; k < e; k++) if (table[src.charCodeAt(k)] === CAPITAL_I) letters++;
+  for (let k = q; k >= 0 && letters < 3; k--) {
+    const code = table[src.charCodeAt(k)]!;
+    if (isLetterCode(code)) letters++;
+    else if (code !== DROP) break;
+  }
+  return letters >= 3 ? oneCode : iCode;
 }
 
 /** First index at or after `p` that is not a separator. */
@@ -136,24 +160,15 @@ export function skipSymbols(src: string, table: Int32Array, p: number): number {
 
 /**
  * In the symbol run `i .. p` that follows a word and no letter follows, where the symbols that read as
- * letters end (`i` when none do): each `@` and `$` (`pand@`, `bo$$`), and `!` and `|` in runs of 2 or
- * more (`ki!!`, `ki||`); the rest is punctuation. A single `!` or `|` stays punctuation, so that `hi!`
- * does not spell `hill`; the price is that `hi!!` does. None do after a word without a letter (`50$`
- * read `sos`), nor a lone `$` after a currency prefix (`A$`, `US$`).
+ * letters end (`i` when none do): the `@` and `$` it begins with (`pand@`, `bo$$`); the rest is
+ * punctuation. `!` and `|` at the end of a word are always punctuation, however many: read as `1`,
+ * `hi!!` (everyday chat) spelt `hill` and `Bi!!` `bill`; so `ki!!` does not spell `kill`. None do after a
+ * word without a letter (`50$` read `sos`), nor a lone `$` after a currency prefix (`A$`, `US$`).
  */
 export function endLettersEnd(src: string, table: Int32Array, i: number, p: number): number {
   if (!wordHasLetter(src, table, i)) return i;
   let q = i;
-  while (q < p) {
-    if (isEndSymbol(table[src.charCodeAt(q)]!)) {
-      q++;
-      continue;
-    }
-    let k = q;
-    while (k < p && !isEndSymbol(table[src.charCodeAt(k)]!)) k++;
-    if (k - q < 2) break;
-    q = k;
-  }
+  while (q < p && isEndSymbol(table[src.charCodeAt(q)]!)) q++;
   if (q === i + 1 && src.charCodeAt(i) === 0x24 && CURRENCY_PREFIXES.has(capitalsBefore(src, table, i))) return i;
   return q;
 }
@@ -182,7 +197,7 @@ function wordHasLetter(src: string, table: Int32Array, i: number): boolean {
 }
 
 /**
- * True when the symbol at `p` is a letter that ends a word (`pand@`, `ki!!`): in a run of symbols after a
+ * True when the symbol at `p` is a letter that ends a word (`pand@`, `bo$$`): in a run of symbols after a
  * letter or digit (characters to skip aside), with no letter after the run, within the part that
  * `endLettersEnd` reads as letters. Where no letter follows, that is the only way a symbol reads as a letter.
  */
@@ -302,8 +317,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
           }
         }
       } else {
-        // At the end of a word, `@` and `$` are letters too (`pand@`, `bo$$`), and `!!`, `||` (`ki!!`), then
-        // the rest punctuation.
+        // At the end of a word, `@` and `$` are letters too (`pand@`, `bo$$`), then the rest punctuation.
         const q = last > BOUNDARY ? endLettersEnd(src, table, i, p) : i;
         buf.reserve(m + (q - i) + Math.max(to - q, 0) + 2);
         ({ cls, pos } = buf);
@@ -351,7 +365,7 @@ function mainReading(text: string): { codes: number[]; runs: number[] } {
     let run = 0;
     const end = j + 1 < m ? buf.pos[j + 1]! : src.length;
     for (let q = buf.pos[j]!; q < end; q++) if (table[src.charCodeAt(q)] === unit) run++;
-    if (c === prev && c < PLAIN_LETTER_FROM) {
+    if (c === prev && !keepsRepeats(c)) {
       if (c !== BOUNDARY) runs[runs.length - 1]! += run;
       continue;
     }

@@ -40,7 +40,7 @@ export interface ScanTables {
   patternLength: Int32Array;
   /** `depthStart[d]`: how many states have depth below `d`; states are numbered by depth. */
   depthStart: Int32Array;
-  /** Classes from here up are letters whose repeats do not collapse (`PLAIN_LETTER_FROM`). */
+  /** Classes from here up are letters whose repeats do not collapse (`keepsRepeats`). */
   plainFrom: number;
   /** The classes of `i` and `1`, which a capital `I` reads as (`capitalIReading`). */
   iClass: number;

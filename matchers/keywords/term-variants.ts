@@ -6,7 +6,7 @@
  * with an i, l or 1. A `1` in a term stands for i and l too (`1337` matches `leet`).
  */
 
-import { PLAIN_LETTER_FROM } from './unit-codes.js';
+import { keepsRepeats } from './fold.js';
 
 const I = 'i'.charCodeAt(0);
 const L = 'l'.charCodeAt(0);
@@ -60,7 +60,7 @@ export function termVariants(codes: readonly number[], runs: readonly number[]):
     const variant: number[] = [];
     for (let k = 0; k < chars.length; k++) {
       const c = chars[k]![pick[k]!]!;
-      if (c !== variant[variant.length - 1] || c >= PLAIN_LETTER_FROM) variant.push(c);
+      if (c !== variant[variant.length - 1] || keepsRepeats(c)) variant.push(c);
     }
     const key = variant.join(',');
     if (seen.has(key)) continue;

@@ -9,13 +9,6 @@
  * the normaliser tells them apart by their character (`isSpace`) where they join single letters.
  */
 export const BOUNDARY = 0;
-/**
- * Canonical codes from here up are letters whose repeats stay: those of scripts other than Latin, Greek
- * and Cyrillic (all below U+0530). Collapsing `猫猫` to `猫` or `ここ` to `こ` made terms in scripts written
- * without spaces fire inside other words (`熊猫`); repeated letters are evasion noise only where accents are.
- * An index numbers the classes of such letters from its `plainFrom` up.
- */
-export const PLAIN_LETTER_FROM = 0x530;
 /** In an index's table: a word character that no term uses. */
 export const OTHER_WORD = 1;
 /** A separator that disappears inside a word (`k.e.y`, `bad-word`) and is a boundary elsewhere. */
@@ -27,8 +20,8 @@ export const NEEDS_FOLD = -4;
 /**
  * A capital `I`: in sans-serif fonts the usual stand-in for `l` (`heIIo`, `kiII`), and the pronoun and the
  * first letter of `It`, `In`, `If`. It reads as `1` (which a term matches where it has an i or an l) right
- * after a small letter, or after such an `I`; elsewhere, at the start of a word or in capitals (`I`, `It`,
- * `HI`, `II`, `KILL`), as `i`. See `capitalIReading`.
+ * after a small letter, or after such an `I`, unless it ends a word of 2 letters (`hI`, `kI`); elsewhere, at
+ * the start of a word or in capitals (`I`, `It`, `HI`, `II`, `KILL`), as `i`. See `capitalIReading`.
  */
 export const CAPITAL_I = -5;
 /** True for a code that is a letter or digit wherever it stands. */
