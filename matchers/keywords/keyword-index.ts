@@ -57,6 +57,55 @@ const LETTER = /\p{L}/u;
  * a modifier letter, is the mark U+3099, no letter).
  */
 const hasLetter = (s: string): boolean => /[a-zA-Z]/.test(s) || LETTER.test(s.normalize('NFKD'));
+
+/**
+ * Doubled letters. Repeats collapse in the text and in the term alike (`kiiill` reads `kil`), so a term that writes
+ * a letter twice also matches the word that writes it once: `ass` fired on every `as`, `toll` on `tool` (hand-run
+ * probe over 1.4 MB of English, eleventh session). For a short term (`DOUBLES_UP_TO` letters), whose single-letter
+ * reading is likely another word, a match therefore needs, for each letter the term doubles, two of it in a row
+ * in the matched text, counting a character that may stand for it (`$$`, `55` for ss; `1`, `!`, `|` or a capital
+ * I for i or l). A longer term still matches with a doubled letter written once (`forbidenword`): that is an
+ * evasion, and rarely a word. Judged only for terms of plain ASCII letters, on matches of plain ASCII: an accent, a
+ * lookalike or a mark in the match may carry an evasion this does not read, and such a match is kept.
+ */
+const LETTER_FLAG = 1;
+const DOUBLES_UP_TO = 4;
+function doubledLetterFlags(term: string): number {
+  const t = term.toLowerCase();
+  if (!/^[a-z ]+$/.test(t) || t.replace(/ /g, '').length > DOUBLES_UP_TO) return 0;
+  let flags = 0;
+  for (let i = 1; i < t.length; i++) if (t[i] !== ' ' && t[i] === t[i - 1]) flags |= 2 << (t.charCodeAt(i) - 0x61);
+  return flags;
+}
+/** What a character of a plain ASCII match reads as: a letter a-z, WILD (i or l), or undefined (a separator). */
+const WILD = '*';
+const STANDS_FOR: Readonly<Record<string, string>> = {
+  '0': 'o', '3': 'e', '4': 'a', '@': 'a', '5': 's', $: 's', '7': 't', '1': WILD, '!': WILD, '|': WILD, I: WILD,
+};
+function keepsDoubles(span: string, flags: number): boolean {
+  if (!/^[\x20-\x7e]*$/.test(span)) return true;
+  const read: string[] = [];
+  for (const ch of span) {
+    const r = STANDS_FOR[ch] ?? (/[a-zA-Z0-9]/.test(ch) ? ch.toLowerCase() : undefined);
+    if (r !== undefined) read.push(r);
+  }
+  for (let bit = 0; bit < 26; bit++) {
+    if ((flags & (2 << bit)) === 0) continue;
+    const letter = String.fromCharCode(0x61 + bit);
+    const fits = (r: string | undefined): boolean => r === letter || (r === WILD && (letter === 'i' || letter === 'l'));
+    let twice = false;
+    for (let k = 1; k < read.length && !twice; k++) twice = fits(read[k]) && fits(read[k - 1]);
+    if (!twice) return false;
+  }
+  return true;
+}
+
+/** Whether a match of an entry with these flags (its `needsLetter` cell) stands, given what it covers in `text`. */
+export function matchKept(text: string, x: { start: number; end: number }, flags: number): boolean {
+  if (flags === 0) return true;
+  const span = text.slice(x.start, x.end);
+  return ((flags & LETTER_FLAG) === 0 || hasLetter(span)) && (flags <= LETTER_FLAG || keepsDoubles(span, flags));
+}
 /**
  * A term's edge in a script written without spaces between words (`UNSPACED`) needs no word boundary on
  * that side, or `熊猫` would never match in `我喜欢熊猫`; elsewhere whole words stay the rule.
@@ -148,8 +197,9 @@ export class KeywordIndex {
     // Reading the virtual boundary before a text never completes a pattern, so this cell is not negated.
     const startState = automaton.transitions[BOUNDARY]!;
     const [iClass, oneClass] = BASE_I_CODES.map((c) => classOf.get(c) ?? OTHER_WORD) as [number, number];
+    // Per entry: LETTER_FLAG if the term has a letter, and the letters it doubles (`doubledLetterFlags`).
     const needsLetter = sharedInt32Array(terms.length);
-    needsLetter.set(terms.map((term) => (LETTER.test(term) ? 1 : 0)));
+    needsLetter.set(terms.map((term) => (LETTER.test(term) ? LETTER_FLAG : 0) | doubledLetterFlags(term)));
     return new KeywordIndex(terms.length, {
       ...automaton, startState, charClasses, patternEntry, patternLength, plainFrom, iClass, oneClass,
     }, needsLetter);
@@ -224,10 +274,13 @@ export class KeywordIndex {
     return this.withLetters(text, inFolded);
   }
 
-  /** `found` without the matches of terms with a letter that have none in `text` (`LETTER`). */
+  /**
+   * `found` without the matches of terms with a letter that have none in `text` (`LETTER`), and of terms with a
+   * doubled letter that the match has once (`doubledLetterFlags`).
+   */
   private withLetters(text: string, found: KeywordMatch[]): KeywordMatch[] {
     const needs = this.needsLetter;
-    const ok = (x: KeywordMatch): boolean => needs[x.entry] === 0 || hasLetter(text.slice(x.start, x.end));
+    const ok = (x: KeywordMatch): boolean => matchKept(text, x, needs[x.entry]!);
     return found.every(ok) ? found : found.filter(ok);
   }
 
