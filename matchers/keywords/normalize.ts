@@ -15,7 +15,8 @@
  *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), but not
  *     where it ends a word of 2 letters (`hI`, `kI`), elsewhere as `i` (`I`, `It`, `HI`, `II`, `KILL`: see
  *     `capitalIReading`);
- *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god`, and repeated boundaries too
+ *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god` (a match of a short term that doubles
+ *     a letter then needs it doubled: `KeywordIndex`'s `matchKept`), and repeated boundaries too
  *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
  *     scripts written without spaces (`keepsRepeats`): `猫猫` and `ここ` stay two letters, while Arabic,
  *     Hebrew, Devanagari and other spaced scripts collapse as Latin does (`مرحباااا` is `مرحبا`);
