@@ -61,21 +61,13 @@ export class ListWatcher {
       const lists = active
         .map((info) => built.get(info.name) ?? current.get(info.name))
         .filter((l): l is CompiledList => l !== undefined);
+      // What `#build` recorded as in use (the version matched before and the new one) stays right after the swap.
       this.#snapshot = { id: this.#snapshot.id + 1, lists };
-      for (const [name, list] of built) {
-        const before = current.get(name)?.version;
-        await this.#markInUse(name, before === undefined ? [list.version] : [before, list.version]);
-      }
     } finally {
       this.#busy = false;
     }
   }
 
-  /**
-   * Compiles `info`'s version. It is first recorded as in use, with the version matched now (`inUse`), so that an
-   * import made meanwhile does not delete its entries while they are read. A compile that read fewer entries than
-   * the version holds (deleted after all, before the record was seen) is not switched in.
-   */
   /** Records the versions of `name` this server may read (store/list-store.ts keeps them through imports). */
   async #markInUse(name: string, versions: number[]): Promise<void> {
     await this.#lists.markInUse(name, versions).catch((err: unknown) => {
@@ -83,6 +75,12 @@ export class ListWatcher {
     });
   }
 
+  /**
+   * Compiles `info`'s version. It is first recorded as in use, with the version matched now (`inUse`), so that an
+   * import made meanwhile does not delete its entries while they are read, nor, once switched in, the previous
+   * version's while batches matched against it are in flight. A compile that read fewer entries than the version
+   * holds (deleted after all, before the record was seen) is not switched in.
+   */
   async #build(info: ListInfo, inUse: number | undefined): Promise<CompiledList | undefined> {
     const started = Date.now();
     await this.#markInUse(info.name, inUse === undefined ? [info.version] : [inUse, info.version]);
