@@ -60,7 +60,7 @@ Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS,
  * `vigil <command> --help`: that command's lines of USAGE and the notes after the list of commands, or the whole
  * text for a command it does not list.
  */
-export function commandUsage(command: string): string {
+function commandUsage(command: string): string {
   const [head, rest] = USAGE.split('\nCommands:\n') as [string, string];
   const [list, notes] = rest.split('\n\n') as [string, string];
   const blocks: string[][] = [];

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ConfigError, Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import {
   AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, claimDataFolder, openDatabases,
-  type Databases,
+  type Databases, type HeldFolder,
 } from '../store/index.js';
 import { AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
 import { DeviceGateway, FeedGateway, HttpServer, OperatorApi, loadNativeUws, type JournalEntry } from '../ingest/index.js';
@@ -39,9 +39,7 @@ export function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Database
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError(`${path} must hold 64 hex digits`);
     return Buffer.from(hex, 'hex');
   }
-  let sealed = 0;
-  for (const _ of db.evidence.getKeys({ limit: 1 })) sealed++;
-  if (sealed > 0) {
+  if (db.evidence.getKeysCount({ limit: 1 }) > 0) {
     throw new ConfigError(`no evidence key: ${path} is missing, but the data folder holds sealed evidence. Restore the key `
       + 'file from its backup, or set VIGIL_EVIDENCE_KEY to the key it held; a new key would leave that evidence unreadable');
   }
@@ -64,22 +62,17 @@ async function createDemoLists(db: Databases, lists: ListStore, log: Logger): Pr
 export async function startServer(config: VigilConfig, log: Logger): Promise<RunningServer> {
   loadNativeUws(); // refuse the fallback before touching anything
   const db = openDatabases(config.dataDir);
-  let release: () => Promise<void>;
-  try {
-    const held = await claimDataFolder(db, config.dataDir);
-    release = () => held.release();
-  } catch (err) {
-    await db.root.close();
-    throw err;
-  }
+  let held: HeldFolder | undefined;
   let evidenceKey: Buffer;
   try {
+    held = await claimDataFolder(db, config.dataDir);
     evidenceKey = ensureEvidenceKey(config, log, db);
   } catch (err) {
-    await release();
+    await held?.release();
     await db.root.close();
     throw err;
   }
+  const folder = held;
   const metrics = new Metrics();
   const registry = new RegistryStore(db);
   const lists = new ListStore(db);
@@ -188,7 +181,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       await retention.stop();
       await pool.close();
       await builder.close();
-      await release();
+      await folder.release();
       await db.root.close();
       log.info('vigil stopped');
     },

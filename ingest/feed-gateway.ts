@@ -9,6 +9,7 @@ import { toCloudEvent, type Alert, type FeedConfig, type Metrics } from '../core
 import type { RegistryStore } from '../store/index.js';
 import type { AlertFeed } from '../pipeline/index.js';
 import { bearer, intParam, sendError, sendJson } from './http-util.js';
+import { CLOSE_REVOKED } from './device-gateway.js';
 
 interface FeedConn { consumerId: string; cursor: number; closed: boolean }
 
@@ -16,7 +17,6 @@ const SOCKET_READ_CHUNK = 100;
 /** How often open sockets' consumers are re-checked; a read of one counter when nothing was revoked. */
 const CONSUMER_REFRESH_MS = 2000;
 /** Close code for a feed socket whose consumer token was revoked while it was open (as devices get). */
-export const CLOSE_CONSUMER_REVOKED = 4401;
 const DEFAULT_LIMIT = 100;
 
 export interface FeedGatewayOptions {
@@ -81,7 +81,7 @@ export class FeedGateway {
       if (conn.closed || this.#o.registry.consumerActive(conn.consumerId)) continue;
       conn.closed = true;
       this.#sockets.delete(ws);
-      ws.end(CLOSE_CONSUMER_REVOKED, 'consumer token revoked');
+      ws.end(CLOSE_REVOKED, 'consumer token revoked');
     }
   }
 

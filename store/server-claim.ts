@@ -16,7 +16,7 @@ import type { Databases } from './database.js';
 
 const CLAIM_KEY = 'server';
 /** How often a running server renews its claim. */
-export const CLAIM_RENEW_MS = 5_000;
+const CLAIM_RENEW_MS = 5_000;
 /** A claim not renewed for this long is a server that is gone. */
 export const CLAIM_LAPSE_MS = 20_000;
 
@@ -50,7 +50,7 @@ export async function claimDataFolder(db: Databases, dataDir: string, clock: () 
   const mine: ServerClaim = { pid: process.pid, host: hostname(), startedAt: now, aliveAt: now, token: randomBytes(8).toString('hex') };
   const held = await db.root.transaction(() => {
     const claim = db.meta.get(CLAIM_KEY) as ServerClaim | undefined;
-    if (claim && claim.token !== mine.token && claimHolds(claim, now)) return claim;
+    if (claim && claimHolds(claim, now)) return claim;
     db.meta.put(CLAIM_KEY, mine);
     return undefined;
   });
