@@ -22,11 +22,11 @@ const ch = (s: string): number => s.charCodeAt(0);
  * `l` as `i` made `lit` fire on "is it on?"), so `1` stays a character of its own and a term matches it
  * where it has an i or an l (`term-variants.ts`).
  */
-const LETTER_FOR: Record<string, string> = {
+export const LETTER_FOR: Readonly<Record<string, string>> = {
   0: 'o', 3: 'e', 4: 'a', 5: 's', 7: 't',
 };
 /** Symbols read as letters inside words. `!` and `|` are typed for i and l alike, so they read as `1`. */
-const SYMBOL_FOR: Record<string, string> = { '@': 'a', $: 's', '!': '1', '|': '1' };
+export const SYMBOL_FOR: Readonly<Record<string, string>> = { '@': 'a', $: 's', '!': '1', '|': '1' };
 /**
  * Those that are letters at the end of a word too (`pand@`, `bo$$`). Not `!` nor `|`: after a word they
  * are nearly always punctuation, one or many, and as `1` they made `hi!` and `hi!!` spellings of `hill`.

@@ -1,6 +1,6 @@
 import { VigilError } from '../../core/errors.js';
 import { compileAutomaton, sharedInt32Array } from './automaton.js';
-import { fillClassTable } from './char-table.js';
+import { LETTER_FOR, SYMBOL_FOR, fillClassTable } from './char-table.js';
 import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
 import { UNSPACED, foldText, keepsRepeats, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
@@ -34,7 +34,10 @@ export interface SharedKeywordIndex {
   patternLength: SharedArrayBuffer;
   /** Where each state depth begins (states are numbered breadth-first). */
   depthStart: SharedArrayBuffer;
-  /** Per entry: 1 where the term has a letter, so that a match needs one too (`LETTER`), else 0. */
+  /**
+   * Per entry: LETTER_FLAG where the term has a letter, so that a match needs one too (`LETTER`), and the letters a
+   * short term doubles (`doubledLetterFlags`); 0 when neither.
+   */
   needsLetter: SharedArrayBuffer;
   /** Classes from here up are letters whose repeats do not collapse (`keepsRepeats`). */
   plainFrom: number;
@@ -77,11 +80,12 @@ function doubledLetterFlags(term: string): number {
   for (let i = 1; i < t.length; i++) if (t[i] !== ' ' && t[i] === t[i - 1]) flags |= 2 << (t.charCodeAt(i) - 0x61);
   return flags;
 }
-/** What a character of a plain ASCII match reads as: a letter a-z, WILD (i or l), or undefined (a separator). */
-const WILD = '*';
-const STANDS_FOR: Readonly<Record<string, string>> = {
-  '0': 'o', '3': 'e', '4': 'a', '@': 'a', '5': 's', $: 's', '7': 't', '1': WILD, '!': WILD, '|': WILD, I: WILD,
-};
+/**
+ * What a character of a plain ASCII match reads as: the digits and symbols the normaliser reads as letters, with
+ * WILD (`1`, and a capital I, which may read as it) for i or l; other letters and digits as themselves.
+ */
+const WILD = '1';
+const STANDS_FOR: Readonly<Record<string, string>> = { ...LETTER_FOR, ...SYMBOL_FOR, 1: WILD, I: WILD };
 function keepsDoubles(span: string, flags: number): boolean {
   if (!/^[\x20-\x7e]*$/.test(span)) return true;
   const read: string[] = [];
@@ -281,7 +285,11 @@ export class KeywordIndex {
   private withLetters(text: string, found: KeywordMatch[]): KeywordMatch[] {
     const needs = this.needsLetter;
     const ok = (x: KeywordMatch): boolean => matchKept(text, x, needs[x.entry]!);
-    return found.every(ok) ? found : found.filter(ok);
+    // In place, one pass: `found` is the scan's own new array.
+    let kept = 0;
+    for (const x of found) if (ok(x)) found[kept++] = x;
+    found.length = kept;
+    return found;
   }
 
   /** Lets go of the tables (the shared memory stays for other wrappers) and of the scratch space. */

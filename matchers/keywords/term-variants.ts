@@ -16,7 +16,7 @@ const ONE = '1'.charCodeAt(0);
  * Spellings compiled per term at most: 2 ** 8, so that up to 8 of a term's i and l can each be written
  * as `1`; later ones match only as written (a `1` in a term counts as 2 of the 8, having 3 readings).
  */
-export const MAX_TERM_VARIANTS = 256;
+const MAX_TERM_VARIANTS = 256;
 
 function readings(c: number): readonly number[] {
   if (c === I) return [I, ONE];
