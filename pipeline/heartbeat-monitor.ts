@@ -91,7 +91,6 @@ export class HeartbeatMonitor {
     this.#checking = true;
     try {
       const due: NewAlert[] = [];
-      const marked: Seen[] = [];
       for (const [deviceId, s] of this.#seen) {
         const deadline = s.at + this.deadlineMs;
         if (s.alerted || now < deadline) continue;
@@ -99,7 +98,6 @@ export class HeartbeatMonitor {
         s.alerted = true;
         s.dirty = true;
         if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;
-        marked.push(s);
         due.push({
           id: asAlertId(alertId(deviceId, s.seq, `rule\u0000heartbeat-missed\u0000${deadline}`)),
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,
@@ -113,7 +111,7 @@ export class HeartbeatMonitor {
       try {
         stored = await this.#o.alerts.commit(due, []);
       } catch (err) {
-        for (const s of marked) s.alerted = false; // raised at the next check instead (an alert's id makes it once)
+        for (const a of due) this.#seen.get(a.deviceId)!.alerted = false; // raised at the next check (its id makes it once)
         throw err;
       }
       for (const a of stored) this.#o.metrics.alerts.inc({ category: a.category });

@@ -1,10 +1,25 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import pino from 'pino';
 import { asDeviceId, Metrics } from '../../core/index.js';
 import { AlertFeed, HeartbeatMonitor } from '../../pipeline/index.js';
 import { SAVE_CHUNK } from '../../pipeline/heartbeat-monitor.js';
 import { AlertStore, RegistryStore, openDatabases } from '../../store/index.js';
 import { DAY, TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, waitForAlerts } from '../helpers/vigil.js';
+
+
+/** A monitor's parts on real LMDB in a temporary folder (60 s heartbeats, no grace). */
+function monitorParts(t: Test) {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const registry = new RegistryStore(db);
+  const alerts = new AlertStore(db);
+  const options = {
+    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
+    heartbeatSeconds: 60, graceSeconds: 0,
+  };
+  return { db, dir: tmp.dir, registry, alerts, options };
+}
 
 t.test('heartbeat - a silent device gets one heartbeat-missed alert after its deadline, and another only after it is heard again', async (t) => {
   const tmp = tempDir();
@@ -37,15 +52,7 @@ t.test('heartbeat - a silent device gets one heartbeat-missed alert after its de
 });
 
 t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a device silent across it is still alerted', async (t) => {
-  const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const registry = new RegistryStore(db);
-  const alerts = new AlertStore(db);
-  const options = {
-    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
-    heartbeatSeconds: 60, graceSeconds: 0,
-  };
+  const { db, registry, alerts, options } = monitorParts(t);
   const now = Date.now();
   const { deviceId: watched } = await registry.enrol({ subjectId: 'subject-hb', orderRef: 'ORDER-hb', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
   const first = new HeartbeatMonitor(options);
@@ -69,15 +76,8 @@ t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a
 });
 
 t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline, it raises no alert', async (t) => {
-  const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const registry = new RegistryStore(db);
-  const alerts = new AlertStore(db);
-  const monitor = new HeartbeatMonitor({
-    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
-    heartbeatSeconds: 60, graceSeconds: 0,
-  });
+  const { dir, registry, alerts, options } = monitorParts(t);
+  const monitor = new HeartbeatMonitor(options);
   const now = Date.now();
   const order = { categories: ['heartbeat' as const], from: now - DAY, until: now + DAY };
   const revoked = await registry.enrol({ subjectId: 'subject-gone', orderRef: 'ORDER-gone', ...order });
@@ -85,7 +85,7 @@ t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline
   monitor.seen(asDeviceId(revoked.deviceId), 1, now);
   monitor.seen(asDeviceId(kept.deviceId), 1, now);
   // Revoked by another process (vigil devices revoke, or simulate winding up), after it was last heard.
-  const other = openDatabases(tmp.dir);
+  const other = openDatabases(dir);
   try { await new RegistryStore(other).revokeDevice(revoked.deviceId) } finally { await other.root.close() }
   await new Promise((r) => setTimeout(r, 10));
   t.equal(await monitor.check(now + 61_000), 1, 'one alert, past the deadline');
@@ -94,16 +94,10 @@ t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline
 });
 
 t.test('heartbeat - an alert whose commit fails (a full disk, say) is raised at the next check, not lost', async (t) => {
-  const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const registry = new RegistryStore(db);
-  const alerts = new AlertStore(db);
+  const { registry, alerts, options } = monitorParts(t);
   const now = Date.now();
   const { deviceId } = await registry.enrol({ subjectId: 'subject-full', orderRef: 'ORDER-full', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
-  const monitor = new HeartbeatMonitor({
-    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }), heartbeatSeconds: 60, graceSeconds: 0,
-  });
+  const monitor = new HeartbeatMonitor(options);
   monitor.seen(asDeviceId(deviceId), 7, now - 1000);
   const commit = alerts.commit.bind(alerts);
   alerts.commit = async () => { throw new Error('MDB_MAP_FULL: Environment mapsize limit reached') };
