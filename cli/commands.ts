@@ -172,15 +172,19 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
     const file = positionals[1] as string;
     const started = Date.now();
     let lastShown = started;
-    const info = await importListFile(store, kind as ListKind, name, file, (rows) => {
-      const now = Date.now();
-      if (now - lastShown < PROGRESS_EVERY_MS) return;
-      lastShown = now;
-      const rate = Math.round(rows / ((now - started) / 1000));
-      io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
-    }, (rows) => {
-      if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
-    }, values['allow-empty'] === true);
+    const info = await importListFile(store, kind as ListKind, name, file, {
+      onProgress: (rows) => {
+        const now = Date.now();
+        if (now - lastShown < PROGRESS_EVERY_MS) return;
+        lastShown = now;
+        const rate = Math.round(rows / ((now - started) / 1000));
+        io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
+      },
+      onCheck: (rows) => {
+        if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
+      },
+      allowEmpty: values['allow-empty'] === true,
+    });
     await auditCli(db, 'list.import', `list:${name}`, { kind, version: info.version, rows: info.count, file: basename(file), via: 'cli' });
     io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
     io.out(JSON.stringify(info));

@@ -96,13 +96,19 @@ async function* entries(kind: ListKind, path: string, onCheck: (rows: number) =>
   }
 }
 
-/**
- * Imports `path` as a new version of list `name`; `onProgress` gets the row count as it goes, and `onCheck` is
- * told when all rows are read and a keyword list is being compiled to check it.
- */
+export interface ImportOptions {
+  /** Told the row count as rows are written. */
+  onProgress?: (rows: number) => void;
+  /** Told once all rows are read and a keyword list is being compiled to check it. */
+  onCheck?: (rows: number) => void;
+  /** Apply a file with a header and no rows (it empties the list). */
+  allowEmpty?: boolean;
+}
+
+/** Imports `path` as a new version of list `name`. */
 export async function importListFile(
   store: ListStore, kind: ListKind, name: string, path: string,
-  onProgress?: (rows: number) => void, onCheck: (rows: number) => void = () => {}, allowEmpty = false,
+  { onProgress, onCheck = () => {}, allowEmpty = false }: ImportOptions = {},
 ): Promise<ListInfo> {
   if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
   try {

@@ -68,7 +68,7 @@ t.test('lists - shows progress on a large file', async (t) => {
   const rows = ['term,severity,ref'];
   for (let i = 0; i < 50_000; i++) rows.push(`placeholder${i},low,r${i}`);
   const seen: number[] = [];
-  const info = await importListFile(store, 'keywords', 'big', file('big.csv', rows.join('\n')), (n) => seen.push(n));
+  const info = await importListFile(store, 'keywords', 'big', file('big.csv', rows.join('\n')), { onProgress: (n) => seen.push(n) });
   t.equal(info.count, 50_000);
   t.ok(seen.length >= 2, 'progress reported more than once');
   t.equal(seen[seen.length - 1], 50_000);
@@ -90,7 +90,7 @@ t.test('lists - a keyword list too large for the matcher is refused at import, a
   }
   const checked: number[] = [];
   const before = store.get('kw');
-  await t.rejects(importListFile(store, 'keywords', 'kw', file('cjk.csv', rows.join('\n')), undefined, (n) => checked.push(n)),
+  await t.rejects(importListFile(store, 'keywords', 'kw', file('cjk.csv', rows.join('\n')), { onCheck: (n) => checked.push(n) }),
     { code: 'LIST_INVALID', message: /cannot be compiled: keyword list too large/ });
   t.same(checked, [20_000], 'the check is announced once all rows are read');
   t.same(store.get('kw'), before, 'the active version is untouched');
@@ -140,7 +140,7 @@ t.test('lists - bytes that are not UTF-8, a column named twice, or no rows at al
   await t.rejects(importListFile(store, 'keywords', 'enc', file('twice.csv', 'term,term,severity,ref\na,b,low,k\n')), /line 1: the header names the column term twice/);
   await t.rejects(importListFile(store, 'keywords', 'enc', file('empty.csv', 'term,severity,ref\n')), /header but no rows.*--allow-empty/);
   t.equal(store.get('enc'), undefined, 'nothing applied');
-  const emptied = await importListFile(store, 'keywords', 'enc', file('empty.csv', 'term,severity,ref\n'), undefined, undefined, true);
+  const emptied = await importListFile(store, 'keywords', 'enc', file('empty.csv', 'term,severity,ref\n'), { allowEmpty: true });
   t.equal(emptied.count, 0, 'unless asked for');
   t.same(splitCsvLine('a, "b, c",d', 1), ['a', 'b, c', 'd']);
   t.same(splitCsvLine('kettle, "low",k1', 1), ['kettle', 'low', 'k1']);
