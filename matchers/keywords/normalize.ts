@@ -32,7 +32,9 @@
  * Some characters read two ways, and the unit stream keeps both readings:
  *   - a separator (`. - _ * ~ + / \`, and Unicode dashes and dots) between letters joins them in the main
  *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
- *   - a single space or tab inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two words);
+ *   - a single space or tab inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two
+ *     words), and so do gaps of up to 3 spaces and separators there (`k. e. y`, `k - e - y`); two spaces
+ *     or more part words of spaced letters (`k e y  w o r d`);
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
@@ -242,19 +244,51 @@ function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
   return !wordAhead(src, table, skipJoiners(src, table, r));
 }
 
+/** Most spaces and separators in a gap between spaced single letters (`k . e . y`), characters to skip aside. */
+const MAX_GAP = 3;
+/** Most characters to skip (marks, zero-width characters) in such a gap. */
+const MAX_GAP_DROPS = 8;
+
 /**
- * At a space `i` that follows a one-character word: if 3 or more one-character words follow each
- * other separated by single spaces, the index of the last one (spaces before it join); else -1.
+ * Where the gap that begins at `p` ends, if it can part spaced single letters: one space (`k e y`), or 2 to
+ * `MAX_GAP` spaces and separators with both among them (`k. e. y`, `k - e - y`); else -1. Spaces alone,
+ * two or more, part words of spaced letters (`k e y  w o r d`); separators alone are a joiner's (`k.e.y`),
+ * which joins letters whatever their words' lengths.
+ */
+function spacedGapEnd(src: string, table: Int32Array, p: number): number {
+  let spaces = 0;
+  let joiners = 0;
+  let drops = 0;
+  for (; p < src.length; p++) {
+    const u = src.charCodeAt(p);
+    const code = table[u]!;
+    if (code === DROP) {
+      if (++drops > MAX_GAP_DROPS) return -1;
+      continue;
+    }
+    if (code === BOUNDARY && isSpace(u)) spaces++;
+    else if (code === JOINER) joiners++;
+    else break;
+    if (spaces + joiners > MAX_GAP) return -1;
+  }
+  return spaces === 1 || (spaces > 0 && joiners > 0) ? p : -1;
+}
+
+/**
+ * At a space or separator `i` that follows a one-character word: if 3 or more one-character words follow
+ * each other, parted by single spaces or by gaps of up to 3 spaces and separators (`k e y`, `k. e. y`,
+ * `k - e - y`: `spacedGapEnd`), the index of the last one (the gaps before it join); else -1.
  */
 export function spacedRunEnd(src: string, table: Int32Array, i: number): number {
   let words = 1;
   let lastWord = -1;
   let p = i;
-  while (p + 1 < src.length && isSpace(src.charCodeAt(p)) && isLetterCode(table[src.charCodeAt(p + 1)]!)) {
-    if (!letterEndsAt(src, table, p + 2)) break;
+  for (;;) {
+    const q = spacedGapEnd(src, table, p);
+    if (q < 0 || q >= src.length || !isLetterCode(table[src.charCodeAt(q)]!) || !letterEndsAt(src, table, q + 1)) break;
     words++;
-    lastWord = p + 1;
-    p += 2;
+    lastWord = q;
+    p = q + 1;
   }
   return words >= 3 ? lastWord : -1;
 }
@@ -290,6 +324,14 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
         cls[m] = code;
         pos[m++] = i;
         last = code;
+      }
+    } else if (code === JOINER && (i < spacedUntil
+      || (last > BOUNDARY && wordBegin === i - 1 && (spacedUntil = spacedRunEnd(src, table, i)) > i))) {
+      // A separator in a gap between spaced single letters (`k. e. y`): it joins, as the spaces there do.
+      if (last !== AMB_JOIN) {
+        cls[m] = AMB_JOIN;
+        pos[m++] = i;
+        last = AMB_JOIN;
       }
     } else if (code === JOINER) {
       const p = skipJoiners(src, table, i + 1);

@@ -3,7 +3,7 @@
  *   - the fast loop reads a code unit, looks up its class, skips it if it repeats the last class, else
  *     takes one transition and tests one sign. It keeps where the last classes began (`ClassRing`),
  *     which is all a match needs to find its start. A negative transition means a match, or the end of
- *     a one-class word, where it checks for single letters separated by spaces (`k e y`). Separators and
+ *     a one-class word, where it checks for spaced single letters (`k e y`, `k. e. y`). Separators and
  *     symbols that turn out to be plain boundaries (`word, next`, `end.`) are settled next to it;
  *   - an episode takes over where a character reads two ways (see `normalize.ts`): it produces units
  *     a few characters at a time and runs a second automaton state in the alternative reading beside
@@ -127,7 +127,7 @@ export class Scanner {
       }
       if (code >= 0) {
         // A flagged transition: a match ends here, or a one-class word does (maybe `k e y`).
-        if (code !== BOUNDARY || !this.spacedLetters(src, i, r)) {
+        if (code !== BOUNDARY || !isSpace(src.charCodeAt(i)) || !this.spacedLetters(src, i, r)) {
           last = code;
           ring[r & mask] = i;
           r++;
@@ -145,7 +145,7 @@ export class Scanner {
         // A separator or symbol: a plain boundary unless it joins, begins or ends a word.
         const p = code === JOINER ? skipJoiners(src, table, i + 1) : skipSymbols(src, table, i + 1);
         const twoWays = code === JOINER
-          ? last > BOUNDARY && wordAhead(src, table, p)
+          ? last > BOUNDARY && (wordAhead(src, table, p) || this.spacedLetters(src, i, r))
           : letterAt(src, table, p) || (last > BOUNDARY && endLettersEnd(src, table, i, p) > i);
         if (!twoWays) {
           if (last !== BOUNDARY) {
@@ -182,12 +182,12 @@ export class Scanner {
   }
 
   /**
-   * At a boundary `i` after the main reading's `r`-th class: true when that class is a one-character
-   * word and `i` the first of 3 or more single letters separated by single spaces, which an episode reads.
+   * At a space or separator `i` after the main reading's `r`-th class: true when that class is a
+   * one-character word and `i` begins the first gap of a run of 3 or more single letters (`k e y`,
+   * `k. e. y`: `spacedRunEnd`), which an episode reads.
    */
   private spacedLetters(src: string, i: number, r: number): boolean {
-    return isSpace(src.charCodeAt(i)) && this.ring.at(r - 1) === i - 1 && this.boundaryBefore(src, r)
-      && spacedRunEnd(src, this.t.charClasses, i) > i;
+    return this.ring.at(r - 1) === i - 1 && this.boundaryBefore(src, r) && spacedRunEnd(src, this.t.charClasses, i) > i;
   }
 
   /** Matches ending with the main reading's `r`-th class, a boundary at `end`. */

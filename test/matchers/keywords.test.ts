@@ -214,6 +214,20 @@ t.test('keywords - joins runs of three or more single letters separated by singl
   t.equal(normalizeText('I a m here'), 'iam here');
 });
 
+t.test('keywords - joins spaced single letters parted by separators and spaces (p. a. n. d. a did not match)', async (t) => {
+  const index = KeywordIndex.build(['panda', 'blue whale', 'tolkien']);
+  for (const text of ['p. a. n. d. a', 'p . a . n . d . a', 'p - a - n - d - a', 'p- a- n- d- a', 'p _ a _ n _ d _ a', 'P. A. N. D. A.', 'p. a n - d a']) {
+    t.same(hits(index, `say ${text} now`), [`0:${text.replace(/\.$/, '')}`], text);
+  }
+  t.same(hits(index, 'b. l. u. e  w. h. a. l. e'), ['1:b. l. u. e  w. h. a. l. e'], 'two spaces part the words of a phrase');
+  t.same(hits(index, 'b l u e  w h a l e'), ['1:b l u e  w h a l e']);
+  t.same(hits(index, 'p  a  n  d  a'), [], 'spaces alone join only one at a time');
+  t.same(hits(index, 'p .  a .  n .  d .  a'), [], 'a gap of more than 3 characters parts the letters');
+  t.same(hits(index, 'p.a. n.d. a'), [], 'letters a separator alone joins are a word, not a single letter');
+  t.same(hits(index, 'J. R. R. Tolkien'), ['2:Tolkien'], 'initials join among themselves only');
+  t.equal(normalizeText('e. g. the k. e. y. here'), 'e g the key here');
+});
+
 t.test('keywords - still matches a term next to a separator and another word', async (t) => {
   const index = KeywordIndex.build(['badword', 'secret phrase']);
   t.same(hits(index, 'badword.example'), ['0:badword']);
@@ -557,7 +571,10 @@ t.test('keywords - agrees with a naive reference matcher on random text', async 
 function referenceReading(text: string, reading: 'main' | 'alt'): string {
   let s = text.toLowerCase();
   if (reading === 'main') {
-    s = s.replace(/(?<![a-z@$]|[a-z][-.])[a-z](?: [a-z]){2,}(?![a-z@$]|[-.][a-z@$])/g, (run) => run.replace(/ /g, ''));
+    // A gap between spaced letters: one space, or up to 3 spaces and separators with both among them.
+    const gap = '(?: |(?=[ .-]{2,3}[a-z])(?=[ .-]*[.-])[.-]* [ .-]*)';
+    const spaced = new RegExp(`(?<![a-z@$]|[a-z][-.])[a-z](?:${gap}[a-z]){2,}(?![a-z@$]|[-.][a-z@$])`, 'g');
+    s = s.replace(spaced, (run) => run.replace(/[ .-]/g, ''));
     s = s.replace(/(?<=[a-z])[-.]+(?=[a-z@$])/g, '');
     s = s.replace(/[@$]+(?=[a-z])/g, (run) => run.replace(/@/g, 'a').replace(/\$/g, 's'));
   }
@@ -580,6 +597,7 @@ t.test('keywords - finds every reference match on random text with separators, s
       else if (x < 0.35) parts.push(`@${word}`);
       else if (x < 0.45) parts.push(`${word}.${pseudoWord(rnd)}`);
       else if (x < 0.55 && !word.includes(' ')) parts.push(word.split('').join(' '));
+      else if (x < 0.62 && !word.includes(' ')) parts.push(word.split('').join(['. ', ' . ', ' - ', '- ', '  '][Math.floor(rnd() * 5)]!));
       else parts.push(word);
     }
     const text = parts.join(rnd() < 0.5 ? ' ' : ', ');
@@ -696,6 +714,7 @@ t.test('keywords - the scanner agrees with a simple whole-text implementation on
       if (x < 0.35) text += rnd() < 0.3 ? pick(terms) : word();
       else if (x < 0.5) text += word().split('').join(' ');
       else if (x < 0.6) text += word().split('').join(pick(['.', '-', '@', '$']));
+      else if (x < 0.66) text += word().split('').join(pick(['. ', ' . ', ' - ', '-  ', '  ', ' \u200b.']));
       else text += pick(pieces);
       if (rnd() < 0.1) text = text.toUpperCase();
     }
