@@ -4,9 +4,10 @@
  * LMDB's lock file serialises writers, and readers always see a consistent snapshot.
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { open, type Database as LmdbDb, type RootDatabase } from 'lmdb';
 import { ConfigError } from '../core/errors.js';
+import { dataFileProblem } from './data-file-check.js';
 
 export type Key = string | number | (string | number)[];
 
@@ -87,6 +88,12 @@ export function openDatabases(dataDir: string): Databases {
     return shared.dbs;
   }
   let root: RootDatabase;
+  // A data file cut short would kill the process with SIGBUS when LMDB reads past its end: say so instead.
+  // Checked twice, in case a commit by another process was under way as the first check read the meta pages.
+  if (dataFileProblem(join(path, 'data.mdb')) !== undefined) {
+    const problem = dataFileProblem(join(path, 'data.mdb'));
+    if (problem !== undefined) throw new ConfigError(`cannot open the data folder ${resolve(dataDir)}: ${problem}`);
+  }
   try {
     mkdirSync(path, { recursive: true, mode: 0o700 });
     // Every commit is synced to disk before it returns or its promise settles (overlappingSync, lmdb-js's default
