@@ -79,6 +79,12 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const audit = new AuditLog(db);
   const alerts = new AlertStore(db, audit);
   await createDemoLists(db, lists, log);
+  try {
+    const dropped = await lists.dropAbandoned();
+    if (dropped.length > 0) log.warn({ dropped }, 'deleted the rows of list imports abandoned part-way (their process was killed)');
+  } catch (err) {
+    log.error({ err }, 'could not delete the rows of list imports abandoned part-way; the next import tries again');
+  }
 
   const pool = new WorkerPool(config.pipeline.workers, evidenceKey.toString('hex'));
   // Lists compile in a thread of their own, so that compiling a large list never takes a matcher

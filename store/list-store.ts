@@ -6,6 +6,7 @@
  * matching with (`markInUse`). A server still compiling an earlier import, or one that failed to compile the
  * newest, so keeps its entries, and no hit of its in-flight batches is lost.
  */
+import { hostname } from 'node:os';
 import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
 
@@ -31,6 +32,25 @@ export interface ListInfo {
 }
 
 const CHUNK = 20_000;
+
+/**
+ * An import under way, in `meta` under `listImport:<name>:<version>` from the transaction that numbers its version
+ * until the one that activates or drops it, renewed while it runs. A version above the active one whose import has
+ * no mark, or a mark that lapsed or names a process gone from this host, was abandoned (the import was killed).
+ */
+interface ImportMark { pid: number; host: string; aliveAt: number }
+const IMPORT_RENEW_MS = 5_000;
+const IMPORT_LAPSE_MS = 60_000;
+const markKey = (name: string, version: number): string => `listImport:${name}:${version}`;
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 export class ListStore {
   readonly #db: Databases;
@@ -67,7 +87,31 @@ export class ListStore {
     if (current && current.kind !== kind) {
       throw new Error(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list`);
     }
+    await this.dropAbandoned();
     const version = await this.#nextVersion(name);
+    const key = markKey(name, version);
+    // Renewed only while it is there: the transaction that activates or drops the version removes it.
+    const renew = setInterval(() => {
+      void this.#db.root.transaction(() => {
+        const mark = this.#db.meta.get(key) as ImportMark | undefined;
+        if (mark) this.#db.meta.put(key, { ...mark, aliveAt: Date.now() });
+      }).catch(() => {});
+    }, IMPORT_RENEW_MS).unref();
+    try {
+      return await this.#importRows(name, kind, source, version, rows, onProgress);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  async #importRows(
+    name: string,
+    kind: ListKind,
+    source: string,
+    version: number,
+    rows: AsyncIterable<ListEntry> | Iterable<ListEntry>,
+    onProgress: (count: number) => void,
+  ): Promise<ListInfo> {
     let count = 0;
     try {
       let chunk: ListEntry[] = [];
@@ -94,6 +138,7 @@ export class ListStore {
       if (chunk.length > 0) await writeChunk();
     } catch (err) {
       await this.#dropVersion(name, version);
+      await this.#db.meta.remove(markKey(name, version));
       throw err;
     }
     const info: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
@@ -103,10 +148,12 @@ export class ListStore {
       if (active && active.version > version) return { applied: false as const, active };
       if (active && active.kind !== kind) return { applied: false as const, active }; // another kind's import won
       this.#db.lists.put(name, info);
+      this.#db.meta.remove(markKey(name, version));
       return { applied: true as const, active };
     });
     if (!outcome.applied) {
       await this.#dropVersion(name, version);
+      await this.#db.meta.remove(markKey(name, version));
       throw new VigilError('LIST_INVALID', outcome.active.kind !== kind
         ? `list ${name} became a ${outcome.active.kind} list meanwhile; this ${kind} import (version ${version}) is not applied`
         : `list ${name}: version ${outcome.active.version}, imported meanwhile, is newer; this import (version ${version}) is not applied`);
@@ -166,13 +213,59 @@ export class ListStore {
     return this.#db.listEntries.get([name, version, index]) as ListEntry | undefined;
   }
 
+  /** Numbers the next version of `name`, and marks its import as under way in the same transaction. */
   async #nextVersion(name: string): Promise<number> {
     const key = `listVersion:${name}`;
     return this.#db.root.transaction(() => {
       const next = ((this.#db.meta.get(key) as number | undefined) ?? 0) + 1;
       this.#db.meta.put(key, next);
+      this.#db.meta.put(markKey(name, next), { pid: process.pid, host: hostname(), aliveAt: Date.now() } satisfies ImportMark);
       return next;
     });
+  }
+
+  /**
+   * Deletes the rows of imports that were abandoned part-way (the importing process was killed): versions above
+   * the active one (or of a list never activated) whose import is not under way (`ImportMark`). Every import does
+   * this first, and the server on start-up. Returns the versions dropped, as `name@version`.
+   */
+  async dropAbandoned(now = Date.now()): Promise<string[]> {
+    const dropped: string[] = [];
+    for (const [name, marked] of this.#listNames()) {
+      const active = this.get(name);
+      const inUse = new Set(this.inUse(name));
+      for (const version of new Set([...this.#versions(name), ...marked])) {
+        if (version === active?.version || inUse.has(version)) continue;
+        const mark = this.#db.meta.get(markKey(name, version)) as ImportMark | undefined;
+        if (version < (active?.version ?? 0)) {
+          // Older versions are the next import's to drop (it keeps the one it replaces); a mark left there is stale.
+          if (mark) await this.#db.meta.remove(markKey(name, version));
+          continue;
+        }
+        const live = mark !== undefined && now - mark.aliveAt < IMPORT_LAPSE_MS
+          && !(mark.host === hostname() && processGone(mark.pid));
+        if (live) continue;
+        await this.#dropVersion(name, version);
+        await this.#db.meta.remove(markKey(name, version));
+        dropped.push(`${name}@${version}`);
+      }
+    }
+    return dropped;
+  }
+
+  /** Names that may have rows (lists with a record, those of chunks), with the versions of their import marks. */
+  #listNames(): Map<string, number[]> {
+    this.#db.root.resetReadTxn();
+    const names = new Map<string, number[]>();
+    const add = (name: string) => names.get(name) ?? names.set(name, []).get(name)!;
+    for (const key of this.#db.lists.getKeys({})) add(key as string);
+    for (const key of this.#db.listValues.getKeys({})) add((key as [string, number, number])[0]);
+    for (const key of this.#db.meta.getKeys({ start: 'listImport:', end: 'listImport;' })) {
+      const rest = (key as string).slice('listImport:'.length);
+      const at = rest.lastIndexOf(':');
+      add(rest.slice(0, at)).push(Number(rest.slice(at + 1)));
+    }
+    return names;
   }
 
   #versions(name: string): number[] {

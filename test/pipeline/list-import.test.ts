@@ -1,10 +1,15 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ListFormatError } from '../../core/index.js';
 import { ListStore, openDatabases } from '../../store/index.js';
 import { importListFile, splitCsvLine } from '../../pipeline/index.js';
-import { tempDir } from '../helpers/vigil.js';
+import { startTestServer, tempDir } from '../helpers/vigil.js';
+
+const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
 
 const tmp = tempDir();
 const db = openDatabases(tmp.dir);
@@ -164,4 +169,49 @@ t.test('lists - of two imports of one list at once, the later-numbered wins and 
   t.equal(store.get('race')?.version, quick.version, 'the later-numbered import stays active');
   t.same([...store.values('race', quick.version)].map((v) => v.value), ['teapot'], 'whole');
   t.same([...store.entries('race', quick.version - 1)], [], 'the refused import left nothing behind');
+});
+
+t.test('lists - the rows of an import killed part-way are deleted by the next import of any list, or the server at start (they stayed until that list was imported again)', async (t) => {
+  const big = file('killed.csv', `pattern,category,ref\n${Array.from({ length: 400_000 }, (_, i) => `site${i}.example,A,k${i}`).join('\n')}\n`);
+  const rowsOf = (name: string) => [...db.listEntries.getKeys({ start: [name, 0, 0], end: [name, Number.MAX_SAFE_INTEGER, 0] })].length;
+  const chunksOf = (name: string) => { db.root.resetReadTxn(); return [...db.listValues.getKeys({ start: [name, 0, 0], end: [name, Number.MAX_SAFE_INTEGER, 0] })].length };
+  /** Runs `vigil lists import` of the big file in a child and kills it once some of its rows are in. */
+  const killedImport = async (name: string): Promise<void> => {
+    const child = spawn(process.execPath, [run, 'lists', 'import', '--data', tmp.dir, '--kind', 'urls', '--name', name, big],
+      { env: { ...process.env, VIGIL_LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    const until = Date.now() + 30_000;
+    while (chunksOf(name) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+  };
+
+  await killedImport('killed');
+  const left = rowsOf('killed');
+  t.ok(left >= 40_000, `the killed import left rows behind (${left})`);
+  t.equal(store.get('killed'), undefined, 'and activated nothing');
+  await importListFile(store, 'keywords', 'another', file('another.csv', 'term,severity,ref\nkettle,low,a1\n'));
+  t.equal(rowsOf('killed'), 0, 'an import of another list deleted them');
+
+  await killedImport('killed2');
+  t.ok(rowsOf('killed2') > 0);
+  const server = await startTestServer(tmp.dir);
+  t.teardown(() => server.stop());
+  t.equal(rowsOf('killed2'), 0, 'the server deleted them as it started');
+});
+
+t.test('lists - an import under way is left alone; one whose mark lapsed, or whose process is gone, is not', async (t) => {
+  const now = Date.now();
+  const mark = (version: number, m: Record<string, unknown>) => db.meta.put(`listImport:marked:${version}`, m);
+  const rows = (version: number) => db.root.transaction(() => { db.listEntries.put(['marked', version, 0], { value: 'x.example', label: 'A', ref: 'm' }) });
+  for (const v of [1, 2, 3, 4]) await rows(v);
+  await mark(1, { pid: process.pid, host: hostname(), aliveAt: now - 10_000 });
+  await mark(2, { pid: 1, host: 'another-host', aliveAt: now - 10_000 });
+  await mark(3, { pid: 1, host: 'another-host', aliveAt: now - 120_000 });
+  // version 4 has no mark at all
+  t.same((await store.dropAbandoned(now)).sort(), ['marked@3', 'marked@4']);
+  t.same([...store.entries('marked', 1)].length, 1, 'a live process on this host');
+  t.same([...store.entries('marked', 2)].length, 1, 'another host\'s import renewed within the minute');
+  t.same([...store.entries('marked', 3)], [], 'another host\'s import not renewed for two minutes');
+  t.equal(db.meta.get('listImport:marked:3'), undefined, 'and its mark goes with it');
 });
