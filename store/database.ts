@@ -88,14 +88,12 @@ export function openDatabases(dataDir: string): Databases {
     return shared.dbs;
   }
   let root: RootDatabase;
-  // A data file cut short would kill the process with SIGBUS when LMDB reads past its end: say so instead.
-  // Checked twice, in case a commit by another process was under way as the first check read the meta pages.
-  if (dataFileProblem(join(path, 'data.mdb')) !== undefined) {
-    const problem = dataFileProblem(join(path, 'data.mdb'));
-    if (problem !== undefined) throw new ConfigError(`cannot open the data folder ${resolve(dataDir)}: ${problem}`);
-  }
   try {
     mkdirSync(path, { recursive: true, mode: 0o700 });
+    // A data file cut short would kill the process with SIGBUS when LMDB reads past its end: say so instead.
+    // Checked twice, in case a commit by another process was under way as the first check read the meta pages.
+    const problem = dataFileProblem(join(path, 'data.mdb')) && dataFileProblem(join(path, 'data.mdb'));
+    if (problem !== undefined) throw new Error(problem);
     // Every commit is synced to disk before it returns or its promise settles (overlappingSync, lmdb-js's default
     // here, would report commits before their sync): the journal's synchronous group commit is durable on return.
     root = open({ path, maxDbs: 32, compression: false, cache: false, overlappingSync: false });
