@@ -9,6 +9,7 @@
 import { hostname } from 'node:os';
 import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
+import { processIdentity, processRunning } from './process-identity.js';
 
 export type ListKind = 'hashes' | 'urls' | 'keywords' | 'apps';
 export const LIST_KINDS: readonly ListKind[] = ['hashes', 'urls', 'keywords', 'apps'];
@@ -38,18 +39,16 @@ const CHUNK = 20_000;
  * until the one that activates or drops it, renewed while it runs. A version above the active one whose import has
  * no mark, or a mark that lapsed or names a process gone from this host, was abandoned (the import was killed).
  */
-interface ImportMark { pid: number; host: string; aliveAt: number }
+interface ImportMark { pid: number; host: string; aliveAt: number; process?: string }
 const IMPORT_RENEW_MS = 5_000;
 const IMPORT_LAPSE_MS = 60_000;
 const markKey = (name: string, version: number): string => `listImport:${name}:${version}`;
 
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+function importMark(): ImportMark {
+  const mark: ImportMark = { pid: process.pid, host: hostname(), aliveAt: Date.now() };
+  const identity = processIdentity();
+  if (identity !== undefined) mark.process = identity;
+  return mark;
 }
 
 export class ListStore {
@@ -219,7 +218,7 @@ export class ListStore {
     return this.#db.root.transaction(() => {
       const next = ((this.#db.meta.get(key) as number | undefined) ?? 0) + 1;
       this.#db.meta.put(key, next);
-      this.#db.meta.put(markKey(name, next), { pid: process.pid, host: hostname(), aliveAt: Date.now() } satisfies ImportMark);
+      this.#db.meta.put(markKey(name, next), importMark());
       return next;
     });
   }
@@ -243,7 +242,7 @@ export class ListStore {
           continue;
         }
         const live = mark !== undefined && now - mark.aliveAt < IMPORT_LAPSE_MS
-          && !(mark.host === hostname() && processGone(mark.pid));
+          && !(mark.host === hostname() && !processRunning(mark.pid, mark.process));
         if (live) continue;
         await this.#dropVersion(name, version);
         await this.#db.meta.remove(markKey(name, version));

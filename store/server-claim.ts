@@ -5,14 +5,15 @@
  *
  * A server claims the folder in an LMDB write transaction (serialised across processes), renews the claim every
  * few seconds while it runs, and gives it up when it stops. A claim is taken over when its server is gone: at once
- * when it was made on this host and its pid is no longer running (a killed server); otherwise once it has not
- * been renewed for `CLAIM_LAPSE_MS` (a pid now reused by another process, or a server in another container or on
- * another host, whose pid cannot be checked from here).
+ * when it was made on this host and its process is no longer running (a killed server, its pid maybe reused by
+ * another process since: `processRunning` tells them apart); otherwise once it has not been renewed for
+ * `CLAIM_LAPSE_MS` (a server in another container or on another host, whose pid cannot be checked from here).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
+import { processIdentity, processRunning } from './process-identity.js';
 
 const CLAIM_KEY = 'server';
 /** How often a running server renews its claim. */
@@ -20,15 +21,14 @@ const CLAIM_RENEW_MS = 5_000;
 /** A claim not renewed for this long is a server that is gone. */
 export const CLAIM_LAPSE_MS = 20_000;
 
-export interface ServerClaim { pid: number; host: string; startedAt: number; aliveAt: number; token: string }
-
-function pidRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
-  }
+export interface ServerClaim {
+  pid: number;
+  host: string;
+  startedAt: number;
+  aliveAt: number;
+  token: string;
+  /** `processIdentity` of the server's process, where /proc gives one (claims made before it have none). */
+  process?: string;
 }
 
 /** Whether `claim`, someone else's, still holds the folder at `now`. */
@@ -36,7 +36,7 @@ export function claimHolds(claim: ServerClaim, now: number): boolean {
   if (!(now - claim.aliveAt < CLAIM_LAPSE_MS)) return false; // also when it has no renewal time at all
   if (claim.host !== hostname()) return true; // its pid means nothing here: trust the renewals
   if (claim.pid === process.pid) return false; // this process, restarting a server it stopped
-  return pidRunning(claim.pid);
+  return processRunning(claim.pid, claim.process);
 }
 
 export interface HeldFolder {
@@ -48,6 +48,8 @@ export interface HeldFolder {
 export async function claimDataFolder(db: Databases, dataDir: string, clock: () => number = Date.now): Promise<HeldFolder> {
   const now = clock();
   const mine: ServerClaim = { pid: process.pid, host: hostname(), startedAt: now, aliveAt: now, token: randomBytes(8).toString('hex') };
+  const identity = processIdentity();
+  if (identity !== undefined) mine.process = identity;
   const held = await db.root.transaction(() => {
     const claim = db.meta.get(CLAIM_KEY) as ServerClaim | undefined;
     if (claim && claimHolds(claim, now)) return claim;

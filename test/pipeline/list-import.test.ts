@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ListFormatError } from '../../core/index.js';
 import { ListStore, openDatabases } from '../../store/index.js';
 import { importListFile, splitCsvLine } from '../../pipeline/index.js';
+import { processIdentity } from '../../store/process-identity.js';
 import { startTestServer, tempDir } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
@@ -205,11 +206,13 @@ t.test('lists - an import under way is left alone; one whose mark lapsed, or who
   const mark = (version: number, m: Record<string, unknown>) => db.meta.put(`listImport:marked:${version}`, m);
   const rows = (version: number) => db.root.transaction(() => { db.listEntries.put(['marked', version, 0], { value: 'x.example', label: 'A', ref: 'm' }) });
   for (const v of [1, 2, 3, 4]) await rows(v);
-  await mark(1, { pid: process.pid, host: hostname(), aliveAt: now - 10_000 });
+  await mark(1, { pid: process.pid, host: hostname(), aliveAt: now - 10_000, process: processIdentity() });
   await mark(2, { pid: 1, host: 'another-host', aliveAt: now - 10_000 });
   await mark(3, { pid: 1, host: 'another-host', aliveAt: now - 120_000 });
-  // version 4 has no mark at all
-  t.same((await store.dropAbandoned(now)).sort(), ['marked@3', 'marked@4']);
+  // version 4 has no mark at all; version 5's pid is running, but as another process (the importer's pid reused)
+  await rows(5);
+  await mark(5, { pid: process.pid, host: hostname(), aliveAt: now - 10_000, process: `${processIdentity()!.split(':')[0]}:1` });
+  t.same((await store.dropAbandoned(now)).sort(), ['marked@3', 'marked@4', 'marked@5']);
   t.same([...store.entries('marked', 1)].length, 1, 'a live process on this host');
   t.same([...store.entries('marked', 2)].length, 1, 'another host\'s import renewed within the minute');
   t.same([...store.entries('marked', 3)], [], 'another host\'s import not renewed for two minutes');

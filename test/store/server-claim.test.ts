@@ -2,6 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { CLAIM_LAPSE_MS, claimDataFolder, claimHolds, openDatabases } from '../../store/index.js';
+import { processIdentity } from '../../store/process-identity.js';
 import { tempDir } from '../helpers/vigil.js';
 
 t.test('server claim - refused while its server runs and renews it; taken over when it is gone', async (t) => {
@@ -28,6 +29,17 @@ t.test('server claim - refused while its server runs and renews it; taken over w
 
   await claimedBy({ aliveAt: Date.now() - CLAIM_LAPSE_MS - 1 }); // its pid runs, but no server has renewed it: reused
   held = await claimDataFolder(db, tmp.dir);
+  await held.release();
+
+  // A claim whose pid now belongs to another process (the server died and the kernel reused its pid): taken over
+  // at once, where it used to wait out the lapse.
+  const theirs = processIdentity(pid);
+  t.ok(theirs, 'the running process has an identity');
+  await claimedBy({ process: theirs });
+  await t.rejects(claimDataFolder(db, tmp.dir), { code: 'DATA_IN_USE' }, 'the same process still holds it');
+  await claimedBy({ process: `${theirs!.split(':')[0]}:1` });
+  held = await claimDataFolder(db, tmp.dir);
+  t.match(db.meta.get('server'), { pid: process.pid, process: processIdentity() }, 'a claim whose pid another process took is taken over at once');
   await held.release();
 
   await claimedBy({});
