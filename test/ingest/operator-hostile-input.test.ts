@@ -1,0 +1,32 @@
+import t from 'tap';
+import { httpGet, startTestServer, tempDir, type TestServer } from '../helpers/vigil.js';
+import { call, createOperator, login } from '../helpers/operators.js';
+
+const tmp = tempDir();
+let srv: TestServer;
+const tokens: Record<string, string> = {};
+
+t.before(async () => {
+  srv = await startTestServer(tmp.dir, { operators: { loginsPerMinute: 100_000 } });
+  await createOperator(tmp.dir, 'admin1', 'admin');
+  await createOperator(tmp.dir, 'mgr-a', 'manager');
+  await createOperator(tmp.dir, 'aud1', 'auditor');
+  tokens.admin = await login(srv.base, 'admin1');
+  tokens.manager = await login(srv.base, 'mgr-a');
+  tokens.auditor = await login(srv.base, 'aud1');
+});
+t.teardown(async () => { await srv.stop(); tmp.remove() });
+
+t.test('operator API - a malformed percent-encoding in a path parameter is a 400, not the end of the server', async (t) => {
+  for (const [method, url, token] of [
+    ['GET', '/v1/operator/alerts/%E0%A4%A', tokens.manager],
+    ['POST', '/v1/operator/alerts/%zz/review', tokens.manager],
+    ['GET', '/v1/admin/operators/%/caseload', undefined], // no token: the path is read before authentication
+    ['PUT', '/v1/admin/operators/mgr-a/caseload/%C0', tokens.admin],
+  ] as const) {
+    const res = await call(method, srv.base + url, token ? { token } : {});
+    t.equal(res.status, 400, `${method} ${url}`);
+    t.equal(res.json().error.code, 'BAD_REQUEST');
+  }
+  t.equal((await httpGet(`${srv.base}/healthz`)).status, 200, 'the server is still up');
+});
