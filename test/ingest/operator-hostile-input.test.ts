@@ -30,3 +30,13 @@ t.test('operator API - a malformed percent-encoding in a path parameter is a 400
   }
   t.equal((await httpGet(`${srv.base}/healthz`)).status, 200, 'the server is still up');
 });
+
+t.test('operator API - audit page bounds past the safe integers are a 400, not a 500', async (t) => {
+  for (const q of ['from=99999999999999999999', 'to=99999999999999999999', 'from=9007199254740993']) {
+    const res = await call('GET', `${srv.base}/v1/audit?${q}`, { token: tokens.auditor });
+    t.equal(res.status, 400, q);
+    t.equal(res.json().error.code, 'BAD_REQUEST');
+  }
+  const ok = await call('GET', `${srv.base}/v1/audit?from=1&to=9007199254740991&limit=5`, { token: tokens.auditor });
+  t.equal(ok.status, 200, 'the largest safe integer is still a bound');
+});
