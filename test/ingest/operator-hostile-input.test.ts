@@ -1,6 +1,6 @@
 import t from 'tap';
 import { httpGet, startTestServer, tempDir, type TestServer } from '../helpers/vigil.js';
-import { call, createOperator, login } from '../helpers/operators.js';
+import { auditSince, call, createOperator, login } from '../helpers/operators.js';
 
 const tmp = tempDir();
 let srv: TestServer;
@@ -39,4 +39,17 @@ t.test('operator API - audit page bounds past the safe integers are a 400, not a
   }
   const ok = await call('GET', `${srv.base}/v1/audit?from=1&to=9007199254740991&limit=5`, { token: tokens.auditor });
   t.equal(ok.status, 200, 'the largest safe integer is still a bound');
+});
+
+t.test('operator API - a retention setting named __proto__ is refused, and the audit chain still verifies', async (t) => {
+  const before = (await auditSince(tmp.dir)).length;
+  for (const raw of ['{"__proto__": 5}', '{"toString": 5}', '{"alertDays": 400, "__proto__": 5}']) {
+    const res = await call('PUT', `${srv.base}/v1/admin/retention`, { token: tokens.admin, raw: Buffer.from(raw) });
+    t.equal(res.status, 400, raw);
+  }
+  t.equal((await auditSince(tmp.dir, before)).filter((e) => e.action === 'retention.settings').length, 0, 'no settings change was recorded');
+  const settings = await call('GET', `${srv.base}/v1/admin/retention`, { token: tokens.admin });
+  t.same(Object.keys(settings.json().settings).sort(), ['alertDays', 'dismissedAlertDays', 'evidenceDays', 'journalMaxAgeHours']);
+  const verify = await call('GET', `${srv.base}/v1/audit/verify`, { token: tokens.auditor });
+  t.match(verify.json(), { ok: true });
 });
