@@ -53,3 +53,15 @@ t.test('operator API - a retention setting named __proto__ is refused, and the a
   const verify = await call('GET', `${srv.base}/v1/audit/verify`, { token: tokens.auditor });
   t.match(verify.json(), { ok: true });
 });
+
+t.test('admin API - reading the operator accounts and a manager\'s caseload is audited, as `vigil operators list` is', async (t) => {
+  const before = (await auditSince(tmp.dir)).length;
+  t.equal((await call('GET', `${srv.base}/v1/admin/operators`, { token: tokens.admin })).status, 200);
+  t.equal((await call('GET', `${srv.base}/v1/admin/operators/mgr-a/caseload`, { token: tokens.admin })).status, 200);
+  const entries = await auditSince(tmp.dir, before);
+  t.match(entries, [
+    { actor: 'operator:admin1', action: 'operator.list', target: 'operators', details: { count: 3 } },
+    { actor: 'operator:admin1', action: 'caseload.read', target: 'operator:mgr-a', details: { count: 0 } },
+  ]);
+  t.equal(entries.length, 2);
+});
