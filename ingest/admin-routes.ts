@@ -40,8 +40,11 @@ export function adminRoutes(o: AdminRoutesOptions): RouteSpec[] {
   };
 
   return [
+    // Reads of accounts and caseloads are audited as `vigil operators list` is: they name who supervises whom.
     route({ method: 'get', path: '/v1/admin/operators', async handle(ctx) {
-      ctx.ex.json(200, { operators: o.operators.list() });
+      const operators = o.operators.list();
+      await o.audit.append({ actor: ctx.caller.label, action: 'operator.list', target: 'operators', details: { count: operators.length } });
+      ctx.ex.json(200, { operators });
     } }),
 
     route({ method: 'post', path: '/v1/admin/operators', body: true, async handle(ctx) {
@@ -78,7 +81,9 @@ export function adminRoutes(o: AdminRoutesOptions): RouteSpec[] {
     route({ method: 'get', path: '/v1/admin/operators/:username/caseload', async handle(ctx) {
       const username = ctx.facts.params[0] ?? '';
       if (!o.operators.get(username)) { ctx.ex.error(404, 'NOT_FOUND', `no operator ${username}`); return }
-      ctx.ex.json(200, { username, subjects: o.operators.caseload(username) });
+      const subjects = o.operators.caseload(username);
+      await o.audit.append({ actor: ctx.caller.label, action: 'caseload.read', target: `operator:${username}`, details: { count: subjects.length } });
+      ctx.ex.json(200, { username, subjects });
     } }),
 
     route({ method: 'put', path: '/v1/admin/operators/:username/caseload/:subject', async handle(ctx) {

@@ -117,7 +117,8 @@ export class OperatorApi {
         const num = (name: string, dflt: number): number | undefined => {
           const raw = q.get(name);
           if (raw === null || raw === '') return dflt;
-          return /^\d+$/.test(raw) ? Number(raw) : undefined;
+          // Past the safe integers the audit entry recording this read could not be written (a 500).
+          return /^\d+$/.test(raw) && Number(raw) <= Number.MAX_SAFE_INTEGER ? Number(raw) : undefined;
         };
         const from = num('from', 1);
         const to = num('to', Number.MAX_SAFE_INTEGER);

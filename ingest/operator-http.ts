@@ -86,9 +86,19 @@ export interface RequestFacts {
   remote: string;
 }
 
-export function requestFacts(res: HttpResponse, req: HttpRequest, paramCount: number): RequestFacts {
+/**
+ * The request's facts, or undefined when a path parameter's percent-encoding is malformed (`%zz`):
+ * `decodeURIComponent` throws on it, and a throw in a uWS handler ends the process.
+ */
+export function requestFacts(res: HttpResponse, req: HttpRequest, paramCount: number): RequestFacts | undefined {
   const params: string[] = [];
-  for (let i = 0; i < paramCount; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+  for (let i = 0; i < paramCount; i++) {
+    try {
+      params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+    } catch {
+      return undefined;
+    }
+  }
   return {
     method: req.getMethod().toUpperCase(),
     url: req.getUrl(),

@@ -58,6 +58,8 @@ export function canonicalJson(value: unknown): string {
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
       const obj = value as Record<string, unknown>;
       const keys = Object.keys(obj).sort();
+      // msgpackr stores a `__proto__` key as `__proto_`: an entry holding one could never be verified again.
+      if (keys.includes('__proto__')) throw new AuditFormatError('audit values cannot hold a __proto__ key');
       return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
     }
     default:

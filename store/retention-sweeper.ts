@@ -87,7 +87,8 @@ export class RetentionSweeper {
 
   async updateSettings(change: Readonly<Record<string, unknown>>, actor: string, now = Date.now()): Promise<Outcome<RetentionSettings>> {
     for (const [key, value] of Object.entries(change)) {
-      const limits = LIMITS[key as keyof RetentionSettings];
+      // Own keys only: `toString` or `__proto__` would otherwise find a "limit" on Object.prototype.
+      const limits = Object.hasOwn(LIMITS, key) ? LIMITS[key as keyof RetentionSettings] : undefined;
       if (!limits) return fail('INVALID', `unknown retention setting ${key}; known: ${RETENTION_KEYS.join(', ')}`);
       if (typeof value !== 'number' || !Number.isInteger(value) || value < limits[0] || value > limits[1]) {
         return fail('INVALID', `${key} must be an integer ${limits[0]}..${limits[1]}`);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AUDIT_GENESIS_HASH, AuditLog, auditHash, canonicalJson, checkChain, openDatabases, type AuditEntry } from '../../store/index.js';
+import { AUDIT_GENESIS_HASH, AuditLog, auditHash, canonicalJson, checkChain, openDatabases, type AuditDetails, type AuditEntry } from '../../store/index.js';
 import { tempDir } from '../helpers/vigil.js';
 
 const storeIndex = fileURLToPath(new URL('../../store/index.js', import.meta.url));
@@ -61,6 +61,16 @@ t.test('audit - details must encode canonically: no floats, no undefined, and no
     await t.rejects(log.append({ actor: 'a', action: 'x', target: 't', details: { v: undefined as unknown as string } }), { code: 'AUDIT_FORMAT' });
     t.equal(log.head().seq, 0);
     t.equal(canonicalJson({ b: [1, 'x', null, true], a: { d: 1, c: 'é"' } }), '{"a":{"c":"é\\"","d":1},"b":[1,"x",null,true]}');
+  });
+});
+
+t.test('audit - a __proto__ key in details is refused: LMDB would store it renamed and the chain would read as altered', async (t) => {
+  await withLog(async (log) => {
+    await log.append({ actor: 'a', action: 'x', target: 't' });
+    const details = JSON.parse('{"after": {"alertDays": 5, "__proto__": 5}}') as AuditDetails;
+    await t.rejects(log.append({ actor: 'a', action: 'x', target: 't', details }), { code: 'AUDIT_FORMAT' });
+    t.equal(log.head().seq, 1, 'nothing was written');
+    t.match(log.verify(), { ok: true, count: 1 });
   });
 });
 

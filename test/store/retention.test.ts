@@ -149,6 +149,16 @@ t.test('retention - an admin\'s settings override the config, are validated and 
   t.match(f.audit.read(1).at(-1), { actor: 'operator:admin', action: 'retention.settings', details: { before: { evidenceDays: 90 }, after: { evidenceDays: 30 } } });
 });
 
+t.test('retention - a setting named after an Object.prototype member (__proto__, toString) is refused, and the audit chain stays verifiable', async (t) => {
+  const f = await fixture(t);
+  for (const key of ['__proto__', 'toString', 'constructor']) {
+    const change = JSON.parse(`{"${key}": 5}`) as Record<string, unknown>; // as an admin's PUT body parses
+    t.match(await f.sweeper.updateSettings(change, 'operator:admin'), { ok: false, code: 'INVALID' }, key);
+  }
+  t.same(f.sweeper.settings(), { journalMaxAgeHours: 24, alertDays: 365, dismissedAlertDays: 30, evidenceDays: 90 });
+  t.match(f.audit.verify(), { ok: true });
+});
+
 t.test('retention - a journal page that cannot be read expires too, with a receipt of its own and a warning, and the sweep goes on', async (t) => {
   const f = await fixture(t);
   const now = Date.now();

@@ -1,0 +1,67 @@
+import t from 'tap';
+import { httpGet, startTestServer, tempDir, type TestServer } from '../helpers/vigil.js';
+import { auditSince, call, createOperator, login } from '../helpers/operators.js';
+
+const tmp = tempDir();
+let srv: TestServer;
+const tokens: Record<string, string> = {};
+
+t.before(async () => {
+  srv = await startTestServer(tmp.dir, { operators: { loginsPerMinute: 100_000 } });
+  await createOperator(tmp.dir, 'admin1', 'admin');
+  await createOperator(tmp.dir, 'mgr-a', 'manager');
+  await createOperator(tmp.dir, 'aud1', 'auditor');
+  tokens.admin = await login(srv.base, 'admin1');
+  tokens.manager = await login(srv.base, 'mgr-a');
+  tokens.auditor = await login(srv.base, 'aud1');
+});
+t.teardown(async () => { await srv.stop(); tmp.remove() });
+
+t.test('operator API - a malformed percent-encoding in a path parameter is a 400, not the end of the server', async (t) => {
+  for (const [method, url, token] of [
+    ['GET', '/v1/operator/alerts/%E0%A4%A', tokens.manager],
+    ['POST', '/v1/operator/alerts/%zz/review', tokens.manager],
+    ['GET', '/v1/admin/operators/%/caseload', undefined], // no token: the path is read before authentication
+    ['PUT', '/v1/admin/operators/mgr-a/caseload/%C0', tokens.admin],
+  ] as const) {
+    const res = await call(method, srv.base + url, token ? { token } : {});
+    t.equal(res.status, 400, `${method} ${url}`);
+    t.equal(res.json().error.code, 'BAD_REQUEST');
+  }
+  t.equal((await httpGet(`${srv.base}/healthz`)).status, 200, 'the server is still up');
+});
+
+t.test('operator API - audit page bounds past the safe integers are a 400, not a 500', async (t) => {
+  for (const q of ['from=99999999999999999999', 'to=99999999999999999999', 'from=9007199254740993']) {
+    const res = await call('GET', `${srv.base}/v1/audit?${q}`, { token: tokens.auditor });
+    t.equal(res.status, 400, q);
+    t.equal(res.json().error.code, 'BAD_REQUEST');
+  }
+  const ok = await call('GET', `${srv.base}/v1/audit?from=1&to=9007199254740991&limit=5`, { token: tokens.auditor });
+  t.equal(ok.status, 200, 'the largest safe integer is still a bound');
+});
+
+t.test('operator API - a retention setting named __proto__ is refused, and the audit chain still verifies', async (t) => {
+  const before = (await auditSince(tmp.dir)).length;
+  for (const raw of ['{"__proto__": 5}', '{"toString": 5}', '{"alertDays": 400, "__proto__": 5}']) {
+    const res = await call('PUT', `${srv.base}/v1/admin/retention`, { token: tokens.admin, raw: Buffer.from(raw) });
+    t.equal(res.status, 400, raw);
+  }
+  t.equal((await auditSince(tmp.dir, before)).filter((e) => e.action === 'retention.settings').length, 0, 'no settings change was recorded');
+  const settings = await call('GET', `${srv.base}/v1/admin/retention`, { token: tokens.admin });
+  t.same(Object.keys(settings.json().settings).sort(), ['alertDays', 'dismissedAlertDays', 'evidenceDays', 'journalMaxAgeHours']);
+  const verify = await call('GET', `${srv.base}/v1/audit/verify`, { token: tokens.auditor });
+  t.match(verify.json(), { ok: true });
+});
+
+t.test('admin API - reading the operator accounts and a manager\'s caseload is audited, as `vigil operators list` is', async (t) => {
+  const before = (await auditSince(tmp.dir)).length;
+  t.equal((await call('GET', `${srv.base}/v1/admin/operators`, { token: tokens.admin })).status, 200);
+  t.equal((await call('GET', `${srv.base}/v1/admin/operators/mgr-a/caseload`, { token: tokens.admin })).status, 200);
+  const entries = await auditSince(tmp.dir, before);
+  t.match(entries, [
+    { actor: 'operator:admin1', action: 'operator.list', target: 'operators', details: { count: 3 } },
+    { actor: 'operator:admin1', action: 'caseload.read', target: 'operator:mgr-a', details: { count: 0 } },
+  ]);
+  t.equal(entries.length, 2);
+});
