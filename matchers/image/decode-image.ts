@@ -13,6 +13,20 @@
  */
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
+/**
+ * libvips decodes a format it cannot read sequentially (WebP, or any image read at random) into a temporary
+ * file in TMPDIR instead of memory once the pixels pass its "disc threshold" (100 MB: a 35 MP RGB WebP,
+ * within our limits). That would put the pixels of an image that matched nothing on disk, and a full /tmp
+ * would refuse good images. A threshold past any image the pixel limit lets through keeps every decode in
+ * memory. libvips reads it from the process environment once, at the first such decode; only the main
+ * thread can set that environment (a worker's `process.env` is its own copy), so the worker pool calls this
+ * too before its threads start.
+ */
+export function keepDecodesInMemory(): void {
+  process.env.VIPS_DISC_THRESHOLD = '1000g';
+}
+keepDecodesInMemory();
+
 /** Pixels after decoding: row-major, 8 bits a channel, sRGB, EXIF orientation applied. */
 export interface DecodedImage {
   /** `width * height * channels` bytes, R G B (A) interleaved. */
