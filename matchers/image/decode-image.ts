@@ -126,11 +126,17 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
  * Decodes the pixels of an image whose header passed `readImageHeader`, with `limitInputPixels` as a
  * second guard. The decode is handed to a libvips thread before this returns, so the calling thread is
  * free meanwhile (the image task computes the exact hashes then).
+ * `lenient`: decode what can be decoded, as image viewers do, instead of failing on a decoder warning
+ * (stray bytes before a JPEG marker, a missing end marker) or a truncated file, whose lost part is grey.
  */
-export async function decodePixels(bytes: Uint8Array, header: ImageHeader, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodeResult> {
+export async function decodePixels(
+  bytes: Uint8Array, header: ImageHeader, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, lenient = false,
+): Promise<DecodeResult> {
   const { format } = header;
   try {
-    const pipeline = sharp(bytes, { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels, autoOrient: true }).toColourspace('srgb');
+    const options: SharpOptions = { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels, autoOrient: true };
+    if (lenient) options.failOn = 'none';
+    const pipeline = sharp(bytes, options).toColourspace('srgb');
     if (!header.hasAlpha) pipeline.removeAlpha();
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
