@@ -47,6 +47,11 @@ function applyScope(conn: DeviceConn, scope: DeviceScope): void {
   conn.until = scope.order.until;
 }
 
+/** Whether the connection's order authorises a screenshot taken now (an image event, PROTOCOL.md §3). */
+function mayCapture(conn: DeviceConn, now: number): boolean {
+  return (conn.allowed & TYPE_BIT.image) !== 0 && now >= conn.from && now <= conn.until;
+}
+
 /** Per-device state that outlives connections. */
 export interface DeviceState {
   acceptedSeq: number;
@@ -217,7 +222,8 @@ export class DeviceGateway {
       st.outbox.push(encodeFrame(hello));
       this.#flushOutbox(st);
     }
-    for (const c of st.captures.splice(0)) this.#reply(st, ws, { type: 'capture', id: c.id, reason: c.reason });
+    const captures = st.captures.splice(0);
+    if (mayCapture(conn, Date.now())) for (const c of captures) this.#reply(st, ws, { type: 'capture', id: c.id, reason: c.reason });
   }
 
   #closed(ws: WebSocket<DeviceConn>): void {
@@ -473,14 +479,17 @@ export class DeviceGateway {
 
   /**
    * Asks a device for a screenshot (PROTOCOL.md §3). If it is not connected, the request waits
-   * (a few at most) and goes out on its next connection. Returns the capture id.
+   * (a few at most) and goes out on its next connection. Returns the capture id, or undefined when the
+   * device's order does not authorise images: the screenshot would be taken only to be refused OUT_OF_SCOPE.
    */
-  requestCapture(deviceId: DeviceId, reason: string): string {
+  requestCapture(deviceId: DeviceId, reason: string): string | undefined {
     const id = `cap-${randomBytes(8).toString('hex')}`;
     const st = this.#state(deviceId);
     const ws = st.ws;
-    if (ws && !ws.getUserData().closed) this.#reply(st, ws, { type: 'capture', id, reason });
-    else if (st.captures.length < MAX_PENDING_CAPTURES) st.captures.push({ id, reason });
+    if (ws && !ws.getUserData().closed) {
+      if (!mayCapture(ws.getUserData(), Date.now())) return undefined;
+      this.#reply(st, ws, { type: 'capture', id, reason });
+    } else if (st.captures.length < MAX_PENDING_CAPTURES) st.captures.push({ id, reason });
     return id;
   }
 

@@ -4,6 +4,7 @@
  */
 import { Piscina } from 'piscina';
 import type { TransferListItem } from 'node:worker_threads';
+import { keepDecodesInMemory } from '../matchers/index.js';
 import type { WorkerResult, WorkerTask } from './worker-messages.js';
 
 export class WorkerPool {
@@ -11,6 +12,7 @@ export class WorkerPool {
 
   /** `evidenceKey` (hex) goes to the workers once, at start, so that they can seal matching images. */
   constructor(threads: number, evidenceKey?: string) {
+    keepDecodesInMemory(); // from this thread: the workers' decodes read the process environment, not theirs
     this.#pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       workerData: { evidenceKey },

@@ -13,6 +13,20 @@
  */
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 
+/**
+ * libvips decodes a format it cannot read sequentially (WebP, or any image read at random) into a temporary
+ * file in TMPDIR instead of memory once the pixels pass its "disc threshold" (100 MB: a 35 MP RGB WebP,
+ * within our limits). That would put the pixels of an image that matched nothing on disk, and a full /tmp
+ * would refuse good images. A threshold past any image the pixel limit lets through keeps every decode in
+ * memory. libvips reads it from the process environment once, at the first such decode; only the main
+ * thread can set that environment (a worker's `process.env` is its own copy), so the worker pool calls this
+ * too before its threads start.
+ */
+export function keepDecodesInMemory(): void {
+  process.env.VIPS_DISC_THRESHOLD = '1000g';
+}
+keepDecodesInMemory();
+
 /** Pixels after decoding: row-major, 8 bits a channel, sRGB, EXIF orientation applied. */
 export interface DecodedImage {
   /** `width * height * channels` bytes, R G B (A) interleaved. */
@@ -112,11 +126,17 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
  * Decodes the pixels of an image whose header passed `readImageHeader`, with `limitInputPixels` as a
  * second guard. The decode is handed to a libvips thread before this returns, so the calling thread is
  * free meanwhile (the image task computes the exact hashes then).
+ * `lenient`: decode what can be decoded, as image viewers do, instead of failing on a decoder warning
+ * (stray bytes before a JPEG marker, a missing end marker) or a truncated file, whose lost part is grey.
  */
-export async function decodePixels(bytes: Uint8Array, header: ImageHeader, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodeResult> {
+export async function decodePixels(
+  bytes: Uint8Array, header: ImageHeader, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, lenient = false,
+): Promise<DecodeResult> {
   const { format } = header;
   try {
-    const pipeline = sharp(bytes, { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels, autoOrient: true }).toColourspace('srgb');
+    const options: SharpOptions = { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels, autoOrient: true };
+    if (lenient) options.failOn = 'none';
+    const pipeline = sharp(bytes, options).toColourspace('srgb');
     if (!header.hasAlpha) pipeline.removeAlpha();
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;

@@ -9,6 +9,7 @@ export {
   decodeImage,
   decodePixels,
   DEFAULT_DECODE_LIMITS,
+  keepDecodesInMemory,
   readImageHeader,
   type DecodeFailure,
   type DecodedImage,

@@ -212,6 +212,28 @@ t.test('keyboard - a listed keyword raises one alert on the feed and a capture r
   await dev.close();
 });
 
+t.test('keyboard - a keyword alert asks for no screenshot when the order does not authorise images', async (t) => {
+  const { deviceId, token } = await enrolDevice(tmp.dir, ['keyboard', 'heartbeat']);
+  const before = (await readAlerts(srv.base, consumer)).next;
+  const dev = await TestDevice.connect(srv.port, token);
+  dev.send(text(1, 'see you at the usual spot, F0rb1dd3n-w0rd! ok'));
+  await dev.waitForAck(1);
+  const alerts = (await waitForAlerts(srv.base, consumer, 1, before)).filter((a) => a.data.deviceId === deviceId);
+  t.equal(alerts.length, 1, 'the keyword alert is raised');
+  await new Promise((r) => setTimeout(r, 300)); // the capture request went out with the alert, if at all
+  t.same(dev.messages.filter((m) => m.type === 'capture'), [], 'no capture request: a screenshot would be refused OUT_OF_SCOPE');
+  // Nor one kept for its next connection: a keyword sent just before the device goes away.
+  dev.send(text(2, 'and again: F0rb1dd3n-w0rd'));
+  await dev.waitForAck(2);
+  await dev.close();
+  t.equal((await waitForAlerts(srv.base, consumer, 2, before)).filter((a) => a.data.deviceId === deviceId).length, 2);
+  const again = await TestDevice.connect(srv.port, token);
+  await again.waitFor((m) => m.type === 'hello');
+  await new Promise((r) => setTimeout(r, 200));
+  t.same(again.messages.filter((m) => m.type === 'capture'), [], 'none after it reconnects');
+  await again.close();
+});
+
 t.test('web - a listed domain, URL and app each raise a web alert', async (t) => {
   const { deviceId, token } = await enrolDevice(tmp.dir);
   const before = (await readAlerts(srv.base, consumer)).next;

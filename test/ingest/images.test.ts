@@ -1,4 +1,5 @@
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -31,13 +32,16 @@ async function synthetic(seed: number, format: 'png' | 'jpeg' = 'png', width = 3
 
 const listed = synthetic(1);
 const innocent = synthetic(2);
+/** Bytes no decoder reads, listed by their MD5. */
+const listedGarbage = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7907 + 13) & 255));
 
 t.before(async () => {
   const decoded = await decodeImage(await listed);
   if (!decoded.ok) throw new Error(decoded.message);
   const pdq = pdqToHex(pdqHash(decoded.image).hash);
   const csv = join(tmp.dir, 'hashes.csv');
-  writeFileSync(csv, `type,value,category,ref\npdq,${pdq},A,iwf-test-1\nmd5,${'f'.repeat(32)},B,iwf-test-2\n`);
+  const garbageMd5 = createHash('md5').update(listedGarbage).digest('hex');
+  writeFileSync(csv, `type,value,category,ref\npdq,${pdq},A,iwf-test-1\nmd5,${'f'.repeat(32)},B,iwf-test-2\nmd5,${garbageMd5},B,iwf-test-3\n`);
   const db = openDatabases(tmp.dir);
   await importListFile(new ListStore(db), 'hashes', 'test-hashes', csv);
   await db.root.close();
@@ -109,6 +113,35 @@ t.test('image - bad payloads get IMAGE_UNDECODABLE or IMAGE_TOO_LARGE and the wo
   }
   dev.send(image(cases.length + 1, good));
   t.equal((await dev.waitForAck(cases.length + 1, 10_000)).upTo, cases.length + 1, 'a good image after them is processed');
+  await dev.close();
+});
+
+t.test('image - a listed JPEG with stray bytes before a marker, or its end marker cut off, still matches; so do listed bytes no decoder reads', async (t) => {
+  const { deviceId, token } = await enrolDevice(tmp.dir);
+  const before = (await readAlerts(srv.base, consumer)).next;
+  const dev = await TestDevice.connect(srv.port, token);
+  const jpeg = await sharp(await listed).jpeg({ quality: 90 }).toBuffer();
+  const sos = jpeg.findIndex((b, i) => b === 0xff && jpeg[i + 1] === 0xda);
+  // Every viewer shows both; libvips refuses both when strict ("extraneous bytes before marker", "premature end").
+  const stray = Buffer.concat([jpeg.subarray(0, sos), Buffer.from([0, 0]), jpeg.subarray(sos)]);
+  const noEnd = jpeg.subarray(0, jpeg.length - 2);
+  dev.send(image(1, stray));
+  dev.send(image(2, noEnd));
+  dev.send(image(3, listedGarbage));
+  t.equal((await dev.waitForAck(3, 10_000)).upTo, 3, 'all three are acknowledged, not refused');
+  const alerts = (await waitForAlerts(srv.base, consumer, 3, before)).filter((a) => a.data.deviceId === deviceId);
+  const bySeq = (seq: number) => alerts.find((a) => a.data.eventSeq === seq);
+  t.match(bySeq(1), { data: { evidenceId: /^ev-/, match: { ref: 'iwf-test-1', hashType: 'pdq' } } }, 'stray bytes: PDQ match');
+  t.match(bySeq(2), { data: { evidenceId: /^ev-/, match: { ref: 'iwf-test-1', hashType: 'pdq' } } }, 'end marker cut: PDQ match');
+  t.match(bySeq(3), { data: { evidenceId: /^ev-/, match: { ref: 'iwf-test-3', hashType: 'md5' } } }, 'undecodable bytes: MD5 match');
+  const db = openDatabases(tmp.dir);
+  t.teardown(() => db.root.close());
+  const ev = new AlertStore(db).evidence(bySeq(1)!.data.evidenceId);
+  t.same(openEvidence(KEY, deviceId, 1, ev!.sealed), stray, 'the evidence is the bytes as sent');
+  // An unlisted image so damaged is still refused.
+  const other = await sharp(await innocent).jpeg({ quality: 90 }).toBuffer();
+  dev.send(image(4, other.subarray(0, other.length - 2)));
+  t.match(await dev.waitFor((m) => m.type === 'reject' && m.seq === 4, 10_000), { code: 'IMAGE_UNDECODABLE' }, 'unlisted and damaged: refused');
   await dev.close();
 });
 

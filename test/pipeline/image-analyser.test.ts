@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import sharp from 'sharp';
 import { pino } from 'pino';
@@ -20,4 +23,31 @@ t.test('image analyser - image bytes are transferred to the worker, not copied',
   t.match(outcome, { ok: true, event: { type: 'image', seq: 1, hits: [] } });
   t.equal(bytes.byteLength, 0, 'the buffer was detached: it moved to the worker thread');
   t.notOk('bytes' in (outcome.ok ? outcome.event : {}), 'the stored form carries no bytes');
+});
+
+t.test('image analyser - a WebP too large for libvips\' disc threshold is decoded in memory, never into a temporary file', async (t) => {
+  // libvips decodes a WebP of more than 100 MB of pixels (6000x6000 RGB: 108 MB) into a file in TMPDIR unless told
+  // otherwise: pixels of an image that may match nothing, on disk. With TMPDIR a folder that does not exist, any
+  // such file fails the decode, so a child process shows whether one was attempted, in its main thread and in a worker.
+  const tmp = tempDir();
+  t.teardown(() => tmp.remove());
+  const file = join(tmp.dir, 'big.webp');
+  writeFileSync(file, await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#7a8090' } }).webp({ quality: 10 }).toBuffer());
+  const dist = (p: string): string => new URL(p, import.meta.url).href;
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { decodeImage } from ${JSON.stringify(dist('../../matchers/image/index.js'))};
+    import { WorkerPool } from ${JSON.stringify(dist('../../pipeline/index.js'))};
+    const bytes = readFileSync(${JSON.stringify(file)});
+    const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 50_000_000 });
+    const pool = new WorkerPool(1, 'cd'.repeat(32));
+    const worker = await pool.run({ type: 'image', snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(bytes), deviceId: 'dev-x', seq: 1,
+      maxBytes: 1 << 24, maxPixels: 50_000_000 });
+    await pool.close();
+    console.log(JSON.stringify({ main: main.ok || main.message, worker: worker.type === 'image' ? worker.ok || worker.message : worker }));`;
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(tmp.dir, 'no-such-folder') };
+  delete env.VIPS_DISC_THRESHOLD;
+  writeFileSync(join(tmp.dir, 'decode.mjs'), script);
+  const out = execFileSync(process.execPath, [join(tmp.dir, 'decode.mjs')], { env, encoding: 'utf8' });
+  t.same(JSON.parse(out.trim().split('\n').pop()!), { main: true, worker: true }, 'decoded in both threads with no temporary file');
 });
