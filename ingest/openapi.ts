@@ -166,7 +166,9 @@ export const OPENAPI_DOCUMENT: Readonly<Json> = Object.freeze({
     },
     '/v1/operator/alerts/{id}/evidence': {
       get: op({ summary: 'The evidence image, decrypted', roles: ['manager'], parameters: [ALERT_ID],
-        ok: [200, { description: 'The image', content: { 'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } } } }],
+        ok: [200, { description: 'The image; application/octet-stream for listed bytes no decoder reads, kept by their exact hash',
+          content: { 'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } },
+            'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }],
         errors: { 404: E404, 410: error('The evidence was deleted') } }),
       delete: op({ summary: 'Delete the evidence (for every alert of the event that shares it); the alerts stay',
         roles: ['manager'], parameters: [ALERT_ID], body: ref('DeletionRequest'),

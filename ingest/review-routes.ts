@@ -172,7 +172,9 @@ export function reviewRoutes(o: ReviewRoutesOptions): RouteSpec[] {
       const image = openEvidence(o.evidenceKey, record.deviceId, record.eventSeq, record.sealed);
       await o.audit.append({ actor: ctx.caller.label, action: 'evidence.read', target: `alert:${alert.id}`,
         details: { subjectId: alert.subjectId, evidenceId: alert.evidenceId, bytes: image.length } });
-      ctx.ex.send(200, `image/${record.sealed.format}`, image, { 'x-content-type-options': 'nosniff' });
+      // Bytes no decoder could read, kept because their exact hash is listed, have no image type to give.
+      const type = record.sealed.format === 'octet-stream' ? 'application/octet-stream' : `image/${record.sealed.format}`;
+      ctx.ex.send(200, type, image, { 'x-content-type-options': 'nosniff' });
     } }),
 
     route({ method: 'post', path: '/v1/operator/alerts/:id/review', body: true, async handle(ctx) {

@@ -24,12 +24,15 @@ async function png(seed: number): Promise<Buffer> {
 }
 
 const images = [1, 2, 3].map(png);
+/** Bytes no decoder reads, listed by their SHA-256 (kept as evidence though no image can be made of them). */
+const undecodable = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) & 255));
 
 t.before(async () => {
   srv = await startTestServer(tmp.dir);
   consumer = await consumerToken(tmp.dir);
   const csv = join(tmp.dir, 'hashes.csv');
   const rows = await Promise.all(images.map(async (p, i) => `sha256,${createHash('sha256').update(await p).digest('hex')},A,ev-test-${i}`));
+  rows.push(`sha256,${createHash('sha256').update(undecodable).digest('hex')},A,ev-test-undecodable`);
   writeFileSync(csv, `type,value,category,ref\n${rows.join('\n')}\n`);
   const db = openDatabases(tmp.dir);
   await importListFile(new ListStore(db), 'hashes', 'ev-hashes', csv);
@@ -125,4 +128,12 @@ t.test('deletion - feed sequence numbers of deleted entries are never handed out
   srv = await startTestServer(tmp.dir);
   const [alert] = await raiseAlerts(srv, consumer, SUBJECT, 1);
   t.ok(Number(alert!.sequence) > last, `the next alert takes a new sequence (${alert!.sequence} > ${last})`);
+});
+
+t.test('deletion - evidence of listed bytes no decoder reads is served as application/octet-stream, not image/octet-stream', async (t) => {
+  const id = await imageAlert(undecodable);
+  const got = await call('GET', `${srv.base}/v1/operator/alerts/${id}/evidence`, { token: manager });
+  t.equal(got.status, 200);
+  t.equal(got.headers['content-type'], 'application/octet-stream');
+  t.same(got.raw, undecodable, 'the bytes as sent');
 });
