@@ -13,7 +13,7 @@ import { OperatorRouter, type RouteSpec } from './operator-router.js';
 import { reviewRoutes } from './review-routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
-import { TokenBucket } from './token-bucket.js';
+import { LoginLimiter } from './login-limiter.js';
 
 export interface OperatorApiOptions {
   operators: OperatorStore;
@@ -31,17 +31,18 @@ export interface OperatorApiOptions {
 }
 
 const MAX_AUDIT_PAGE = 1000;
-const MAX_LOGIN_BUCKETS = 10_000;
 
 export class OperatorApi {
   readonly #o: OperatorApiOptions;
   readonly #router: OperatorRouter;
-  readonly #loginBuckets = new Map<string, TokenBucket>();
+  readonly #logins: LoginLimiter;
   /** Every route, with its roles: what the OpenAPI document describes and the tests call. */
   readonly routes: readonly RouteSpec[];
 
   constructor(options: OperatorApiOptions) {
     this.#o = options;
+    // Login attempts beyond the rate, from one address (an IPv6 /64), get 429.
+    this.#logins = new LoginLimiter(options.config.loginsPerMinute);
     this.#router = new OperatorRouter({
       operators: options.operators, registry: options.registry, audit: options.audit,
       maxBodyBytes: options.config.maxBodyBytes, log: options.log,
@@ -64,24 +65,11 @@ export class OperatorApi {
     this.#router.register(app, this.routes);
   }
 
-  /** One token bucket per remote address: login attempts beyond the rate get 429. */
-  #allowLogin(remote: string): boolean {
-    const now = Date.now();
-    let bucket = this.#loginBuckets.get(remote);
-    if (!bucket) {
-      if (this.#loginBuckets.size >= MAX_LOGIN_BUCKETS) this.#loginBuckets.clear();
-      const perMinute = this.#o.config.loginsPerMinute;
-      bucket = new TokenBucket(perMinute / 60, perMinute, now);
-      this.#loginBuckets.set(remote, bucket);
-    }
-    return bucket.take(now);
-  }
-
   #sessionRoutes(): RouteSpec[] {
     const { operators } = this.#o;
     return [
       { method: 'post', path: '/v1/login', roles: 'public', body: true, handle: async (ctx) => {
-        if (!this.#allowLogin(ctx.facts.remote)) { ctx.ex.error(429, 'RATE_LIMITED', 'too many login attempts; wait a minute'); return }
+        if (!this.#logins.allow(ctx.facts.remote, Date.now())) { ctx.ex.error(429, 'RATE_LIMITED', 'too many login attempts; wait a minute'); return }
         const obj = jsonObject(ctx.body ?? Buffer.alloc(0));
         if (typeof obj === 'string') { ctx.ex.error(400, 'BAD_REQUEST', obj); return }
         const { username, password } = obj;

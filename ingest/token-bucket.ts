@@ -1,4 +1,4 @@
-/** A per-device rate limit: `rate` events per second on average, bursts up to `burst`. */
+/** A rate limit (a device's events, a source's logins): `rate` a second on average, bursts up to `burst`. */
 export class TokenBucket {
   #tokens: number;
   #last: number;
@@ -6,6 +6,11 @@ export class TokenBucket {
   constructor(readonly rate: number, readonly burst: number, now: number) {
     this.#tokens = burst;
     this.#last = now;
+  }
+
+  /** True when the bucket would be full at `now`: as good as a new one. */
+  full(now: number): boolean {
+    return this.#tokens + ((now - this.#last) * this.rate) / 1000 >= this.burst;
   }
 
   /** Takes one token if there is one. `now` in milliseconds. */
