@@ -65,13 +65,16 @@ export class OperatorRouter {
     return consumer ? { kind: 'consumer', role: 'consumer', consumerId: consumer.consumerId, label: `consumer:${consumer.consumerId}` } : undefined;
   }
 
-  /** Records a refused request in the audit log, then answers 403. */
-  async deny(ctx: RouteContext<Caller>, reason: string): Promise<void> {
+  /**
+   * Records a refused request in the audit log with `reason`, then answers 403 with `answer` (the reason, unless it
+   * names what the caller may not know, such as the subject of an alert not on their caseload).
+   */
+  async deny(ctx: RouteContext<Caller>, reason: string, answer = reason): Promise<void> {
     await this.#o.audit.append({
       actor: ctx.caller.label, action: 'access.denied', target: `${ctx.facts.method} ${ctx.facts.url}`,
       details: { role: ctx.caller.role, reason },
     });
-    ctx.ex.error(403, 'FORBIDDEN', reason);
+    ctx.ex.error(403, 'FORBIDDEN', answer);
   }
 
   register(app: TemplatedApp, routes: readonly RouteSpec[]): void {

@@ -56,7 +56,7 @@ export function reviewRoutes(o: ReviewRoutesOptions): RouteSpec[] {
     const alert = o.alerts.byId(id);
     if (!alert || alert.notice !== undefined) { ctx.ex.error(404, 'NOT_FOUND', `no alert ${id}`); return undefined }
     if (ctx.caller.kind !== 'operator' || !o.operators.onCaseload(ctx.caller.principal.username, alert.subjectId)) {
-      await o.router.deny(ctx, `subject ${alert.subjectId} is not on your caseload`);
+      await o.router.deny(ctx, `subject ${alert.subjectId} is not on your caseload`, `alert ${id} is not on your caseload`);
       return undefined;
     }
     return alert;

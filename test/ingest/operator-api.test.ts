@@ -221,13 +221,14 @@ t.test('operator API - a manager sees and changes only the subjects on their cas
     const res = await call(method, srv.base + url, { token: tokens.managerB, ...(body ? { body } : {}) });
     t.equal(res.status, 403, `${method} ${url}`);
     t.equal(res.json().error.code, 'FORBIDDEN');
+    if (!url.includes('subject=')) t.notMatch(res.body, A, 'the answer does not name a subject the caller may not see');
   }
   const own = await call('GET', `${srv.base}/v1/operator/alerts/${aAlert}`, { token: tokens.manager });
   t.equal(own.status, 200, 'the alert is untouched and its own manager can read it');
   t.match(own.json(), { state: 'new', hold: null });
   const denied = (await auditSince(tmp.dir, before)).filter((e) => e.action === 'access.denied');
   t.equal(denied.length, 7, 'every refusal is in the audit log');
-  t.match(denied[0], { actor: 'operator:mgr-b', details: { role: 'manager', reason: /caseload/ } });
+  t.match(denied[0], { actor: 'operator:mgr-b', details: { role: 'manager', reason: `subject ${A} is not on your caseload` } }, 'the audit entry does');
   t.equal((await call('GET', `${srv.base}/v1/operator/alerts/${bAlert}`, { token: tokens.managerB })).status, 200, 'B\'s manager reads B\'s alert');
 });
 
