@@ -129,6 +129,14 @@ export class OperatorStore {
       if (change.role !== undefined && change.role !== rec.role) {
         next.role = change.role;
         entries.push({ action: 'operator.role', details: { from: rec.role, to: change.role } });
+        // A manager who stops being one loses the caseload: made a manager again later, they start with none,
+        // rather than silently seeing subjects assigned long before.
+        if (rec.role === 'manager') {
+          for (const { key, value } of this.#db.caseloads.getRange({ start: [username, ''], end: [username, '\uffff'] })) {
+            this.#db.caseloads.remove(key);
+            entries.push({ action: 'caseload.remove', details: { subjectId: (value as CaseloadEntry).subjectId } });
+          }
+        }
       }
       if (change.disabled === true && rec.disabledAt === undefined) {
         next.disabledAt = now;

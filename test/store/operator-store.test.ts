@@ -76,3 +76,16 @@ t.test('operators - only managers have caseloads, of subjects that exist', async
   t.notOk(store.onCaseload('mgr', 'S-1'));
   t.match(await store.removeFromCaseload('mgr', 'S-1', 'operator:root'), { ok: false, code: 'NOT_FOUND' });
 });
+
+t.test('operators - a manager who stops being one loses the caseload, audited; made a manager again, they start with none', async (t) => {
+  const { store, audit } = await fixture(t);
+  await store.create({ username: 'mgr2', role: 'manager', password: PASSWORD }, 'cli:root');
+  await store.addToCaseload('mgr2', 'S-1', 'operator:root');
+  const before = audit.head().seq;
+  t.match(await store.update('mgr2', { role: 'auditor' }, 'operator:root'), { ok: true });
+  t.same(store.caseload('mgr2'), []);
+  const entries = audit.read(before + 1);
+  t.match(entries, [{ action: 'operator.role', details: { from: 'manager', to: 'auditor' } }, { action: 'caseload.remove', target: 'operator:mgr2', details: { subjectId: 'S-1' } }]);
+  t.match(await store.update('mgr2', { role: 'manager' }, 'operator:root'), { ok: true });
+  t.notOk(store.onCaseload('mgr2', 'S-1'), 'the old caseload does not come back (it did)');
+});
