@@ -6,10 +6,10 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
-import { ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
+import { AuditLog, ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
-import { auditCli } from './cli-audit.js';
+import { auditCli, cliActor } from './cli-audit.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
@@ -184,8 +184,12 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
         if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
       },
       allowEmpty: values['allow-empty'] === true,
+      // Audited in the transaction that makes the version active: no import goes unrecorded.
+      onApplied: (applied) => {
+        new AuditLog(db).appendInTxn({ actor: cliActor(), action: 'list.import', target: `list:${name}`,
+          details: { kind, version: applied.version, rows: applied.count, file: basename(file), via: 'cli' } });
+      },
     });
-    await auditCli(db, 'list.import', `list:${name}`, { kind, version: info.version, rows: info.count, file: basename(file), via: 'cli' });
     io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
     io.out(JSON.stringify(info));
     return 0;

@@ -138,9 +138,11 @@ export function adminRoutes(o: AdminRoutesOptions): RouteSpec[] {
         const rows = (async function* () {
           for await (const rec of readCsv(file, LIST_COLUMNS[kind as ListKind])) yield toEntry(kind as ListKind, rec);
         })();
-        const info = await o.lists.importVersion(name, kind as ListKind, `http upload by ${ctx.caller.label}`, rows);
-        await o.audit.append({ actor: ctx.caller.label, action: 'list.import', target: `list:${name}`,
-          details: { kind, version: info.version, rows: info.count, bytes: ctx.body?.length ?? 0, via: 'http' } });
+        // Audited in the transaction that makes the version active: no import goes unrecorded.
+        const info = await o.lists.importVersion(name, kind as ListKind, `http upload by ${ctx.caller.label}`, rows, undefined, (applied) => {
+          o.audit.appendInTxn({ actor: ctx.caller.label, action: 'list.import', target: `list:${name}`,
+            details: { kind, version: applied.version, rows: applied.count, bytes: ctx.body?.length ?? 0, via: 'http' } });
+        });
         ctx.ex.json(200, { list: info });
       } catch (err) {
         if (err instanceof ListFormatError) {

@@ -103,12 +103,14 @@ export interface ImportOptions {
   onCheck?: (rows: number) => void;
   /** Apply a file with a header and no rows (it empties the list). */
   allowEmpty?: boolean;
+  /** Runs inside the transaction that activates the version (`ListStore.importVersion`): for its audit entry. */
+  onApplied?: (info: ListInfo) => void;
 }
 
 /** Imports `path` as a new version of list `name`. */
 export async function importListFile(
   store: ListStore, kind: ListKind, name: string, path: string,
-  { onProgress, onCheck = () => {}, allowEmpty = false }: ImportOptions = {},
+  { onProgress, onCheck = () => {}, allowEmpty = false, onApplied }: ImportOptions = {},
 ): Promise<ListInfo> {
   if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
   try {
@@ -120,5 +122,5 @@ export async function importListFile(
   if (current && current.kind !== kind) {
     throw new UsageError(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list (use another --name)`);
   }
-  return store.importVersion(name, kind, path, entries(kind, path, onCheck, allowEmpty), onProgress);
+  return store.importVersion(name, kind, path, entries(kind, path, onCheck, allowEmpty), onProgress, onApplied);
 }

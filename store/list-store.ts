@@ -73,7 +73,8 @@ export class ListStore {
   /**
    * Writes `rows` as a new version of list `name` and activates it. Rows are validated by the
    * caller before they reach here; if the iterable throws, the partial version is removed and the
-   * active version is untouched.
+   * active version is untouched. `onApplied` runs inside the transaction that activates the version, so that
+   * what it writes (the import's audit entry) commits with it or not at all.
    */
   async importVersion(
     name: string,
@@ -81,6 +82,7 @@ export class ListStore {
     source: string,
     rows: AsyncIterable<ListEntry> | Iterable<ListEntry>,
     onProgress: (count: number) => void = () => {},
+    onApplied: (info: ListInfo) => void = () => {},
   ): Promise<ListInfo> {
     const current = this.get(name);
     if (current && current.kind !== kind) {
@@ -97,7 +99,7 @@ export class ListStore {
       }).catch(() => {});
     }, IMPORT_RENEW_MS).unref();
     try {
-      return await this.#importRows(name, kind, source, version, rows, onProgress);
+      return await this.#importRows(name, kind, source, version, rows, onProgress, onApplied);
     } finally {
       clearInterval(renew);
     }
@@ -110,6 +112,7 @@ export class ListStore {
     version: number,
     rows: AsyncIterable<ListEntry> | Iterable<ListEntry>,
     onProgress: (count: number) => void,
+    onApplied: (info: ListInfo) => void,
   ): Promise<ListInfo> {
     let count = 0;
     try {
@@ -142,14 +145,24 @@ export class ListStore {
     }
     const info: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
     // Two imports of one list may run at once: the version numbered later wins, whichever finishes first.
-    const outcome = await this.#db.root.transaction(() => {
-      const active = this.#db.lists.get(name) as ListInfo | undefined;
-      if (active && active.version > version) return { applied: false as const, active };
-      if (active && active.kind !== kind) return { applied: false as const, active }; // another kind's import won
-      this.#db.lists.put(name, info);
-      this.#db.meta.remove(markKey(name, version));
-      return { applied: true as const, active };
-    });
+    let outcome: { applied: true; active: ListInfo | undefined } | { applied: false; active: ListInfo };
+    try {
+      // A child transaction, which lmdb-js aborts when its callback throws (a plain one commits what was written).
+      outcome = await this.#db.root.childTransaction(() => {
+        const active = this.#db.lists.get(name) as ListInfo | undefined;
+        if (active && active.version > version) return { applied: false as const, active };
+        if (active && active.kind !== kind) return { applied: false as const, active }; // another kind's import won
+        this.#db.lists.put(name, info);
+        this.#db.meta.remove(markKey(name, version));
+        onApplied(info);
+        return { applied: true as const, active };
+      });
+    } catch (err) {
+      // What onApplied failed on leaves nothing applied: the version goes too.
+      await this.#dropVersion(name, version);
+      await this.#db.meta.remove(markKey(name, version));
+      throw err;
+    }
     if (!outcome.applied) {
       await this.#dropVersion(name, version);
       await this.#db.meta.remove(markKey(name, version));

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListFormatError } from '../../core/index.js';
-import { ListStore, openDatabases } from '../../store/index.js';
+import { AuditLog, ListStore, openDatabases } from '../../store/index.js';
 import { importListFile, splitCsvLine } from '../../pipeline/index.js';
 import { processIdentity } from '../../store/process-identity.js';
 import { startTestServer, tempDir } from '../helpers/vigil.js';
@@ -15,6 +15,7 @@ const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
 const tmp = tempDir();
 const db = openDatabases(tmp.dir);
 const store = new ListStore(db);
+const audit = new AuditLog(db);
 t.teardown(async () => { await db.root.close(); tmp.remove() });
 
 const file = (name: string, body: string): string => {
@@ -217,4 +218,19 @@ t.test('lists - an import under way is left alone; one whose mark lapsed, or who
   t.same([...store.entries('marked', 2)].length, 1, 'another host\'s import renewed within the minute');
   t.same([...store.entries('marked', 3)], [], 'another host\'s import not renewed for two minutes');
   t.equal(db.meta.get('listImport:marked:3'), undefined, 'and its mark goes with it');
+});
+
+t.test('lists - an import and its audit entry commit together: when the entry cannot be written, nothing of the import is applied', async (t) => {
+  const first = await importListFile(store, 'keywords', 'audited', file('aud1.csv', 'term,severity,ref\nkettle,low,a1\n'), {
+    onApplied: (info) => { audit.appendInTxn({ actor: 'test', action: 'list.import', target: 'list:audited', details: { version: info.version } }) },
+  });
+  const head = audit.head().seq;
+  t.match(audit.read(head), [{ action: 'list.import', target: 'list:audited', details: { version: first.version } }], 'the entry is there');
+  await t.rejects(importListFile(store, 'keywords', 'audited', file('aud2.csv', 'term,severity,ref\nteapot,low,a2\n'), {
+    onApplied: () => { throw new Error('audit log full') },
+  }), /audit log full/);
+  t.equal(store.get('audited')?.version, first.version, 'the version before stays active');
+  t.same([...store.entries('audited', first.version + 1)], [], 'the refused version\'s rows are gone');
+  t.equal(db.meta.get(`listImport:audited:${first.version + 1}`), undefined, 'and its mark');
+  t.equal(audit.head().seq, head, 'no entry was written');
 });
