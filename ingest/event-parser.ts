@@ -21,6 +21,8 @@ const MAX_NAME = 512;
 const MAX_URL = 8192;
 const MAX_DOMAIN = 253;
 const MAX_DETAIL = 2048;
+/** The latest time a Date can hold (ECMA-262 §21.4.1.1): a later `at` is no time at all, and would not print. */
+const MAX_TIME = 8.64e15;
 
 const TEXT_SOURCES = ['typed', 'screen'] as const;
 const APP_ACTIONS = ['installed', 'launched', 'uninstalled'] as const;
@@ -135,8 +137,8 @@ export function parseEvent(decoded: unknown): ParseResult {
     return { ok: false, seq, code: 'BAD_EVENT', message: `type must be one of ${[...EVENT_TYPES].join(', ')}` };
   }
   const at = raw.at;
-  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) {
-    return { ok: false, seq, code: 'BAD_EVENT', message: 'at must be a non-negative integer (ms since the Unix epoch)' };
+  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > MAX_TIME) {
+    return { ok: false, seq, code: 'BAD_EVENT', message: `at must be an integer from 0 to ${MAX_TIME} (ms since the Unix epoch)` };
   }
   try {
     return { ok: true, event: parseBody(type as EventType, raw, seq, at) };
