@@ -47,6 +47,8 @@ export type LoginResult =
 export interface OperatorChange { role?: OperatorRole; disabled?: boolean; unlock?: boolean; password?: string }
 
 const TOKEN_PREFIX = 'vo1';
+/** Longer than any session id (24 characters). */
+const MAX_TOKEN_ID = 64;
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -227,7 +229,8 @@ export class OperatorStore {
   /** The operator behind a bearer token, or null for a malformed, unknown, expired or ended one. */
   authenticate(token: string, now = Date.now()): Principal | null {
     const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX || !parts[1] || !parts[2]) return null;
+    // A session id is 24 characters; a key LMDB cannot hold (over 1978 bytes) would make the lookup throw.
+    if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX || !parts[1] || !parts[2] || parts[1].length > MAX_TOKEN_ID) return null;
     const sessionId = parts[1];
     const session = this.#fresh(() => this.#db.sessions.get(sessionId) as SessionRecord | undefined);
     if (!session || session.expiresAt <= now) return null;

@@ -80,9 +80,15 @@ const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 const newSecret = (): string => randomBytes(32).toString('base64url');
 const newId = (prefix: string): string => `${prefix}-${randomBytes(8).toString('hex')}`;
 
+/**
+ * Longer than any id `newId` makes (20 characters). A token's id is looked up as an LMDB key, and a key over 1978
+ * bytes makes the lookup throw: in a uWS handler (the device and feed upgrades, `/v1/alerts`) that ended the server.
+ */
+const MAX_TOKEN_ID = 64;
+
 function splitToken(token: string, prefix: string): { id: string; secret: string } | null {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== prefix || !parts[1] || !parts[2]) return null;
+  if (parts.length !== 3 || parts[0] !== prefix || !parts[1] || !parts[2] || parts[1].length > MAX_TOKEN_ID) return null;
   return { id: parts[1], secret: parts[2] };
 }
 
