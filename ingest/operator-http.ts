@@ -87,17 +87,26 @@ export interface RequestFacts {
 }
 
 /**
- * The request's facts, or undefined when a path parameter's percent-encoding is malformed (`%zz`):
- * `decodeURIComponent` throws on it, and a throw in a uWS handler ends the process.
+ * Longer than any id, username, subject or list name a path names (subjects, the longest, are at most 128). Each is
+ * looked up as an LMDB key, and a key over 1978 bytes makes the lookup throw (a 500 for the caller's mistake).
  */
-export function requestFacts(res: HttpResponse, req: HttpRequest, paramCount: number): RequestFacts | undefined {
+const MAX_PATH_PARAM = 256;
+
+/**
+ * The request's facts, or what is wrong with its path: a path parameter's percent-encoding is malformed (`%zz`;
+ * `decodeURIComponent` throws on it, and a throw in a uWS handler ends the process), or a parameter is too long.
+ */
+export function requestFacts(res: HttpResponse, req: HttpRequest, paramCount: number): RequestFacts | string {
   const params: string[] = [];
   for (let i = 0; i < paramCount; i++) {
+    let param: string;
     try {
-      params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+      param = decodeURIComponent(req.getParameter(i) ?? '');
     } catch {
-      return undefined;
+      return 'the path holds a malformed percent-encoding';
     }
+    if (param.length > MAX_PATH_PARAM) return `a path segment is longer than ${MAX_PATH_PARAM} characters`;
+    params.push(param);
   }
   return {
     method: req.getMethod().toUpperCase(),

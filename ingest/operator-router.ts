@@ -83,7 +83,7 @@ export class OperatorRouter {
       app[route.method](route.path, (res: HttpResponse, req: HttpRequest) => {
         const facts = requestFacts(res, req, paramCount);
         const ex = new Exchange(res);
-        if (facts === undefined) { ex.error(400, 'BAD_REQUEST', 'the path holds a malformed percent-encoding'); return }
+        if (typeof facts === 'string') { ex.error(400, 'BAD_REQUEST', facts); return }
         void this.#run(route, facts, ex).catch((err: unknown) => {
           this.#o.log.error({ err, method: facts.method, url: facts.url }, 'operator API request failed');
           ex.error(500, 'INTERNAL', 'the request could not be completed');

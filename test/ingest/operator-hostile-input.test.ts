@@ -31,6 +31,25 @@ t.test('operator API - a malformed percent-encoding in a path parameter is a 400
   t.equal((await httpGet(`${srv.base}/healthz`)).status, 200, 'the server is still up');
 });
 
+t.test('operator API - a path parameter longer than any name is a 400, not a 500 from its lookup', async (t) => {
+  const long = 'x'.repeat(5000); // LMDB refuses keys over 1978 bytes, and a lookup of one throws
+  for (const [method, url, token, body] of [
+    ['GET', `/v1/operator/alerts/${long}`, tokens.manager],
+    ['GET', `/v1/operator/alerts/${long}/evidence`, tokens.manager],
+    ['POST', `/v1/operator/alerts/${long}/review`, tokens.manager, { state: 'in_review' }],
+    ['GET', `/v1/admin/operators/${long}/caseload`, tokens.admin],
+    ['PATCH', `/v1/admin/operators/${long}`, tokens.admin, {}],
+    ['PUT', `/v1/admin/operators/mgr-a/caseload/${long}`, tokens.admin],
+    ['DELETE', `/v1/admin/operators/mgr-a/caseload/${'%C3%A9'.repeat(300)}`, tokens.admin],
+  ] as const) {
+    const res = await call(method, srv.base + url, { token, body });
+    t.equal(res.status, 400, `${method} ${url.slice(0, 40)}…`);
+    t.equal(res.json().error.code, 'BAD_REQUEST');
+  }
+  const res = await call('GET', `${srv.base}/v1/admin/operators/${'m'.repeat(256)}/caseload`, { token: tokens.admin });
+  t.equal(res.status, 404, 'a parameter of 256 characters is still looked up');
+});
+
 t.test('operator API - audit page bounds past the safe integers are a 400, not a 500', async (t) => {
   for (const q of ['from=99999999999999999999', 'to=99999999999999999999', 'from=9007199254740993']) {
     const res = await call('GET', `${srv.base}/v1/audit?${q}`, { token: tokens.auditor });
