@@ -153,6 +153,9 @@ export class AlertStore {
   /** Feed entries (alerts and notices) with feed sequence greater than `after`, in feed order, at most `limit`. */
   readAfter(after: number, limit: number): Alert[] {
     const out: Alert[] = [];
+    // Sequences are uint32 keys: a start past the largest one wraps round, and the feed would answer a cursor of
+    // 2^32 - 1 or more (a consumer's `after`) with its oldest alerts.
+    if (after >= 0xffffffff) return out;
     for (const { value } of this.#db.alerts.getRange({ start: after + 1, limit })) out.push(value as Alert);
     return out;
   }

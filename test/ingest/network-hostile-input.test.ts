@@ -5,7 +5,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import {
-  TestDevice, bearerHeader, consumerToken, enrolDevice, heartbeat, httpGet, startTestServer, tempDir, type TestServer,
+  TestDevice, bearerHeader, consumerToken, enrolDevice, heartbeat, httpGet, readAlerts, startTestServer, tempDir, type TestServer,
 } from '../helpers/vigil.js';
 import { call } from '../helpers/operators.js';
 
@@ -61,4 +61,20 @@ t.test('tokens - a bearer token whose id no key can hold is a 401 on every entry
   t.equal(await upgradeStatus('/v1/feed', consumer), 101, 'a real consumer token still opens the feed');
   t.equal(await upgradeStatus('/v1/device', token), 101, 'a real device token still connects');
   t.equal((await httpGet(`${srv.base}/healthz`)).status, 200, 'the server is still up');
+});
+
+t.test('feed - a cursor at or past the largest alert sequence (2^32 - 1) reads nothing, not the feed from its start', async (t) => {
+  const consumer = await consumerToken(tmp.dir);
+  const { token } = await enrolDevice(tmp.dir);
+  const dev = await TestDevice.connect(srv.port, token);
+  dev.send({ type: 'tamper', seq: 1, at: Date.now(), signal: 'root' });
+  await dev.waitForAck(1);
+  await dev.close();
+  const { alerts } = await readAlerts(srv.base, consumer, 0, 5000);
+  t.ok(alerts.length > 0, 'there is an alert to read');
+  for (const after of [2 ** 32 - 1, 2 ** 32, 2 ** 33 - 1, Number.MAX_SAFE_INTEGER]) {
+    const page = await readAlerts(srv.base, consumer, after, 0);
+    t.same(page.alerts, [], `after=${after}`);
+    t.equal(page.next, after);
+  }
 });
