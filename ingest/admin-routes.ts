@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListFormatError } from '../core/index.js';
+import { ListFormatError, VigilError } from '../core/index.js';
 import {
   LIST_KINDS, OPERATOR_ROLES, isOperatorRole,
   type AuditLog, type ListKind, type ListStore, type OperatorChange, type OperatorStore, type Outcome, type RetentionSweeper,
 } from '../store/index.js';
-import { LIST_COLUMNS, readCsv, toEntry, validListName } from '../pipeline/index.js';
+import { importListFile, validListName } from '../pipeline/index.js';
 import { jsonObject, type Exchange } from './operator-http.js';
 import type { RouteContext, RouteSpec } from './operator-router.js';
 
@@ -135,17 +135,19 @@ export function adminRoutes(o: AdminRoutesOptions): RouteSpec[] {
       const file = join(dir, `${name}-${randomBytes(6).toString('hex')}.csv`);
       writeFileSync(file, ctx.body ?? Buffer.alloc(0), { mode: 0o600 });
       try {
-        const rows = (async function* () {
-          for await (const rec of readCsv(file, LIST_COLUMNS[kind as ListKind])) yield toEntry(kind as ListKind, rec);
-        })();
+        // The same checks as `vigil lists import`: every row, no empty file unless asked, a keyword list compiled.
         // Audited in the transaction that makes the version active: no import goes unrecorded.
-        const info = await o.lists.importVersion(name, kind as ListKind, `http upload by ${ctx.caller.label}`, rows, undefined, (applied) => {
-          o.audit.appendInTxn({ actor: ctx.caller.label, action: 'list.import', target: `list:${name}`,
-            details: { kind, version: applied.version, rows: applied.count, bytes: ctx.body?.length ?? 0, via: 'http' } });
+        const info = await importListFile(o.lists, kind as ListKind, name, file, {
+          source: `http upload by ${ctx.caller.label}`,
+          allowEmpty: ctx.facts.query.get('allowEmpty') === 'true',
+          onApplied: (applied) => {
+            o.audit.appendInTxn({ actor: ctx.caller.label, action: 'list.import', target: `list:${name}`,
+              details: { kind, version: applied.version, rows: applied.count, bytes: ctx.body?.length ?? 0, via: 'http' } });
+          },
         });
         ctx.ex.json(200, { list: info });
       } catch (err) {
-        if (err instanceof ListFormatError) {
+        if (err instanceof ListFormatError || (err instanceof VigilError && err.code === 'LIST_INVALID')) {
           ctx.ex.error(400, 'BAD_REQUEST', err.message);
           return;
         }

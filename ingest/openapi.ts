@@ -214,7 +214,9 @@ export const OPENAPI_DOCUMENT: Readonly<Json> = Object.freeze({
     '/v1/admin/lists': { get: op({ summary: 'The active version of every list', roles: ['admin'], ok: [200, reply('Lists', ref('Lists'))] }) },
     '/v1/admin/lists/{name}': { post: op({
       summary: 'Import a CSV list (docs/protocol.md §5) as a new version', roles: ['admin'],
-      parameters: [pathParam('name'), { name: 'kind', in: 'query', required: true, schema: { type: 'string', enum: ['hashes', 'urls', 'keywords', 'apps'] } }],
+      parameters: [pathParam('name'), { name: 'kind', in: 'query', required: true, schema: { type: 'string', enum: ['hashes', 'urls', 'keywords', 'apps'] } },
+        { name: 'allowEmpty', in: 'query', required: false, description: 'true to apply a file with a header and no rows (it empties the list)',
+          schema: { type: 'string', enum: ['true', 'false'] } }],
       ok: [200, reply('Imported', ref('ListImported'))],
       errors: { 400: E400, 409: E409, 413: error('Over operators.maxListUploadBytes'), 415: error('Not text/csv') } }) },
     '/v1/alerts': { get: op({

@@ -85,7 +85,7 @@ async function* entries(kind: ListKind, path: string, onCheck: (rows: number) =>
     yield entry;
   }
   // An empty version would stop all matching against the list: more often a truncated export than a wish.
-  if (rows === 0 && !allowEmpty) throw new VigilError('LIST_INVALID', 'the file has a header but no rows; to empty the list on purpose, pass --allow-empty');
+  if (rows === 0 && !allowEmpty) throw new VigilError('LIST_INVALID', 'the file has a header but no rows; to empty the list on purpose, pass --allow-empty (allowEmpty=true over HTTP)');
   if (kind !== 'keywords') return;
   onCheck(terms.length);
   try {
@@ -105,12 +105,14 @@ export interface ImportOptions {
   allowEmpty?: boolean;
   /** Runs inside the transaction that activates the version (`ListStore.importVersion`): for its audit entry. */
   onApplied?: (info: ListInfo) => void;
+  /** Where the rows came from, as the list's record says (the file's path unless given). */
+  source?: string;
 }
 
 /** Imports `path` as a new version of list `name`. */
 export async function importListFile(
   store: ListStore, kind: ListKind, name: string, path: string,
-  { onProgress, onCheck = () => {}, allowEmpty = false, onApplied }: ImportOptions = {},
+  { onProgress, onCheck = () => {}, allowEmpty = false, onApplied, source = path }: ImportOptions = {},
 ): Promise<ListInfo> {
   if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
   try {
@@ -122,5 +124,5 @@ export async function importListFile(
   if (current && current.kind !== kind) {
     throw new UsageError(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list (use another --name)`);
   }
-  return store.importVersion(name, kind, path, entries(kind, path, onCheck, allowEmpty), onProgress, onApplied);
+  return store.importVersion(name, kind, source, entries(kind, path, onCheck, allowEmpty), onProgress, onApplied);
 }

@@ -348,3 +348,26 @@ t.test('operator API - login attempts from one address are rate limited', async 
   for (let i = 0; i < 5; i++) statuses.push((await call('POST', `${s2.base}/v1/login`, { body: { username: 'x-user', password: 'y' } })).status);
   t.same(statuses, [401, 401, 401, 429, 429]);
 });
+
+t.test('operator API - a list uploaded over HTTP gets the command line\'s checks: no empty file unless asked, a keyword list compiled first', async (t) => {
+  const upload = (name: string, csv: string, query = '') => call('POST', `${srv.base}/v1/admin/lists/${name}?kind=keywords${query}`,
+    { token: tokens.admin, raw: Buffer.from(csv), contentType: 'text/csv' });
+  const empty = await upload('http-empty', 'term,severity,ref\n');
+  t.equal(empty.status, 400, 'a header and no rows');
+  t.match(empty.json().error.message, /no rows.*allowEmpty=true/);
+  const emptied = await upload('http-empty', 'term,severity,ref\n', '&allowEmpty=true');
+  t.equal(emptied.status, 200, 'unless asked for');
+  t.match(emptied.json().list, { name: 'http-empty', count: 0, source: 'http upload by operator:admin1' });
+  // 20,000 terms over 3,000 distinct CJK characters: the automaton's table would pass its cell limit.
+  const rows = ['term,severity,ref'];
+  for (let i = 0; i < 20_000; i++) {
+    let term = '';
+    for (let j = 0; j < 5; j++) term += String.fromCodePoint(0x4e00 + ((i * 7 + j * 613) % 3000));
+    rows.push(`${term},low,c${i}`);
+  }
+  const big = await upload('http-cjk', rows.join('\n'));
+  t.equal(big.status, 400, 'a keyword list the matcher cannot hold is refused, not imported and then left uncompiled');
+  t.match(big.json().error.message, /cannot be compiled/);
+  const lists = (await call('GET', `${srv.base}/v1/admin/lists`, { token: tokens.admin })).json().lists as { name: string }[];
+  t.notOk(lists.some((l) => l.name === 'http-cjk'), 'nothing of it applied');
+});
