@@ -115,13 +115,15 @@ export function reviewRoutes(o: ReviewRoutesOptions): RouteSpec[] {
       const to = timeParam(q, 'to');
       const limitRaw = q.get('limit');
       const cursorRaw = q.get('cursor');
-      const limit = limitRaw === null ? DEFAULT_LIMIT : Number(limitRaw);
-      const cursor = cursorRaw === null ? 0 : Number(cursorRaw);
+      // Plain decimal digits only: Number() would also take 0x10, 1e3, 1.0 and a blank.
+      const decimal = (raw: string): number => (/^\d{1,16}$/.test(raw) ? Number(raw) : NaN);
+      const limit = limitRaw === null ? DEFAULT_LIMIT : decimal(limitRaw);
+      const cursor = cursorRaw === null ? 0 : decimal(cursorRaw);
       for (const v of [category, severity, state, held, order, from, to]) {
         if (problem(v)) { ctx.ex.error(400, 'BAD_REQUEST', v.problem); return }
       }
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) { ctx.ex.error(400, 'BAD_REQUEST', `limit must be 1..${MAX_LIMIT}`); return }
-      if (!Number.isInteger(cursor) || cursor < 0) { ctx.ex.error(400, 'BAD_REQUEST', 'cursor must be a non-negative integer'); return }
+      if (!Number.isSafeInteger(cursor)) { ctx.ex.error(400, 'BAD_REQUEST', 'cursor must be a non-negative integer'); return }
       const username = ctx.caller.kind === 'operator' ? ctx.caller.principal.username : '';
       const caseload = o.operators.caseload(username).map((e) => e.subjectId as string);
       const subject = q.get('subject');

@@ -84,3 +84,11 @@ t.test('admin API - reading the operator accounts and a manager\'s caseload is a
   ]);
   t.equal(entries.length, 2);
 });
+
+t.test('review API - limit and cursor are plain decimal numbers (0x10, 1e2, 1.0 and a blank passed through Number())', async (t) => {
+  for (const q of ['limit=0x10', 'limit=1e2', 'limit=1.0', 'limit=', 'limit=%2010', 'cursor=0x10', 'cursor=1e300', 'cursor=1.0', 'cursor=-1', `cursor=${'9'.repeat(20)}`]) {
+    const res = await call('GET', `${srv.base}/v1/operator/alerts?${q}`, { token: tokens.manager });
+    t.equal(res.status, 400, q);
+  }
+  t.equal((await call('GET', `${srv.base}/v1/operator/alerts?limit=10&cursor=0`, { token: tokens.manager })).status, 200, 'decimal digits are fine');
+});
