@@ -99,11 +99,45 @@ export interface ConfigOverrides { dataDir?: string; port?: number; host?: strin
 
 type Json = Record<string, unknown>;
 
+/**
+ * The keys a config file may hold: a section names its own. A key not here is refused, not ignored: a misspelt
+ * `policy.heartbeatSecond` would otherwise leave the default in force with nothing said.
+ */
+const FILE_KEYS: Readonly<Record<string, readonly string[] | null>> = {
+  port: null, host: null, logLevel: null, evidenceKey: null,
+  ingest: ['maxFrameBytes', 'idleTimeoutSeconds', 'deviceRatePerSecond', 'deviceBurst', 'maxBackpressureBytes', 'maxImageBytes', 'maxImagePixels'],
+  journal: ['maxBatch'],
+  pipeline: ['workers', 'batchSize', 'maxQueue', 'listPollMs', 'maxImagesInFlight'],
+  feed: ['maxLimit', 'maxWaitMs'],
+  policy: ['heartbeatSeconds', 'heartbeatGraceSeconds'],
+  retention: ['journalMaxAgeHours', 'alertDays', 'dismissedAlertDays', 'evidenceDays', 'sweepMinutes'],
+  operators: ['tokenTtlSeconds', 'maxFailedLogins', 'lockoutSeconds', 'loginsPerMinute', 'maxBodyBytes', 'maxListUploadBytes'],
+};
+
+function refuseUnknownKeys(file: Json): void {
+  for (const key of Object.keys(file)) {
+    if (!Object.hasOwn(FILE_KEYS, key)) throw new ConfigError(`unknown config key ${JSON.stringify(key)}`);
+  }
+}
+
 function section(file: Json, key: string): Json {
   const v = file[key];
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${key} must be an object`);
+  const known = FILE_KEYS[key] ?? [];
+  for (const k of Object.keys(v)) {
+    if (!known.includes(k)) throw new ConfigError(`unknown config key ${JSON.stringify(`${key}.${k}`)}`);
+  }
   return v as Json;
+}
+
+/** A string setting from the environment, else the file; a file value of another type is refused, not skipped. */
+function text(file: Json, key: string, envValue: string | undefined, envName: string): string | undefined {
+  if (envValue !== undefined) return envValue;
+  const v = file[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new ConfigError(`${key} (${envName}) must be a string, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function int(obj: Json, path: string, key: string, dflt: number, min: number, max: number): number {
@@ -117,22 +151,31 @@ function int(obj: Json, path: string, key: string, dflt: number, min: number, ma
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got ${JSON.stringify(raw)}`);
-  return n;
+  // Decimal digits only: Number() would also take 0x50, 1e3, 8080.0 and surrounding blanks.
+  if (!/^[0-9]{1,15}$/.test(raw)) throw new ConfigError(`${name} must be an integer in decimal digits, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
-function readConfigFile(path: string | undefined): Json {
-  if (path === undefined || !existsSync(path)) return {};
+/** Reads the config file. `<data>/vigil.json` may be absent; a file named by `VIGIL_CONFIG` must be there. */
+function readConfigFile(path: string, named: boolean): Json {
+  if (!named && !existsSync(path)) return {};
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (cause) {
+    const why = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(cause as Error).message})`;
+    throw new ConfigError(`config file ${path}${named ? ' (VIGIL_CONFIG)' : ''} ${why}`, { cause });
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(raw);
   } catch (cause) {
     throw new ConfigError(`config file ${path} is not valid JSON`, { cause });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${path} must hold a JSON object`);
   }
+  refuseUnknownKeys(parsed as Json);
   return parsed as Json;
 }
 
@@ -141,7 +184,8 @@ function readConfigFile(path: string | undefined): Json {
  */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): VigilConfig {
   const dataDir = resolve(overrides.dataDir ?? env.VIGIL_DATA ?? DEFAULT_DATA_DIR);
-  const file = readConfigFile(env.VIGIL_CONFIG ?? join(dataDir, 'vigil.json'));
+  const named = env.VIGIL_CONFIG === '' ? undefined : env.VIGIL_CONFIG;
+  const file = readConfigFile(named ?? join(dataDir, 'vigil.json'), named !== undefined);
   const top: Json = { ...file };
   const envPort = envInt(env, 'VIGIL_PORT');
   if (envPort !== undefined) top.port = envPort;
@@ -157,12 +201,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const envWorkers = envInt(env, 'VIGIL_WORKERS');
   const pipelineIn: Json = envWorkers === undefined ? pipeline : { ...pipeline, workers: envWorkers };
 
-  const evidenceKey = env.VIGIL_EVIDENCE_KEY ?? (typeof file.evidenceKey === 'string' ? file.evidenceKey : undefined);
+  const evidenceKey = text(file, 'evidenceKey', env.VIGIL_EVIDENCE_KEY, 'VIGIL_EVIDENCE_KEY');
   if (evidenceKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(evidenceKey)) {
     throw new ConfigError('evidenceKey (VIGIL_EVIDENCE_KEY) must be 64 hex digits');
   }
-  const host = overrides.host ?? env.VIGIL_HOST ?? (typeof file.host === 'string' ? file.host : DEFAULT_HOST);
-  const logLevel = env.VIGIL_LOG_LEVEL ?? (typeof file.logLevel === 'string' ? file.logLevel : 'info');
+  const host = overrides.host ?? text(file, 'host', env.VIGIL_HOST, 'VIGIL_HOST') ?? DEFAULT_HOST;
+  if (host === '') throw new ConfigError('host (VIGIL_HOST) must not be empty');
+  const logLevel = text(file, 'logLevel', env.VIGIL_LOG_LEVEL, 'VIGIL_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`logLevel must be one of fatal, error, warn, info, debug, trace, silent, got ${logLevel}`);
   }

@@ -33,3 +33,40 @@ t.test('config - invalid values are refused with a message naming the key', asyn
   writeFileSync(file, '{not json');
   t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /not valid JSON/);
 });
+
+t.test('config - an unknown key, in the file or one of its sections, is refused by name rather than ignored', async (t) => {
+  const file = join(tmp.dir, 'unknown.json');
+  writeFileSync(file, JSON.stringify({ policy: { heartbeatSecond: 5 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /unknown config key "policy\.heartbeatSecond"/ });
+  writeFileSync(file, JSON.stringify({ hots: '127.0.0.1' }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /unknown config key "hots"/);
+  writeFileSync(file, '{"__proto__": {"port": 1}}');
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /unknown config key "__proto__"/);
+});
+
+t.test('config - host, logLevel and evidenceKey of another type in the file are refused, not replaced by the default', async (t) => {
+  const file = join(tmp.dir, 'types.json');
+  writeFileSync(file, JSON.stringify({ host: 127001 }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /host \(VIGIL_HOST\) must be a string/ });
+  writeFileSync(file, JSON.stringify({ logLevel: 10 }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /logLevel \(VIGIL_LOG_LEVEL\) must be a string/);
+  writeFileSync(file, JSON.stringify({ evidenceKey: 1234 }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /evidenceKey \(VIGIL_EVIDENCE_KEY\) must be a string/);
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_HOST: '' }), /host \(VIGIL_HOST\) must not be empty/);
+  writeFileSync(file, JSON.stringify({ host: '127.0.0.1', logLevel: 'warn' }));
+  t.match(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { host: '127.0.0.1', logLevel: 'warn' });
+});
+
+t.test('config - a file named by VIGIL_CONFIG that is missing or not a file is an error; an absent <data>/vigil.json is not', async (t) => {
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: join(tmp.dir, 'no-such.json') }), { code: 'CONFIG_INVALID', message: /no-such\.json \(VIGIL_CONFIG\) does not exist/ });
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: tmp.dir }), /cannot be read/);
+  t.equal(loadConfig({ dataDir: join(tmp.dir, 'empty-folder') }, {}).port, 8080);
+});
+
+t.test('config - VIGIL_PORT and VIGIL_WORKERS are decimal digits: hex, exponents, decimals and blanks are refused', async (t) => {
+  for (const raw of ['0x50', '1e3', '8080.0', ' 8080', '-1']) {
+    t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_PORT: raw }), /VIGIL_PORT must be an integer in decimal digits/, raw);
+  }
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '0x2' }), /VIGIL_WORKERS/);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_PORT: '9300', VIGIL_WORKERS: '2' }).port, 9300);
+});
