@@ -13,6 +13,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 120;
+export const MAX_IDLE_TIMEOUT_SECONDS = 960;
 export const DEFAULT_DEVICE_RATE_PER_SECOND = 500;
 export const DEFAULT_DEVICE_BURST = 2000;
 export const DEFAULT_MAX_BACKPRESSURE_BYTES = 1024 * 1024;
@@ -220,7 +221,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     evidenceKey: evidenceKey?.toLowerCase(),
     ingest: Object.freeze({
       maxFrameBytes: int(ingest, 'ingest.', 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, 1024, 64 * 1024 * 1024),
-      idleTimeoutSeconds: int(ingest, 'ingest.', 'idleTimeoutSeconds', DEFAULT_IDLE_TIMEOUT_SECONDS, 8, 3600),
+      // uWebSockets.js takes 8..960 and aborts the process (std::terminate) on anything longer.
+      idleTimeoutSeconds: int(ingest, 'ingest.', 'idleTimeoutSeconds', DEFAULT_IDLE_TIMEOUT_SECONDS, 8, MAX_IDLE_TIMEOUT_SECONDS),
       deviceRatePerSecond: int(ingest, 'ingest.', 'deviceRatePerSecond', DEFAULT_DEVICE_RATE_PER_SECOND, 1, 1_000_000),
       deviceBurst: int(ingest, 'ingest.', 'deviceBurst', DEFAULT_DEVICE_BURST, 1, 10_000_000),
       maxBackpressureBytes: int(ingest, 'ingest.', 'maxBackpressureBytes', DEFAULT_MAX_BACKPRESSURE_BYTES, 1024, 1 << 30),

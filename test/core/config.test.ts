@@ -70,3 +70,11 @@ t.test('config - VIGIL_PORT and VIGIL_WORKERS are decimal digits: hex, exponents
   t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '0x2' }), /VIGIL_WORKERS/);
   t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_PORT: '9300', VIGIL_WORKERS: '2' }).port, 9300);
 });
+
+t.test('config - ingest.idleTimeoutSeconds past 960 is refused: uWebSockets.js aborted the server on it', async (t) => {
+  const file = join(tmp.dir, 'idle.json');
+  writeFileSync(file, JSON.stringify({ ingest: { idleTimeoutSeconds: 961 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /ingest\.idleTimeoutSeconds must be an integer 8\.\.960/ });
+  writeFileSync(file, JSON.stringify({ ingest: { idleTimeoutSeconds: 960 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).ingest.idleTimeoutSeconds, 960);
+});
