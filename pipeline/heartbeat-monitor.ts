@@ -5,6 +5,10 @@
  * after the device is heard from again. Deadlines are checked four times a second, so an alert
  * follows a deadline within about 250 ms. Last-seen times are saved every few seconds, so deadlines
  * survive a restart (at most that much early).
+ *
+ * While the server runs, silence is measured on the monotonic clock: a step of the wall clock (NTP correcting it,
+ * a VM resumed) neither makes every device overdue at once nor puts their deadlines off by the size of the step.
+ * Wall times are what is saved and shown; across a restart only they exist.
  */
 import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
@@ -21,7 +25,11 @@ const SAVE_MS = 5000;
  */
 export const SAVE_CHUNK = 256;
 
-interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean }
+/** `at` is the wall time last heard (saved, and shown in alerts); `due` the monotonic time the device is overdue. */
+interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean; due: number }
+
+/** A wall time as a time on the monotonic clock (performance.now()), by the offset between the clocks now. */
+function monotonic(wall: number): number { return performance.now() + (wall - Date.now()) }
 
 export interface HeartbeatOptions {
   db: Databases;
@@ -45,7 +53,7 @@ export class HeartbeatMonitor {
     this.#o = options;
     for (const { key, value } of options.db.deviceSeen.getRange({})) {
       const v = value as { at: number; seq: number; alerted?: boolean };
-      this.#seen.set(key as DeviceId, { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false });
+      this.#seen.set(key as DeviceId, { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, due: monotonic(v.at) + this.deadlineMs });
     }
   }
 
@@ -70,30 +78,37 @@ export class HeartbeatMonitor {
     await this.save();
   }
 
-  /** A device was heard from: its deadline moves on. */
+  /**
+   * A device was heard from (`at` is the wall time now): its deadline moves on. Calls come in the order they happen,
+   * so the latest is taken even when its wall time is earlier than the one before (the clock was set back).
+   */
   seen(deviceId: DeviceId, seq: number, at: number): void {
+    const due = monotonic(at) + this.deadlineMs;
     const s = this.#seen.get(deviceId);
     if (!s) {
-      this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true });
+      this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true, due });
       return;
     }
-    if (s.at >= at) return;
     // Changed in place: this runs for every device in every commit, and `save` reads the newest values when it writes.
     s.at = at;
+    s.due = due;
     s.seq = Math.max(seq, s.seq);
     s.alerted = false;
     s.dirty = true;
   }
 
-  /** Raises an alert for each device past its deadline (exposed for tests). */
+  /** Raises an alert for each device past its deadline (`now` a wall time; exposed for tests). */
   async check(now: number): Promise<number> {
     if (this.#checking) return 0;
     this.#checking = true;
     try {
       const due: NewAlert[] = [];
+      const mono = monotonic(now);
       for (const [deviceId, s] of this.#seen) {
+        if (s.alerted || mono < s.due) continue;
+        // By the wall clock when the device was last heard: the same deadline, and so the same alert id, after a restart.
         const deadline = s.at + this.deadlineMs;
-        if (s.alerted || now < deadline) continue;
+        const silentMs = mono - s.due + this.deadlineMs;
         const scope = this.#o.registry.deviceScope(deviceId);
         s.alerted = true;
         s.dirty = true;
@@ -103,7 +118,7 @@ export class HeartbeatMonitor {
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,
           raisedAt: now, severity: 'high', state: 'new',
           match: { kind: 'rule', rule: 'heartbeat-missed', signal: 'silence',
-            detail: `no event for ${Math.round((now - s.at) / 1000)} s; deadline ${new Date(deadline).toISOString()}` },
+            detail: `no event for ${Math.round(silentMs / 1000)} s; deadline ${new Date(deadline).toISOString()}` },
         });
       }
       if (due.length === 0) return 0;

@@ -106,3 +106,39 @@ t.test('heartbeat - an alert whose commit fails (a full disk, say) is raised at 
   t.equal(await monitor.check(now + 61_000), 1, 'raised at the next check');
   t.match(alerts.readAfter(0, 10), [{ deviceId, eventSeq: 7, match: { rule: 'heartbeat-missed' } }]);
 });
+
+/** Steps the wall clock (Date.now) by `ms` for the rest of the test; the monotonic clock runs on untouched. */
+function stepWallClock(t: Test, ms: number): void {
+  const real = Date.now;
+  const stepped = (): number => real() + ms;
+  Date.now = stepped;
+  t.teardown(() => { Date.now = real });
+}
+
+t.test('heartbeat - a wall clock stepped forward makes no device overdue: silence is measured on the monotonic clock', async (t) => {
+  const { registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const { deviceId } = await registry.enrol({ subjectId: 'subject-fwd', orderRef: 'ORDER-fwd', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const monitor = new HeartbeatMonitor(options);
+  monitor.seen(asDeviceId(deviceId), 1, Date.now());
+  stepWallClock(t, 3600_000); // NTP sets the clock an hour on, a second after the device was heard
+  t.equal(await monitor.check(Date.now()), 0, 'heard a moment ago: not overdue');
+  t.same(alerts.readAfter(0, 10), []);
+});
+
+t.test('heartbeat - a wall clock set back does not put deadlines off: a device heard after the step, then silent, is alerted on time', async (t) => {
+  const { registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const order = { categories: ['heartbeat' as const], from: now - DAY, until: now + DAY };
+  const heardAgain = await registry.enrol({ subjectId: 'subject-back', orderRef: 'ORDER-back', ...order });
+  const silent = await registry.enrol({ subjectId: 'subject-back2', orderRef: 'ORDER-back2', ...order });
+  const monitor = new HeartbeatMonitor(options);
+  monitor.seen(asDeviceId(heardAgain.deviceId), 1, Date.now());
+  monitor.seen(asDeviceId(silent.deviceId), 1, Date.now());
+  stepWallClock(t, -3600_000); // the clock was an hour fast, and is set right
+  monitor.seen(asDeviceId(heardAgain.deviceId), 2, Date.now());
+  t.equal(await monitor.check(Date.now() + 30_000), 0, 'within the 60 s deadline: nothing');
+  t.equal(await monitor.check(Date.now() + 61_000), 2, 'past it: both alerted, not an hour late');
+  t.same(alerts.readAfter(0, 10).map((a) => [a.deviceId, a.eventSeq]).sort(),
+    [[heardAgain.deviceId, 2], [silent.deviceId, 1]].sort());
+});
