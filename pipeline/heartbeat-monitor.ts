@@ -110,6 +110,8 @@ export class HeartbeatMonitor {
         const deadline = s.at + this.deadlineMs;
         const silentMs = mono - s.due + this.deadlineMs;
         const scope = this.#o.registry.deviceScope(deviceId);
+        // An order varied to start later: its device owes nothing before then, and is looked at again at each check.
+        if (scope && now < scope.order.from) continue;
         s.alerted = true;
         s.dirty = true;
         if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;

@@ -142,3 +142,16 @@ t.test('heartbeat - a wall clock set back does not put deadlines off: a device h
   t.same(alerts.readAfter(0, 10).map((a) => [a.deviceId, a.eventSeq]).sort(),
     [[heardAgain.deviceId, 2], [silent.deviceId, 1]].sort());
 });
+
+t.test('heartbeat - a device whose order was varied to start later owes no heartbeat before the new start, and is alerted once it starts', async (t) => {
+  const { registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const { deviceId } = await registry.enrol({ subjectId: 'subject-later', orderRef: 'ORDER-later', categories: ['heartbeat'], from: now - DAY, until: now + 2 * DAY });
+  const monitor = new HeartbeatMonitor(options);
+  monitor.seen(asDeviceId(deviceId), 3, now);
+  await registry.varyOrder('ORDER-later', { from: now + DAY }); // the court moved the start a day on
+  t.equal(await monitor.check(now + 61_000), 0, 'silent past its deadline, but before its order starts: no alert');
+  t.same(alerts.readAfter(0, 10), []);
+  t.equal(await monitor.check(now + DAY + 1000), 1, 'still silent once the order has started: alerted');
+  t.match(alerts.readAfter(0, 10), [{ deviceId, eventSeq: 3, match: { rule: 'heartbeat-missed' } }]);
+});
