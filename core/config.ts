@@ -122,8 +122,43 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return n;
 }
 
-function readConfigFile(path: string | undefined): Json {
-  if (path === undefined || !existsSync(path)) return {};
+/** The keys a config file may hold: top-level ones, and each section's. Anything else is refused (a misspelt key would
+ * otherwise leave its default in force without a word). */
+const FILE_KEYS: Readonly<Record<string, readonly string[] | null>> = {
+  port: null, host: null, logLevel: null, evidenceKey: null,
+  ingest: ['maxFrameBytes', 'idleTimeoutSeconds', 'deviceRatePerSecond', 'deviceBurst', 'maxBackpressureBytes', 'maxImageBytes', 'maxImagePixels'],
+  journal: ['maxBatch'],
+  pipeline: ['workers', 'batchSize', 'maxQueue', 'listPollMs', 'maxImagesInFlight'],
+  feed: ['maxLimit', 'maxWaitMs'],
+  policy: ['heartbeatSeconds', 'heartbeatGraceSeconds'],
+  retention: ['journalMaxAgeHours', 'alertDays', 'dismissedAlertDays', 'evidenceDays', 'sweepMinutes'],
+  operators: ['tokenTtlSeconds', 'maxFailedLogins', 'lockoutSeconds', 'loginsPerMinute', 'maxBodyBytes', 'maxListUploadBytes'],
+};
+
+function checkKeys(file: Json, path: string): void {
+  for (const key of Object.keys(file)) {
+    if (!Object.hasOwn(FILE_KEYS, key)) {
+      throw new ConfigError(`config file ${path}: unknown key ${key}; known: ${Object.keys(FILE_KEYS).join(', ')}`);
+    }
+    const inner = FILE_KEYS[key] ?? null;
+    const v = file[key];
+    if (inner === null || v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    for (const k of Object.keys(v)) {
+      if (!inner.includes(k)) throw new ConfigError(`config file ${path}: unknown key ${key}.${k}; known: ${inner.map((i) => `${key}.${i}`).join(', ')}`);
+    }
+  }
+  for (const key of ['host', 'logLevel', 'evidenceKey']) {
+    if (file[key] !== undefined && typeof file[key] !== 'string') {
+      throw new ConfigError(`${key} must be a string, got ${JSON.stringify(file[key])}`);
+    }
+  }
+}
+
+function readConfigFile(path: string, named: boolean): Json {
+  if (!existsSync(path)) {
+    if (named) throw new ConfigError(`VIGIL_CONFIG names ${path}, which does not exist`);
+    return {};
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -133,15 +168,18 @@ function readConfigFile(path: string | undefined): Json {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${path} must hold a JSON object`);
   }
+  checkKeys(parsed as Json, path);
   return parsed as Json;
 }
 
 /**
- * Builds the configuration. The config file is `VIGIL_CONFIG`, else `<dataDir>/vigil.json` if present.
+ * Builds the configuration. The config file is `VIGIL_CONFIG` (which must exist), else `<dataDir>/vigil.json` if present.
+ * A key the file does not know, or a value of the wrong type, stops start-up with the key named.
  */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): VigilConfig {
   const dataDir = resolve(overrides.dataDir ?? env.VIGIL_DATA ?? DEFAULT_DATA_DIR);
-  const file = readConfigFile(env.VIGIL_CONFIG ?? join(dataDir, 'vigil.json'));
+  const named = env.VIGIL_CONFIG !== undefined && env.VIGIL_CONFIG !== '';
+  const file = readConfigFile(named ? resolve(env.VIGIL_CONFIG as string) : join(dataDir, 'vigil.json'), named);
   const top: Json = { ...file };
   const envPort = envInt(env, 'VIGIL_PORT');
   if (envPort !== undefined) top.port = envPort;

@@ -8,7 +8,7 @@ import { startServer } from '../../cli/vigil-server.js';
 import { tempDir } from '../helpers/vigil.js';
 
 const log = pino({ level: 'silent' });
-const configFor = (dataDir: string) => loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, { VIGIL_CONFIG: join(dataDir, 'none.json') });
+const configFor = (dataDir: string) => loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, {});
 
 t.test('evidence key - made on first start; a folder holding sealed evidence whose key file is gone refuses to start', async (t) => {
   const tmp = tempDir();

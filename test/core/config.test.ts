@@ -33,3 +33,23 @@ t.test('config - invalid values are refused with a message naming the key', asyn
   writeFileSync(file, '{not json');
   t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /not valid JSON/);
 });
+
+t.test('config - a key the file does not know, or a value of the wrong type, is refused with the key named', async (t) => {
+  const file = join(tmp.dir, 'typo.json');
+  writeFileSync(file, JSON.stringify({ retention: { alertday: 30 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /unknown key retention\.alertday; known: retention\.journalMaxAgeHours, retention\.alertDays/ });
+  writeFileSync(file, JSON.stringify({ prot: 9000 }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /unknown key prot/ });
+  for (const [key, value] of [['host', 5], ['logLevel', false], ['evidenceKey', 12]] as const) {
+    writeFileSync(file, JSON.stringify({ [key]: value }));
+    t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: new RegExp(`${key} must be a string`) }, key);
+  }
+  writeFileSync(join(tmp.dir, 'vigil.json'), JSON.stringify({ ingest: { idleTimeoutSecond: 5 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, {}), { code: 'CONFIG_INVALID', message: /unknown key ingest\.idleTimeoutSecond/ }, 'so is <data>/vigil.json');
+  writeFileSync(join(tmp.dir, 'vigil.json'), JSON.stringify({ port: 9001, ingest: { idleTimeoutSeconds: 60 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, {}).port, 9001, 'known keys are read');
+});
+
+t.test('config - a config file named by VIGIL_CONFIG must exist', async (t) => {
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: join(tmp.dir, 'no-such.json') }), { code: 'CONFIG_INVALID', message: /VIGIL_CONFIG names .*no-such\.json, which does not exist/ });
+});
