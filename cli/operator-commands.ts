@@ -6,7 +6,7 @@
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { UsageError, type VigilConfig } from '../core/index.js';
+import { FileError, UsageError, type VigilConfig } from '../core/index.js';
 import {
   AuditLog, OPERATOR_ROLES, OperatorStore, canonicalJson, checkChain, isOperatorRole, openDatabases,
   type AuditEntry, type ChainCheck, type OperatorChange, type Outcome,
@@ -26,7 +26,11 @@ const OPERATORS_USAGE = `usage:
 
 /** The password: the file's first line, or standard input's (without echo on a terminal). */
 async function readPassword(file: string | undefined, io: Io): Promise<string> {
-  if (file !== undefined) return (readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '');
+  if (file !== undefined) {
+    let text: string;
+    try { text = readFileSync(file, 'utf8') } catch (cause) { throw new FileError('read', file, cause) }
+    return text.split(/\r?\n/)[0] ?? '';
+  }
   const stdin = process.stdin;
   if (stdin.isTTY) {
     io.err('Password (not shown): ');
@@ -121,13 +125,22 @@ async function readExport(file: string): Promise<{ header: ExportHeader; entries
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let header: ExportHeader | undefined;
   const entries: AuditEntry[] = [];
-  for await (const line of rl) {
-    if (line.trim() === '') continue;
-    const v = JSON.parse(line) as unknown;
-    if (header === undefined) {
-      header = v as ExportHeader;
-      if (header.format !== EXPORT_FORMAT) throw new UsageError(`${file} is not a Vigil audit export (format ${EXPORT_FORMAT})`);
-    } else entries.push(v as AuditEntry);
+  let lineNo = 0;
+  // A file that cannot be opened or read (missing, a folder) fails the loop with the stream's error.
+  try {
+    for await (const line of rl) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      let v: unknown;
+      try { v = JSON.parse(line) } catch { throw new UsageError(`${file} is not a Vigil audit export: line ${lineNo} is not JSON`) }
+      if (header === undefined) {
+        header = v as ExportHeader;
+        if ((v as Partial<ExportHeader> | null)?.format !== EXPORT_FORMAT) throw new UsageError(`${file} is not a Vigil audit export (format ${EXPORT_FORMAT})`);
+      } else entries.push(v as AuditEntry);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new FileError('read', file, err);
   }
   if (!header) throw new UsageError(`${file} is empty`);
   return { header, entries };
@@ -179,7 +192,9 @@ export async function audit(config: VigilConfig, args: string[], io: Io): Promis
       format: EXPORT_FORMAT, from, to, count: entries.length, prevHash: log.prevHashOf(from), head, exportedAt: Date.now(),
     };
     const lines = [JSON.stringify(header), ...entries.map((e) => canonicalJson(e))];
-    if (values.out !== undefined) writeFileSync(values.out, lines.join('\n') + '\n', { mode: 0o600 });
+    if (values.out !== undefined) {
+      try { writeFileSync(values.out, lines.join('\n') + '\n', { mode: 0o600 }) } catch (cause) { throw new FileError('write', values.out, cause) }
+    }
     else for (const line of lines) io.out(line);
     await auditCli(db, 'audit.export', 'audit', { from, to, count: entries.length, file: values.out ?? null });
     io.err(`exported entries ${from}..${to} (${entries.length}); the range links to ${header.prevHash}`);

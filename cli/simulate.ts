@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
-import { CATEGORIES, ConnectError, UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
+import { CATEGORIES, ConnectError, FileError, UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
 import type { Io } from './commands.js';
 import { EventMix } from './event-mix.js';
 import { SimDevice, type SimStats } from './sim-device.js';
@@ -95,7 +95,12 @@ export async function simulate(args: string[], io: Io, overrides: ConfigOverride
   const seed = numberFlag(values.seed, '--seed', 1, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
 
   let tokens = [...(values.token ?? [])];
-  if (values['tokens-file']) tokens.push(...readFileSync(values['tokens-file'], 'utf8').split(/\s+/).filter(Boolean));
+  const tokensFile = values['tokens-file'];
+  if (tokensFile) {
+    let text: string;
+    try { text = readFileSync(tokensFile, 'utf8') } catch (cause) { throw new FileError('read', tokensFile, cause) }
+    tokens.push(...text.split(/\s+/).filter(Boolean));
+  }
   let consumer = values['consumer-token'];
   const dataDir = loadConfig(overrides).dataDir;
 

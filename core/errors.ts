@@ -6,6 +6,7 @@ export type VigilErrorCode =
   | 'CONFIG_INVALID'
   | 'CONNECT_FAILED'
   | 'DATA_IN_USE'
+  | 'FILE_ACCESS'
   | 'LIST_INVALID'
   | 'NOT_FOUND'
   | 'UWS_FALLBACK'
@@ -63,5 +64,19 @@ export class ConnectError extends VigilError {
   constructor(message: string, options?: ErrorOptions) {
     super('CONNECT_FAILED', message, options);
     this.name = 'ConnectError';
+  }
+}
+
+/**
+ * A file named on the command line cannot be read or written: `cannot read "F": no such file or directory (ENOENT)`.
+ * A failure (exit 1), not a crash.
+ */
+export class FileError extends VigilError {
+  constructor(verb: 'read' | 'write', path: string, cause: unknown) {
+    const e = cause as NodeJS.ErrnoException;
+    // Node's message is "CODE: description, syscall 'path'"; keep the description, name the code.
+    const description = /^[A-Z]+: ([^,]+)/.exec(e?.message ?? '')?.[1] ?? String(e?.message ?? cause);
+    super('FILE_ACCESS', `cannot ${verb} ${JSON.stringify(path)}: ${description}${e?.code ? ` (${e.code})` : ''}`, { cause });
+    this.name = 'FileError';
   }
 }

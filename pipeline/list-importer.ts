@@ -3,7 +3,7 @@
  * writes it as a new list version. The first malformed row stops the import with its line number,
  * and nothing of that import is applied (the store drops the partial version).
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { ListFormatError, SEVERITIES, UsageError, VigilError } from '../core/index.js';
 import { KeywordIndex, normalizeText, parseAppPackage, parseUrlPattern } from '../matchers/index.js';
 import type { ListEntry, ListInfo, ListKind, ListStore } from '../store/index.js';
@@ -120,6 +120,7 @@ export async function importListFile(
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  if (!(await stat(path)).isFile()) throw new UsageError(`cannot read ${path}: not a regular file`);
   const current = store.get(name);
   if (current && current.kind !== kind) {
     throw new UsageError(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list (use another --name)`);

@@ -238,3 +238,28 @@ t.test('cli - a data folder that cannot be opened is named in a one-line error',
   t.match(r.stderr, new RegExp(`^vigil: cannot open the data folder ${notAFolder}: `));
   t.notMatch(r.stderr, /unexpected error|\n\s+at /, 'no stack trace');
 });
+
+t.test('cli - a file named on the command line that cannot be read or written is a one-line failure, not a crash', async (t) => {
+  const missing = join(tmp.dir, 'no-such-file');
+  const cases: [string[], RegExp][] = [
+    [['operators', 'create', '--username', 'nofile', '--role', 'manager', '--password-file', missing], /^vigil: cannot read ".*no-such-file": no such file or directory \(ENOENT\)\n$/],
+    [['operators', 'create', '--username', 'nofile', '--role', 'manager', '--password-file', tmp.dir], /^vigil: cannot read ".*": illegal operation on a directory \(EISDIR\)\n$/],
+    [['audit', 'verify', '--file', missing], /^vigil: cannot read ".*no-such-file": no such file or directory \(ENOENT\)\n$/],
+    [['audit', 'verify', '--file', tmp.dir], /^vigil: cannot read ".*": illegal operation on a directory \(EISDIR\)\n$/],
+    [['audit', 'export', '--out', join(missing, 'export.jsonl')], /^vigil: cannot write ".*export\.jsonl": no such file or directory \(ENOENT\)\n$/],
+    [['simulate', '--url', 'http://127.0.0.1:1', '--tokens-file', missing], /^vigil: cannot read ".*no-such-file": no such file or directory \(ENOENT\)\n$/],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = vigil(...args);
+    t.equal(r.status, 1, args.join(' '));
+    t.match(r.stderr, stderr, args.join(' '));
+  }
+  const notJson = join(tmp.dir, 'not-an-export.txt');
+  writeFileSync(notJson, 'hello\n');
+  const bad = vigil('audit', 'verify', '--file', notJson);
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /^vigil: .*not-an-export\.txt is not a Vigil audit export: line 1 is not JSON\n$/);
+  const folder = vigil('lists', 'import', '--kind', 'urls', '--name', 'from-a-folder', tmp.dir);
+  t.equal(folder.status, 2);
+  t.match(folder.stderr, /^vigil: cannot read .*: not a regular file\n$/);
+});
