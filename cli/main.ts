@@ -92,8 +92,9 @@ function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; 
     if (flag === '--help' || flag === '-h') help = true;
     else if (flag === '--data') overrides.dataDir = value();
     else if (flag === '--port') {
-      const p = Number(value());
-      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new UsageError('--port must be 0..65535');
+      const raw = value();
+      const p = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN; // decimal digits only: Number() takes 0x50 and 1e3 too
+      if (!(p <= 65535)) throw new UsageError('--port must be 0..65535');
       overrides.port = p;
     } else if (flag === '--host') overrides.host = value();
     else rest.push(a);

@@ -32,6 +32,11 @@ t.test('cli - --help lists every command, and an unknown command is a usage erro
   const bad = vigil('frobnicate');
   t.equal(bad.status, 2);
   t.match(bad.stderr, /unknown command/);
+  for (const port of ['0x50', '1e3', '80.0', '-1', '65536', '']) {
+    const r = vigil('serve', '--port', port);
+    t.equal(r.status, 2, `--port ${JSON.stringify(port)} is a usage error`);
+    t.match(r.stderr, port === '' ? /--port needs a value/ : /--port must be 0\.\.65535/);
+  }
   const lists = vigil('lists', '--help');
   t.equal(lists.status, 0);
   t.match(lists.stdout, /^Usage: vigil lists/);
