@@ -9,6 +9,12 @@
  * While the server runs, silence is measured on the monotonic clock: a step of the wall clock (NTP correcting it,
  * a VM resumed) neither makes every device overdue at once nor puts their deadlines off by the size of the step.
  * Wall times are what is saved and shown; across a restart only they exist.
+ *
+ * Time no server watched does not count against a device: while the server is down its devices cannot reach it,
+ * and after an outage longer than a deadline every one of them would be alerted the moment it came back, before any
+ * could reconnect. So a deadline that fell after the last save of the server before (when it was last known alive)
+ * is put off by the time between that save and this start: the device gets back the rest of its period. A device
+ * already overdue before the outage is alerted at once, as before.
  */
 import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
@@ -17,6 +23,11 @@ import { alertId } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
 
 const CHECK_MS = 250;
+
+/** The id of the alert for `deviceId` missing `deadline` after its event `seq`: the same whichever server raises it. */
+function heartbeatAlertId(deviceId: DeviceId, seq: number, deadline: number) {
+  return asAlertId(alertId(deviceId, seq, `rule\u0000heartbeat-missed\u0000${deadline}`));
+}
 const SAVE_MS = 5000;
 /**
  * Devices written per transaction when saving. Its callback runs on ingest's thread, at 3-10 µs a device under
@@ -25,8 +36,18 @@ const SAVE_MS = 5000;
  */
 export const SAVE_CHUNK = 256;
 
-/** `at` is the wall time last heard (saved, and shown in alerts); `due` the monotonic time the device is overdue. */
-interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean; due: number }
+/**
+ * `at` is the wall time last heard (saved, and shown in alerts); `heard` the same on the monotonic clock; `due` the
+ * monotonic time the device is overdue, and `deadline` that as a wall time (in the alert, and its id). `putOff` is
+ * a deadline put off past an outage, saved so that it holds across another restart.
+ */
+interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean; heard: number; due: number; deadline: number; putOff?: number | undefined }
+
+/** What is saved of a device. */
+interface SavedSeen { at: number; seq: number; alerted?: boolean; putOff?: number }
+
+/** In `meta`: when the monitor last saved, so when its server was last known to be watching. */
+const SAVED_AT_KEY = 'heartbeatSavedAt';
 
 /** A wall time as a time on the monotonic clock (performance.now()), by the offset between the clocks now. */
 function monotonic(wall: number): number { return performance.now() + (wall - Date.now()) }
@@ -49,11 +70,26 @@ export class HeartbeatMonitor {
   #save: NodeJS.Timeout | undefined;
   #checking = false;
 
-  constructor(options: HeartbeatOptions) {
+  constructor(options: HeartbeatOptions, startedAt = Date.now()) {
     this.#o = options;
+    const savedAt = options.db.meta.get(SAVED_AT_KEY) as number | undefined;
+    const outage = savedAt === undefined ? 0 : Math.max(0, startedAt - savedAt);
     for (const { key, value } of options.db.deviceSeen.getRange({})) {
-      const v = value as { at: number; seq: number; alerted?: boolean };
-      this.#seen.set(key as DeviceId, { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, due: monotonic(v.at) + this.deadlineMs });
+      const v = value as SavedSeen;
+      const s: Seen = { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, heard: monotonic(v.at), due: 0, deadline: 0 };
+      let deadline = Math.max(v.at + this.deadlineMs, v.putOff ?? 0);
+      if (v.putOff !== undefined) s.putOff = v.putOff;
+      if (!s.alerted && savedAt !== undefined && deadline > savedAt && outage > 0) {
+        // Raised already, just before a crash that came before the save saying so: not put off, or raised again.
+        if (!options.alerts.byId(heartbeatAlertId(key as DeviceId, v.seq, deadline))) {
+          deadline += outage;
+          s.putOff = deadline;
+          s.dirty = true;
+        }
+      }
+      s.deadline = deadline;
+      s.due = monotonic(deadline);
+      this.#seen.set(key as DeviceId, s);
     }
   }
 
@@ -83,15 +119,20 @@ export class HeartbeatMonitor {
    * so the latest is taken even when its wall time is earlier than the one before (the clock was set back).
    */
   seen(deviceId: DeviceId, seq: number, at: number): void {
-    const due = monotonic(at) + this.deadlineMs;
+    const heard = monotonic(at);
+    const due = heard + this.deadlineMs;
+    const deadline = at + this.deadlineMs;
     const s = this.#seen.get(deviceId);
     if (!s) {
-      this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true, due });
+      this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true, heard, due, deadline });
       return;
     }
     // Changed in place: this runs for every device in every commit, and `save` reads the newest values when it writes.
     s.at = at;
+    s.heard = heard;
     s.due = due;
+    s.deadline = deadline;
+    s.putOff = undefined;
     s.seq = Math.max(seq, s.seq);
     s.alerted = false;
     s.dirty = true;
@@ -106,9 +147,9 @@ export class HeartbeatMonitor {
       const mono = monotonic(now);
       for (const [deviceId, s] of this.#seen) {
         if (s.alerted || mono < s.due) continue;
-        // By the wall clock when the device was last heard: the same deadline, and so the same alert id, after a restart.
-        const deadline = s.at + this.deadlineMs;
-        const silentMs = mono - s.due + this.deadlineMs;
+        // A wall time fixed when the device was last heard (or its deadline put off): the same alert id after a restart.
+        const { deadline } = s;
+        const silentMs = mono - s.heard;
         const scope = this.#o.registry.deviceScope(deviceId);
         // An order varied to start later: its device owes nothing before then, and is looked at again at each check.
         if (scope && now < scope.order.from) continue;
@@ -116,7 +157,7 @@ export class HeartbeatMonitor {
         s.dirty = true;
         if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;
         due.push({
-          id: asAlertId(alertId(deviceId, s.seq, `rule\u0000heartbeat-missed\u0000${deadline}`)),
+          id: heartbeatAlertId(deviceId, s.seq, deadline),
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,
           raisedAt: now, severity: 'high', state: 'new',
           match: { kind: 'rule', rule: 'heartbeat-missed', signal: 'silence',
@@ -145,18 +186,25 @@ export class HeartbeatMonitor {
    * is committed, which LMDB reports in a later event-loop turn, so ingest runs between them.
    */
   async save(): Promise<void> {
+    const savedAt = Date.now();
     const changed = [...this.#seen].filter(([, s]) => s.dirty);
     for (const [, s] of changed) s.dirty = false;
     for (let i = 0; i < changed.length; i += SAVE_CHUNK) {
       const chunk = changed.slice(i, i + SAVE_CHUNK);
       try {
         await this.#o.db.root.transaction(() => {
-          for (const [id, s] of chunk) this.#o.db.deviceSeen.put(id, { at: s.at, seq: s.seq, alerted: s.alerted });
+          for (const [id, s] of chunk) {
+            const saved: SavedSeen = { at: s.at, seq: s.seq, alerted: s.alerted };
+            if (s.putOff !== undefined) saved.putOff = s.putOff;
+            this.#o.db.deviceSeen.put(id, saved);
+          }
         });
       } catch (err) {
         for (const [, s] of changed.slice(i)) s.dirty = true; // saved next time
         throw err;
       }
     }
+    // Written after the devices: a server that stops between the two is taken to have watched only until the save before.
+    await this.#o.db.meta.put(SAVED_AT_KEY, savedAt);
   }
 }

@@ -155,3 +155,46 @@ t.test('heartbeat - a device whose order was varied to start later owes no heart
   t.equal(await monitor.check(now + DAY + 1000), 1, 'still silent once the order has started: alerted');
   t.match(alerts.readAfter(0, 10), [{ deviceId, eventSeq: 3, match: { rule: 'heartbeat-missed' } }]);
 });
+
+t.test('heartbeat - time no server watched does not count: a deadline that fell while the server was down is put off by the outage, not alerted at start-up', async (t) => {
+  const { db, registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const enrol = async (n: number) => asDeviceId((await registry.enrol({ subjectId: `subject-out-${n}`, orderRef: `ORDER-out-${n}`, categories: ['heartbeat'], from: now - DAY, until: now + DAY })).deviceId);
+  const [during, before] = [await enrol(1), await enrol(2)];
+  // The server before was last known alive 90 s ago. `during` was heard 100 s ago: its deadline (60 s) fell 40 s ago,
+  // in the outage. `before` was heard 200 s ago: overdue 140 s ago, while the server still watched.
+  await db.meta.put('heartbeatSavedAt', now - 90_000);
+  await db.deviceSeen.put(during, { at: now - 100_000, seq: 7, alerted: false });
+  await db.deviceSeen.put(before, { at: now - 200_000, seq: 3, alerted: false });
+
+  const monitor = new HeartbeatMonitor(options, now);
+  t.equal(await monitor.check(now), 1, 'at start-up, only the device overdue before the outage is alerted (it used to be both)');
+  t.match(alerts.readAfter(0, 10), [{ deviceId: before, eventSeq: 3 }]);
+  t.equal(await monitor.check(now + 49_000), 0, 'the device whose deadline fell in the outage has the rest of its period back');
+  t.equal(await monitor.check(now + 51_000), 1, 'and is alerted once that has passed');
+  const put = alerts.readAfter(0, 10).find((a) => a.deviceId === during)!;
+  t.match((put.match as { detail?: string }).detail, new RegExp(`no event for 1\\d\\d s; deadline ${new Date(now + 50_000).toISOString()}$`), 'stating the deadline it was given, and the whole silence');
+});
+
+t.test('heartbeat - a deadline put off past an outage holds across another restart, and an alert raised just before a crash is not raised again', async (t) => {
+  const { db, registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const { deviceId } = await registry.enrol({ subjectId: 'subject-out-9', orderRef: 'ORDER-out-9', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const id = asDeviceId(deviceId);
+  await db.meta.put('heartbeatSavedAt', now - 90_000);
+  await db.deviceSeen.put(id, { at: now - 100_000, seq: 7, alerted: false });
+  const first = new HeartbeatMonitor(options, now);
+  await first.save();
+  t.match(db.deviceSeen.get(id), { at: now - 100_000, seq: 7, alerted: false, putOff: now + 50_000 }, 'the deadline put off is saved');
+  await db.meta.put('heartbeatSavedAt', now + 1_000); // stopped a second after, restarted at once
+  const second = new HeartbeatMonitor(options, now + 1_000);
+  t.equal(await second.check(now + 49_000), 0, 'the put-off deadline still holds');
+  t.equal(await second.check(now + 50_500), 1, 'and is alerted after it');
+
+  // The same device alerted by a server that crashed before saving it: the next server raises nothing more.
+  await db.deviceSeen.put(id, { at: now - 100_000, seq: 7, alerted: false, putOff: now + 50_000 });
+  await db.meta.put('heartbeatSavedAt', now + 40_000);
+  const third = new HeartbeatMonitor(options, now + 120_000);
+  t.equal(await third.check(now + 120_000), 0, 'its alert exists: not put off, and not raised twice');
+  t.equal(alerts.readAfter(0, 10).length, 1);
+});
