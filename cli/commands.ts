@@ -77,7 +77,7 @@ export async function orders(config: VigilConfig, args: string[], io: Io): Promi
   const db = openDatabases(config.dataDir);
   try {
     const varied = await new RegistryStore(db).varyOrder(ref, change);
-    if (!varied) { io.err(`no order ${ref}`); return 1 }
+    if (!varied) { io.err(`vigil: no order ${ref}`); return 1 }
     const terms = (o: OrderRecord) => ({ categories: o.categories, from: o.from, until: o.until });
     await auditCli(db, 'order.vary', `order:${ref}`, { subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after) });
     io.out(JSON.stringify(varied.after));
@@ -113,7 +113,7 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
     if (sub === 'revoke') {
       const asked = Date.now();
       const revoked = await registry.revokeConsumer(consumerId, asked);
-      if (!revoked) { io.err(`no consumer ${consumerId} (see vigil tokens list)`); return 1 }
+      if (!revoked) { io.err(`vigil: no consumer ${consumerId} (see vigil tokens list)`); return 1 }
       // Every request is audited, a repeat marked as one: a revoke whose audit entry was lost (the process died
       // between the two writes) gets one when it is run again.
       const already = revoked.revokedAt !== asked;
@@ -137,7 +137,7 @@ export async function devices(config: VigilConfig, args: string[], io: Io): Prom
   const db = openDatabases(config.dataDir);
   try {
     const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
-    if (!ok) { io.err(`no device ${values.device}`); return 1 }
+    if (!ok) { io.err(`vigil: no device ${values.device}`); return 1 }
     await auditCli(db, 'device.revoke', `device:${values.device}`);
     io.out(JSON.stringify({ deviceId: values.device, revoked: true }));
     return 0;

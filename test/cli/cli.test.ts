@@ -235,6 +235,18 @@ t.test('cli - a second server on a data folder in use is refused; a claim left b
   t.equal(await thirdExited, 0);
 });
 
+t.test('cli - an unknown order, device or consumer is a one-line error with the vigil: prefix the others have', async (t) => {
+  for (const [args, said] of [
+    [['orders', 'vary', '--order', 'NOPE', '--until', '2030-01-01T00:00:00Z'], /^vigil: no order NOPE\n$/],
+    [['devices', 'revoke', '--device', 'dev-nope'], /^vigil: no device dev-nope\n$/],
+    [['tokens', 'revoke', '--consumer', 'con-nope'], /^vigil: no consumer con-nope \(see vigil tokens list\)\n$/],
+  ] as const) {
+    const r = vigil(...args);
+    t.equal(r.status, 1, args.join(' '));
+    t.match(r.stderr, said);
+  }
+});
+
 t.test('cli - a data folder that cannot be opened is named in a one-line error', async (t) => {
   const notAFolder = join(tmp.dir, 'a-file');
   writeFileSync(notAFolder, 'not a folder');
