@@ -41,6 +41,8 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   const from = parseOrderDate(need(values, 'from'), '--from', false);
   const until = parseOrderDate(need(values, 'until'), '--until', true);
   if (until <= from) throw new UsageError('--until must be after --from');
+  // A device enrolled under an order already over could send nothing: its token would be refused at once.
+  if (until <= Date.now()) throw new UsageError(`--until ${new Date(until).toISOString()} has passed: the order is over, and its device could send nothing`);
   const subjectId = need(values, 'subject');
   const orderRef = need(values, 'order');
   if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');

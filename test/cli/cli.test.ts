@@ -52,18 +52,22 @@ t.test('cli - enrol validates its flags', async (t) => {
   const d = vigil('enrol', '--subject', 's', '--order', 'o', '--categories', 'keyboard', '--from', 'soon', '--until', '2027-01-01');
   t.equal(d.status, 2);
   t.match(d.stderr, /--from/);
+  const over = vigil('enrol', '--subject', 's', '--order', 'o', '--categories', 'keyboard', '--from', '2020-01-01', '--until', '2021-01-01');
+  t.equal(over.status, 2, 'an order already over (its device could send nothing; it was enrolled, and its token refused at once)');
+  t.match(over.stderr, /--until 2021-01-01T23:59:59\.999Z has passed/);
 });
 
 t.test('cli - enrol under an existing order with other terms is refused; orders vary changes them, audited', async (t) => {
-  const base = ['enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--from', '2026-01-01', '--until', '2026-12-31'];
+  const base = ['enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--from', '2026-01-01', '--until', '2099-12-31'];
   const first = vigil(...base, '--categories', 'keyboard,web');
   t.equal(first.status, 0, first.stderr);
   const wider = vigil(...base, '--categories', 'keyboard,web,image');
   t.equal(wider.status, 2, 'a typo while enrolling a second device does not widen the order');
-  t.match(wider.stderr, /order ORD-VARY is stored with categories keyboard,web from 2026-01-01 until 2026-12-31/);
+  t.match(wider.stderr, /order ORD-VARY is stored with categories keyboard,web from 2026-01-01 until 2099-12-31/);
   t.match(wider.stderr, /vigil orders vary --order ORD-VARY/);
-  const shorter = vigil('enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--categories', 'web,keyboard', '--from', '2026-01-01', '--until', '2026-06-30');
+  const shorter = vigil('enrol', '--subject', 'S-VARY', '--order', 'ORD-VARY', '--categories', 'web,keyboard', '--from', '2026-01-01', '--until', '2099-06-30');
   t.equal(shorter.status, 2, 'nor end it early');
+  t.match(shorter.stderr, /is stored with/);
   const same = vigil(...base, '--categories', 'web,keyboard');
   t.equal(same.status, 0, 'the same terms, in any order');
 
