@@ -106,7 +106,10 @@ export interface DeviceGatewayOptions {
   /** Takes the journal's pages once they are durable; how many events wait in it limits what is accepted. */
   pipeline: Pick<Pipeline, 'depth' | 'submit'>;
   images: ImageAnalyser;
-  /** Told, once a commit, of each device with events newly durable: its highest durable seq (heartbeat deadlines). */
+  /**
+   * Told, once a commit, of each device with events newly durable, and of each event refused after it was read (a
+   * device turned away is still heard): the device's highest durable seq (heartbeat deadlines).
+   */
   heard?: (deviceId: DeviceId, seq: number, now: number) => void;
   maxPipelineDepth: number;
   metrics: Metrics;
@@ -338,6 +341,8 @@ export class DeviceGateway {
     const refusal = this.#refusal(conn, st, event, wallNow);
     if (refusal) {
       this.#reject(ws, event.seq, refusal[0], refusal[1]);
+      // Refused, but heard: a device whose events the server turns away (RATE_LIMITED while it is busy) is not silent.
+      this.#o.heard?.(conn.deviceId, st.durableSeq, wallNow);
       return;
     }
     // An image's bytes are a view of the frame, whose memory uWS takes back when this callback returns: copied

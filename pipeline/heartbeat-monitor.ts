@@ -69,6 +69,8 @@ export class HeartbeatMonitor {
   #check: NodeJS.Timeout | undefined;
   #save: NodeJS.Timeout | undefined;
   #checking = false;
+  #saveQueued = false;
+  #stopped = false;
 
   constructor(options: HeartbeatOptions, startedAt = Date.now()) {
     this.#o = options;
@@ -109,6 +111,7 @@ export class HeartbeatMonitor {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#check);
     clearInterval(this.#save);
     await this.save();
@@ -127,6 +130,9 @@ export class HeartbeatMonitor {
       this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true, heard, due, deadline });
       return;
     }
+    // Heard again after its alert: saved at once, not at the next save, so that a crash before then does not
+    // bring it back as alerted (and so never alerted for its next silence).
+    if (s.alerted) this.#saveSoon();
     // Changed in place: this runs for every device in every commit, and `save` reads the newest values when it writes.
     s.at = at;
     s.heard = heard;
@@ -136,6 +142,16 @@ export class HeartbeatMonitor {
     s.seq = Math.max(seq, s.seq);
     s.alerted = false;
     s.dirty = true;
+  }
+
+  #saveSoon(): void {
+    if (this.#saveQueued) return;
+    this.#saveQueued = true;
+    setImmediate(() => {
+      this.#saveQueued = false;
+      if (this.#stopped) return; // stop() saved already
+      this.save().catch((err: unknown) => this.#o.log.warn({ err }, 'could not save last-seen times; retried at the next save'));
+    });
   }
 
   /** Raises an alert for each device past its deadline (`now` a wall time; exposed for tests). */

@@ -198,3 +198,39 @@ t.test('heartbeat - a deadline put off past an outage holds across another resta
   t.equal(await third.check(now + 120_000), 0, 'its alert exists: not put off, and not raised twice');
   t.equal(alerts.readAfter(0, 10).length, 1);
 });
+
+t.test('heartbeat - a device heard again after its alert is saved at once, not at the next save (a crash between brought it back as alerted, never to be alerted again)', async (t) => {
+  const { db, registry, options } = monitorParts(t);
+  const now = Date.now();
+  const id = asDeviceId((await registry.enrol({ subjectId: 'subject-again', orderRef: 'ORDER-again', categories: ['heartbeat'], from: now - DAY, until: now + DAY })).deviceId);
+  const monitor = new HeartbeatMonitor(options); // not started: no save timer
+  monitor.seen(id, 1, now - 61_000);
+  t.equal(await monitor.check(now), 1, 'silent past its deadline: alerted');
+  await monitor.save();
+  t.match(db.deviceSeen.get(id), { alerted: true });
+  monitor.seen(id, 2, Date.now());
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 50)); // the save's transaction commits
+  t.match(db.deviceSeen.get(id), { seq: 2, alerted: false }, 'saved without waiting for the timer');
+  await monitor.stop();
+});
+
+t.test('heartbeat - a device whose events are refused is heard: refused events keep it from a heartbeat-missed alert', async (t) => {
+  const tmp = tempDir();
+  const srv = await startTestServer(tmp.dir, { policy: { heartbeatSeconds: 1, heartbeatGraceSeconds: 0 } });
+  t.teardown(async () => { await srv.stop(); tmp.remove() });
+  const consumer = await consumerToken(tmp.dir);
+  const { token } = await enrolDevice(tmp.dir, ['heartbeat']);
+  const dev = await TestDevice.connect(srv.port, token);
+  dev.send(heartbeat(1));
+  await dev.waitForAck(1);
+  // For 2.5 s, an event every 200 ms that its order refuses (as a busy server refuses events RATE_LIMITED): none is
+  // stored, but the device is plainly not silent.
+  for (let seq = 2; seq <= 13; seq++) {
+    dev.send({ type: 'text', seq, at: Date.now(), app: 'x', text: 'hello', source: 'typed' });
+    t.match(await dev.waitFor((m) => m.type === 'reject' && m.seq === seq, 2000), { code: 'OUT_OF_SCOPE' });
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  t.same((await readAlerts(srv.base, consumer)).alerts.filter((a) => a.data.match?.rule === 'heartbeat-missed'), [], 'no heartbeat-missed alert was raised');
+  await dev.close();
+});
