@@ -70,6 +70,8 @@ export class HeartbeatMonitor {
   #save: NodeJS.Timeout | undefined;
   #checking = false;
   #saveQueued = false;
+  /** The save under way: saves run one after another (see `save`). */
+  #saving: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(options: HeartbeatOptions, startedAt = Date.now()) {
@@ -201,7 +203,16 @@ export class HeartbeatMonitor {
    * Saves changed last-seen times, SAVE_CHUNK devices a transaction. Each transaction is started once the one before
    * is committed, which LMDB reports in a later event-loop turn, so ingest runs between them.
    */
-  async save(): Promise<void> {
+  save(): Promise<void> {
+    // One at a time: a save that overlapped one still writing its chunks (a save soon, beside the timer's) wrote the
+    // time it was made while devices changed before it were still unsaved, and a crash then lost their last-seen times
+    // while the next start took them as watched until that time.
+    const run = this.#saving.catch(() => {}).then(() => this.#saveNow());
+    this.#saving = run;
+    return run;
+  }
+
+  async #saveNow(): Promise<void> {
     const savedAt = Date.now();
     const changed = [...this.#seen].filter(([, s]) => s.dirty);
     for (const [, s] of changed) s.dirty = false;

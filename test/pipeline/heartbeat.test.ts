@@ -234,3 +234,17 @@ t.test('heartbeat - a device whose events are refused is heard: refused events k
   t.same((await readAlerts(srv.base, consumer)).alerts.filter((a) => a.data.match?.rule === 'heartbeat-missed'), [], 'no heartbeat-missed alert was raised');
   await dev.close();
 });
+
+t.test('heartbeat - saves do not overlap: the time of a save is written only after every device changed before it', async (t) => {
+  const { db, options } = monitorParts(t);
+  const now = Date.now();
+  const monitor = new HeartbeatMonitor(options);
+  const many = SAVE_CHUNK * 4;
+  for (let i = 0; i < many; i++) monitor.seen(asDeviceId(`dev-overlap-${i}`), 1, now);
+  const first = monitor.save(); // several transactions
+  monitor.seen(asDeviceId('dev-overlap-late'), 1, now);
+  await monitor.save(); // as a save soon after a device heard again after its alert would
+  t.ok(db.meta.get('heartbeatSavedAt') !== undefined, 'the second save wrote its time');
+  t.equal(db.deviceSeen.getCount(), many + 1, 'by then every device changed before it is saved too (a crash then lost none)');
+  await first;
+});
