@@ -28,6 +28,9 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels };
   const t0 = performance.now();
   const header = await readImageHeader(task.bytes, limits);
+  // Over a limit (ingest.maxImagePixels): refused whatever it is, as docs/protocol.md says; only what the decoder
+  // cannot read (IMAGE_UNDECODABLE) is looked up first.
+  if (!header.ok && header.code === 'IMAGE_TOO_LARGE') return { type: 'image', ok: false, code: header.code, message: header.message };
   // A libvips thread decodes while this thread computes the exact hashes, which need only the bytes.
   const decoding = header.ok ? decodePixels(task.bytes, header.header, limits) : undefined;
   const e0 = performance.now();

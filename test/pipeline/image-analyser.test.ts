@@ -6,6 +6,10 @@ import sharp from 'sharp';
 import { pino } from 'pino';
 import { Metrics, asDeviceId, type ImageEvent } from '../../core/index.js';
 import { ImageAnalyser, ListWatcher, WorkerPool } from '../../pipeline/index.js';
+import type { CompiledList } from '../../pipeline/worker-messages.js';
+import { analyseImage } from '../../pipeline/image-task.js';
+import { HashIndex } from '../../matchers/hash-index/index.js';
+import { exactHashes } from '../../matchers/exact/index.js';
 import { ListStore, openDatabases } from '../../store/index.js';
 import { tempDir } from '../helpers/vigil.js';
 
@@ -50,4 +54,15 @@ t.test('image analyser - a WebP too large for libvips\' disc threshold is decode
   writeFileSync(join(tmp.dir, 'decode.mjs'), script);
   const out = execFileSync(process.execPath, [join(tmp.dir, 'decode.mjs')], { env, encoding: 'utf8' });
   t.same(JSON.parse(out.trim().split('\n').pop()!), { main: true, worker: true }, 'decoded in both threads with no temporary file');
+});
+
+t.test('image analyser - an image over the pixel limit is refused IMAGE_TOO_LARGE even when its exact hash is listed', async (t) => {
+  // Only a refusal by the decoder (IMAGE_UNDECODABLE) is looked up before it is refused (docs/protocol.md); an image
+  // over ingest.maxImagePixels is refused by its header, whatever its hashes.
+  const png = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer());
+  const index = HashIndex.build([{ hashType: 'md5', value: exactHashes(png).md5 }]);
+  const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: png, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1000 };
+  t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_TOO_LARGE' });
+  t.match(await analyseImage({ ...task, maxPixels: 1e7 }, [list], new Uint8Array(32)), { ok: true, hits: [{ hashType: 'md5' }] }, 'within the limit: matched');
 });
