@@ -152,6 +152,10 @@ export class ListStore {
         const active = this.#db.lists.get(name) as ListInfo | undefined;
         if (active && active.version > version) return { applied: false as const, active };
         if (active && active.kind !== kind) return { applied: false as const, active }; // another kind's import won
+        // Its mark gone, the version was taken for abandoned (the import stalled past the lapse) and its rows dropped.
+        if (this.#db.meta.get(markKey(name, version)) === undefined) {
+          throw new VigilError('LIST_INVALID', `list ${name}: this import (version ${version}) was taken for abandoned and its rows deleted; it is not applied`);
+        }
         this.#db.lists.put(name, info);
         this.#db.meta.remove(markKey(name, version));
         onApplied(info);
@@ -244,25 +248,35 @@ export class ListStore {
   async dropAbandoned(now = Date.now()): Promise<string[]> {
     const dropped: string[] = [];
     for (const [name, marked] of this.#listNames()) {
-      const active = this.get(name);
-      const inUse = new Set(this.inUse(name));
       for (const version of new Set([...this.#versions(name), ...marked])) {
-        if (version === active?.version || inUse.has(version)) continue;
-        const mark = this.#db.meta.get(markKey(name, version)) as ImportMark | undefined;
-        if (version < (active?.version ?? 0)) {
-          // Older versions are the next import's to drop (it keeps the one it replaces); a mark left there is stale.
-          if (mark) await this.#db.meta.remove(markKey(name, version));
-          continue;
-        }
-        const live = mark !== undefined && now - mark.aliveAt < IMPORT_LAPSE_MS
-          && !(mark.host === hostname() && !processRunning(mark.pid, mark.process));
-        if (live) continue;
+        // Decided, and the mark removed, in one transaction: read outside one, the active version could be stale by
+        // then (an import activating it meanwhile), and its rows were deleted. The import's activation checks its mark.
+        // Looked at outside one first, so that a clean-up finding nothing commits nothing.
+        const seen = this.#abandonedVersion(name, version, now);
+        if (seen === 'kept' || (seen === 'older' && this.#db.meta.get(markKey(name, version)) === undefined)) continue;
+        const abandoned = await this.#db.root.transaction(() => {
+          const verdict = this.#abandonedVersion(name, version, now);
+          if (verdict !== 'kept' && this.#db.meta.get(markKey(name, version)) !== undefined) this.#db.meta.remove(markKey(name, version));
+          return verdict === 'abandoned';
+        });
+        if (!abandoned) continue;
         await this.#dropVersion(name, version);
-        await this.#db.meta.remove(markKey(name, version));
         dropped.push(`${name}@${version}`);
       }
     }
     return dropped;
+  }
+
+  /** Whether `version` of `name` is abandoned, older than the active one (its mark, if any, is stale), or kept. */
+  #abandonedVersion(name: string, version: number, now: number): 'abandoned' | 'older' | 'kept' {
+    const active = this.#db.lists.get(name) as ListInfo | undefined;
+    if (version === active?.version || this.inUse(name).includes(version)) return 'kept';
+    // Older versions are the next import's to drop (it keeps the one it replaces).
+    if (version < (active?.version ?? 0)) return 'older';
+    const mark = this.#db.meta.get(markKey(name, version)) as ImportMark | undefined;
+    const live = mark !== undefined && now - mark.aliveAt < IMPORT_LAPSE_MS
+      && !(mark.host === hostname() && !processRunning(mark.pid, mark.process));
+    return live ? 'kept' : 'abandoned';
   }
 
   /** Names that may have rows (lists with a record, those of chunks), with the versions of their import marks. */

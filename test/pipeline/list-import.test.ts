@@ -234,3 +234,33 @@ t.test('lists - an import and its audit entry commit together: when the entry ca
   t.equal(db.meta.get(`listImport:audited:${first.version + 1}`), undefined, 'and its mark');
   t.equal(audit.head().seq, head, 'no entry was written');
 });
+
+t.test('lists - clean-up never drops a version its import activated meanwhile, and an import whose version was dropped as abandoned is not applied', async (t) => {
+  const now = Date.now();
+  const rows = (name: string, version: number) => db.root.transaction(() => { db.listEntries.put([name, version, 0], { value: 'x.example', label: 'A', ref: 'r' }) });
+  const live = { pid: process.pid, host: hostname(), aliveAt: now, process: processIdentity() };
+  await rows('racy', 2); // abandoned: no mark
+  await rows('racy', 3);
+  await db.meta.put('listImport:racy:3', live);
+  const dropping = store.dropAbandoned(now);
+  // Meanwhile version 3's import ends: the transaction that activates it removes its mark.
+  await db.root.transaction(() => {
+    db.lists.put('racy', { name: 'racy', kind: 'urls', version: 3, count: 1, importedAt: now, source: 'r.csv' });
+    db.meta.remove('listImport:racy:3');
+  });
+  t.same(await dropping, ['racy@2']);
+  t.equal([...store.entries('racy', 3)].length, 1, 'the version activated meanwhile keeps its rows');
+
+  // An import stalled past the lapse: its version is dropped as abandoned, and its activation then refused.
+  let stalled: () => void = () => {};
+  const gate = new Promise<void>((r) => { stalled = r });
+  const importing = store.importVersion('stalled', 'urls', 's.csv', (async function* () {
+    yield { value: 'a.example', label: 'A', ref: 's1' };
+    await gate;
+  })());
+  while (db.meta.get('listImport:stalled:1') === undefined) await new Promise((r) => setTimeout(r, 10));
+  t.same((await store.dropAbandoned(now + 120_000)).filter((v) => v.startsWith('stalled')), ['stalled@1'], 'taken for abandoned');
+  stalled();
+  await t.rejects(importing, /abandoned/, 'its import fails rather than activate a version with no rows');
+  t.equal(store.get('stalled'), undefined);
+});
