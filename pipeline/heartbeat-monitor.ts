@@ -69,7 +69,8 @@ export class HeartbeatMonitor {
   #check: NodeJS.Timeout | undefined;
   #save: NodeJS.Timeout | undefined;
   #checking = false;
-  #saveQueued = false;
+  /** Devices heard again after their alert, to be saved soon (`#saveSoon`). */
+  readonly #soon = new Set<DeviceId>();
   /** The save under way: saves run one after another (see `save`). */
   #saving: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -134,7 +135,7 @@ export class HeartbeatMonitor {
     }
     // Heard again after its alert: saved at once, not at the next save, so that a crash before then does not
     // bring it back as alerted (and so never alerted for its next silence).
-    if (s.alerted) this.#saveSoon();
+    if (s.alerted) this.#saveSoon(deviceId);
     // Changed in place: this runs for every device in every commit, and `save` reads the newest values when it writes.
     s.at = at;
     s.heard = heard;
@@ -146,14 +147,41 @@ export class HeartbeatMonitor {
     s.dirty = true;
   }
 
-  #saveSoon(): void {
-    if (this.#saveQueued) return;
-    this.#saveQueued = true;
+  /**
+   * Saves `deviceId` in the next event-loop turn, with any others heard again after their alert by then. Only those:
+   * a whole save looks at every device (some 20 ms for 100,000), which once a turn on ingest's thread, as devices
+   * alerted together (a network outage) came back, held up ingest.
+   */
+  #saveSoon(deviceId: DeviceId): void {
+    this.#soon.add(deviceId);
+    if (this.#soon.size > 1) return; // queued already
     setImmediate(() => {
-      this.#saveQueued = false;
+      const ids = [...this.#soon];
+      this.#soon.clear();
       if (this.#stopped) return; // stop() saved already
-      this.save().catch((err: unknown) => this.#o.log.warn({ err }, 'could not save last-seen times; retried at the next save'));
+      const run = this.#saving.catch(() => {}).then(() => this.#saveDevices(ids));
+      this.#saving = run;
+      run.catch((err: unknown) => this.#o.log.warn({ err }, 'could not save last-seen times; retried at the next save'));
     });
+  }
+
+  /** Writes the devices `ids` as they are now; they stay dirty, for the next whole save. */
+  async #saveDevices(ids: readonly DeviceId[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += SAVE_CHUNK) {
+      const chunk = ids.slice(i, i + SAVE_CHUNK);
+      await this.#o.db.root.transaction(() => {
+        for (const id of chunk) {
+          const s = this.#seen.get(id);
+          if (s) this.#o.db.deviceSeen.put(id, this.#saved(s));
+        }
+      });
+    }
+  }
+
+  #saved(s: Seen): SavedSeen {
+    const saved: SavedSeen = { at: s.at, seq: s.seq, alerted: s.alerted };
+    if (s.putOff !== undefined) saved.putOff = s.putOff;
+    return saved;
   }
 
   /** Raises an alert for each device past its deadline (`now` a wall time; exposed for tests). */
@@ -220,11 +248,7 @@ export class HeartbeatMonitor {
       const chunk = changed.slice(i, i + SAVE_CHUNK);
       try {
         await this.#o.db.root.transaction(() => {
-          for (const [id, s] of chunk) {
-            const saved: SavedSeen = { at: s.at, seq: s.seq, alerted: s.alerted };
-            if (s.putOff !== undefined) saved.putOff = s.putOff;
-            this.#o.db.deviceSeen.put(id, saved);
-          }
+          for (const [id, s] of chunk) this.#o.db.deviceSeen.put(id, this.#saved(s));
         });
       } catch (err) {
         for (const [, s] of changed.slice(i)) s.dirty = true; // saved next time

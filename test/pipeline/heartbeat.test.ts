@@ -248,3 +248,21 @@ t.test('heartbeat - saves do not overlap: the time of a save is written only aft
   t.equal(db.deviceSeen.getCount(), many + 1, 'by then every device changed before it is saved too (a crash then lost none)');
   await first;
 });
+
+t.test('heartbeat - a save soon writes only the devices heard again after their alert, not every changed device (a whole save each turn held up ingest)', async (t) => {
+  const { db, registry, options } = monitorParts(t);
+  const now = Date.now();
+  const id = asDeviceId((await registry.enrol({ subjectId: 'subject-soon', orderRef: 'ORDER-soon', categories: ['heartbeat'], from: now - DAY, until: now + DAY })).deviceId);
+  const monitor = new HeartbeatMonitor(options); // not started: no save timer
+  monitor.seen(id, 1, now - 61_000);
+  t.equal(await monitor.check(now), 1);
+  await monitor.save();
+  for (let i = 0; i < 100; i++) monitor.seen(asDeviceId(`dev-soon-${i}`), 1, now); // changed, left for the timer's save
+  monitor.seen(id, 2, Date.now());
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 50)); // the save's transaction commits
+  t.match(db.deviceSeen.get(id), { seq: 2, alerted: false }, 'the device heard again is saved');
+  t.equal(db.deviceSeen.getCount(), 1, 'and only it');
+  await monitor.stop();
+  t.equal(db.deviceSeen.getCount(), 101, 'the rest at the next whole save');
+});
