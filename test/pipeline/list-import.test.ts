@@ -212,7 +212,7 @@ t.test('lists - an import under way is left alone; one whose mark lapsed, or who
   await mark(3, { pid: 1, host: 'another-host', aliveAt: now - 120_000 });
   // version 4 has no mark at all; version 5's pid is running, but as another process (the importer's pid reused)
   await rows(5);
-  await mark(5, { pid: process.pid, host: hostname(), aliveAt: now - 10_000, process: `${processIdentity()!.split(':')[0]}:1` });
+  await mark(5, { pid: process.pid, host: hostname(), aliveAt: now - 10_000, process: processIdentity()!.replace(/:\d+$/, ':1') });
   t.same((await store.dropAbandoned(now)).sort(), ['marked@3', 'marked@4', 'marked@5']);
   t.same([...store.entries('marked', 1)].length, 1, 'a live process on this host');
   t.same([...store.entries('marked', 2)].length, 1, 'another host\'s import renewed within the minute');

@@ -37,10 +37,14 @@ t.test('server claim - refused while its server runs and renews it; taken over w
   t.ok(theirs, 'the running process has an identity');
   await claimedBy({ process: theirs });
   await t.rejects(claimDataFolder(db, tmp.dir), { code: 'DATA_IN_USE' }, 'the same process still holds it');
-  await claimedBy({ process: `${theirs!.split(':')[0]}:1` });
+  await claimedBy({ process: theirs!.replace(/:\d+$/, ':1') });
   held = await claimDataFolder(db, tmp.dir);
   t.match(db.meta.get('server'), { pid: process.pid, process: processIdentity() }, 'a claim whose pid another process took is taken over at once');
   await held.release();
+  // A claim made in another PID namespace (a container sharing the host name): a pid here, running or not, says
+  // nothing about that server, so its renewals decide.
+  await claimedBy({ pid: 999_999, process: theirs!.replace('pid:[', 'pid:[9') });
+  await t.rejects(claimDataFolder(db, tmp.dir), { code: 'DATA_IN_USE' }, 'no process 999999 here, but the claim holds');
 
   await claimedBy({});
   other.kill('SIGKILL');
