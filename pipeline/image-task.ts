@@ -31,6 +31,9 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   // Over a limit (ingest.maxImagePixels): refused whatever it is, as docs/protocol.md says; only what the decoder
   // cannot read (IMAGE_UNDECODABLE) is looked up first.
   if (!header.ok && header.code === 'IMAGE_TOO_LARGE') return { type: 'image', ok: false, code: header.code, message: header.message };
+  // No bytes, no image: refused before any look-up. The empty file's MD5 is in many real hash sets, and would make
+  // every empty payload an alert with evidence.
+  if (task.bytes.byteLength === 0) return { type: 'image', ok: false, code: 'IMAGE_UNDECODABLE', message: 'empty payload (0 bytes)' };
   // A libvips thread decodes while this thread computes the exact hashes, which need only the bytes.
   const decoding = header.ok ? decodePixels(task.bytes, header.header, limits) : undefined;
   const e0 = performance.now();

@@ -66,3 +66,11 @@ t.test('image analyser - an image over the pixel limit is refused IMAGE_TOO_LARG
   t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_TOO_LARGE' });
   t.match(await analyseImage({ ...task, maxPixels: 1e7 }, [list], new Uint8Array(32)), { ok: true, hits: [{ hashType: 'md5' }] }, 'within the limit: matched');
 });
+
+t.test('image analyser - an empty payload is refused before any look-up, though the empty file\'s MD5 is listed (it is in many real hash sets)', async (t) => {
+  const empty = new Uint8Array(0);
+  const index = HashIndex.build([{ hashType: 'md5', value: exactHashes(empty).md5 }, { hashType: 'sha256', value: exactHashes(empty).sha256 }]);
+  const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: empty, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1e7 };
+  t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', message: /empty payload/ });
+});
