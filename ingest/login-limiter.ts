@@ -2,8 +2,9 @@
  * Login attempts per source, as token buckets. An IPv6 client usually holds a whole /64, so its addresses share
  * one bucket; an IPv4 address written as IPv6 (`::ffff:a.b.c.d`) counts as that IPv4 address. The buckets are
  * bounded: when full, those of sources idle long enough to have refilled go first (forgetting them changes
- * nothing), then the oldest. Clearing them all, as before, let a client with many addresses wipe every other
- * client's count, its own included, by trying from 10,000 of them.
+ * nothing), then the tenth with the most attempts left (forgetting them gives least back), never the sources that
+ * used theirs up. Clearing them all, as before, let a client with many addresses wipe every other client's count,
+ * its own included, by trying from 10,000 of them.
  */
 import { TokenBucket } from './token-bucket.js';
 
@@ -60,7 +61,10 @@ export class LoginLimiter {
 
   #evict(now: number): void {
     for (const [source, bucket] of this.#buckets) if (bucket.full(now)) this.#buckets.delete(source);
-    // Every source still counting: the oldest goes (Map order is insertion order).
-    if (this.#buckets.size >= this.maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
+    if (this.#buckets.size < this.maxSources) return;
+    // Every source still counting: a tenth of them go at once (so this sort is rare), those with most attempts left.
+    const byLeft = [...this.#buckets].sort(([, a], [, b]) => b.tokensAt(now) - a.tokensAt(now));
+    const n = Math.max(1, Math.ceil(this.maxSources / 10));
+    for (const [source] of byLeft.slice(0, n)) this.#buckets.delete(source);
   }
 }

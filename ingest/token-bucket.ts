@@ -8,9 +8,14 @@ export class TokenBucket {
     this.#last = now;
   }
 
+  /** Tokens the bucket would hold at `now`. */
+  tokensAt(now: number): number {
+    return Math.min(this.burst, this.#tokens + ((now - this.#last) * this.rate) / 1000);
+  }
+
   /** True when the bucket would be full at `now`: as good as a new one. */
   full(now: number): boolean {
-    return this.#tokens + ((now - this.#last) * this.rate) / 1000 >= this.burst;
+    return this.tokensAt(now) >= this.burst;
   }
 
   /** Takes one token if there is one. `now` in milliseconds. */

@@ -19,8 +19,10 @@ t.test('login limiter - many sources do not wipe the count of one that used its 
   const limiter = new LoginLimiter(3, 100);
   for (let i = 0; i < 3; i++) t.ok(limiter.allow('198.51.100.1', 0));
   t.notOk(limiter.allow('198.51.100.1', 0), 'its attempts used');
+  // 500 more sources, one attempt each, none idle long enough to refill: the limit makes room among them.
   for (let i = 0; i < 500; i++) limiter.allow(`203.0.113.${i % 250}.${i}`, 1000);
   t.ok(limiter.size <= 100, `bounded (${limiter.size})`);
+  t.notOk(limiter.allow('198.51.100.1', 1000), 'the source that used its attempts is still counted (the oldest, it went first before)');
 
   // 60 a minute: one a second. A used all 60; B and C one each, so they are full again a second later.
   const small = new LoginLimiter(60, 3);
@@ -31,7 +33,8 @@ t.test('login limiter - many sources do not wipe the count of one that used its 
   t.equal(small.size, 2, 'the refilled sources went');
   const tries = [0, 1, 2].map(() => small.allow('198.51.100.9', 2_000));
   t.same(tries, [true, true, false], 'the source that used its attempts is still counted: 2 refilled in 2 s, not a fresh 60');
-  // When no bucket has refilled, the oldest goes.
+  // When no bucket has refilled, those with most attempts left go, not the one that used them up.
   for (let i = 0; i < 5; i++) small.allow(`192.0.2.${i}`, 2_000);
   t.equal(small.size, 3, 'still bounded');
+  t.notOk(small.allow('198.51.100.9', 2_000), 'and the exhausted source is still among them');
 });
