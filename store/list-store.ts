@@ -6,10 +6,9 @@
  * matching with (`markInUse`). A server still compiling an earlier import, or one that failed to compile the
  * newest, so keeps its entries, and no hit of its in-flight batches is lost.
  */
-import { hostname } from 'node:os';
 import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
-import { processIdentity, processRunning } from './process-identity.js';
+import { recordedProcessRunning, thisProcess, type ProcessRecord } from './process-identity.js';
 
 export type ListKind = 'hashes' | 'urls' | 'keywords' | 'apps';
 export const LIST_KINDS: readonly ListKind[] = ['hashes', 'urls', 'keywords', 'apps'];
@@ -39,17 +38,10 @@ const CHUNK = 20_000;
  * until the one that activates or drops it, renewed while it runs. A version above the active one whose import has
  * no mark, or a mark that lapsed or names a process gone from this host, was abandoned (the import was killed).
  */
-interface ImportMark { pid: number; host: string; aliveAt: number; process?: string }
+interface ImportMark extends ProcessRecord { aliveAt: number }
 const IMPORT_RENEW_MS = 5_000;
 const IMPORT_LAPSE_MS = 60_000;
 const markKey = (name: string, version: number): string => `listImport:${name}:${version}`;
-
-function importMark(): ImportMark {
-  const mark: ImportMark = { pid: process.pid, host: hostname(), aliveAt: Date.now() };
-  const identity = processIdentity();
-  if (identity !== undefined) mark.process = identity;
-  return mark;
-}
 
 export class ListStore {
   readonly #db: Databases;
@@ -235,7 +227,7 @@ export class ListStore {
     return this.#db.root.transaction(() => {
       const next = ((this.#db.meta.get(key) as number | undefined) ?? 0) + 1;
       this.#db.meta.put(key, next);
-      this.#db.meta.put(markKey(name, next), importMark());
+      this.#db.meta.put(markKey(name, next), { ...thisProcess(), aliveAt: Date.now() } satisfies ImportMark);
       return next;
     });
   }
@@ -274,8 +266,7 @@ export class ListStore {
     // Older versions are the next import's to drop (it keeps the one it replaces).
     if (version < (active?.version ?? 0)) return 'older';
     const mark = this.#db.meta.get(markKey(name, version)) as ImportMark | undefined;
-    const live = mark !== undefined && now - mark.aliveAt < IMPORT_LAPSE_MS
-      && !(mark.host === hostname() && !processRunning(mark.pid, mark.process));
+    const live = mark !== undefined && now - mark.aliveAt < IMPORT_LAPSE_MS && recordedProcessRunning(mark);
     return live ? 'kept' : 'abandoned';
   }
 

@@ -7,6 +7,7 @@
  * host networking) means nothing here, found or not: such a record is taken to be alive, and its renewals decide.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 function read(path: string): string | undefined {
   try {
@@ -57,4 +58,28 @@ export function processRunning(pid: number, identity?: string): boolean {
   if (identity === undefined) return true;
   const now = processIdentity(pid);
   return now === undefined || now === identity;
+}
+
+/** Which process wrote a record to the data folder (a server's claim, a list import's mark). */
+export interface ProcessRecord {
+  pid: number;
+  host: string;
+  /** `processIdentity` of the process, where /proc gives one (records made before it have none). */
+  process?: string;
+}
+
+/** This process, as a record names it. */
+export function thisProcess(): ProcessRecord {
+  const rec: ProcessRecord = { pid: process.pid, host: hostname() };
+  const identity = processIdentity();
+  if (identity !== undefined) rec.process = identity;
+  return rec;
+}
+
+/**
+ * False only when the record's process is known to be gone: it was made on this host, and `processRunning` says
+ * so. A record from another host is taken as alive: its pid means nothing here, and its renewals decide.
+ */
+export function recordedProcessRunning(rec: ProcessRecord): boolean {
+  return rec.host !== hostname() || processRunning(rec.pid, rec.process);
 }

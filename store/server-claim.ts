@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { VigilError } from '../core/errors.js';
 import type { Databases } from './database.js';
-import { processIdentity, processRunning } from './process-identity.js';
+import { recordedProcessRunning, thisProcess, type ProcessRecord } from './process-identity.js';
 
 const CLAIM_KEY = 'server';
 /** How often a running server renews its claim. */
@@ -21,22 +21,17 @@ const CLAIM_RENEW_MS = 5_000;
 /** A claim not renewed for this long is a server that is gone. */
 export const CLAIM_LAPSE_MS = 20_000;
 
-export interface ServerClaim {
-  pid: number;
-  host: string;
+export interface ServerClaim extends ProcessRecord {
   startedAt: number;
   aliveAt: number;
   token: string;
-  /** `processIdentity` of the server's process, where /proc gives one (claims made before it have none). */
-  process?: string;
 }
 
 /** Whether `claim`, someone else's, still holds the folder at `now`. */
 export function claimHolds(claim: ServerClaim, now: number): boolean {
   if (!(now - claim.aliveAt < CLAIM_LAPSE_MS)) return false; // also when it has no renewal time at all
-  if (claim.host !== hostname()) return true; // its pid means nothing here: trust the renewals
-  if (claim.pid === process.pid) return false; // this process, restarting a server it stopped
-  return processRunning(claim.pid, claim.process);
+  if (claim.host === hostname() && claim.pid === process.pid) return false; // this process, restarting a server it stopped
+  return recordedProcessRunning(claim);
 }
 
 export interface HeldFolder {
@@ -47,9 +42,7 @@ export interface HeldFolder {
 /** Claims the folder for this server, or refuses if another server holds it; keeps the claim renewed. */
 export async function claimDataFolder(db: Databases, dataDir: string, clock: () => number = Date.now): Promise<HeldFolder> {
   const now = clock();
-  const mine: ServerClaim = { pid: process.pid, host: hostname(), startedAt: now, aliveAt: now, token: randomBytes(8).toString('hex') };
-  const identity = processIdentity();
-  if (identity !== undefined) mine.process = identity;
+  const mine: ServerClaim = { ...thisProcess(), startedAt: now, aliveAt: now, token: randomBytes(8).toString('hex') };
   const held = await db.root.transaction(() => {
     const claim = db.meta.get(CLAIM_KEY) as ServerClaim | undefined;
     if (claim && claimHolds(claim, now)) return claim;
