@@ -107,6 +107,8 @@ export class ListStore {
     onApplied: (info: ListInfo) => void,
   ): Promise<ListInfo> {
     let count = 0;
+    let info: ListInfo;
+    let replaced: ListInfo | undefined;
     try {
       let chunk: ListEntry[] = [];
       const writeChunk = async (): Promise<void> => {
@@ -130,46 +132,37 @@ export class ListStore {
         if (chunk.length >= CHUNK) await writeChunk();
       }
       if (chunk.length > 0) await writeChunk();
-    } catch (err) {
-      await this.#dropVersion(name, version);
-      await this.#db.meta.remove(markKey(name, version));
-      throw err;
-    }
-    const info: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
-    // Two imports of one list may run at once: the version numbered later wins, whichever finishes first.
-    let outcome: { applied: true; active: ListInfo | undefined } | { applied: false; active: ListInfo };
-    try {
+      const applied: ListInfo = { name, kind, version, count, importedAt: Date.now(), source };
+      info = applied;
       // A child transaction, which lmdb-js aborts when its callback throws (a plain one commits what was written).
-      outcome = await this.#db.root.childTransaction(() => {
+      // Two imports of one list may run at once: the version numbered later wins, whichever finishes first.
+      replaced = await this.#db.root.childTransaction(() => {
         const active = this.#db.lists.get(name) as ListInfo | undefined;
-        if (active && active.version > version) return { applied: false as const, active };
-        if (active && active.kind !== kind) return { applied: false as const, active }; // another kind's import won
+        if (active && active.kind !== kind) { // another kind's import won
+          throw new VigilError('LIST_INVALID', `list ${name} became a ${active.kind} list meanwhile; this ${kind} import (version ${version}) is not applied`);
+        }
+        if (active && active.version > version) {
+          throw new VigilError('LIST_INVALID', `list ${name}: version ${active.version}, imported meanwhile, is newer; this import (version ${version}) is not applied`);
+        }
         // Its mark gone, the version was taken for abandoned (the import stalled past the lapse) and its rows dropped.
         if (this.#db.meta.get(markKey(name, version)) === undefined) {
           throw new VigilError('LIST_INVALID', `list ${name}: this import (version ${version}) was taken for abandoned and its rows deleted; it is not applied`);
         }
-        this.#db.lists.put(name, info);
+        this.#db.lists.put(name, applied);
         this.#db.meta.remove(markKey(name, version));
-        onApplied(info);
-        return { applied: true as const, active };
+        onApplied(applied);
+        return active;
       });
     } catch (err) {
-      // What onApplied failed on leaves nothing applied: the version goes too.
+      // Nothing of it is applied (a bad row, a newer import, its audit entry failing): its rows and mark go.
       await this.#dropVersion(name, version);
       await this.#db.meta.remove(markKey(name, version));
       throw err;
     }
-    if (!outcome.applied) {
-      await this.#dropVersion(name, version);
-      await this.#db.meta.remove(markKey(name, version));
-      throw new VigilError('LIST_INVALID', outcome.active.kind !== kind
-        ? `list ${name} became a ${outcome.active.kind} list meanwhile; this ${kind} import (version ${version}) is not applied`
-        : `list ${name}: version ${outcome.active.version}, imported meanwhile, is newer; this import (version ${version}) is not applied`);
-    }
     // Older versions go, but the one just replaced and those a server says it reads; newer ones may be imports
     // still being written.
     const keep = new Set([version, ...this.inUse(name)]);
-    if (outcome.active) keep.add(outcome.active.version);
+    if (replaced) keep.add(replaced.version);
     for (const old of this.#versions(name)) {
       if (old < version && !keep.has(old)) await this.#dropVersion(name, old);
     }
