@@ -23,11 +23,6 @@ import { alertId } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
 
 const CHECK_MS = 250;
-
-/** The id of the alert for `deviceId` missing `deadline` after its event `seq`: the same whichever server raises it. */
-function heartbeatAlertId(deviceId: DeviceId, seq: number, deadline: number) {
-  return asAlertId(alertId(deviceId, seq, `rule\u0000heartbeat-missed\u0000${deadline}`));
-}
 const SAVE_MS = 5000;
 /**
  * Devices written per transaction when saving. Its callback runs on ingest's thread, at 3-10 µs a device under
@@ -48,6 +43,11 @@ interface SavedSeen { at: number; seq: number; alerted?: boolean; putOff?: numbe
 
 /** In `meta`: when the monitor last saved, so when its server was last known to be watching. */
 const SAVED_AT_KEY = 'heartbeatSavedAt';
+
+/** The id of the alert for `deviceId` missing `deadline` after its event `seq`: the same whichever server raises it. */
+function heartbeatAlertId(deviceId: DeviceId, seq: number, deadline: number) {
+  return asAlertId(alertId(deviceId, seq, `rule\u0000heartbeat-missed\u0000${deadline}`));
+}
 
 /** A wall time as a time on the monotonic clock (performance.now()), by the offset between the clocks now. */
 function monotonic(wall: number): number { return performance.now() + (wall - Date.now()) }
@@ -159,9 +159,8 @@ export class HeartbeatMonitor {
       const ids = [...this.#soon];
       this.#soon.clear();
       if (this.#stopped) return; // stop() saved already
-      const run = this.#saving.catch(() => {}).then(() => this.#saveDevices(ids));
-      this.#saving = run;
-      run.catch((err: unknown) => this.#o.log.warn({ err }, 'could not save last-seen times; retried at the next save'));
+      this.#serially(() => this.#saveDevices(ids))
+        .catch((err: unknown) => this.#o.log.warn({ err }, 'could not save last-seen times; retried at the next save'));
     });
   }
 
@@ -232,10 +231,16 @@ export class HeartbeatMonitor {
    * is committed, which LMDB reports in a later event-loop turn, so ingest runs between them.
    */
   save(): Promise<void> {
-    // One at a time: a save that overlapped one still writing its chunks (a save soon, beside the timer's) wrote the
-    // time it was made while devices changed before it were still unsaved, and a crash then lost their last-seen times
-    // while the next start took them as watched until that time.
-    const run = this.#saving.catch(() => {}).then(() => this.#saveNow());
+    return this.#serially(() => this.#saveNow());
+  }
+
+  /**
+   * Runs a save once the one under way is done. One at a time: a save that overlapped one still writing its chunks
+   * (a save soon, beside the timer's) wrote the time it was made while devices changed before it were still unsaved,
+   * and a crash then lost their last-seen times while the next start took them as watched until that time.
+   */
+  #serially(work: () => Promise<void>): Promise<void> {
+    const run = this.#saving.catch(() => {}).then(work);
     this.#saving = run;
     return run;
   }
