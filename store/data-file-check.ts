@@ -44,7 +44,7 @@ export function dataFileProblem(path: string, followTrees = false): string | und
   try {
     const size = fstatSync(fd).size;
     if (size === 0) return undefined;
-    const meta = newestMeta(fd, size);
+    const meta = newestMeta(fd);
     if (meta === undefined || typeof meta === 'string') return meta && `${path} is damaged: ${meta}; restore the data folder from a backup`;
     const pages = Math.floor(size / meta.pageSize);
     // The common case: every page up to the last one in use is in the file.
@@ -64,14 +64,13 @@ export function dataFileProblem(path: string, followTrees = false): string | und
  * The newer of the two meta pages, or what is wrong with them; undefined when the first is not an LMDB meta
  * page at all, which LMDB itself refuses with a message ("not an LMDB file").
  */
-function newestMeta(fd: number, size: number): Meta | string | undefined {
-  const first = readAt(fd, 0, Math.min(size, 4096));
+function newestMeta(fd: number): Meta | string | undefined {
+  const first = readAt(fd, 0, META_TXNID + 8);
   if (first.length < META_TXNID + 8 || first.readUInt32LE(META_AT) !== MAGIC) return undefined;
   const pageSize = first.readUInt32LE(META_DBS);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return `its page size (${pageSize}) is not one LMDB writes`;
   let best: Meta | undefined;
-  for (const at of [0, pageSize]) {
-    const page = readAt(fd, at, META_TXNID + 8);
+  for (const page of [first, readAt(fd, pageSize, META_TXNID + 8)]) {
     if (page.length < META_TXNID + 8 || page.readUInt32LE(META_AT) !== MAGIC) continue;
     const txnid = page.readBigUInt64LE(META_TXNID);
     if (best && txnid <= best.txnid) continue;
