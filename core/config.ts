@@ -100,40 +100,29 @@ export interface ConfigOverrides { dataDir?: string; port?: number; host?: strin
 
 type Json = Record<string, unknown>;
 
-/**
- * The keys a config file may hold: a section names its own. A key not here is refused, not ignored: a misspelt
- * `policy.heartbeatSecond` would otherwise leave the default in force with nothing said.
- */
-const FILE_KEYS: Readonly<Record<string, readonly string[] | null>> = {
-  port: null, host: null, logLevel: null, evidenceKey: null,
-  ingest: ['maxFrameBytes', 'idleTimeoutSeconds', 'deviceRatePerSecond', 'deviceBurst', 'maxBackpressureBytes', 'maxImageBytes', 'maxImagePixels'],
-  journal: ['maxBatch'],
-  pipeline: ['workers', 'batchSize', 'maxQueue', 'listPollMs', 'maxImagesInFlight'],
-  feed: ['maxLimit', 'maxWaitMs'],
-  policy: ['heartbeatSeconds', 'heartbeatGraceSeconds'],
-  retention: ['journalMaxAgeHours', 'alertDays', 'dismissedAlertDays', 'evidenceDays', 'sweepMinutes'],
-  operators: ['tokenTtlSeconds', 'maxFailedLogins', 'lockoutSeconds', 'loginsPerMinute', 'maxBodyBytes', 'maxListUploadBytes'],
-};
-
-function refuseUnknownKeys(file: Json): void {
-  for (const key of Object.keys(file)) {
-    if (!Object.hasOwn(FILE_KEYS, key)) throw new ConfigError(`unknown config key ${JSON.stringify(key)}`);
-  }
-}
-
-function section(file: Json, key: string): Json {
+function sectionOf(file: Json, key: string): Json {
   const v = file[key];
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${key} must be an object`);
-  const known = FILE_KEYS[key] ?? [];
-  for (const k of Object.keys(v)) {
-    if (!known.includes(k)) throw new ConfigError(`unknown config key ${JSON.stringify(`${key}.${k}`)}`);
-  }
   return v as Json;
 }
 
+/**
+ * Refuses a key of the file that no setting read (`read` holds `key` and `section.key`): a misspelt
+ * `policy.heartbeatSecond` would otherwise leave the default in force with nothing said.
+ */
+function refuseUnread(file: Json, read: ReadonlySet<string>): void {
+  for (const [key, v] of Object.entries(file)) {
+    if (!read.has(key)) throw new ConfigError(`unknown config key ${JSON.stringify(key)}`);
+    if (typeof v !== 'object' || v === null) continue;
+    for (const sub of Object.keys(v)) {
+      if (!read.has(`${key}.${sub}`)) throw new ConfigError(`unknown config key ${JSON.stringify(`${key}.${sub}`)}`);
+    }
+  }
+}
+
 /** A string setting from the environment, else the file; a file value of another type is refused, not skipped. */
-function text(file: Json, key: string, envValue: string | undefined, envName: string): string | undefined {
+function textSetting(file: Json, key: string, envValue: string | undefined, envName: string): string | undefined {
   if (envValue !== undefined) return envValue;
   const v = file[key];
   if (v === undefined) return undefined;
@@ -141,7 +130,7 @@ function text(file: Json, key: string, envValue: string | undefined, envName: st
   return v;
 }
 
-function int(obj: Json, path: string, key: string, dflt: number, min: number, max: number): number {
+function intSetting(obj: Json, path: string, key: string, dflt: number, min: number, max: number): number {
   const v = obj[key] ?? dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new ConfigError(`${path}${key} must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
@@ -176,7 +165,6 @@ function readConfigFile(path: string, named: boolean): Json {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${path} must hold a JSON object`);
   }
-  refuseUnknownKeys(parsed as Json);
   return parsed as Json;
 }
 
@@ -187,6 +175,17 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const dataDir = resolve(overrides.dataDir ?? env.VIGIL_DATA ?? DEFAULT_DATA_DIR);
   const named = env.VIGIL_CONFIG === '' ? undefined : env.VIGIL_CONFIG;
   const file = readConfigFile(named ?? join(dataDir, 'vigil.json'), named !== undefined);
+  // Every setting read is noted, so that a key of the file none read is refused (`refuseUnread`), with no list to keep.
+  const read = new Set<string>();
+  const section = (f: Json, key: string): Json => { read.add(key); return sectionOf(f, key) };
+  const text = (f: Json, key: string, envValue: string | undefined, envName: string): string | undefined => {
+    read.add(key);
+    return textSetting(f, key, envValue, envName);
+  };
+  const int = (obj: Json, path: string, key: string, dflt: number, min: number, max: number): number => {
+    read.add(path + key);
+    return intSetting(obj, path, key, dflt, min, max);
+  };
   const top: Json = { ...file };
   const envPort = envInt(env, 'VIGIL_PORT');
   if (envPort !== undefined) top.port = envPort;
@@ -263,5 +262,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxListUploadBytes: int(operators, 'operators.', 'maxListUploadBytes', DEFAULT_OPERATOR_MAX_LIST_UPLOAD_BYTES, 1024, 1 << 30),
     }),
   };
+  refuseUnread(file, read);
   return Object.freeze(config);
 }
