@@ -5,9 +5,10 @@
  * afresh on every request, so a role change or a disabled account takes effect at once. Every change
  * is written to the audit log in the same transaction as the change itself.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { asSubjectId, type SubjectId } from '../core/ids.js';
 import type { AuditLog } from './audit-log.js';
+import { secretMatches, splitToken, tokenHash } from './bearer-token.js';
 import type { Databases } from './database.js';
 import { done, fail, type Outcome } from './outcome.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword, type PasswordHash } from './password-hash.js';
@@ -47,11 +48,8 @@ export type LoginResult =
 export interface OperatorChange { role?: OperatorRole; disabled?: boolean; unlock?: boolean; password?: string }
 
 const TOKEN_PREFIX = 'vo1';
-/** Longer than any session id (24 characters). */
-const MAX_TOKEN_ID = 64;
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 
-const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export const validUsername = (u: string): boolean => USERNAME_RE.test(u);
 export const isOperatorRole = (r: unknown): r is OperatorRole => typeof r === 'string' && (OPERATOR_ROLES as readonly string[]).includes(r);
@@ -219,7 +217,7 @@ export class OperatorStore {
       const next: OperatorRecord = { ...rec, failedLogins: 0 };
       delete next.lockedUntil;
       this.#db.operators.put(username, next);
-      this.#db.sessions.put(sessionId, { sessionId, username, tokenHash: sha256hex(secret), createdAt: now, expiresAt } satisfies SessionRecord);
+      this.#db.sessions.put(sessionId, { sessionId, username, tokenHash: tokenHash(secret), createdAt: now, expiresAt } satisfies SessionRecord);
       this.#audit.appendInTxn({ actor: `operator:${username}`, action: 'login', target: `session:${sessionId}`,
         details: { from, role: rec.role, expiresAt } }, now);
       return { ok: true, token: `${TOKEN_PREFIX}.${sessionId}.${secret}`, expiresAt, role: rec.role };
@@ -228,15 +226,12 @@ export class OperatorStore {
 
   /** The operator behind a bearer token, or null for a malformed, unknown, expired or ended one. */
   authenticate(token: string, now = Date.now()): Principal | null {
-    const parts = token.split('.');
-    // A session id is 24 characters; a key LMDB cannot hold (over 1978 bytes) would make the lookup throw.
-    if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX || !parts[1] || !parts[2] || parts[1].length > MAX_TOKEN_ID) return null;
-    const sessionId = parts[1];
+    const parts = splitToken(token, TOKEN_PREFIX);
+    if (!parts) return null;
+    const sessionId = parts.id;
     const session = this.#fresh(() => this.#db.sessions.get(sessionId) as SessionRecord | undefined);
     if (!session || session.expiresAt <= now) return null;
-    const given = Buffer.from(sha256hex(parts[2]), 'hex');
-    const stored = Buffer.from(session.tokenHash, 'hex');
-    if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null;
+    if (!secretMatches(parts.secret, session.tokenHash)) return null;
     const rec = this.#fresh(() => this.#get(session.username));
     if (!rec || rec.disabledAt !== undefined) return null;
     return { username: rec.username, role: rec.role, sessionId };

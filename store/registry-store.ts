@@ -3,10 +3,11 @@
  * once at creation and stored only as SHA-256 hashes of their secret part; a token names its owner
  * (`vd1.<deviceId>.<secret>`), so checking one is a key lookup followed by a constant-time compare.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Category } from '../core/events.js';
 import { asDeviceId, asOrderRef, asSubjectId, type DeviceId, type OrderRef, type SubjectId } from '../core/ids.js';
 import { VigilError } from '../core/errors.js';
+import { secretMatches, splitToken, tokenHash } from './bearer-token.js';
 import type { Databases } from './database.js';
 
 export interface SubjectRecord { subjectId: SubjectId; createdAt: number }
@@ -76,27 +77,9 @@ const CONSUMER_GENERATION_KEY = 'consumerGeneration';
 const DEVICE_PREFIX = 'vd1';
 const CONSUMER_PREFIX = 'vc1';
 
-const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 const newSecret = (): string => randomBytes(32).toString('base64url');
 const newId = (prefix: string): string => `${prefix}-${randomBytes(8).toString('hex')}`;
 
-/**
- * Longer than any id `newId` makes (20 characters). A token's id is looked up as an LMDB key, and a key over 1978
- * bytes makes the lookup throw: in a uWS handler (the device and feed upgrades, `/v1/alerts`) that ended the server.
- */
-const MAX_TOKEN_ID = 64;
-
-function splitToken(token: string, prefix: string): { id: string; secret: string } | null {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== prefix || !parts[1] || !parts[2] || parts[1].length > MAX_TOKEN_ID) return null;
-  return { id: parts[1], secret: parts[2] };
-}
-
-function secretMatches(secret: string, storedHex: string): boolean {
-  const stored = Buffer.from(storedHex, 'hex');
-  const given = sha256(secret);
-  return stored.length === given.length && timingSafeEqual(stored, given);
-}
 
 export class RegistryStore {
   readonly #db: Databases;
@@ -136,7 +119,7 @@ export class RegistryStore {
         this.#db.orders.put(orderRef, order);
       }
       const device: DeviceRecord = {
-        deviceId, subjectId, orderRef, tokenHash: sha256(secret).toString('hex'), createdAt: now,
+        deviceId, subjectId, orderRef, tokenHash: tokenHash(secret), createdAt: now,
       };
       this.#db.devices.put(deviceId, device);
       this.#bump();
@@ -186,7 +169,7 @@ export class RegistryStore {
   async createConsumer(now = Date.now()): Promise<{ consumerId: string; token: string }> {
     const consumerId = newId('con');
     const secret = newSecret();
-    await this.#db.consumers.put(consumerId, { consumerId, tokenHash: sha256(secret).toString('hex'), createdAt: now });
+    await this.#db.consumers.put(consumerId, { consumerId, tokenHash: tokenHash(secret), createdAt: now });
     return { consumerId, token: `${CONSUMER_PREFIX}.${consumerId}.${secret}` };
   }
 
