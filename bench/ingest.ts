@@ -13,7 +13,9 @@
  * (`vigil_ack_latency_seconds`), both scraped from `/metrics` as the measured interval starts and ends
  * (bench/prom-histogram.ts). The whole suite (`vigil bench`) measures more; this is its ingest question alone.
  * Run: node dist/bench/ingest.js [--devices 1000] [--seconds 10] [--warmup 3] [--rate 50] [--window 32]
- *   [--procs 1] [--only vigil|baseline|floor] [--seed 1] [--hit-rate 0.02] [--workers 1] [--rounds 1]
+ *   [--procs 1] [--only vigil|baseline|floor] [--seed 1] [--hit-rate 0.02] [--workers 1] [--rounds 1] [--generator node|c]
+ * `--generator c` drives the same open loop from bench/devices.c (compiled here with `cc`), a generator that costs
+ * the shared cores about 0.55 of a core at 50,000 events/s where the Node swarm costs 0.75-0.9 (bench/README.md).
  * With `--rounds N` the servers take turns N times (this machine is shared and noisy) and the summary gives
  * each server's median over its rounds, and the ratios of those medians.
  */
@@ -24,7 +26,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareDataDir } from './suite-data.js';
 import { startServer, type Target } from './server-process.js';
-import { runSwarm, type SwarmFigures } from './swarm.js';
+import { runSwarm } from './swarm.js';
+import { runCSwarm, type LoadFigures } from './c-swarm.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 import { atMost, histogramDelta, loopBusyShare, readHistogram, type HistogramDelta } from './prom-histogram.js';
 
@@ -34,7 +37,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' }, window: { type: 'string', default: '32' }, rate: { type: 'string', default: '50' },
     procs: { type: 'string', default: '1' }, only: { type: 'string' }, seed: { type: 'string', default: '1' },
     'hit-rate': { type: 'string', default: '0.02' }, workers: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' }, generator: { type: 'string', default: 'node' },
   },
 });
 const devices = Number(values.devices);
@@ -45,6 +48,15 @@ const rate = Number(values.rate);
 const seed = Number(values.seed);
 const hitRate = Number(values['hit-rate']);
 const rounds = Number(values.rounds);
+const generator = values.generator;
+if (generator !== 'node' && generator !== 'c') {
+  console.error(`--generator must be node or c, not ${generator}`);
+  process.exit(2);
+}
+if (generator === 'c' && rate <= 0) {
+  console.error('--generator c drives the open loop only: give --rate a positive number of events a second per device');
+  process.exit(2);
+}
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
   console.error(`--rounds must be a whole number from 1 to 20, not ${values.rounds}`);
   process.exit(2);
@@ -53,7 +65,7 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
 const SHARES = { text: 0.4, dns: 0.25, url: 0.15, app: 0.05, heartbeat: 0.1, location: 0.05 };
 
 interface RunResult {
-  target: Target; ackedPerSecond: number; acked: number; rejects: Record<string, number>; latencyMs: Record<string, number>; figures: SwarmFigures;
+  target: Target; ackedPerSecond: number; acked: number; rejects: Record<string, number>; latencyMs: Record<string, number>; figures: LoadFigures;
   /** Vigil only: its own ack latency in the measured interval, from reading a frame to sending the ack (`/metrics`). */
   serverAck?: HistogramDelta | undefined;
   /** Vigil only: how old frames were when it read them, from the `at` the generator stamped as it sent them. */
@@ -98,16 +110,26 @@ async function runOne(target: Target): Promise<RunResult> {
     const server = await startServer(target, dataDir, { VIGIL_WORKERS: String(values.workers) });
     const scrapes: Promise<string>[] = [];
     try {
-      const f = await runSwarm({
-        label: target, host: '127.0.0.1', port: server.port, tokens: creds.tokens, feedAfter: 0,
-        mode: rate > 0 ? { kind: 'rate', perDevice: rate } : { kind: 'window', window: windowSize },
-        shares: SHARES, hitRate, listedImageShare: 0, images: { listed: [], unlisted: [] }, answerCaptures: false,
-        heartbeatGraceSeconds: 30, seed, procs: Number(values.procs), connectConcurrency: 128,
-        warmupSeconds: warmup, seconds, settleMs: 10_000, sampleServer: () => server.sample(),
-        afterConnect: async () => { if (target === 'vigil') await scrapeMetrics(server.port) },
-        atWindowEdge: () => { if (target === 'vigil') scrapes.push(scrapeMetrics(server.port)) },
-        progress: (line) => process.stderr.write(`${line}\n`),
-      });
+      const atWindowEdge = (): void => { if (target === 'vigil') scrapes.push(scrapeMetrics(server.port)) };
+      const progress = (line: string): void => { process.stderr.write(`${line}\n`) };
+      let f: LoadFigures;
+      if (generator === 'c') {
+        if (target === 'vigil') await scrapeMetrics(server.port);
+        f = await runCSwarm({
+          host: '127.0.0.1', port: server.port, tokens: creds.tokens, perDevice: rate, shares: SHARES, hitRate, seed,
+          warmupSeconds: warmup, seconds, settleSeconds: 10, sampleServer: () => server.sample(), atWindowEdge, progress,
+        });
+      } else {
+        f = await runSwarm({
+          label: target, host: '127.0.0.1', port: server.port, tokens: creds.tokens, feedAfter: 0,
+          mode: rate > 0 ? { kind: 'rate', perDevice: rate } : { kind: 'window', window: windowSize },
+          shares: SHARES, hitRate, listedImageShare: 0, images: { listed: [], unlisted: [] }, answerCaptures: false,
+          heartbeatGraceSeconds: 30, seed, procs: Number(values.procs), connectConcurrency: 128,
+          warmupSeconds: warmup, seconds, settleMs: 10_000, sampleServer: () => server.sample(),
+          afterConnect: async () => { if (target === 'vigil') await scrapeMetrics(server.port) },
+          atWindowEdge, progress,
+        });
+      }
       const l = f.ack;
       const [before, after] = await Promise.all(scrapes);
       if (target === 'vigil' && (!before || !after)) process.stderr.write('[vigil] /metrics could not be read; the server-side figures are left out\n');
@@ -129,7 +151,7 @@ const machine = benchMachine();
 const command = `node dist/bench/ingest.js ${process.argv.slice(2).join(' ')}`.trim();
 console.log(machineLine(machine));
 console.log(`command: ${command}`);
-console.log(`load: ${devices} devices, ${rate > 0 ? `open loop at ${rate} events/s each (${rate * devices} offered), latency from intended send time` : `closed loop, window ${windowSize}`}, ${values.procs} generator process(es), seed ${seed}, hit rate ${hitRate}, measured ${seconds} s after ${warmup} s warm-up`);
+console.log(`load: ${generator === 'c' ? 'C generator (bench/devices.c), ' : ''}${devices} devices, ${rate > 0 ? `open loop at ${rate} events/s each (${rate * devices} offered), latency from intended send time` : `closed loop, window ${windowSize}`}, ${values.procs} generator process(es), seed ${seed}, hit rate ${hitRate}, measured ${seconds} s after ${warmup} s warm-up`);
 const TARGETS: readonly Target[] = ['vigil', 'baseline', 'floor'];
 if (values.only !== undefined && !TARGETS.includes(values.only as Target)) {
   console.error(`--only must be one of ${TARGETS.join(', ')}, not ${values.only}`);

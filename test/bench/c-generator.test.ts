@@ -1,0 +1,61 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { runCSwarm, type CSwarmOptions } from '../../bench/c-swarm.js';
+import { startServer, type ServerHandle } from '../../bench/server-process.js';
+import { prepareDataDir } from '../../bench/suite-data.js';
+import { httpGet, readAlerts, tempDir } from '../helpers/vigil.js';
+
+let compiler = true;
+try { execFileSync(process.env.CC ?? 'cc', ['--version'], { stdio: 'ignore' }) } catch { compiler = false }
+
+const DEVICES = 12;
+const PER_DEVICE = 20;
+
+t.test('bench - the C generator drives real devices through the whole path', { skip: compiler ? false : 'no C compiler (cc) on this machine' }, async (t) => {
+  const tmp = tempDir('vigil-c-generator-');
+  t.teardown(tmp.remove);
+  const creds = await prepareDataDir(tmp.dir, DEVICES, {}, undefined);
+  const server: ServerHandle = await startServer('vigil', tmp.dir);
+  t.teardown(() => server.stop());
+  const edges: string[] = [];
+  const options: CSwarmOptions = {
+    host: '127.0.0.1', port: server.port, tokens: creds.tokens, perDevice: PER_DEVICE,
+    shares: { text: 0.5, dns: 0.3, heartbeat: 0.2 }, hitRate: 0.3, seed: 7,
+    warmupSeconds: 0.5, seconds: 1.5, settleSeconds: 10,
+    sampleServer: () => server.sample(), atWindowEdge: (edge) => edges.push(edge), progress: () => {},
+  };
+  const f = await runCSwarm(options);
+
+  t.same(edges, ['start', 'end'], 'the measured interval is announced as it starts and as it ends');
+  t.ok(Math.abs(f.seconds - 1.5) < 0.2, `the interval lasted ${f.seconds} s`);
+  const offered = DEVICES * PER_DEVICE;
+  t.ok(f.ackedPerSecond > offered * 0.8 && f.ackedPerSecond < offered * 1.2, `${f.ackedPerSecond} acked/s of ${offered} offered`);
+  t.same(f.rejects, {}, 'no event refused: every frame is a valid event');
+  t.equal(f.unacked, 0, 'every measured event was acked');
+  t.equal(f.skipped, 0);
+  t.same(f.closes, {});
+  t.ok(f.ack !== undefined && f.ack.p50 > 0 && f.ack.p50 <= f.ack.p99 && f.ack.p99 <= f.ack.max, 'ack latency percentiles in order');
+  t.ok(f.sendLag !== undefined && f.sendLag.p50 >= 0, 'send lag measured');
+  t.ok(f.server !== undefined && f.server.cpuPercent >= 0, 'the server was sampled over the interval');
+
+  // The server stored and matched what was sent: its counters hold every event, and listed content raised alerts.
+  const metrics = (await httpGet(`http://127.0.0.1:${server.port}/metrics`)).body;
+  const events = [...metrics.matchAll(/^vigil_events_total\{type="(\w+)"\} (\d+)/gm)].reduce((n, m) => n + Number(m[2]), 0);
+  t.ok(events >= f.ackedPerSecond * f.seconds, `${events} events counted by the server`);
+  const { alerts } = await readAlerts(`http://127.0.0.1:${server.port}`, creds.consumerToken!, 0, 5000);
+  t.ok(alerts.length > 0, `${alerts.length} alerts raised from the generator's listed terms and domains`);
+});
+
+t.test('bench - the C generator fails in one line when the server refuses a device', { skip: compiler ? false : 'no C compiler (cc) on this machine' }, async (t) => {
+  const tmp = tempDir('vigil-c-generator-');
+  t.teardown(tmp.remove);
+  const creds = await prepareDataDir(tmp.dir, 1, {}, undefined);
+  const server = await startServer('vigil', tmp.dir);
+  t.teardown(() => server.stop());
+  const lines: string[] = [];
+  await t.rejects(runCSwarm({
+    host: '127.0.0.1', port: server.port, tokens: [`${creds.tokens[0]!}x`], perDevice: 1, shares: { heartbeat: 1 }, hitRate: 0, seed: 1,
+    warmupSeconds: 0, seconds: 1, settleSeconds: 1, sampleServer: () => undefined, atWindowEdge: () => {}, progress: (l) => lines.push(l),
+  }), /C generator exited with 1/);
+  t.match(lines.join('\n'), /upgrade refused: HTTP\/1\.1 401/, 'the refusal is printed with the server\'s status line');
+});
