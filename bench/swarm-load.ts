@@ -204,6 +204,8 @@ class LoadProcess {
     if (!d || a.data === undefined) return;
     this.#progress.alerts++;
     if (a.data.match?.rule === 'heartbeat-missed') {
+      // eventSeq 0: the device had sent nothing yet (connected, but the server had been watching it a period already).
+      if (a.data.eventSeq === 0) { this.#countUnexpected('vigil.alert.heartbeat (heartbeat-missed, no event ever)'); return }
       if (this.#job.mode.kind !== 'silent') { this.#countUnexpected('vigil.alert.heartbeat (heartbeat-missed)'); return }
       const stated = Date.parse(/deadline (\S+)$/.exec(a.data.match.detail ?? '')?.[1] ?? '');
       const deadline = Number.isFinite(stated) ? stated

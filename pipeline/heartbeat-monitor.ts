@@ -15,6 +15,12 @@
  * could reconnect. So a deadline that fell after the last save of the server before (when it was last known alive)
  * is put off by the time between that save and this start: the device gets back the rest of its period. A device
  * already overdue before the outage is alerted at once, as before.
+ *
+ * A device enrolled and never heard from (the app never installed, or never let through) owes its first event like
+ * any other (connecting is not enough; an event is): from when it was enrolled, or from when this server started watching if that is later (a device
+ * enrolled while no server ran could not have connected), or from its order's start if that is later still. Its
+ * alert says that no event was ever received. The monitor takes new enrolments from the registry whenever its generation
+ * moves (`vigil enrol` from another process included), and saves the watched-since time like a last-seen time.
  */
 import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
@@ -36,10 +42,14 @@ export const SAVE_CHUNK = 256;
  * monotonic time the device is overdue, and `deadline` that as a wall time (in the alert, and its id). `putOff` is
  * a deadline put off past an outage, saved so that it holds across another restart.
  */
-interface Seen { at: number; seq: number; alerted: boolean; dirty: boolean; heard: number; due: number; deadline: number; putOff?: number | undefined }
+interface Seen {
+  at: number; seq: number; alerted: boolean; dirty: boolean; heard: number; due: number; deadline: number; putOff?: number | undefined;
+  /** Never heard from: `at` is when it began to be watched, not an event's time. */
+  never?: boolean | undefined;
+}
 
 /** What is saved of a device. */
-interface SavedSeen { at: number; seq: number; alerted?: boolean; putOff?: number }
+interface SavedSeen { at: number; seq: number; alerted?: boolean; putOff?: number; never?: true }
 
 /** In `meta`: when the monitor last saved, so when its server was last known to be watching. */
 const SAVED_AT_KEY = 'heartbeatSavedAt';
@@ -74,14 +84,19 @@ export class HeartbeatMonitor {
   /** The save under way: saves run one after another (see `save`). */
   #saving: Promise<void> = Promise.resolve();
   #stopped = false;
+  /** When this monitor began watching (wall time): no device owes an event from before. */
+  readonly #startedAt: number;
+  /** The registry generation whose devices are all watched; -1 before the first look. */
+  #generation = -1;
 
   constructor(options: HeartbeatOptions, startedAt = Date.now()) {
     this.#o = options;
+    this.#startedAt = startedAt;
     const savedAt = options.db.meta.get(SAVED_AT_KEY) as number | undefined;
     const outage = savedAt === undefined ? 0 : Math.max(0, startedAt - savedAt);
     for (const { key, value } of options.db.deviceSeen.getRange({})) {
       const v = value as SavedSeen;
-      const s: Seen = { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, heard: monotonic(v.at), due: 0, deadline: 0 };
+      const s: Seen = { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, heard: monotonic(v.at), due: 0, deadline: 0, never: v.never };
       let deadline = Math.max(v.at + this.deadlineMs, v.putOff ?? 0);
       if (v.putOff !== undefined) s.putOff = v.putOff;
       if (!s.alerted && savedAt !== undefined && deadline > savedAt && outage > 0) {
@@ -95,6 +110,24 @@ export class HeartbeatMonitor {
       s.deadline = deadline;
       s.due = monotonic(deadline);
       this.#seen.set(key as DeviceId, s);
+    }
+    this.#watchEnrolled();
+  }
+
+  /**
+   * Starts watching each device enrolled since the last look, once the registry has moved: a device never heard
+   * from is due its first event a period after it began to be watched. Revoked devices are left out.
+   */
+  #watchEnrolled(): void {
+    const generation = this.#o.registry.generation();
+    if (generation === this.#generation) return;
+    this.#generation = generation;
+    const now = Date.now();
+    for (const device of this.#o.registry.devices()) {
+      if (device.revokedAt !== undefined || this.#seen.has(device.deviceId)) continue;
+      const at = Math.min(now, Math.max(device.createdAt, this.#startedAt));
+      const deadline = at + this.deadlineMs;
+      this.#seen.set(device.deviceId, { at, seq: 0, alerted: false, dirty: true, heard: monotonic(at), due: monotonic(deadline), deadline, never: true });
     }
   }
 
@@ -144,6 +177,7 @@ export class HeartbeatMonitor {
     s.putOff = undefined;
     s.seq = Math.max(seq, s.seq);
     s.alerted = false;
+    s.never = undefined;
     s.dirty = true;
   }
 
@@ -180,6 +214,7 @@ export class HeartbeatMonitor {
   #saved(s: Seen): SavedSeen {
     const saved: SavedSeen = { at: s.at, seq: s.seq, alerted: s.alerted };
     if (s.putOff !== undefined) saved.putOff = s.putOff;
+    if (s.never) saved.never = true;
     return saved;
   }
 
@@ -188,16 +223,22 @@ export class HeartbeatMonitor {
     if (this.#checking) return 0;
     this.#checking = true;
     try {
+      this.#watchEnrolled();
       const due: NewAlert[] = [];
       const mono = monotonic(now);
       for (const [deviceId, s] of this.#seen) {
         if (s.alerted || mono < s.due) continue;
         // A wall time fixed when the device was last heard (or its deadline put off): the same alert id after a restart.
-        const { deadline } = s;
+        let { deadline } = s;
         const silentMs = mono - s.heard;
         const scope = this.#o.registry.deviceScope(deviceId);
         // An order varied to start later: its device owes nothing before then, and is looked at again at each check.
         if (scope && now < scope.order.from) continue;
+        // Never heard from under an order that starts after watching began: its first event is due a period after the start.
+        if (s.never && scope && scope.order.from > s.at) {
+          deadline = Math.max(deadline, scope.order.from + this.deadlineMs);
+          if (now < deadline) continue;
+        }
         s.alerted = true;
         s.dirty = true;
         if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;
@@ -206,7 +247,9 @@ export class HeartbeatMonitor {
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,
           raisedAt: now, severity: 'high', state: 'new',
           match: { kind: 'rule', rule: 'heartbeat-missed', signal: 'silence',
-            detail: `no event for ${Math.round(silentMs / 1000)} s; deadline ${new Date(deadline).toISOString()}` },
+            detail: s.never
+              ? `no event ever received from this device (watched since ${new Date(s.at).toISOString()}); deadline ${new Date(deadline).toISOString()}`
+              : `no event for ${Math.round(silentMs / 1000)} s; deadline ${new Date(deadline).toISOString()}` },
         });
       }
       if (due.length === 0) return 0;

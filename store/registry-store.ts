@@ -233,6 +233,11 @@ export class RegistryStore {
     return scope;
   }
 
+  /** Every enrolled device, revoked ones included, in id order (from this process's current read snapshot). */
+  *devices(): Iterable<DeviceRecord> {
+    for (const { value } of this.#db.devices.getRange({})) yield value as DeviceRecord;
+  }
+
   /** The device with its order as stored now (re-read periodically by live connections). */
   deviceScope(deviceId: DeviceId): DeviceScope | null {
     const device = this.#db.devices.get(deviceId) as DeviceRecord | undefined;

@@ -266,3 +266,74 @@ t.test('heartbeat - a save soon writes only the devices heard again after their 
   await monitor.stop();
   t.equal(db.deviceSeen.getCount(), 101, 'the rest at the next whole save');
 });
+
+t.test('heartbeat - a device enrolled and never heard from is alerted a period after it began to be watched, once, saying no event ever came', async (t) => {
+  const { db, registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const enrol = async (name: string, categories: ('heartbeat' | 'keyboard')[], at: number) =>
+    asDeviceId((await registry.enrol({ subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories, from: now - DAY, until: now + 30 * DAY }, at)).deviceId);
+  // Enrolled a day ago.
+  const never = await enrol('never', ['heartbeat'], now - DAY);
+  const unwatched = await enrol('unwatched', ['keyboard'], now - DAY);
+  const revoked = await enrol('revoked', ['heartbeat'], now - DAY);
+  await registry.revokeDevice(revoked);
+  // Started 10 s ago, after these were enrolled: they owe their first event from then, not from their enrolment.
+  const monitor = new HeartbeatMonitor(options, now - 10_000);
+  const later = await enrol('later', ['heartbeat'], now); // enrolled while the monitor runs, as `vigil enrol` does
+  const heardOnce = await enrol('heard', ['heartbeat'], now);
+  monitor.seen(heardOnce, 1, now);
+
+  t.equal(await monitor.check(now + 49_000), 0, 'within a period of being watched: nothing owed yet');
+  t.equal(await monitor.check(now + 50_500), 1, 'a period after the monitor started: the device never heard from is alerted');
+  const [first] = alerts.readAfter(0, 10);
+  t.match(first, { deviceId: never, eventSeq: 0, eventAt: now - 10_000, category: 'heartbeat', match: { rule: 'heartbeat-missed', signal: 'silence' } });
+  t.match((first!.match as { detail?: string }).detail,
+    `no event ever received from this device (watched since ${new Date(now - 10_000).toISOString()}); deadline ${new Date(now + 50_000).toISOString()}`);
+  const raised = await monitor.check(now + 61_000);
+  t.equal(raised, 2, 'the device enrolled later, a period after its enrolment; the one heard once, a period after that');
+  const byDevice = new Map(alerts.readAfter(0, 10).map((a) => [a.deviceId, a]));
+  t.match((byDevice.get(later)!.match as { detail?: string }).detail, /^no event ever received/);
+  t.match((byDevice.get(heardOnce)!.match as { detail?: string }).detail, /^no event for \d+ s/, 'a device heard once is silent, not never heard');
+  t.notOk(byDevice.has(unwatched), 'no alert when the order does not authorise the heartbeat category');
+  t.notOk(byDevice.has(revoked), 'nor for a revoked device');
+  t.equal(await monitor.check(now + 200_000), 0, 'one alert each until heard from');
+
+  await monitor.save();
+  t.match(db.deviceSeen.get(never), { at: now - 10_000, seq: 0, alerted: true, never: true }, 'what is saved says it was never heard from');
+  monitor.seen(never, 1, now + 201_000);
+  await monitor.save();
+  t.notOk((db.deviceSeen.get(never) as { never?: boolean }).never, 'heard at last: an ordinary device from then on');
+});
+
+t.test('heartbeat - a device never heard from keeps its watched-since time across a restart, and owes nothing before its order starts', async (t) => {
+  const { db, registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const { deviceId } = await registry.enrol({ subjectId: 'subject-nv', orderRef: 'ORDER-nv', categories: ['heartbeat'], from: now - DAY, until: now + DAY }, now - DAY);
+  const { deviceId: starts } = await registry.enrol({ subjectId: 'subject-st', orderRef: 'ORDER-st', categories: ['heartbeat'], from: now + DAY, until: now + 2 * DAY }, now - DAY);
+  const first = new HeartbeatMonitor(options, now);
+  await first.save(); // stopped with the server at once
+  t.match(db.deviceSeen.get(deviceId), { at: now, seq: 0, never: true });
+  const second = new HeartbeatMonitor(options, now + 5_000); // after 5 s down
+  t.equal(await second.check(now + 64_000), 0, 'the 5 s when no server watched do not count');
+  t.equal(await second.check(now + 65_500), 1, 'the period ran from when the first server began watching it, less the outage');
+  t.match(alerts.readAfter(0, 10), [{ deviceId, eventSeq: 0 }]);
+
+  t.equal(await second.check(now + DAY + 30_000), 0, 'its order started 30 s ago: its first event is not due yet');
+  t.equal(await second.check(now + DAY + 61_000), 1, 'a period after the order started: alerted');
+  const alert = alerts.readAfter(0, 10).find((a) => a.deviceId === starts)!;
+  t.match((alert.match as { detail?: string }).detail, new RegExp(`deadline ${new Date(now + DAY + 60_000).toISOString()}$`), 'the deadline is the order start plus a period');
+});
+
+t.test('heartbeat - a server alerts a device that was enrolled and never connected', async (t) => {
+  const tmp = tempDir();
+  const srv = await startTestServer(tmp.dir, { policy: { heartbeatSeconds: 1, heartbeatGraceSeconds: 0 } });
+  t.teardown(async () => { await srv.stop(); tmp.remove() });
+  const consumer = await consumerToken(tmp.dir);
+  const enrolled = Date.now();
+  const { deviceId } = await enrolDevice(tmp.dir, ['heartbeat']); // by another process's handle, as `vigil enrol` does
+  const [alert] = await waitForAlerts(srv.base, consumer, 1, 0, 8000);
+  t.match(alert, { type: 'vigil.alert.heartbeat', data: { deviceId, eventSeq: 0, match: { rule: 'heartbeat-missed' } } });
+  t.match(alert!.data.match.detail, /^no event ever received from this device/);
+  const lateBy = Date.parse(alert!.time) - (enrolled + 1000);
+  t.ok(lateBy < 2500, `raised ${lateBy} ms after a period from its enrolment`);
+});
