@@ -233,9 +233,17 @@ export class RegistryStore {
     return scope;
   }
 
-  /** Every enrolled device, revoked ones included, in id order (from this process's current read snapshot). */
-  *devices(): Iterable<DeviceRecord> {
-    for (const { value } of this.#db.devices.getRange({})) yield value as DeviceRecord;
+  /**
+   * Enrolled devices, revoked ones included, in id order from this process's current read snapshot: all of them, or
+   * at most `limit` after the id `after`, so that a caller on a busy thread can read them a slice at a time.
+   */
+  *devices(after?: DeviceId, limit?: number): Iterable<DeviceRecord> {
+    const range = this.#db.devices.getRange(after === undefined ? {} : { start: after, exclusiveStart: true } as { start: string });
+    let n = 0;
+    for (const { value } of range) {
+      if (limit !== undefined && n++ >= limit) return;
+      yield value as DeviceRecord;
+    }
   }
 
   /** The device with its order as stored now (re-read periodically by live connections). */

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import pino from 'pino';
 import { asDeviceId, Metrics } from '../../core/index.js';
 import { AlertFeed, HeartbeatMonitor } from '../../pipeline/index.js';
-import { SAVE_CHUNK } from '../../pipeline/heartbeat-monitor.js';
+import { ENROLMENT_SCAN_SLICE, SAVE_CHUNK } from '../../pipeline/heartbeat-monitor.js';
 import { AlertStore, RegistryStore, openDatabases } from '../../store/index.js';
 import { DAY, TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, waitForAlerts } from '../helpers/vigil.js';
 
@@ -336,4 +336,24 @@ t.test('heartbeat - a server alerts a device that was enrolled and never connect
   t.match(alert!.data.match.detail, /^no event ever received from this device/);
   const lateBy = Date.parse(alert!.time) - (enrolled + 1000);
   t.ok(lateBy < 2500, `raised ${lateBy} ms after a period from its enrolment`);
+});
+
+t.test('heartbeat - new enrolments are read a slice a check, so that a large registry never holds ingest long', async (t) => {
+  const { db, registry, options } = monitorParts(t);
+  const now = Date.now();
+  const enrolMany = (first: number, n: number) => Promise.all(Array.from({ length: n }, (_, k) => registry.enrol(
+    { subjectId: `subject-slice-${first + k}`, orderRef: `ORDER-slice-${first + k}`, categories: ['heartbeat'], from: now - DAY, until: now + DAY }, now)));
+  const before = ENROLMENT_SCAN_SLICE + 500;
+  await enrolMany(0, before);
+  const monitor = new HeartbeatMonitor(options);
+  await monitor.save();
+  t.equal(db.deviceSeen.getCount(), before, 'at start-up every enrolled device is watched, over several slices');
+  await enrolMany(before, ENROLMENT_SCAN_SLICE);
+  const total = before + ENROLMENT_SCAN_SLICE;
+  t.equal(await monitor.check(now + 10_000), 0);
+  await monitor.save();
+  t.ok(db.deviceSeen.getCount() < total, `one slice read in a check: ${db.deviceSeen.getCount()} of ${total} watched`);
+  for (let i = 0; i < 3; i++) await monitor.check(now + 11_000 + i);
+  await monitor.save();
+  t.equal(db.deviceSeen.getCount(), total, 'the next checks read the rest');
 });
