@@ -12,9 +12,10 @@
  *     (`KeywordIndex`): `b0$$` and `5ecret` match, the numbers `5.05`, `room 505`, `707` do not; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
- *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), but not
- *     where it ends a word of 2 letters (`hI`, `kI`), elsewhere as `i` (`I`, `It`, `HI`, `II`, `KILL`: see
- *     `capital-i.ts`);
+ *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), and so does
+ *     a lone `I` in a row of spaced or separated single letters after a small one (`k i I I`, `k.i.I.I`), but
+ *     not where it ends a word of 2 letters (`hI`, `kI`, `h.I`), elsewhere as `i` (`I`, `It`, `HI`, `II`,
+ *     `KILL`, `Post-It`, `and I`: see `capital-i.ts`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god` (a match of a short term that doubles
  *     a letter then needs it doubled: `KeywordIndex`'s `matchKept`), and repeated boundaries too
  *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
@@ -47,7 +48,7 @@ import { baseCharTable } from './char-table.js';
 import { foldText, keepsRepeats } from './fold.js';
 import { capitalIReading, type CapitalIState } from './capital-i.js';
 import {
-  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
+  BOUNDARY, CAPITAL_I, DROP, JOINER, MAX_GAP, MAX_GAP_DROPS, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
   symbolLetter,
 } from './unit-codes.js';
 
@@ -210,11 +211,6 @@ function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
   if (isLetterCode(code)) return false;
   return !wordAhead(src, table, skipJoiners(src, table, r));
 }
-
-/** Most spaces and separators in a gap between spaced single letters (`k . e . y`), characters to skip aside. */
-const MAX_GAP = 3;
-/** Most characters to skip (marks, zero-width characters) in such a gap. */
-const MAX_GAP_DROPS = 8;
 
 /**
  * Where the gap that begins at `p` ends, if it can part spaced single letters: one space (`k e y`), or 2 to
