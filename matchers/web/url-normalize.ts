@@ -12,8 +12,8 @@ import { domainToASCII } from 'node:url';
  *   is the fully qualified spelling of `bad.example`); one leading `www.` removed (see `canonicalHost`).
  * - port: dropped when it is 80 or 443, whatever the scheme, since the key has no scheme; kept otherwise.
  * - userinfo and fragment: dropped; neither reaches the server that serves the page.
- * - path: runs of `/` merged into one, then dot segments resolved (also when percent-encoded), `\` read as
- *   `/`; case kept (see `mergeSlashes`).
+ * - path: dot segments resolved (also when percent-encoded), `\` read as `/`, then runs of `/` merged into
+ *   one (see `mergeSlashes`); case kept.
  * - percent-encoding (RFC 3986 §6.2.2): escapes of unreserved characters decoded (`%7E` -> `~`), the hex
  *   digits of every other escape uppercased (`%2f` -> `%2F`), a `%` that starts no escape written `%25`.
  *   Reserved characters are not decoded: `%2F` and `/` differ. An empty query (`?` alone) is dropped.
@@ -63,7 +63,7 @@ export function normalizeUrl(raw: string): NormalizedUrl {
   }
   let url: URL;
   try {
-    url = new URL(mergeSlashes(withScheme));
+    url = new URL(withScheme);
   } catch {
     return { ok: false, reason: `not a URL: ${quote(text)}` };
   }
@@ -71,53 +71,23 @@ export function normalizeUrl(raw: string): NormalizedUrl {
   const host = canonicalHost(url.hostname);
   if (host === '') return { ok: false, reason: `no host in ${quote(text)}` };
   const port = url.port === '' || url.port === '80' || url.port === '443' ? '' : `:${url.port}`;
-  return { ok: true, host, key: host + port + normalizePercent(url.pathname) + normalizePercent(url.search) };
+  return { ok: true, host, key: host + port + normalizePercent(mergeSlashes(url.pathname)) + normalizePercent(url.search) };
 }
 
-const SLASH = 0x2f;
-const BACKSLASH = 0x5c;
-const QUESTION = 0x3f;
-const HASH = 0x23;
-/** Removed by the URL parser wherever they are (WHATWG URL, basic URL parser). */
-const TAB_OR_NEWLINE = /[\t\n\r]/g;
+/** Runs of two or more `/`, in a path as the URL parser gives it (`\` already read as `/`). */
+const SLASH_RUN = /\/{2,}/g;
 
 /**
- * `url` (which starts with its scheme) with each run of `/` in its path written as one, before the URL parser
- * resolves dot segments. nginx (`merge_slashes`, on by default) and Apache (`MergeSlashes`, on by default) serve
- * `/a//b` as `/a/b`, so `bad.example//gallery/x` is the page a listed `bad.example/gallery/` names; lists and
- * events both come through here, so an entry written with `//` is merged alike. Merged first, as those servers
- * do in one pass: to them `/a//../b` is `/b`, where the parser alone keeps the empty segment and gives `/a/b`.
- * The parser reads `\` as `/` in these schemes (all special), so a run may mix them. Left alone: the slashes
- * after the scheme (they are no path), the query and fragment (`?next=//x` is data, not a path), and `%2F`,
- * which stays apart from `/` as the percent-encoding rule above has it.
+ * `path` (a `pathname` from the URL parser) with each run of `/` written as one. nginx (`merge_slashes`, on by
+ * default) and Apache (`MergeSlashes`, on by default) serve `/a//b` as `/a/b`, so `bad.example//gallery/x` is
+ * the page a listed `bad.example/gallery/` names; lists and events both come through here, so an entry written
+ * with `//` is merged alike. Merged after the parser has read `\` as `/` and resolved dot segments, as a browser
+ * sends the path: a browser asked for `/a//../b` sends `/a/b` (the `..` takes the empty segment), which is what
+ * the server then serves. Only the path: the slashes after the scheme are none of it, and the query keeps its
+ * `//` (`?next=//x` is data). `%2F` is not a `/` and stays, as the percent-encoding rule above has it.
  */
-function mergeSlashes(raw: string): string {
-  const url = raw.includes('\t') || raw.includes('\n') || raw.includes('\r') ? raw.replace(TAB_OR_NEWLINE, '') : raw;
-  const colon = url.indexOf(':');
-  let i = colon + 1;
-  while (i < url.length && isSlash(url.charCodeAt(i))) i++;
-  // Most URLs have nothing to merge, which native searches tell quickly: `normalizeUrl` runs on every event.
-  if (url.indexOf('//', i) < 0 && url.indexOf('\\', i) < 0) return url;
-  if (!SCHEMES.has(url.slice(0, colon + 1).toLowerCase())) return url;
-  // The host (with any userinfo) ends at the first `/`, `\`, `?` or `#` after the scheme's slashes.
-  while (i < url.length && !isSlash(url.charCodeAt(i)) && url.charCodeAt(i) !== QUESTION && url.charCodeAt(i) !== HASH) i++;
-  let out = '';
-  let copied = 0;
-  for (; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === QUESTION || c === HASH) break;
-    if (!isSlash(c) || !isSlash(url.charCodeAt(i + 1))) continue;
-    let end = i + 2;
-    while (end < url.length && isSlash(url.charCodeAt(end))) end++;
-    out += `${url.slice(copied, i)}/`;
-    copied = end;
-    i = end - 1;
-  }
-  return copied === 0 ? url : out + url.slice(copied);
-}
-
-function isSlash(c: number): boolean {
-  return c === SLASH || c === BACKSLASH;
+function mergeSlashes(path: string): string {
+  return path.includes('//') ? path.replace(SLASH_RUN, '/') : path;
 }
 
 /**

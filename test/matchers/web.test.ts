@@ -76,7 +76,8 @@ t.test('web - normalisation merges repeated slashes in the path (bad.example//ga
   t.equal(keyOf('//bad.example//x'), 'bad.example/x');
   t.equal(keyOf('HTTP://user@bad.example:8080//x'), 'bad.example:8080/x');
   t.equal(keyOf('https:////bad.example/x'), 'bad.example/x', 'the slashes after the scheme are no path');
-  t.equal(keyOf('http://bad.example/a//../b'), 'bad.example/b', 'merged before dot segments, as nginx and Apache do');
+  t.equal(keyOf('http://bad.example/a//../b'), 'bad.example/a/b', 'merged after dot segments, as a browser sends the path');
+  t.equal(keyOf('http://bad.example/a/.//./b'), 'bad.example/a/b');
   t.equal(keyOf('http://bad.example/a/%2F/b'), 'bad.example/a/%2F/b', '%2F is not a / and is not merged');
   t.equal(keyOf('http://bad.example/a%2f%2Fb'), 'bad.example/a%2F%2Fb');
   t.equal(keyOf('http://bad.example/a?next=//x//y'), 'bad.example/a?next=//x//y', 'a query is not a path');
