@@ -12,9 +12,10 @@
  *     (`KeywordIndex`): `b0$$` and `5ecret` match, the numbers `5.05`, `room 505`, `707` do not; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
- *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), but not
- *     where it ends a word of 2 letters (`hI`, `kI`), elsewhere as `i` (`I`, `It`, `HI`, `II`, `KILL`: see
- *     `capitalIReading`);
+ *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), and so does
+ *     a lone `I` in a row of spaced or separated single letters after a small one (`k i I I`, `k.i.I.I`), but
+ *     not where it ends a word of 2 letters (`hI`, `kI`, `h.I`), elsewhere as `i` (`I`, `It`, `HI`, `II`,
+ *     `KILL`, `Post-It`, `and I`: see `capital-i.ts`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god` (a match of a short term that doubles
  *     a letter then needs it doubled: `KeywordIndex`'s `matchKept`), and repeated boundaries too
  *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
@@ -45,8 +46,9 @@
  */
 import { baseCharTable } from './char-table.js';
 import { foldText, keepsRepeats } from './fold.js';
+import { capitalIReading, type CapitalIState } from './capital-i.js';
 import {
-  BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
+  BOUNDARY, CAPITAL_I, DROP, JOINER, MAX_GAP, MAX_GAP_DROPS, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
   symbolLetter,
 } from './unit-codes.js';
 
@@ -84,7 +86,7 @@ export class UnitBuffer {
 }
 
 /** Where a producer stopped, so that it can go on from there. */
-export interface ProducerState {
+export interface ProducerState extends CapitalIState {
   /** Next index of the source to read. */
   at: number;
   /** Last unit written (`BOUNDARY` before the first: a text reads as if a boundary preceded it). */
@@ -101,9 +103,6 @@ export interface ProducerState {
    * collapses by `keepsRepeats`.
    */
   plainFrom: number;
-  /** The codes of `i` and of `1` in the table, which a capital `I` reads as (`capitalIReading`). */
-  iCode: number;
-  oneCode: number;
 }
 
 /** The base table's codes for `i` and `1`. */
@@ -111,39 +110,8 @@ export const BASE_I_CODES: readonly [number, number] = [0x69, 0x31];
 
 /** A producer's state before a text, with the codes its table gives (the base table's by default). */
 export const initialState = (plainFrom = 1, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
-  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode,
+  at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode, iFrom: 0, iTo: 0, iRead: iCode,
 });
-
-const SMALL_LETTER = /^\p{Ll}$/u;
-
-/**
- * What the capital `I` at `i` reads as: `oneCode` (`1`, for i or l) right after a small letter, or after
- * capitals `I` that follow one (`heIIo`, `kiII`, `StudentInnen`), else `iCode`. So `I`, `It`, `In`, `HI`,
- * `II` and `KILL` read as i, as before: reading a word-initial `I` as 1 would make `It` a spelling of `lit`.
- * Nor as 1 where its run of `I`s ends a word of fewer than 3 letters and digits (`hI`, `kI`, typed for
- * `hi`, `ki`, would spell `hill`, `kill`); `kiI`, `kII`, `hIll` read as 1.
- */
-export function capitalIReading(src: string, table: Int32Array, i: number, iCode: number, oneCode: number): number {
-  let q = i - 1;
-  while (q >= 0 && (table[src.charCodeAt(q)] === CAPITAL_I || table[src.charCodeAt(q)] === DROP)) q--;
-  if (q < 0) return iCode;
-  const u = src.charCodeAt(q);
-  const small = u < 0x80 ? u >= 0x61 && u <= 0x7a : SMALL_LETTER.test(String.fromCharCode(u));
-  if (!small) return iCode;
-  let e = i + 1;
-  while (e < src.length && (table[src.charCodeAt(e)] === CAPITAL_I || table[src.charCodeAt(e)] === DROP)) e++;
-  const next = e < src.length ? table[src.charCodeAt(e)]! : BOUNDARY;
-  if (isLetterCode(next) || next === NEEDS_FOLD) return oneCode;
-  // The I run ends the word: count its letters, the run included.
-  let letters = 0;
-  for (let k = q + 1; k < e; k++) if (table[src.charCodeAt(k)] === CAPITAL_I) letters++;
-  for (let k = q; k >= 0 && letters < 3; k--) {
-    const code = table[src.charCodeAt(k)]!;
-    if (isLetterCode(code)) letters++;
-    else if (code !== DROP) break;
-  }
-  return letters >= 3 ? oneCode : iCode;
-}
 
 /** First index at or after `p` that is not a separator. */
 export function skipJoiners(src: string, table: Int32Array, p: number): number {
@@ -244,11 +212,6 @@ function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
   return !wordAhead(src, table, skipJoiners(src, table, r));
 }
 
-/** Most spaces and separators in a gap between spaced single letters (`k . e . y`), characters to skip aside. */
-const MAX_GAP = 3;
-/** Most characters to skip (marks, zero-width characters) in such a gap. */
-const MAX_GAP_DROPS = 8;
-
 /**
  * Where the gap that begins at `p` ends, if it can part spaced single letters: one space (`k e y`), or 2 to
  * `MAX_GAP` spaces and separators with both among them (`k. e. y`, `k - e - y`); else -1. Spaces alone,
@@ -307,7 +270,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
   let i = st.at;
   for (; i < to; i++) {
     let code = table[src.charCodeAt(i)]!;
-    if (code === CAPITAL_I) code = capitalIReading(src, table, i, st.iCode, st.oneCode);
+    if (code === CAPITAL_I) code = capitalIReading(src, table, i, st);
     if (code >= BOUNDARY) {
       if (code === BOUNDARY && isSpace(src.charCodeAt(i))
         && (i < spacedUntil || (last > BOUNDARY && wordBegin === i - 1))) {

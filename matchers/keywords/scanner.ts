@@ -14,9 +14,10 @@
 import { BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isSpace, isSymbol } from './unit-codes.js';
 import { isKeptMark } from './fold.js';
 import { ClassRing } from './class-ring.js';
+import { capitalIReading } from './capital-i.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import {
-  UnitBuffer, altClass, capitalIReading, endLettersEnd, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
+  UnitBuffer, altClass, endLettersEnd, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
   spacedRunEnd, wordAhead, type ProducerState,
 } from './normalize.js';
 
@@ -88,6 +89,8 @@ export class Scanner {
     const n = src.length;
     this.main = [];
     this.alt = [];
+    // The capital I's read in the last text say nothing of this one.
+    this.producer.iFrom = this.producer.iTo = 0;
     let s = this.t.startState;
     let last = BOUNDARY;
     let r = 0;
@@ -110,7 +113,7 @@ export class Scanner {
       let code = table[src.charCodeAt(i)]!;
       if (code === CAPITAL_I) {
         // A letter whose class depends on the one before: then as the fast loop would take it.
-        code = capitalIReading(src, table, i, this.t.iClass, this.t.oneClass);
+        code = capitalIReading(src, table, i, this.producer);
         if (code === last && code < plainFrom) {
           i++;
           continue;

@@ -20,8 +20,9 @@ export const NEEDS_FOLD = -4;
 /**
  * A capital `I`: in sans-serif fonts the usual stand-in for `l` (`heIIo`, `kiII`), and the pronoun and the
  * first letter of `It`, `In`, `If`. It reads as `1` (which a term matches where it has an i or an l) right
- * after a small letter, or after such an `I`, unless it ends a word of 2 letters (`hI`, `kI`); elsewhere, at
- * the start of a word or in capitals (`I`, `It`, `HI`, `II`, `KILL`), as `i`. See `capitalIReading`.
+ * after a small letter, or after such an `I`, also across the gaps of a row of single letters (`k i I I`),
+ * unless it ends a word of 2 letters (`hI`, `kI`); elsewhere, at the start of a word or in capitals (`I`,
+ * `It`, `HI`, `II`, `KILL`), as `i`. See `capital-i.ts`.
  */
 export const CAPITAL_I = -5;
 /** True for a code that is a letter or digit wherever it stands. */
@@ -49,3 +50,8 @@ export const isEndSymbol = (code: number): boolean => code <= END_SYMBOL_BASE;
 export function isSpace(unit: number): boolean {
   return unit === 0x20 || unit === 0x09 || unit === 0xa0 || unit === 0x3000 || (unit >= 0x2000 && unit <= 0x200a) || unit === 0x202f || unit === 0x205f;
 }
+
+/** Most spaces and separators in a gap between spaced single letters (`k . e . y`), characters to skip aside. */
+export const MAX_GAP = 3;
+/** Most characters to skip (marks, zero-width characters) in such a gap. */
+export const MAX_GAP_DROPS = 8;

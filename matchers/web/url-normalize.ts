@@ -12,7 +12,8 @@ import { domainToASCII } from 'node:url';
  *   is the fully qualified spelling of `bad.example`); one leading `www.` removed (see `canonicalHost`).
  * - port: dropped when it is 80 or 443, whatever the scheme, since the key has no scheme; kept otherwise.
  * - userinfo and fragment: dropped; neither reaches the server that serves the page.
- * - path: dot segments resolved (also when percent-encoded), `\` read as `/`; case kept, `//` kept.
+ * - path: dot segments resolved (also when percent-encoded), `\` read as `/`, then runs of `/` merged into
+ *   one (see `mergeSlashes`); case kept.
  * - percent-encoding (RFC 3986 §6.2.2): escapes of unreserved characters decoded (`%7E` -> `~`), the hex
  *   digits of every other escape uppercased (`%2f` -> `%2F`), a `%` that starts no escape written `%25`.
  *   Reserved characters are not decoded: `%2F` and `/` differ. An empty query (`?` alone) is dropped.
@@ -70,7 +71,23 @@ export function normalizeUrl(raw: string): NormalizedUrl {
   const host = canonicalHost(url.hostname);
   if (host === '') return { ok: false, reason: `no host in ${quote(text)}` };
   const port = url.port === '' || url.port === '80' || url.port === '443' ? '' : `:${url.port}`;
-  return { ok: true, host, key: host + port + normalizePercent(url.pathname) + normalizePercent(url.search) };
+  return { ok: true, host, key: host + port + normalizePercent(mergeSlashes(url.pathname)) + normalizePercent(url.search) };
+}
+
+/** Runs of two or more `/`, in a path as the URL parser gives it (`\` already read as `/`). */
+const SLASH_RUN = /\/{2,}/g;
+
+/**
+ * `path` (a `pathname` from the URL parser) with each run of `/` written as one. nginx (`merge_slashes`, on by
+ * default) and Apache (`MergeSlashes`, on by default) serve `/a//b` as `/a/b`, so `bad.example//gallery/x` is
+ * the page a listed `bad.example/gallery/` names; lists and events both come through here, so an entry written
+ * with `//` is merged alike. Merged after the parser has read `\` as `/` and resolved dot segments, as a browser
+ * sends the path: a browser asked for `/a//../b` sends `/a/b` (the `..` takes the empty segment), which is what
+ * the server then serves. Only the path: the slashes after the scheme are none of it, and the query keeps its
+ * `//` (`?next=//x` is data). `%2F` is not a `/` and stays, as the percent-encoding rule above has it.
+ */
+function mergeSlashes(path: string): string {
+  return path.includes('//') ? path.replace(SLASH_RUN, '/') : path;
 }
 
 /**

@@ -5,7 +5,8 @@ import { foldText, originalIndex } from '../../matchers/keywords/fold.js';
 import { mergeReadings } from '../../matchers/keywords/keyword-match.js';
 import { matchKept } from '../../matchers/keywords/keyword-index.js';
 import { UnitBuffer, altClass, initialState, mainClass, produceUnits } from '../../matchers/keywords/normalize.js';
-import { DROP } from '../../matchers/keywords/unit-codes.js';
+import { CAPITAL_I, DROP } from '../../matchers/keywords/unit-codes.js';
+import { capitalIReading } from '../../matchers/keywords/capital-i.js';
 import { baseCharTable } from '../../matchers/keywords/char-table.js';
 
 /**
@@ -90,6 +91,59 @@ t.test('keywords - reads a capital I after a small letter as 1 (kiII and heIIo n
   t.equal(normalizeText('heIIo HI It'), 'he1o hi it');
   t.same(hits(index, 'hI kI oh hI there'), [], 'not at the end of a word of 2 letters (hI fired hill, kI kill)');
   t.same(hits(index, 'kiI hIll kII'), ['2:hIll', '0:kII'], 'from 3 letters, or not at the end, it does (kiI has one l for kill\'s two)');
+});
+
+t.test('keywords - reads a lone capital I as 1 in a row of single letters after a small one (k i I I and k.i.I.I did not match kill)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hello', 'bill']);
+  t.same(hits(index, 'k i I I, k.i.I.I, k-i-I-I, k_i_I_I, b i I I'), ['0:k i I I', '0:k.i.I.I', '0:k-i-I-I', '0:k_i_I_I', '2:b i I I']);
+  t.same(hits(index, 'h e I I o and h. e. I. I. o and h - e - I - I - o'), ['1:h e I I o', '1:h. e. I. I. o', '1:h - e - I - I - o']);
+  t.same(hits(index, 'k i I I! k i I l l kiIIll k i\u200b I I'), ['0:k i I I', '0:k i I l l', '0:kiIIll', '0:k i\u200b I I'],
+    'punctuation after the row, a repeated letter, a character to skip');
+  t.equal(normalizeText('k i I I'), 'ki1');
+  t.equal(normalizeText('h.e.I.I.o'), 'he1o');
+  t.same(hits(index, 'K I I I, K.I.L.L'), ['0:K.I.L.L'], 'in capitals the I is i, as in KIII and KILL');
+  t.same(hits(index, 'k i I'), [], 'kill doubles its l: one I is not two');
+});
+
+t.test('keywords - a capital I that begins a word or stands by a word still reads i (Is, India, IT, Post-It and I)', async (t) => {
+  const index = KeywordIndex.build(['lit', 'ls', 'lndia', 'lt', 'ld', 'ln', 'l', 'hill', 'lid', 'l think']);
+  const text = 'Is India IT It Id In I. Post-It notes, you and I, Part I, i.e. I think, e.g. I said, II, K I I I, hI, h.I, h I, a I, kiII I';
+  t.same(hits(index, text), [], 'no l-term fires');
+  t.equal(normalizeText('Is India IT Post-It, and I, i.e. I think'), 'is india it postit and i ie i think');
+  const terms = KeywordIndex.build(['is', 'india', 'it', 'i think']);
+  t.same(hits(terms, 'Is India IT Post-It, i.e. I think'), ['0:Is', '1:India', '2:IT', '2:It', '3:I think'], 'and the i-terms still do');
+});
+
+t.test('keywords - reads a long run of capital I\'s in time linear in its length (a and 40,000 I took 14 s)', async (t) => {
+  const index = KeywordIndex.build(['kill', 'hello']);
+  for (const text of [`a${'I'.repeat(30_000)}`, `a${'I\u200b'.repeat(30_000)}`, `a ${'I '.repeat(100_000)}`, `a.${'I.'.repeat(100_000)}`]) {
+    const started = process.hrtime.bigint();
+    t.same(index.match(text), []);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    t.ok(ms < 1000, `${JSON.stringify(text.slice(0, 6))}...: ${ms.toFixed(0)} ms`);
+  }
+});
+
+t.test('keywords - a capital I reads alike whether the I\'s before it were read first or not (their reading is kept)', async (t) => {
+  const rnd = seededRandom(0x1ce);
+  const table = baseCharTable();
+  const pieces = ['I', 'I', 'I', 'k', 'i', 'H', '1', ' ', ' ', '.', '-', '. ', '  ', '\u200b', '!', '@', ',', 'ß'];
+  let checked = 0;
+  for (let round = 0; round < 5000; round++) {
+    const text = Array.from({ length: 1 + Math.floor(rnd() * 16) }, () => pieces[Math.floor(rnd() * pieces.length)]!).join('');
+    const inOrder = initialState();
+    for (let i = 0; i < text.length; i++) {
+      if (table[text.charCodeAt(i)] !== CAPITAL_I) continue;
+      const alone = capitalIReading(text, table, i, initialState());
+      const kept = capitalIReading(text, table, i, inOrder);
+      checked++;
+      if (alone !== kept) {
+        t.fail(`${JSON.stringify(text)} at ${i}: ${alone} read alone, ${kept} after the I's before it`);
+        return;
+      }
+    }
+  }
+  t.ok(checked > 5000, `${checked} capital I's read both ways`);
 });
 
 t.test('keywords - reads ! and | at the end of a word as punctuation, however many (Hi!! fired hill, Bi!! bill)', async (t) => {
@@ -704,7 +758,8 @@ t.test('keywords - the scanner agrees with a simple whole-text implementation on
   const shared = index.toShared();
   const pieces = [' ', ' ', ' ', '  ', '.', '-', '_', '*', '/', '@', '$', '!', '|', ', ', '. ', '\n', 'é', 'Ö', 'ß', 'ﬁ', '🙂', '\u200b', '\u0301', 'е', '0', '1', '3', '4', '5', '7', '’', '–',
     '@$'.repeat(50), 'a-b-'.repeat(40), 'k a '.repeat(40), 'a.'.repeat(70), '熊', '猫', 'パンダ', 'ダ', 'แพนด้า', '\u0e49',
-    '猫猫', 'ぶ', 'ふ\u3099', 'ｶﾞ', 'ผี', 'ผ', '\u0e35', 'К', 'о', 'т', 'ﾀ', 'タ', 'た', 'ﾞ', 'ﾟ', '゛', '゜', '\u3099', 'ﾊﾟﾝ'];
+    '猫猫', 'ぶ', 'ふ\u3099', 'ｶﾞ', 'ผี', 'ผ', '\u0e35', 'К', 'о', 'т', 'ﾀ', 'タ', 'た', 'ﾞ', 'ﾟ', '゛', '゜', '\u3099', 'ﾊﾟﾝ',
+    'I', 'II', 'I I', 'I.', 'kiII', 'heIIo', 'It', 'k i I I', 'k.i.I.I', 'I\u200bI', ' I ', '.I'];
   let compared = 0;
   for (let round = 0; round < 400; round++) {
     let text = '';

@@ -65,7 +65,24 @@ t.test('web - normalisation resolves dot segments, also percent-encoded ones', a
   t.equal(keyOf('http://bad.example/a/%2e%2E/b'), 'bad.example/b');
   t.equal(keyOf('http://bad.example/../../x'), 'bad.example/x');
   t.equal(keyOf('http://bad.example\\a\\b'), 'bad.example/a/b');
-  t.equal(keyOf('http://bad.example/a//b'), 'bad.example/a//b', 'an empty segment is kept');
+});
+
+t.test('web - normalisation merges repeated slashes in the path (bad.example//gallery/x escaped bad.example/gallery/)', async (t) => {
+  t.equal(keyOf('https://bad.example//gallery/x'), 'bad.example/gallery/x');
+  t.equal(keyOf('http://bad.example/a///b//'), 'bad.example/a/b/');
+  t.equal(keyOf('http://bad.example/a/\\/\\b'), 'bad.example/a/b', '\\ is read as / in a run too');
+  t.equal(keyOf('http://bad.example/a/\t/b'), 'bad.example/a/b', 'the URL parser drops a tab, leaving //');
+  t.equal(keyOf('bad.example//x'), 'bad.example/x', 'without a scheme');
+  t.equal(keyOf('//bad.example//x'), 'bad.example/x');
+  t.equal(keyOf('HTTP://user@bad.example:8080//x'), 'bad.example:8080/x');
+  t.equal(keyOf('https:////bad.example/x'), 'bad.example/x', 'the slashes after the scheme are no path');
+  t.equal(keyOf('http://bad.example/a//../b'), 'bad.example/a/b', 'merged after dot segments, as a browser sends the path');
+  t.equal(keyOf('http://bad.example/a/.//./b'), 'bad.example/a/b');
+  t.equal(keyOf('http://bad.example/a/%2F/b'), 'bad.example/a/%2F/b', '%2F is not a / and is not merged');
+  t.equal(keyOf('http://bad.example/a%2f%2Fb'), 'bad.example/a%2F%2Fb');
+  t.equal(keyOf('http://bad.example/a?next=//x//y'), 'bad.example/a?next=//x//y', 'a query is not a path');
+  t.equal(keyOf('http://bad.example//a?next=//x#//f'), 'bad.example/a?next=//x');
+  t.equal(keyOf('http://bad.example?q=//x'), 'bad.example/?q=//x');
 });
 
 t.test('web - normalisation decodes unreserved escapes and uppercases the others', async (t) => {
@@ -209,6 +226,18 @@ t.test('web - a prefix matches at path-segment and query-parameter boundaries on
     ['http://host.example/any', []],
   ];
   for (const [url, expected] of cases) t.same(entries(index.matchUrl(url)), expected, url);
+});
+
+t.test('web - a prefix matches URLs that repeat slashes in the path, and an entry that repeats them matches one', async (t) => {
+  const index = WebIndex.build(['bad.example/gallery/', 'host.example//a//b', 'host.example/q?next=//x', 'www.bad.example//']);
+  t.same(entries(index.matchUrl('https://bad.example//gallery/x')), [0, 3], 'the evasion matches');
+  t.same(entries(index.matchUrl('https://bad.example/gallery//x')), [0, 3]);
+  t.same(entries(index.matchUrl('http://host.example/a/b')), [1], 'the entry written with // matches the single-slash URL');
+  t.same(entries(index.matchUrl('http://host.example/a/bc')), [], 'still at a segment boundary');
+  t.same(entries(index.matchUrl('http://host.example/q?next=//x')), [2]);
+  t.same(entries(index.matchUrl('http://host.example/q?next=/x')), [], 'a query keeps its //');
+  t.same(entries(index.matchUrl('http://host.example/a%2Fb')), [], '%2F is not a /');
+  t.same(parseUrlPattern('www.bad.example//'), { ok: true, pattern: { kind: 'domain', domain: 'bad.example' } });
 });
 
 t.test('web - a prefix written with %7E matches a URL written with ~', async (t) => {
