@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';
 import {
-  HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
+  FULL_DECODE_PIXELS, HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
   type DecodedImage, type DecodeFailure, type HashQuery,
 } from '../matchers/index.js';
 import { sealEvidence } from '../store/index.js';
@@ -25,7 +25,7 @@ export interface LiveHashList { list: CompiledList; index: HashIndex }
 const UNKNOWN_FORMAT = 'octet-stream';
 
 export async function analyseImage(task: ImageTask, lists: readonly LiveHashList[], evidenceKey: Uint8Array | undefined): Promise<WorkerResult> {
-  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels };
+  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS };
   const t0 = performance.now();
   const header = await readImageHeader(task.bytes, limits);
   // Over a limit (ingest.maxImagePixels): refused whatever it is, as docs/protocol.md says; only what the decoder
