@@ -5,8 +5,9 @@
  * Order of checks, cheapest first, so that a decompression bomb is refused before any pixel is decoded:
  * byte count, then the header (format and dimensions, read by `metadata()` without decoding),
  * then the decode itself with `limitInputPixels` as a second guard. An image over `fullDecodePixels` (50 MP)
- * is decoded shrunk to fit within it, as its rows are read, so that no worker holds a full-size 200 MP photo. The two steps are also exported apart
- * (`readImageHeader`, `decodePixels`) so that a caller can do other work while a libvips thread decodes.
+ * is decoded shrunk to fit within it, as its rows are read, so that no worker holds a full-size 200 MP photo.
+ * The two steps are also exported apart (`readImageHeader`, `decodePixels`) so that a caller can do other work
+ * while a libvips thread decodes.
  *
  * Measured (bench/README.md, "Screenshots through the pool"): sharp's options cost nothing measurable here.
  * `toColourspace`, `autoOrient`, `removeAlpha`, `sequentialRead` and `failOn` on or off change the CPU time
@@ -55,7 +56,7 @@ export interface DecodeLimits {
  * 50 megapixels covers a 48 MP camera at full size, and its RGB decode (150 MB) is the most a worker should hold
  * for one image. Larger images are decoded shrunk to fit within it (`fullDecodePixels`): the hashes need no more
  * (PDQ samples 512x512 pixels of the image, blockhash averages 16x16 blocks), and only formats that libvips reads
- * row by row are accepted that large (`SHRINKABLE`), so the full-size image never exists in memory.
+ * row by row are accepted that large (`shrinkable`), so the full-size image never exists in memory.
  */
 export const FULL_DECODE_PIXELS = 50_000_000;
 
@@ -156,8 +157,8 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
  * Whether an image over `fullDecodePixels` can be decoded shrunk without its full-size pixels in memory.
  * libvips reads a baseline JPEG and a non-interlaced PNG row by row, so the resize takes the rows as they come;
  * libwebp decodes straight to the smaller size. A progressive JPEG (libjpeg keeps every DCT coefficient until its
- * last scan) and an interlaced PNG (libvips reads it whole) each took about 1 GB at 250 MP (bench/README.md);
- * libvips reads GIF and HEIF frames whole too.
+ * last scan) and an interlaced PNG (libvips reads it whole) each took about 1 GiB at 250 MP (bench/README.md);
+ * a GIF frame is read whole too (+417 MiB at 64 MP), and libheif decodes a HEIF image whole.
  */
 function shrinkable(header: ImageHeader): boolean {
   switch (header.format) {
@@ -186,9 +187,11 @@ export async function decodePixels(
     const box = shrinkBox(header, limits.fullDecodePixels);
     if (box) {
       // Shrink-on-load: JPEG and WebP decode at a fraction of their size where the ratio allows, the rest is
-      // reduced as rows arrive. A 16-bit PNG is brought to 8 bits before the resize rather than after, which halves
-      // the time to shrink it (250 MP: 8.9 s of CPU to 3.7 s); JPEG and WebP are left as they are, since a
-      // pipeline colourspace turns sharp's shrink-on-load off.
+      // reduced as rows arrive. Measured (bench/README.md, "Images over 50 MP", one libvips thread): a 250 MP
+      // baseline JPEG or RGB PNG shrunk to 50 MP peaks at about 300 MiB of RSS, against 230 MiB for a 50 MP decode at
+      // full size and 820 MiB for the same image decoded whole, in 1.3-1.8 s of CPU; a 16-bit RGBA PNG at 463 MiB and
+      // 6.4 s, the costliest. A 16-bit PNG is brought to 8 bits before the resize rather than after, which took those
+      // 16-bit cases from 8.9 and 12.0 s to 3.0 and 6.4 s; not JPEG or WebP, whose shrink-on-load it would turn off.
       if (header.format === 'png') pipeline.pipelineColourspace('srgb');
       pipeline.resize({ ...box, fit: 'inside' });
     }
