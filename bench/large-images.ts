@@ -77,6 +77,9 @@ const CASES: Case[] = [
   { name: '50 MP WebP lossless RGBA, one colour (a decode at full size)',
     make: () => sharp({ create: { width: 7071, height: 7071, channels: 4, background: { r: 120, g: 130, b: 140, alpha: 0.5 } } }).webp({ lossless: true }) },
   { name: '250 MP JPEG 4:2:0', make: (s) => smooth(W250, H250, s).jpeg({ quality: 60 }) },
+  // A phone held upright: the turn comes after the shrink, and needs the shrunk image whole (as at 50 MP).
+  { name: '50 MP JPEG 4:2:0, EXIF orientation 6 (a decode at full size)', make: (s) => smooth(W50, H50, s).withMetadata({ orientation: 6 }).jpeg({ quality: 60 }) },
+  { name: '250 MP JPEG 4:2:0, EXIF orientation 6', make: (s) => smooth(W250, H250, s).withMetadata({ orientation: 6 }).jpeg({ quality: 60 }) },
   { name: '250 MP JPEG 4:4:4', make: (s) => smooth(W250, H250, s).jpeg({ quality: 50, chromaSubsampling: '4:4:4' }) },
   { name: '250 MP PNG RGB', make: (s) => blocky(W250, H250, s).png(png) },
   { name: '250 MP PNG RGB 16-bit', make: (s) => blocky(W250, H250, s).toColourspace('rgb16').png(png) },
