@@ -9,11 +9,14 @@
  * bytes before a JPEG marker, or its end marker cut off, leave an image every viewer shows but that libvips
  * refuses strictly; without this, such an edit would hide a listed image from every list. Refused as before
  * when nothing matches.
+ *
+ * An image over 50 MP (a 108 or 200 MP phone photo) is hashed perceptually from a decode shrunk to 50 MP; its exact
+ * hashes, and its evidence, are the bytes as sent.
  */
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';
 import {
-  HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
+  FULL_DECODE_PIXELS, HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
   type DecodedImage, type DecodeFailure, type HashQuery,
 } from '../matchers/index.js';
 import { sealEvidence } from '../store/index.js';
@@ -25,11 +28,11 @@ export interface LiveHashList { list: CompiledList; index: HashIndex }
 const UNKNOWN_FORMAT = 'octet-stream';
 
 export async function analyseImage(task: ImageTask, lists: readonly LiveHashList[], evidenceKey: Uint8Array | undefined): Promise<WorkerResult> {
-  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels };
+  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS };
   const t0 = performance.now();
   const header = await readImageHeader(task.bytes, limits);
-  // Over a limit (ingest.maxImagePixels): refused whatever it is, as docs/protocol.md says; only what the decoder
-  // cannot read (IMAGE_UNDECODABLE) is looked up first.
+  // Over a limit (ingest.maxImagePixels, or 50 MP for a format that cannot be decoded shrunk): refused whatever it is,
+  // as docs/protocol.md says; only what the decoder cannot read (IMAGE_UNDECODABLE) is looked up first.
   if (!header.ok && header.code === 'IMAGE_TOO_LARGE') return { type: 'image', ok: false, code: header.code, message: header.message };
   // No bytes, no image: refused before any look-up. The empty file's MD5 is in many real hash sets, and would make
   // every empty payload an alert with evidence.

@@ -4,8 +4,10 @@
  *
  * Order of checks, cheapest first, so that a decompression bomb is refused before any pixel is decoded:
  * byte count, then the header (format and dimensions, read by `metadata()` without decoding),
- * then the decode itself with `limitInputPixels` as a second guard. The two steps are also exported apart
- * (`readImageHeader`, `decodePixels`) so that a caller can do other work while a libvips thread decodes.
+ * then the decode itself with `limitInputPixels` as a second guard. An image over `fullDecodePixels` (50 MP)
+ * is decoded shrunk to fit within it, as its rows are read, so that no worker holds a full-size 200 MP photo.
+ * The two steps are also exported apart (`readImageHeader`, `decodePixels`) so that a caller can do other work
+ * while a libvips thread decodes.
  *
  * Measured (bench/README.md, "Screenshots through the pool"): sharp's options cost nothing measurable here.
  * `toColourspace`, `autoOrient`, `removeAlpha`, `sequentialRead` and `failOn` on or off change the CPU time
@@ -37,21 +39,36 @@ export interface DecodedImage {
   channels: 3 | 4;
 }
 
-/** How much one image may cost. Both limits are checked before decoding. */
+/** How much one image may cost. `maxBytes` and `maxPixels` are checked before decoding. */
 export interface DecodeLimits {
   /** Largest encoded payload accepted, in bytes. */
   maxBytes: number;
   /** Largest `width * height` of the (first frame of the) image accepted. */
   maxPixels: number;
+  /**
+   * Largest `width * height` decoded at full size. A larger image, up to `maxPixels`, is decoded shrunk to fit
+   * within it, so that a worker never holds more pixels than this whatever the image's size.
+   */
+  fullDecodePixels: number;
 }
 
 /**
- * 32 MiB covers any phone photo or screenshot; 50 megapixels covers a 48 MP camera, and its RGB
- * decode (150 MB) is the most a worker should hold for one image.
+ * 50 megapixels covers a 48 MP camera at full size, and its RGB decode (150 MB) is the most a worker should hold
+ * for one image. Larger images are decoded shrunk to fit within it (`fullDecodePixels`): the hashes need no more
+ * (PDQ samples 512x512 pixels of the image, blockhash averages 16x16 blocks), and only formats that libvips reads
+ * row by row are accepted that large (`shrinkable`), so the full-size image never exists in memory.
+ */
+export const FULL_DECODE_PIXELS = 50_000_000;
+
+/**
+ * 32 MiB covers any phone photo or screenshot; 250 megapixels covers the 200 MP cameras of current phones
+ * (16384x12288 is 201 MP) with room for a crop or a re-encode at another size. Images over 50 MP are decoded
+ * shrunk; what the 250 MP limit then bounds is CPU time, measured in bench/README.md ("Images over 50 MP").
  */
 export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBytes: 32 * 1024 * 1024,
-  maxPixels: 50_000_000,
+  maxPixels: 250_000_000,
+  fullDecodePixels: FULL_DECODE_PIXELS,
 });
 
 export type ImageDecodeErrorCode = 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE';
@@ -71,6 +88,10 @@ export interface ImageHeader {
   width: number;
   height: number;
   hasAlpha: boolean;
+  /** EXIF orientation 5 to 8: shown turned a quarter, its width and height swapped. */
+  transposed: boolean;
+  /** A progressive JPEG or an interlaced PNG. */
+  progressive: boolean;
 }
 
 export type HeaderResult = { ok: true; header: ImageHeader } | DecodeFailure;
@@ -82,7 +103,8 @@ const SHARP_OPTIONS: Readonly<SharpOptions> = Object.freeze({ failOn: 'warning',
 /**
  * Decodes one image: JPEG, PNG, WebP, GIF (first frame) or HEIF, EXIF orientation applied, ICC profile
  * ignored (as Meta's reference hasher and most others do, so that hashes agree), converted to 8-bit sRGB.
- * Full resolution is kept: blockhash needs it, and PDQ does its own downsampling.
+ * Full resolution is kept up to `fullDecodePixels` (blockhash reads every pixel, PDQ does its own downsampling);
+ * a larger image is shrunk to fit within it, which moves its hashes by a few bits (test/matchers/image-decode.test.ts).
  * The same as `readImageHeader` then `decodePixels`.
  */
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodeResult> {
@@ -119,7 +141,31 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
   if (width * height > limits.maxPixels) {
     return fail('IMAGE_TOO_LARGE', `${format} of ${width}x${height} pixels exceeds the limit of ${limits.maxPixels} pixels`);
   }
-  return { ok: true, header: { format: format as ImageFormat, width, height, hasAlpha: meta.hasAlpha === true } };
+  const header: ImageHeader = {
+    format: format as ImageFormat, width, height, hasAlpha: meta.hasAlpha === true,
+    transposed: (meta.orientation ?? 1) >= 5, progressive: meta.isProgressive === true,
+  };
+  if (width * height > limits.fullDecodePixels && !shrinkable(header)) {
+    const kind = header.progressive ? (format === 'png' ? 'interlaced png' : 'progressive jpeg') : format;
+    return fail('IMAGE_TOO_LARGE', `${kind} of ${width}x${height} pixels exceeds the limit of ${limits.fullDecodePixels} pixels `
+      + 'for its format (only baseline JPEG, non-interlaced PNG and WebP are taken larger)');
+  }
+  return { ok: true, header };
+}
+
+/**
+ * Whether an image over `fullDecodePixels` can be decoded shrunk without its full-size pixels in memory.
+ * libvips reads a baseline JPEG and a non-interlaced PNG row by row, so the resize takes the rows as they come;
+ * libwebp decodes straight to the smaller size. A progressive JPEG (libjpeg keeps every DCT coefficient until its
+ * last scan) and an interlaced PNG (libvips reads it whole) each took about 1 GiB at 250 MP (bench/README.md);
+ * a GIF frame is read whole too (+417 MiB at 64 MP), and libheif decodes a HEIF image whole.
+ */
+function shrinkable(header: ImageHeader): boolean {
+  switch (header.format) {
+    case 'jpeg': case 'png': return !header.progressive;
+    case 'webp': return true;
+    case 'gif': case 'heif': return false;
+  }
 }
 
 /**
@@ -138,6 +184,17 @@ export async function decodePixels(
     if (lenient) options.failOn = 'none';
     const pipeline = sharp(bytes, options).toColourspace('srgb');
     if (!header.hasAlpha) pipeline.removeAlpha();
+    const box = shrinkBox(header, limits.fullDecodePixels);
+    if (box) {
+      // Shrink-on-load: JPEG and WebP decode at a fraction of their size where the ratio allows, the rest is
+      // reduced as rows arrive. Measured (bench/README.md, "Images over 50 MP", one libvips thread): a 250 MP
+      // baseline JPEG or RGB PNG shrunk to 50 MP peaks at about 300 MiB of RSS, against 230 MiB for a 50 MP decode at
+      // full size and 820 MiB for the same image decoded whole, in 1.3-1.8 s of CPU; a 16-bit RGBA PNG at 463 MiB and
+      // 6.4 s, the costliest. A 16-bit PNG is brought to 8 bits before the resize rather than after, which took those
+      // 16-bit cases from 8.9 and 12.0 s to 3.0 and 6.4 s; not JPEG or WebP, whose shrink-on-load it would turn off.
+      if (header.format === 'png') pipeline.pipelineColourspace('srgb');
+      pipeline.resize({ ...box, fit: 'inside' });
+    }
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
     if (channels !== 3 && channels !== 4) {
@@ -159,6 +216,19 @@ export async function decodePixels(
   } catch (cause) {
     return fail('IMAGE_UNDECODABLE', `${format} could not be decoded: ${describe(cause)}`);
   }
+}
+
+/**
+ * The box a decode must fit within, or undefined when the image is decoded at full size. The box has the
+ * image's own proportions, in its orientation as shown (the resize comes after EXIF orientation is applied).
+ */
+function shrinkBox(header: ImageHeader, fullDecodePixels: number): { width: number; height: number } | undefined {
+  const { width, height } = header;
+  if (width * height <= fullDecodePixels) return undefined;
+  const scale = Math.sqrt(fullDecodePixels / (width * height));
+  const w = Math.max(1, Math.floor(width * scale));
+  const h = Math.max(1, Math.floor(height * scale));
+  return header.transposed ? { width: h, height: w } : { width: w, height: h };
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   decodeImage,
   decodePixels,
   DEFAULT_DECODE_LIMITS,
+  FULL_DECODE_PIXELS,
   keepDecodesInMemory,
   readImageHeader,
   type DecodeFailure,

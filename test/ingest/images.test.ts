@@ -8,6 +8,7 @@ import { AlertStore, ListStore, openDatabases, openEvidence } from '../../store/
 import { importListFile } from '../../pipeline/index.js';
 import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, waitForAlerts, type TestServer } from '../helpers/vigil.js';
 import { diskContains } from '../helpers/operators.js';
+import { pngHeaderOnly } from '../helpers/images.js';
 
 const KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
 const tmp = tempDir();
@@ -97,13 +98,13 @@ t.test('image - bad payloads get IMAGE_UNDECODABLE or IMAGE_TOO_LARGE and the wo
   const { token } = await enrolDevice(tmp.dir);
   const dev = await TestDevice.connect(srv.port, token);
   const good = await innocent;
-  const huge = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer();
   const cases: [string, Uint8Array, string][] = [
     ['truncated PNG', good.subarray(0, Math.floor(good.length / 2)), 'IMAGE_UNDECODABLE'],
     ['random bytes', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 255)), 'IMAGE_UNDECODABLE'],
     ['a PDF header', Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\n'), 'IMAGE_UNDECODABLE'],
     ['zero bytes', Buffer.alloc(0), 'IMAGE_UNDECODABLE'],
-    ['100 megapixels', huge, 'IMAGE_TOO_LARGE'],
+    // Only a header: decoded, it would be IMAGE_UNDECODABLE, so IMAGE_TOO_LARGE shows it was refused before any decode.
+    ['a header claiming 20000x15000 (300 megapixels)', pngHeaderOnly(20_000, 15_000), 'IMAGE_TOO_LARGE'],
   ];
   cases.forEach(([, bytes], i) => dev.send(image(i + 1, bytes)));
   for (const [name, , code] of cases) {
@@ -113,6 +114,26 @@ t.test('image - bad payloads get IMAGE_UNDECODABLE or IMAGE_TOO_LARGE and the wo
   }
   dev.send(image(cases.length + 1, good));
   t.equal((await dev.waitForAck(cases.length + 1, 10_000)).upTo, cases.length + 1, 'a good image after them is processed');
+  await dev.close();
+});
+
+t.test('image - a listed image re-encoded at 9000x6000 (54 MP, a 108 MP camera\'s scale) is matched from a shrunk decode, where it was refused IMAGE_TOO_LARGE', async (t) => {
+  // Over the 50 MP a worker decodes at full size, it is decoded shrunk to 50 MP for the perceptual hashes; the
+  // evidence is still the bytes as sent.
+  const { deviceId, token } = await enrolDevice(tmp.dir);
+  const before = (await readAlerts(srv.base, consumer)).next;
+  const dev = await TestDevice.connect(srv.port, token);
+  const large = await sharp(await listed).resize(9000, 6000, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
+  t.ok(large.length < srv.config.ingest.maxImageBytes, `within the byte limit (${large.length} bytes)`);
+  dev.send(image(1, large));
+  t.match((await dev.waitFor((m) => (m.type === 'reject' && m.seq === 1) || (m.type === 'ack' && (m.upTo as number) >= 1), 30_000)), { type: 'ack' }, 'acknowledged, not refused');
+  const [alert] = (await waitForAlerts(srv.base, consumer, 1, before)).filter((a) => a.data.deviceId === deviceId);
+  t.match(alert, { type: 'vigil.alert.image', data: { eventSeq: 1, evidenceId: /^ev-/, match: { ref: 'iwf-test-1', hashType: 'pdq', threshold: 31 } } });
+  t.ok(alert!.data.match.distance <= 31, `PDQ distance ${alert!.data.match.distance} to the listed hash`);
+  const db = openDatabases(tmp.dir);
+  t.teardown(() => db.root.close());
+  const ev = new AlertStore(db).evidence(alert!.data.evidenceId);
+  t.same(openEvidence(KEY, deviceId, 1, ev!.sealed), large, 'the evidence is the 54 MP bytes as sent');
   await dev.close();
 });
 

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
 import {
   decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodedImage, type DecodeResult,
 } from '../../matchers/image/index.js';
+import { blockhash, blockhashHamming } from '../../matchers/blockhash/index.js';
 import { pdqDihedralHashes, pdqFromHex, pdqHamming, pdqHash, pdqToHex, PDQ_MATCH_THRESHOLD } from '../../matchers/pdq/index.js';
+import { largeSynthetic, pngHeaderOnly } from '../helpers/images.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
 const BRIDGE_JPEG = readFileSync(`${PDQ_DATA}dih/bridge-1-original.jpg`);
@@ -23,36 +24,6 @@ function refused(t: Test, r: DecodeResult, code: string, what: string): void {
     t.equal(r.code, code, `${what}: ${r.message}`);
     t.ok(r.message.length > 0 && !r.message.includes('\n    at '), `${what}: a message, not a stack`);
   }
-}
-
-/** A PNG of only a header (and a token IDAT) claiming the given size. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    let crc = 0xffffffff;
-    for (const byte of body) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
-    return Buffer.concat([len, body, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 t.test('image decode - decodes JPEG and PNG to 8-bit RGB at full resolution', async (t) => {
@@ -175,7 +146,7 @@ t.test('image decode - refuses zero-byte, truncated, corrupt and non-image paylo
 });
 
 t.test('image decode - refuses too many bytes or pixels with IMAGE_TOO_LARGE, before decoding', async (t) => {
-  refused(t, await decodeImage(BRIDGE_JPEG, { maxBytes: 1000, maxPixels: 1e9 }), 'IMAGE_TOO_LARGE', 'bytes over maxBytes');
+  refused(t, await decodeImage(BRIDGE_JPEG, { ...DEFAULT_DECODE_LIMITS, maxBytes: 1000, maxPixels: 1e9 }), 'IMAGE_TOO_LARGE', 'bytes over maxBytes');
   refused(t, await decodeImage(pngHeaderOnly(100_000, 100_000)), 'IMAGE_TOO_LARGE', 'PNG header claiming 100000x100000');
 
   // A JPEG whose frame header claims 65000x65000.
@@ -191,13 +162,87 @@ t.test('image decode - refuses too many bytes or pixels with IMAGE_TOO_LARGE, be
     .toBuffer();
   t.ok(bomb.length < 1024 * 1024, `bomb is ${bomb.length} bytes`);
   // IMAGE_TOO_LARGE (not UNDECODABLE from sharp's own limit) shows it was refused from its header.
-  const r = await decodeImage(bomb, DEFAULT_DECODE_LIMITS);
-  refused(t, r, 'IMAGE_TOO_LARGE', '64-megapixel PNG bomb');
+  const r = await decodeImage(bomb, { ...DEFAULT_DECODE_LIMITS, maxPixels: 50_000_000 });
+  refused(t, r, 'IMAGE_TOO_LARGE', '64-megapixel PNG bomb over a 50 MP limit');
   t.match(!r.ok && r.message, /8000x8000/, 'the message gives the claimed size');
 
   const image = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#123456' } }).png().toBuffer();
-  refused(t, await decodeImage(image, { maxBytes: 1 << 20, maxPixels: 1_000_000 }), 'IMAGE_TOO_LARGE', '1.2 MP over a 1 MP limit');
-  t.ok((await decodeImage(image, { maxBytes: 1 << 20, maxPixels: 1_200_000 })).ok, 'exactly at the limit is accepted');
+  refused(t, await decodeImage(image, { ...DEFAULT_DECODE_LIMITS, maxBytes: 1 << 20, maxPixels: 1_000_000 }), 'IMAGE_TOO_LARGE', '1.2 MP over a 1 MP limit');
+  t.ok((await decodeImage(image, { ...DEFAULT_DECODE_LIMITS, maxBytes: 1 << 20, maxPixels: 1_200_000 })).ok, 'exactly at the limit is accepted');
+});
+
+t.test('image decode - an image over fullDecodePixels is decoded shrunk to fit within it, and hashes as its full-size decode does', async (t) => {
+  // 9000x6000 (54 MP) is over the 50 MP decoded at full size; before, it was refused IMAGE_TOO_LARGE by its header.
+  const jpeg = await largeSynthetic(9000, 6000, 3).jpeg({ quality: 85 }).toBuffer();
+  const png = await largeSynthetic(9000, 6000, 4).png({ adaptiveFiltering: true }).toBuffer();
+  for (const [format, bytes] of [['JPEG', jpeg], ['PNG', png]] as const) {
+    const full = decoded(await decodeImage(bytes, { ...DEFAULT_DECODE_LIMITS, fullDecodePixels: 1e9 }));
+    t.same([full.width, full.height], [9000, 6000], `${format}: the full decode, limit raised`);
+    const fullPdq = pdqHash(full).hash;
+    const fullBlock = blockhash(full);
+    // The default limits, then a much smaller decode, to show the hashes hold when the shrink is large.
+    for (const fullDecodePixels of [DEFAULT_DECODE_LIMITS.fullDecodePixels, 2_000_000]) {
+      const shrunk = decoded(await decodeImage(bytes, { ...DEFAULT_DECODE_LIMITS, fullDecodePixels }));
+      const what = `${format} shrunk to fit ${fullDecodePixels / 1e6} MP (${shrunk.width}x${shrunk.height})`;
+      t.ok(shrunk.width * shrunk.height <= fullDecodePixels, `${what}: within the limit`);
+      t.ok(shrunk.width * shrunk.height > fullDecodePixels * 0.99, `${what}: and not much below it`);
+      t.ok(Math.abs(shrunk.width / shrunk.height - 1.5) < 0.002, `${what}: the same proportions`);
+      t.equal(shrunk.data.length, shrunk.width * shrunk.height * 3, `${what}: RGB`);
+      const dPdq = pdqHamming(pdqHash(shrunk).hash, fullPdq);
+      const dBlock = blockhashHamming(blockhash(shrunk), fullBlock);
+      // A 27-fold shrink (to 2 MP) moves a few more PDQ bits: still half the match threshold.
+      const near = fullDecodePixels === DEFAULT_DECODE_LIMITS.fullDecodePixels ? 10 : 16;
+      t.ok(dPdq <= near, `${what}: PDQ within ${near} of 256 bits of the full decode's (distance ${dPdq})`);
+      t.ok(dBlock <= near, `${what}: blockhash within ${near} of 256 bits of the full decode's (distance ${dBlock})`);
+    }
+  }
+});
+
+t.test('image decode - a shrunk decode is upright: EXIF orientation comes first, and the limit fits the image as shown', async (t) => {
+  const limits = { ...DEFAULT_DECODE_LIMITS, fullDecodePixels: 100_000 };
+  const upright = decoded(await decodeImage(BRIDGE_PNG));
+  const small = decoded(await decodeImage(BRIDGE_PNG, limits));
+  t.same([small.width, small.height], [399, 250], 'the 512x321 reference shrunk to fit 100000 pixels');
+  const near = pdqHamming(pdqHash(small).hash, pdqHash(upright).hash);
+  t.ok(near <= 10, `and hashes as the full decode (distance ${near})`);
+  for (const [orientation, storedTurn] of [[6, 270], [8, 90]] as const) {
+    const bytes = await sharp(BRIDGE_PNG).rotate(storedTurn).withMetadata({ orientation }).png().toBuffer();
+    const image = decoded(await decodeImage(bytes, limits));
+    t.same([image.width, image.height], [399, 250], `orientation ${orientation}: upright, the same size`);
+    const d = pdqHamming(pdqHash(image).hash, pdqHash(small).hash);
+    t.ok(d <= 10, `orientation ${orientation}: hashes as the upright original (distance ${d})`);
+  }
+});
+
+t.test('image decode - over fullDecodePixels, formats that would be decoded whole are refused IMAGE_TOO_LARGE from the header', async (t) => {
+  // A progressive JPEG, an interlaced PNG, GIF and HEIF have no decode that stays small (bench/README.md), so they
+  // are refused as every image over the limit was before; baseline JPEG, PNG and WebP are decoded shrunk.
+  const limits = { ...DEFAULT_DECODE_LIMITS, fullDecodePixels: 100_000 };
+  const base = sharp(BRIDGE_PNG);
+  const cases: [string, Buffer, boolean][] = [
+    ['baseline JPEG', await base.clone().jpeg().toBuffer(), true],
+    ['PNG', await base.clone().png().toBuffer(), true],
+    ['16-bit PNG with alpha', await base.clone().ensureAlpha(0.5).toColourspace('rgb16').png().toBuffer(), true],
+    ['WebP', await base.clone().webp().toBuffer(), true],
+    ['WebP with alpha', await base.clone().ensureAlpha(0.5).webp().toBuffer(), true],
+    ['progressive JPEG', await base.clone().jpeg({ progressive: true }).toBuffer(), false],
+    ['interlaced PNG', await base.clone().png({ progressive: true }).toBuffer(), false],
+    ['GIF', await base.clone().gif().toBuffer(), false],
+    ['AVIF', await base.clone().avif().toBuffer(), false],
+  ];
+  for (const [what, bytes, taken] of cases) {
+    const header = await readImageHeader(bytes, limits);
+    if (!taken) {
+      t.equal(!header.ok && header.code, 'IMAGE_TOO_LARGE', `${what}: refused by its header`);
+      t.match(!header.ok && header.message, /512x321 .* 100000 pixels/, `${what}: the message says why`);
+      t.ok((await decodeImage(bytes)).ok, `${what}: decoded within the limit`);
+      continue;
+    }
+    const image = decoded(await decodeImage(bytes, limits));
+    t.ok(image.width * image.height <= 100_000, `${what}: shrunk to ${image.width}x${image.height}`);
+    t.equal(image.channels, what.includes('alpha') ? 4 : 3, `${what}: 8 bits a channel, alpha kept`);
+    t.equal(image.data.length, image.width * image.height * image.channels);
+  }
 });
 
 t.test('image decode - converts greyscale, 16-bit and CMYK images to 8-bit RGB', async (t) => {

@@ -29,31 +29,50 @@ t.test('image analyser - image bytes are transferred to the worker, not copied',
   t.notOk('bytes' in (outcome.ok ? outcome.event : {}), 'the stored form carries no bytes');
 });
 
-t.test('image analyser - a WebP too large for libvips\' disc threshold is decoded in memory, never into a temporary file', async (t) => {
+t.test('image analyser - a WebP too large for libvips\' disc threshold is decoded in memory, never into a temporary file, at full size or shrunk', async (t) => {
   // libvips decodes a WebP of more than 100 MB of pixels (6000x6000 RGB: 108 MB) into a file in TMPDIR unless told
-  // otherwise: pixels of an image that may match nothing, on disk. With TMPDIR a folder that does not exist, any
-  // such file fails the decode, so a child process shows whether one was attempted, in its main thread and in a worker.
+  // otherwise: pixels of an image that may match nothing, on disk. So does its shrink-on-load of a 9000x6000 WebP
+  // (54 MP, over the 50 MP decoded at full size) to 8660x5773 (150 MB). With TMPDIR a folder that does not exist,
+  // any such file fails the decode, so a child process shows whether one was attempted, in its main thread and in a
+  // worker; and one without keepDecodesInMemory shows that the test would see it.
   const tmp = tempDir();
   t.teardown(() => tmp.remove());
-  const file = join(tmp.dir, 'big.webp');
-  writeFileSync(file, await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#7a8090' } }).webp({ quality: 10 }).toBuffer());
+  const files = { full: join(tmp.dir, 'big.webp'), shrunk: join(tmp.dir, 'over-50-mp.webp') };
+  writeFileSync(files.full, await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#7a8090' } }).webp({ quality: 10 }).toBuffer());
+  writeFileSync(files.shrunk, await sharp({ create: { width: 9000, height: 6000, channels: 3, background: '#7a8090' } }).webp({ quality: 10 }).toBuffer());
   const dist = (p: string): string => new URL(p, import.meta.url).href;
   const script = `
     import { readFileSync } from 'node:fs';
     import { decodeImage } from ${JSON.stringify(dist('../../matchers/image/index.js'))};
     import { WorkerPool } from ${JSON.stringify(dist('../../pipeline/index.js'))};
-    const bytes = readFileSync(${JSON.stringify(file)});
-    const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 50_000_000 });
     const pool = new WorkerPool(1, 'cd'.repeat(32));
-    const worker = await pool.run({ type: 'image', snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(bytes), deviceId: 'dev-x', seq: 1,
-      maxBytes: 1 << 24, maxPixels: 50_000_000 });
+    const out = {};
+    for (const [name, file] of Object.entries(${JSON.stringify(files)})) {
+      const bytes = readFileSync(file);
+      const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 250_000_000, fullDecodePixels: 50_000_000 });
+      const worker = await pool.run({ type: 'image', snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(bytes), deviceId: 'dev-x', seq: 1,
+        maxBytes: 1 << 24, maxPixels: 250_000_000 });
+      out[name] = { main: main.ok ? main.image.width + 'x' + main.image.height : main.message, worker: worker.type === 'image' ? worker.ok || worker.message : worker };
+    }
     await pool.close();
-    console.log(JSON.stringify({ main: main.ok || main.message, worker: worker.type === 'image' ? worker.ok || worker.message : worker }));`;
+    console.log(JSON.stringify(out));`;
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(tmp.dir, 'no-such-folder') };
   delete env.VIPS_DISC_THRESHOLD;
   writeFileSync(join(tmp.dir, 'decode.mjs'), script);
   const out = execFileSync(process.execPath, [join(tmp.dir, 'decode.mjs')], { env, encoding: 'utf8' });
-  t.same(JSON.parse(out.trim().split('\n').pop()!), { main: true, worker: true }, 'decoded in both threads with no temporary file');
+  t.same(JSON.parse(out.trim().split('\n').pop()!), {
+    full: { main: '6000x6000', worker: true },
+    shrunk: { main: '8660x5773', worker: true },
+  }, 'decoded in both threads with no temporary file, the 54 MP one shrunk');
+
+  // The same shrink with sharp alone, libvips' threshold left as it is: the decode goes to a file, and fails.
+  const control = `
+    import sharp from ${JSON.stringify(import.meta.resolve('sharp'))};
+    const r = await sharp(${JSON.stringify(files.shrunk)}).resize({ width: 8660, height: 5773, fit: 'inside' }).raw().toBuffer().then(() => 'ok', (e) => e.message);
+    console.log(JSON.stringify(r));`;
+  writeFileSync(join(tmp.dir, 'control.mjs'), control);
+  const seen = execFileSync(process.execPath, [join(tmp.dir, 'control.mjs')], { env, encoding: 'utf8' });
+  t.match(JSON.parse(seen.trim()), /unable to write to .*no-such-folder/, 'without keepDecodesInMemory the shrunk decode is written to TMPDIR');
 });
 
 t.test('image analyser - an image over the pixel limit is refused IMAGE_TOO_LARGE even when its exact hash is listed', async (t) => {

@@ -1,0 +1,60 @@
+/**
+ * Synthetic images for tests: made here from gradients, shapes and noise, never real photos.
+ */
+import { deflateSync } from 'node:zlib';
+import sharp, { type Sharp } from 'sharp';
+
+/** A PNG of only a header (and a token IDAT) claiming the given size: decoding it fails, reading its header does not. */
+export function pngHeaderOnly(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    let crc = 0xffffffff;
+    for (const byte of body) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * A large photo-like image as a sharp pipeline, for encoding: a small picture of gradients, a disc, a bar and
+ * per-pixel noise (different for each seed), scaled up by nearest neighbour, so that its edges and noise stay sharp
+ * at full size and shrinking it changes pixels, not only their count.
+ */
+export function largeSynthetic(width: number, height: number, seed: number, scale = 10): Sharp {
+  const w = Math.ceil(width / scale);
+  const h = Math.ceil(height / scale);
+  const data = Buffer.alloc(w * h * 3);
+  let s = seed >>> 0;
+  const noise = (): number => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return (s >>> 16) & 31 };
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      const disc = (x - w * 0.62) ** 2 + (y - h * 0.4) ** 2 < (h * 0.22) ** 2;
+      const bar = x > w * 0.12 && x < w * 0.34 && y > h * 0.5 && y < h * 0.92;
+      data[i] = disc ? 235 - noise() : ((x * 220) / w + seed * 37 + noise()) & 255;
+      data[i + 1] = bar ? 30 + noise() : ((y * 200) / h + Math.sin((x + seed) / 9) * 40 + 40 + noise()) & 255;
+      data[i + 2] = ((((x >> 3) ^ (y >> 3)) & 7) * 24 + seed * 11 + noise()) & 255;
+    }
+  }
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .resize(width, height, { kernel: 'nearest', fit: 'fill' });
+}
