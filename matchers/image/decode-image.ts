@@ -61,6 +61,16 @@ export interface DecodeLimits {
 export const FULL_DECODE_PIXELS = 50_000_000;
 
 /**
+ * The longest side an image over `fullDecodePixels` may have to be decoded shrunk. The resize holds some rows of
+ * the image at a time, in floating point, so its memory grows with the width of a row and not only with the pixels
+ * kept: a PNG of 10000000x25 (250 MP, 0.7 MiB) took 8.3 GiB and 25 s of CPU to shrink, and the same as 16-bit RGBA
+ * ran the machine out of memory; 100000x2500 took 1.3 GiB, 25x10000000 12 s. From 32768 a side down, a 250 MP image
+ * costs what a 3:2 one does (a 16-bit RGBA PNG of 32768x7629, the worst, 593 MiB and 5.4 s; bench/README.md).
+ * A 200 MP camera's 16384x12288 is well within it, and phone panoramas over 50 MP were refused before shrinking.
+ */
+export const MAX_SHRUNK_SIDE = 32_768;
+
+/**
  * 32 MiB covers any phone photo or screenshot; 250 megapixels covers the 200 MP cameras of current phones
  * (16384x12288 is 201 MP) with room for a crop or a re-encode at another size. Images over 50 MP are decoded
  * shrunk; what the 250 MP limit then bounds is CPU time, measured in bench/README.md ("Images over 50 MP").
@@ -92,6 +102,8 @@ export interface ImageHeader {
   transposed: boolean;
   /** A progressive JPEG or an interlaced PNG. */
   progressive: boolean;
+  /** An animation (a WebP with an animation header, even of one frame): libvips builds its frames at full size. */
+  animated: boolean;
 }
 
 export type HeaderResult = { ok: true; header: ImageHeader } | DecodeFailure;
@@ -144,11 +156,16 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
   const header: ImageHeader = {
     format: format as ImageFormat, width, height, hasAlpha: meta.hasAlpha === true,
     transposed: (meta.orientation ?? 1) >= 5, progressive: meta.isProgressive === true,
+    animated: (meta.pages ?? 1) > 1 || meta.delay !== undefined,
   };
   if (width * height > limits.fullDecodePixels && !shrinkable(header)) {
-    const kind = header.progressive ? (format === 'png' ? 'interlaced png' : 'progressive jpeg') : format;
+    const kind = header.progressive ? (format === 'png' ? 'interlaced png' : 'progressive jpeg') : header.animated ? `animated ${format}` : format;
     return fail('IMAGE_TOO_LARGE', `${kind} of ${width}x${height} pixels exceeds the limit of ${limits.fullDecodePixels} pixels `
-      + 'for its format (only baseline JPEG, non-interlaced PNG and WebP are taken larger)');
+      + 'for its format (only baseline JPEG, non-interlaced PNG and still WebP are taken larger)');
+  }
+  if (width * height > limits.fullDecodePixels && Math.max(width, height) > MAX_SHRUNK_SIDE) {
+    return fail('IMAGE_TOO_LARGE', `${format} of ${width}x${height} pixels exceeds the limit of ${limits.fullDecodePixels} pixels `
+      + `for its shape (an image larger than that is taken only up to ${MAX_SHRUNK_SIDE} pixels a side)`);
   }
   return { ok: true, header };
 }
@@ -156,14 +173,15 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
 /**
  * Whether an image over `fullDecodePixels` can be decoded shrunk without its full-size pixels in memory.
  * libvips reads a baseline JPEG and a non-interlaced PNG row by row, so the resize takes the rows as they come;
- * libwebp decodes straight to the smaller size. A progressive JPEG (libjpeg keeps every DCT coefficient until its
- * last scan) and an interlaced PNG (libvips reads it whole) each took about 1 GiB at 250 MP (bench/README.md);
- * a GIF frame is read whole too (+417 MiB at 64 MP), and libheif decodes a HEIF image whole.
+ * libwebp decodes a still WebP straight to the smaller size. A progressive JPEG (libjpeg keeps every DCT coefficient
+ * until its last scan) and an interlaced PNG (libvips reads it whole) each took about 1 GiB at 250 MP
+ * (bench/README.md); a GIF frame is read whole too (+417 MiB at 64 MP), and libheif decodes a HEIF image whole.
+ * So does libvips an animated WebP's canvas: one of 16383x15000 took 1.3 GiB from 144 bytes.
  */
 function shrinkable(header: ImageHeader): boolean {
   switch (header.format) {
     case 'jpeg': case 'png': return !header.progressive;
-    case 'webp': return true;
+    case 'webp': return !header.animated;
     case 'gif': case 'heif': return false;
   }
 }

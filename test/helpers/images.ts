@@ -58,3 +58,31 @@ export function largeSynthetic(width: number, height: number, seed: number, scal
   return sharp(data, { raw: { width: w, height: h, channels: 3 } })
     .resize(width, height, { kernel: 'nearest', fit: 'fill' });
 }
+
+/**
+ * An animated WebP (VP8X with the animation flag, ANIM, and `frames` ANMF chunks) whose canvas is `width` x `height`
+ * and whose frames are each one lossless pixel: a few hundred bytes whatever the canvas.
+ */
+export async function animatedWebp(width: number, height: number, frames = 2): Promise<Buffer> {
+  const pixel = await sharp({ create: { width: 1, height: 1, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 1 } } })
+    .webp({ lossless: true }).toBuffer();
+  const vp8l = pixel.subarray(12); // after RIFF, its size and WEBP: the VP8L chunk
+  const chunk = (fourcc: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.write(fourcc, 0, 'latin1');
+    head.writeUInt32LE(data.length, 4);
+    return Buffer.concat([head, data, Buffer.alloc(data.length % 2)]);
+  };
+  const u24 = (n: number): Buffer => Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255]);
+  const frame = chunk('ANMF', Buffer.concat([u24(0), u24(0), u24(0), u24(0), u24(100), Buffer.from([0]), vp8l]));
+  const body = Buffer.concat([
+    Buffer.from('WEBP', 'latin1'),
+    chunk('VP8X', Buffer.concat([Buffer.from([0x12, 0, 0, 0]), u24(width - 1), u24(height - 1)])), // animation, alpha
+    chunk('ANIM', Buffer.alloc(6)),
+    ...Array.from({ length: frames }, () => frame),
+  ]);
+  const riff = Buffer.alloc(8);
+  riff.write('RIFF', 0, 'latin1');
+  riff.writeUInt32LE(body.length, 4);
+  return Buffer.concat([riff, body]);
+}

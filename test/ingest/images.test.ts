@@ -8,7 +8,7 @@ import { AlertStore, ListStore, openDatabases, openEvidence } from '../../store/
 import { importListFile } from '../../pipeline/index.js';
 import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, waitForAlerts, type TestServer } from '../helpers/vigil.js';
 import { diskContains } from '../helpers/operators.js';
-import { pngHeaderOnly } from '../helpers/images.js';
+import { animatedWebp, pngHeaderOnly } from '../helpers/images.js';
 
 const KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
 const tmp = tempDir();
@@ -105,6 +105,10 @@ t.test('image - bad payloads get IMAGE_UNDECODABLE or IMAGE_TOO_LARGE and the wo
     ['zero bytes', Buffer.alloc(0), 'IMAGE_UNDECODABLE'],
     // Only a header: decoded, it would be IMAGE_UNDECODABLE, so IMAGE_TOO_LARGE shows it was refused before any decode.
     ['a header claiming 20000x15000 (300 megapixels)', pngHeaderOnly(20_000, 15_000), 'IMAGE_TOO_LARGE'],
+    // Within 250 MP, but shrinking them would hold a worker at GiBs: a row of 10 million pixels (8.3 GiB for a
+    // 0.7 MiB PNG of them), an animation's full-size canvas (1.3 GiB from these few hundred bytes).
+    ['a header claiming 10000000x25 (250 megapixels in rows too long to shrink)', pngHeaderOnly(10_000_000, 25), 'IMAGE_TOO_LARGE'],
+    ['an animated WebP of one-pixel frames on a 16383x15000 canvas', await animatedWebp(16_383, 15_000), 'IMAGE_TOO_LARGE'],
   ];
   cases.forEach(([, bytes], i) => dev.send(image(i + 1, bytes)));
   for (const [name, , code] of cases) {

@@ -7,7 +7,7 @@ import {
 } from '../../matchers/image/index.js';
 import { blockhash, blockhashHamming } from '../../matchers/blockhash/index.js';
 import { pdqDihedralHashes, pdqFromHex, pdqHamming, pdqHash, pdqToHex, PDQ_MATCH_THRESHOLD } from '../../matchers/pdq/index.js';
-import { largeSynthetic, pngHeaderOnly } from '../helpers/images.js';
+import { animatedWebp, largeSynthetic, pngHeaderOnly } from '../helpers/images.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
 const BRIDGE_JPEG = readFileSync(`${PDQ_DATA}dih/bridge-1-original.jpg`);
@@ -243,6 +243,36 @@ t.test('image decode - over fullDecodePixels, formats that would be decoded whol
     t.equal(image.channels, what.includes('alpha') ? 4 : 3, `${what}: 8 bits a channel, alpha kept`);
     t.equal(image.data.length, image.width * image.height * image.channels);
   }
+});
+
+t.test('image decode - an animated WebP over fullDecodePixels is refused IMAGE_TOO_LARGE from its header (144 bytes held a worker at 1.3 GiB)', async (t) => {
+  // libvips builds an animation's frames on a canvas of its full size before any shrink: a 16383x15000 canvas of
+  // one-pixel frames took 1.3 GiB and 4.8 s to decode shrunk, twice what the worst still image costs.
+  for (const frames of [2, 1]) {
+    const bytes = await animatedWebp(16383, 15000, frames);
+    t.ok(bytes.length < 300, `${frames} frame(s): ${bytes.length} bytes`);
+    const header = await readImageHeader(bytes);
+    t.equal(!header.ok && header.code, 'IMAGE_TOO_LARGE', `${frames} frame(s): refused by its header`);
+    t.match(!header.ok && header.message, /animated webp of 16383x15000 pixels/, `${frames} frame(s): the message says why`);
+  }
+  const small = await readImageHeader(await animatedWebp(4000, 3000));
+  t.ok(small.ok && small.header.animated, 'an animated WebP within 50 MP is read at full size, as before');
+  const still = await readImageHeader(await sharp(BRIDGE_PNG).webp().toBuffer(), { ...DEFAULT_DECODE_LIMITS, fullDecodePixels: 100_000 });
+  t.ok(still.ok && !still.header.animated, 'a still WebP over the limit is still taken, to be decoded shrunk');
+});
+
+t.test('image decode - an image over fullDecodePixels with a side over 32768 is refused IMAGE_TOO_LARGE from its header (a 0.7 MiB PNG of 10000000x25 took 8.3 GiB to shrink)', async (t) => {
+  // The resize holds rows of the image in floating point, so what it costs grows with the width of a row: a 250 MP
+  // PNG of 10000000x25 took 8.3 GiB and 25 s, and 25x10000000 12 s. Headers alone: nothing here is decoded.
+  for (const [width, height] of [[10_000_000, 25], [25, 10_000_000], [100_000, 2_500], [32_769, 1_600]] as const) {
+    const header = await readImageHeader(pngHeaderOnly(width, height));
+    t.equal(!header.ok && header.code, 'IMAGE_TOO_LARGE', `${width}x${height}: refused by its header`);
+    t.match(!header.ok && header.message, new RegExp(`${width}x${height} pixels .* 32768 pixels a side`), `${width}x${height}: the message says why`);
+  }
+  for (const [width, height] of [[32_768, 7_629], [7_629, 32_768], [16_384, 12_288]] as const) {
+    t.ok((await readImageHeader(pngHeaderOnly(width, height))).ok, `${width}x${height} (${Math.round(width * height / 1e6)} MP): taken, to be decoded shrunk`);
+  }
+  t.ok((await readImageHeader(pngHeaderOnly(1_000_000, 50))).ok, 'within 50 MP, a long side is decoded at full size, as before');
 });
 
 t.test('image decode - converts greyscale, 16-bit and CMYK images to 8-bit RGB', async (t) => {
