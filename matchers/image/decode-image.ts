@@ -103,7 +103,8 @@ export interface ImageHeader {
   /** A progressive JPEG or an interlaced PNG. */
   progressive: boolean;
   /** An animation (a WebP with an animation header, even of one frame): libvips builds its frames at full size. */
-  animated: boolean;
+  animated: boolean;  /** Stored as CMYK (or YCCK): converted to sRGB at full size, before any shrink. */
+  cmyk: boolean;
 }
 
 export type HeaderResult = { ok: true; header: ImageHeader } | DecodeFailure;
@@ -156,12 +157,13 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
   const header: ImageHeader = {
     format: format as ImageFormat, width, height, hasAlpha: meta.hasAlpha === true,
     transposed: (meta.orientation ?? 1) >= 5, progressive: meta.isProgressive === true,
-    animated: (meta.pages ?? 1) > 1 || meta.delay !== undefined,
+    animated: (meta.pages ?? 1) > 1 || meta.delay !== undefined, cmyk: meta.space === 'cmyk',
   };
   if (width * height > limits.fullDecodePixels && !shrinkable(header)) {
-    const kind = header.progressive ? (format === 'png' ? 'interlaced png' : 'progressive jpeg') : header.animated ? `animated ${format}` : format;
+    const kind = header.progressive ? (format === 'png' ? 'interlaced png' : 'progressive jpeg')
+      : header.animated ? `animated ${format}` : header.cmyk ? `cmyk ${format}` : format;
     return fail('IMAGE_TOO_LARGE', `${kind} of ${width}x${height} pixels exceeds the limit of ${limits.fullDecodePixels} pixels `
-      + 'for its format (only baseline JPEG, non-interlaced PNG and still WebP are taken larger)');
+      + 'for its format (only baseline RGB or grey JPEG, non-interlaced PNG and still WebP are taken larger)');
   }
   if (width * height > limits.fullDecodePixels && Math.max(width, height) > MAX_SHRUNK_SIDE) {
     return fail('IMAGE_TOO_LARGE', `${format} of ${width}x${height} pixels exceeds the limit of ${limits.fullDecodePixels} pixels `
@@ -176,11 +178,13 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
  * libwebp decodes a still WebP straight to the smaller size. A progressive JPEG (libjpeg keeps every DCT coefficient
  * until its last scan) and an interlaced PNG (libvips reads it whole) each took about 1 GiB at 250 MP
  * (bench/README.md); a GIF frame is read whole too (+417 MiB at 64 MP), and libheif decodes a HEIF image whole.
- * So does libvips an animated WebP's canvas: one of 16383x15000 took 1.3 GiB from 144 bytes.
+ * So does libvips an animated WebP's canvas: one of 16383x15000 took 1.3 GiB from 144 bytes. A CMYK JPEG is not
+ * held whole, but converted to sRGB (lcms) at full size before the resize: 18 s of CPU at 250 MP, 2.5 s at 50 MP.
  */
 function shrinkable(header: ImageHeader): boolean {
   switch (header.format) {
-    case 'jpeg': case 'png': return !header.progressive;
+    case 'jpeg': return !header.progressive && !header.cmyk;
+    case 'png': return !header.progressive;
     case 'webp': return !header.animated;
     case 'gif': case 'heif': return false;
   }

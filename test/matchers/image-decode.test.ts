@@ -261,6 +261,21 @@ t.test('image decode - an animated WebP over fullDecodePixels is refused IMAGE_T
   t.ok(still.ok && !still.header.animated, 'a still WebP over the limit is still taken, to be decoded shrunk');
 });
 
+t.test('image decode - a CMYK JPEG over fullDecodePixels is refused IMAGE_TOO_LARGE from its header (converted at full size, 250 MP took 18 s)', async (t) => {
+  // Converted to sRGB before the resize, so a 250 MP CMYK JPEG (3.9 MiB) took 18 s of CPU where the costliest
+  // image taken is 6.4 s; no camera makes one. Smaller, it is decoded at full size as before.
+  const limits = { ...DEFAULT_DECODE_LIMITS, fullDecodePixels: 100_000 };
+  const cmyk = await sharp(BRIDGE_PNG).toColourspace('cmyk').jpeg().toBuffer();
+  const header = await readImageHeader(cmyk, limits);
+  t.equal(!header.ok && header.code, 'IMAGE_TOO_LARGE', 'refused by its header');
+  t.match(!header.ok && header.message, /cmyk jpeg of 512x321 pixels/, 'the message says why');
+  t.ok((await decodeImage(cmyk)).ok, 'decoded within the limit');
+  const rgb = decoded(await decodeImage(await sharp(BRIDGE_PNG).jpeg().toBuffer(), limits));
+  t.ok(rgb.width * rgb.height <= 100_000, 'an RGB JPEG over the limit is still decoded shrunk');
+  const grey = decoded(await decodeImage(await sharp(BRIDGE_PNG).greyscale().jpeg().toBuffer(), limits));
+  t.ok(grey.width * grey.height <= 100_000, 'and so is a grey one');
+});
+
 t.test('image decode - an image over fullDecodePixels with a side over 32768 is refused IMAGE_TOO_LARGE from its header (a 0.7 MiB PNG of 10000000x25 took 8.3 GiB to shrink)', async (t) => {
   // The resize holds rows of the image in floating point, so what it costs grows with the width of a row: a 250 MP
   // PNG of 10000000x25 took 8.3 GiB and 25 s, and 25x10000000 12 s. Headers alone: nothing here is decoded.
