@@ -21,6 +21,10 @@
  * enrolled while no server ran could not have connected), or from its order's start if that is later still. Its
  * alert says that no event was ever received. The monitor takes new enrolments from the registry whenever its generation
  * moves (`vigil enrol` from another process included), and saves the watched-since time like a last-seen time.
+ *
+ * A device passed over at its deadline because its order did not ask for heartbeats, or had ended, is looked at again
+ * whenever the registry moves: once a variation of the order asks for them (the category added, the end put back),
+ * it owes its next event a period from then, and is alerted after that, never heard from or not.
  */
 import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
@@ -57,10 +61,15 @@ interface Seen {
   at: number; seq: number; alerted: boolean; dirty: boolean; heard: number; due: number; deadline: number; putOff?: number | undefined;
   /** Never heard from: `at` is when it began to be watched, not an event's time. */
   never?: boolean | undefined;
+  /**
+   * Passed over at its deadline, with no alert, because its order did not ask for heartbeats or had ended: looked at
+   * again whenever the registry moves, since a variation of the order may ask for them again.
+   */
+  skipped?: boolean | undefined;
 }
 
 /** What is saved of a device. */
-interface SavedSeen { at: number; seq: number; alerted?: boolean; putOff?: number; never?: true }
+interface SavedSeen { at: number; seq: number; alerted?: boolean; putOff?: number; never?: true; skipped?: true }
 
 /** In `meta`: when the monitor last saved, so when its server was last known to be watching. */
 const SAVED_AT_KEY = 'heartbeatSavedAt';
@@ -111,7 +120,7 @@ export class HeartbeatMonitor {
     const outage = savedAt === undefined ? 0 : Math.max(0, startedAt - savedAt);
     for (const { key, value } of options.db.deviceSeen.getRange({})) {
       const v = value as SavedSeen;
-      const s: Seen = { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, heard: monotonic(v.at), due: 0, deadline: 0, never: v.never };
+      const s: Seen = { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, heard: monotonic(v.at), due: 0, deadline: 0, never: v.never, skipped: v.skipped };
       let deadline = Math.max(v.at + this.deadlineMs, v.putOff ?? 0);
       if (v.putOff !== undefined) s.putOff = v.putOff;
       if (!s.alerted && savedAt !== undefined && deadline > savedAt && outage > 0) {
@@ -133,7 +142,8 @@ export class HeartbeatMonitor {
   /**
    * Starts watching devices enrolled since the last look, once the registry has moved, a slice of them a call: a
    * device never heard from is due its first event a period after it began to be watched. Revoked devices are left
-   * out. Returns whether a read of the registry is still under way.
+   * out. Devices passed over at their deadline (`skipped`) are looked at again. Returns whether a read of the
+   * registry is still under way.
    */
   #watchEnrolled(now = Date.now()): boolean {
     if (!this.#scan) {
@@ -149,7 +159,9 @@ export class HeartbeatMonitor {
     for (const device of this.#o.registry.devices(scan.after, ENROLMENT_SCAN_SLICE)) {
       read++;
       scan.after = device.deviceId;
-      if (device.revokedAt !== undefined || this.#seen.has(device.deviceId)) continue;
+      const seen = this.#seen.get(device.deviceId);
+      if (seen?.skipped && device.revokedAt === undefined) this.#reconsider(device.deviceId, seen, now);
+      if (device.revokedAt !== undefined || seen) continue;
       const at = Math.min(now, Math.max(device.createdAt, this.#startedAt));
       const deadline = at + this.deadlineMs;
       this.#seen.set(device.deviceId, { at, seq: 0, alerted: false, dirty: true, heard: monotonic(at), due: monotonic(deadline), deadline, never: true });
@@ -159,6 +171,22 @@ export class HeartbeatMonitor {
     this.#generation = scan.generation;
     this.#scan = undefined;
     return false;
+  }
+
+  /**
+   * A device passed over at its deadline whose order now asks for heartbeats and is in force (a court varied it):
+   * it owes its next event a period from now, as a device newly enrolled would, and is alerted after that.
+   */
+  #reconsider(deviceId: DeviceId, s: Seen, now: number): void {
+    const scope = this.#o.registry.deviceScope(deviceId);
+    if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) return;
+    const deadline = Math.max(s.deadline, now + this.deadlineMs);
+    s.skipped = undefined;
+    s.alerted = false;
+    s.deadline = deadline;
+    s.putOff = deadline; // saved, so that it holds across a restart
+    s.due = monotonic(deadline);
+    s.dirty = true;
   }
 
   /** Milliseconds of silence after which a device is overdue. */
@@ -208,6 +236,7 @@ export class HeartbeatMonitor {
     s.seq = Math.max(seq, s.seq);
     s.alerted = false;
     s.never = undefined;
+    s.skipped = undefined;
     s.dirty = true;
   }
 
@@ -245,6 +274,7 @@ export class HeartbeatMonitor {
     const saved: SavedSeen = { at: s.at, seq: s.seq, alerted: s.alerted };
     if (s.putOff !== undefined) saved.putOff = s.putOff;
     if (s.never) saved.never = true;
+    if (s.skipped) saved.skipped = true;
     return saved;
   }
 
@@ -271,7 +301,11 @@ export class HeartbeatMonitor {
         }
         s.alerted = true;
         s.dirty = true;
-        if (!scope || !isActive(scope, now) || !scope.order.categories.includes('heartbeat')) continue;
+        if (!scope || scope.device.revokedAt !== undefined) continue; // for good
+        if (!isActive(scope, now) || !scope.order.categories.includes('heartbeat')) {
+          s.skipped = true; // until a variation of its order asks for heartbeats (`#reconsider`)
+          continue;
+        }
         due.push({
           id: heartbeatAlertId(deviceId, s.seq, deadline),
           category: 'heartbeat', subjectId: scope.device.subjectId, deviceId, eventSeq: s.seq, eventAt: s.at,

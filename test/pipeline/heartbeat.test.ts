@@ -324,6 +324,44 @@ t.test('heartbeat - a device never heard from keeps its watched-since time acros
   t.match((alert.match as { detail?: string }).detail, new RegExp(`deadline ${new Date(now + DAY + 60_000).toISOString()}$`), 'the deadline is the order start plus a period');
 });
 
+t.test('heartbeat - a device passed over because its order did not ask for heartbeats, or had ended, is alerted a period after a variation asks for them (it never was)', async (t) => {
+  const { db, registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  const enrol = async (name: string, categories: ('heartbeat' | 'keyboard')[], until: number) =>
+    asDeviceId((await registry.enrol({ subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories, from: now - DAY, until }, now)).deviceId);
+  const never = await enrol('vary-never', ['keyboard'], now + 30 * DAY); // enrolled, never heard, no heartbeats asked
+  const ended = await enrol('vary-ended', ['keyboard', 'heartbeat'], now + 30_000); // heard once, order ends in 30 s
+  const revoked = await enrol('vary-revoked', ['keyboard'], now + 30 * DAY);
+  const monitor = new HeartbeatMonitor(options, now);
+  monitor.seen(ended, 4, now);
+  t.equal(await monitor.check(now + 61_000), 0, 'past their deadlines, but not asked for heartbeats: no alert');
+  await registry.varyOrder('ORDER-vary-never', { categories: ['keyboard', 'heartbeat'] });
+  await registry.varyOrder('ORDER-vary-ended', { until: now + 30 * DAY });
+  await registry.varyOrder('ORDER-vary-revoked', { categories: ['keyboard', 'heartbeat'] });
+  await registry.revokeDevice(revoked);
+  t.equal(await monitor.check(now + 62_000), 0, 'the variations are seen; a period from then is owed');
+  await monitor.save();
+  t.match(db.deviceSeen.get(never), { alerted: false, putOff: now + 122_000 }, 'that deadline is saved');
+  t.equal(await monitor.check(now + 121_000), 0);
+  t.equal(await monitor.check(now + 122_500), 2, 'still silent a period after the variations: both alerted');
+  const byDevice = new Map(alerts.readAfter(0, 10).map((a) => [a.deviceId, a]));
+  t.match(byDevice.get(never), { eventSeq: 0, match: { rule: 'heartbeat-missed', detail: /^no event ever received from this device/ } });
+  t.match(byDevice.get(ended), { eventSeq: 4, match: { rule: 'heartbeat-missed', detail: /^no event for 12\d s/ } });
+  t.notOk(byDevice.has(revoked), 'a revoked device stays unwatched');
+
+  // Passed over, saved, and its order varied while no server ran: the next server looks at it as it starts.
+  const later = await enrol('vary-restart', ['keyboard'], now + 30 * DAY);
+  const first = new HeartbeatMonitor(options, now);
+  t.equal(await first.check(now + 61_000), 0);
+  await first.save();
+  t.match(db.deviceSeen.get(later), { alerted: true, skipped: true });
+  await registry.varyOrder('ORDER-vary-restart', { categories: ['keyboard', 'heartbeat'] });
+  const second = new HeartbeatMonitor(options); // started now
+  t.equal(await second.check(now + 59_000), 0);
+  t.equal(await second.check(now + 61_000), 1, 'alerted a period after the next server started');
+  t.ok(alerts.readAfter(0, 10).some((a) => a.deviceId === later));
+});
+
 t.test('heartbeat - a server alerts a device that was enrolled and never connected', async (t) => {
   const tmp = tempDir();
   const srv = await startTestServer(tmp.dir, { policy: { heartbeatSeconds: 1, heartbeatGraceSeconds: 0 } });
