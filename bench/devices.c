@@ -178,13 +178,16 @@ static void settle(Device *d, uint32_t upTo, double now) {
   }
 }
 
+/* A reject: its seq is settled. Its code is counted only for a measured event, as swarm-load.ts counts them, so
+ * that the figures of the two generators are of the same events (not the warm-up's and the settling's too). */
 static void reject(Device *d, int64_t seq, const uint8_t *code, long codeLen) {
   rejectedTotal++;
-  if (seq > d->low && seq <= d->high) {
-    uint32_t i = (uint32_t)seq & d->mask;
-    if (d->times[i] >= 0 && d->measured[i]) measuredOutstanding--;
-    d->times[i] = -1;
-  }
+  if (seq <= d->low || seq > d->high) return;
+  uint32_t i = (uint32_t)seq & d->mask;
+  int measuredNow = d->times[i] >= 0 && d->measured[i];
+  d->times[i] = -1;
+  if (!measuredNow) return;
+  measuredOutstanding--;
   if (codeLen <= 0 || codeLen > 31) return;
   for (int k = 0; k < rejectKinds; k++) {
     if ((long)strlen(rejectCodes[k]) == codeLen && memcmp(rejectCodes[k], code, codeLen) == 0) { rejectCounts[k]++; return; }

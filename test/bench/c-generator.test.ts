@@ -59,3 +59,22 @@ t.test('bench - the C generator fails in one line when the server refuses a devi
   }), /C generator exited with 1/);
   t.match(lines.join('\n'), /upgrade refused: HTTP\/1\.1 401/, 'the refusal is printed with the server\'s status line');
 });
+
+t.test('bench - the C generator counts the rejects of measured events only, as the Node swarm does (it counted the warm-up\'s too)', { skip: compiler ? false : 'no C compiler (cc) on this machine' }, async (t) => {
+  const tmp = tempDir('vigil-c-generator-');
+  t.teardown(tmp.remove);
+  // A device may send 10 events a second, with no burst: of the 40 a second each device is sent, most are refused.
+  const creds = await prepareDataDir(tmp.dir, 4, { ingest: { deviceRatePerSecond: 10, deviceBurst: 1 } }, undefined);
+  const server = await startServer('vigil', tmp.dir);
+  t.teardown(() => server.stop());
+  const f = await runCSwarm({
+    host: '127.0.0.1', port: server.port, tokens: creds.tokens, perDevice: 40, shares: { heartbeat: 1 }, hitRate: 0, seed: 3,
+    warmupSeconds: 2, seconds: 0.5, settleSeconds: 5, sampleServer: () => undefined, atWindowEdge: () => {}, progress: () => {},
+  });
+  const measured = 4 * 40 * f.seconds;
+  const refused = f.rejects.RATE_LIMITED ?? 0;
+  t.ok(refused > 0, `${refused} measured events refused RATE_LIMITED`);
+  // Sent in the 2 s of warm-up, 4 times as many were refused as in the measured 0.5 s; only those may be counted.
+  t.ok(refused <= measured * 1.2, `no more than the ${measured} events sent in the measured interval (${JSON.stringify(f.rejects)})`);
+  t.equal(f.unacked, 0, 'every measured event was acked or refused');
+});
