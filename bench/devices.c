@@ -266,7 +266,8 @@ static int onReadable(Device *d, double now) {
       size_t head = 2;
       if (len == 126) { if (d->inLen - off < 4) break; len = (uint64_t)f[2] << 8 | f[3]; head = 4; }
       else if (len == 127) { if (d->inLen - off < 10) break; len = 0; for (int i = 0; i < 8; i++) len = len << 8 | f[2 + i]; head = 10; }
-      if (head + len > READ_CAP) { fprintf(stderr, "devices: server frame of %llu bytes\n", (unsigned long long)len); exit(1); }
+      /* Not `head + len > READ_CAP`: a 64-bit length near 2^64 wraps that sum past the check. */
+      if (len > READ_CAP - head) { fprintf(stderr, "devices: server frame of %llu bytes\n", (unsigned long long)len); exit(1); }
       if (d->inLen - off < head + len) break;
       int opcode = f[0] & 0x0f;
       if (opcode == 2) onMessage(d, f + head, (size_t)len, now);

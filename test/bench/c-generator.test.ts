@@ -1,5 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { runCSwarm, type CSwarmOptions } from '../../bench/c-swarm.js';
 import { startServer, type ServerHandle } from '../../bench/server-process.js';
 import { prepareDataDir } from '../../bench/suite-data.js';
@@ -77,4 +78,27 @@ t.test('bench - the C generator counts the rejects of measured events only, as t
   // Sent in the 2 s of warm-up, 4 times as many were refused as in the measured 0.5 s; only those may be counted.
   t.ok(refused <= measured * 1.2, `no more than the ${measured} events sent in the measured interval (${JSON.stringify(f.rejects)})`);
   t.equal(f.unacked, 0, 'every measured event was acked or refused');
+});
+
+t.test('bench - the C generator stops on a server frame whose 64-bit length wraps its bounds check (it looped for ever)', { skip: compiler ? false : 'no C compiler (cc) on this machine', timeout: 30_000 }, async (t) => {
+  // A server that upgrades, then sends a binary frame claiming 2^64 - 10 bytes: `head + len` wrapped to 0, passed
+  // the check against the read buffer, and the frame loop then went on reading it without moving.
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      socket.write(Buffer.from([0x82, 127, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf6, 0x80, 0x80, 0x80]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => { for (const s of sockets) s.destroy(); server.close() });
+  const lines: string[] = [];
+  await t.rejects(runCSwarm({
+    host: '127.0.0.1', port: (server.address() as AddressInfo).port, tokens: ['vd1.dev-x.y'], perDevice: 1, shares: { heartbeat: 1 },
+    hitRate: 0, seed: 1, warmupSeconds: 0, seconds: 1, settleSeconds: 1, sampleServer: () => undefined, atWindowEdge: () => {},
+    progress: (l) => lines.push(l),
+  }), /C generator exited with 1/);
+  t.match(lines.join('\n'), /server frame of 18446744073709551606 bytes/, 'it says what it was sent');
 });
