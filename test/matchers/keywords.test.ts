@@ -114,13 +114,16 @@ t.test('keywords - a capital I that begins a word or stands by a word still read
   t.same(hits(terms, 'Is India IT Post-It, i.e. I think'), ['0:Is', '1:India', '2:IT', '2:It', '3:I think'], 'and the i-terms still do');
 });
 
-t.test('keywords - reads a long run of capital I\'s in time linear in its length (a and 40,000 I took 14 s)', async (t) => {
+t.test('keywords - a long run of capital I\'s is looked at once, not once per I (a and 40,000 I took 14 s)', async (t) => {
   const index = KeywordIndex.build(['kill', 'hello']);
+  const table = baseCharTable();
   for (const text of [`a${'I'.repeat(30_000)}`, `a${'I\u200b'.repeat(30_000)}`, `a ${'I '.repeat(100_000)}`, `a.${'I.'.repeat(100_000)}`]) {
-    const started = process.hrtime.bigint();
     t.same(index.match(text), []);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    t.ok(ms < 1000, `${JSON.stringify(text.slice(0, 6))}...: ${ms.toFixed(0)} ms`);
+    // The first I's reading is kept for its whole group: every later I of the run is read from it, without a look.
+    const st = initialState();
+    const first = text.indexOf('I');
+    capitalIReading(text, table, first, st);
+    t.ok(st.iFrom <= first && st.iTo >= text.lastIndexOf('I') + 1, `${JSON.stringify(text.slice(0, 6))}...: one group of ${st.iTo - st.iFrom} units`);
   }
 });
 
