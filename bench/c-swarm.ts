@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ProcSample } from './server-process.js';
+import { cpuPercentBetween, type ProcSample } from './server-process.js';
+import type { Percentiles } from './suite-figures.js';
 import { encodeFields } from './swarm-frames.js';
 import { SwarmMix } from './swarm-mix.js';
 import type { EventShares } from './swarm-protocol.js';
@@ -29,7 +30,7 @@ export interface LoadFigures {
   closes: Record<string, number>;
 }
 
-export interface Quantiles { p50: number; p90: number; p99: number; p999: number; max: number }
+export type Quantiles = Omit<Percentiles, 'count' | 'mean'>;
 
 export interface CSwarmOptions {
   host: string;
@@ -115,7 +116,7 @@ export async function runCSwarm(o: CSwarmOptions): Promise<LoadFigures> {
       seconds: p.seconds, ackedPerSecond: p.ackedPerSecond, ack: quantiles(p.ack), sendLag: quantiles(p.sendLag), rejects: p.rejects,
       generatorCpuPercent: Math.round(p.cpuPercent), skipped: p.skipped, unacked: p.unacked,
       closes: p.closes > 0 ? { closed: p.closes } : {},
-      server: before && after ? { cpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / ((after.at - before.at) / 1000)) * 100) } : undefined,
+      server: before && after ? { cpuPercent: cpuPercentBetween(before, after) } : undefined,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -40,6 +40,11 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+/** CPU the process used between two samples, percent of one core. */
+export function cpuPercentBetween(before: ProcSample, after: ProcSample): number {
+  return Math.round(((after.cpuSeconds - before.cpuSeconds) / ((after.at - before.at) / 1000)) * 100);
+}
+
 /** Reads a process's CPU time and memory, or undefined when /proc has no such process. */
 export function sampleProcess(pid: number): ProcSample | undefined {
   try {

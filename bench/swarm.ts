@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { EVENT_CATEGORY, type Category } from '../core/index.js';
 import { addCounts, latencyFromEncoded, type LatencyFigures } from './suite-figures.js';
-import { benchNodeArgs, type ProcSample } from './server-process.js';
+import { benchNodeArgs, cpuPercentBetween, type ProcSample } from './server-process.js';
 import type { EventType, LoadMode, LoadResult, SwarmCommand, SwarmJob, SwarmMessage, SwarmProgress } from './swarm-protocol.js';
 
 export interface SwarmOptions extends Omit<SwarmJob, 'tokens' | 'seed'> {
@@ -123,7 +123,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmFigures> {
     if (firstError !== undefined) figures.firstConnectError = firstError;
     if (before && after) {
       figures.server = {
-        cpuPercent: Math.round(((after.cpuSeconds - before.cpuSeconds) / ((after.at - before.at) / 1000)) * 100),
+        cpuPercent: cpuPercentBetween(before, after),
         rssMiB: Math.round(after.rssKiB / 1024), anonMiB: Math.round(after.anonKiB / 1024),
       };
     }
