@@ -162,9 +162,9 @@ export class HeartbeatMonitor {
       const seen = this.#seen.get(device.deviceId);
       if (seen?.skipped && device.revokedAt === undefined) this.#reconsider(device.deviceId, seen, now);
       if (device.revokedAt !== undefined || seen) continue;
-      const at = Math.min(now, Math.max(device.createdAt, this.#startedAt));
-      const deadline = at + this.deadlineMs;
-      this.#seen.set(device.deviceId, { at, seq: 0, alerted: false, dirty: true, heard: monotonic(at), due: monotonic(deadline), deadline, never: true });
+      const watched = this.#firstSeen(Math.min(now, Math.max(device.createdAt, this.#startedAt)), 0);
+      watched.never = true;
+      this.#seen.set(device.deviceId, watched);
     }
     if (read === ENROLMENT_SCAN_SLICE) return true;
     // Devices enrolled while the slices were read may have been passed: the generation they moved is not this one.
@@ -187,6 +187,12 @@ export class HeartbeatMonitor {
     s.putOff = deadline; // saved, so that it holds across a restart
     s.due = monotonic(deadline);
     s.dirty = true;
+  }
+
+  /** A device first watched at the wall time `at` (heard then, or enrolled), due a period later; to be saved. */
+  #firstSeen(at: number, seq: number): Seen {
+    const deadline = at + this.deadlineMs;
+    return { at, seq, alerted: false, dirty: true, heard: monotonic(at), due: monotonic(deadline), deadline };
   }
 
   /** Milliseconds of silence after which a device is overdue. */
@@ -216,14 +222,14 @@ export class HeartbeatMonitor {
    * so the latest is taken even when its wall time is earlier than the one before (the clock was set back).
    */
   seen(deviceId: DeviceId, seq: number, at: number): void {
+    const s = this.#seen.get(deviceId);
+    if (!s) {
+      this.#seen.set(deviceId, this.#firstSeen(at, seq));
+      return;
+    }
     const heard = monotonic(at);
     const due = heard + this.deadlineMs;
     const deadline = at + this.deadlineMs;
-    const s = this.#seen.get(deviceId);
-    if (!s) {
-      this.#seen.set(deviceId, { at, seq, alerted: false, dirty: true, heard, due, deadline });
-      return;
-    }
     // Heard again after its alert: saved at once, not at the next save, so that a crash before then does not
     // bring it back as alerted (and so never alerted for its next silence).
     if (s.alerted) this.#saveSoon(deviceId);
