@@ -18,7 +18,10 @@ function monitorParts(t: Test) {
     db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
     heartbeatSeconds: 60, graceSeconds: 0,
   };
-  return { db, dir: tmp.dir, registry, alerts, options };
+  /** Enrols subject-`name` under ORDER-`name`, heartbeats only, in force from a day before `now` to a day after. */
+  const enrolWatched = async (name: string, now: number, enrolledAt = now) => asDeviceId((await registry.enrol(
+    { subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories: ['heartbeat'], from: now - DAY, until: now + DAY }, enrolledAt)).deviceId);
+  return { db, dir: tmp.dir, registry, alerts, options, enrolWatched };
 }
 
 t.test('heartbeat - a silent device gets one heartbeat-missed alert after its deadline, and another only after it is heard again', async (t) => {
@@ -52,9 +55,9 @@ t.test('heartbeat - a silent device gets one heartbeat-missed alert after its de
 });
 
 t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a device silent across it is still alerted', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, alerts, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const { deviceId: watched } = await registry.enrol({ subjectId: 'subject-hb', orderRef: 'ORDER-hb', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const watched = await enrolWatched('hb', now);
   const first = new HeartbeatMonitor(options);
   const many = SAVE_CHUNK * 2 + 7; // more than two transactions' worth
   for (let i = 0; i < many; i++) first.seen(asDeviceId(`dev-chunk-${i}`), i + 1, now - 1000);
@@ -94,9 +97,9 @@ t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline
 });
 
 t.test('heartbeat - an alert whose commit fails (a full disk, say) is raised at the next check, not lost', async (t) => {
-  const { registry, alerts, options } = monitorParts(t);
+  const { alerts, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const { deviceId } = await registry.enrol({ subjectId: 'subject-full', orderRef: 'ORDER-full', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const deviceId = await enrolWatched('full', now);
   const monitor = new HeartbeatMonitor(options);
   monitor.seen(asDeviceId(deviceId), 7, now - 1000);
   const commit = alerts.commit.bind(alerts);
@@ -116,9 +119,9 @@ function stepWallClock(t: Test, ms: number): void {
 }
 
 t.test('heartbeat - a wall clock stepped forward makes no device overdue: silence is measured on the monotonic clock', async (t) => {
-  const { registry, alerts, options } = monitorParts(t);
+  const { alerts, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const { deviceId } = await registry.enrol({ subjectId: 'subject-fwd', orderRef: 'ORDER-fwd', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const deviceId = await enrolWatched('fwd', now);
   const monitor = new HeartbeatMonitor(options);
   monitor.seen(asDeviceId(deviceId), 1, Date.now());
   stepWallClock(t, 3600_000); // NTP sets the clock an hour on, a second after the device was heard
@@ -157,9 +160,9 @@ t.test('heartbeat - a device whose order was varied to start later owes no heart
 });
 
 t.test('heartbeat - time no server watched does not count: a deadline that fell while the server was down is put off by the outage, not alerted at start-up', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, alerts, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const enrol = async (n: number) => asDeviceId((await registry.enrol({ subjectId: `subject-out-${n}`, orderRef: `ORDER-out-${n}`, categories: ['heartbeat'], from: now - DAY, until: now + DAY })).deviceId);
+  const enrol = (n: number) => enrolWatched(`out-${n}`, now);
   const [during, before] = [await enrol(1), await enrol(2)];
   // The server before was last known alive 90 s ago. `during` was heard 100 s ago: its deadline (60 s) fell 40 s ago,
   // in the outage. `before` was heard 200 s ago: overdue 140 s ago, while the server still watched.
@@ -177,9 +180,9 @@ t.test('heartbeat - time no server watched does not count: a deadline that fell 
 });
 
 t.test('heartbeat - a deadline put off past an outage holds across another restart, and an alert raised just before a crash is not raised again', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, alerts, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const { deviceId } = await registry.enrol({ subjectId: 'subject-out-9', orderRef: 'ORDER-out-9', categories: ['heartbeat'], from: now - DAY, until: now + DAY });
+  const deviceId = await enrolWatched('out-9', now);
   const id = asDeviceId(deviceId);
   await db.meta.put('heartbeatSavedAt', now - 90_000);
   await db.deviceSeen.put(id, { at: now - 100_000, seq: 7, alerted: false });
@@ -200,9 +203,9 @@ t.test('heartbeat - a deadline put off past an outage holds across another resta
 });
 
 t.test('heartbeat - a device heard again after its alert is saved at once, not at the next save (a crash between brought it back as alerted, never to be alerted again)', async (t) => {
-  const { db, registry, options } = monitorParts(t);
+  const { db, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const id = asDeviceId((await registry.enrol({ subjectId: 'subject-again', orderRef: 'ORDER-again', categories: ['heartbeat'], from: now - DAY, until: now + DAY })).deviceId);
+  const id = await enrolWatched('again', now);
   const monitor = new HeartbeatMonitor(options); // not started: no save timer
   monitor.seen(id, 1, now - 61_000);
   t.equal(await monitor.check(now), 1, 'silent past its deadline: alerted');
@@ -250,9 +253,9 @@ t.test('heartbeat - saves do not overlap: the time of a save is written only aft
 });
 
 t.test('heartbeat - a save soon writes only the devices heard again after their alert, not every changed device (a whole save each turn held up ingest)', async (t) => {
-  const { db, registry, options } = monitorParts(t);
+  const { db, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const id = asDeviceId((await registry.enrol({ subjectId: 'subject-soon', orderRef: 'ORDER-soon', categories: ['heartbeat'], from: now - DAY, until: now + DAY })).deviceId);
+  const id = await enrolWatched('soon', now);
   const monitor = new HeartbeatMonitor(options); // not started: no save timer
   monitor.seen(id, 1, now - 61_000);
   t.equal(await monitor.check(now), 1);
@@ -306,9 +309,9 @@ t.test('heartbeat - a device enrolled and never heard from is alerted a period a
 });
 
 t.test('heartbeat - a device never heard from keeps its watched-since time across a restart, and owes nothing before its order starts', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, registry, alerts, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
-  const { deviceId } = await registry.enrol({ subjectId: 'subject-nv', orderRef: 'ORDER-nv', categories: ['heartbeat'], from: now - DAY, until: now + DAY }, now - DAY);
+  const deviceId = await enrolWatched('nv', now, now - DAY);
   const { deviceId: starts } = await registry.enrol({ subjectId: 'subject-st', orderRef: 'ORDER-st', categories: ['heartbeat'], from: now + DAY, until: now + 2 * DAY }, now - DAY);
   const first = new HeartbeatMonitor(options, now);
   await first.save(); // stopped with the server at once
