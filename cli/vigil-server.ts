@@ -12,7 +12,9 @@ import {
   AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, claimDataFolder, openDatabases,
   type Databases, type HeldFolder,
 } from '../store/index.js';
-import { AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, WorkerPool } from '../pipeline/index.js';
+import {
+  AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, UncheckedImageMonitor, WorkerPool,
+} from '../pipeline/index.js';
 import { DeviceGateway, FeedGateway, HttpServer, OperatorApi, loadNativeUws, type JournalEntry } from '../ingest/index.js';
 import { DEMO_LISTS } from './demo-lists.js';
 
@@ -97,6 +99,9 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
     db, registry, alerts, feed, metrics, log,
     heartbeatSeconds: config.policy.heartbeatSeconds, graceSeconds: config.policy.heartbeatGraceSeconds,
   });
+  const unchecked = new UncheckedImageMonitor({
+    db, registry, alerts, feed, metrics, log, windowSeconds: config.policy.uncheckedImageWindowSeconds,
+  });
   const subjects = new Map<DeviceId, SubjectId>();
   let gateway: DeviceGateway | undefined;
   // One journal for recovery and ingest. Nothing is appended before the gateway exists, so nothing is reported
@@ -141,6 +146,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
     ingest: config.ingest, policy: config.policy, registry, pipeline, images, metrics, log,
     maxPipelineDepth: config.pipeline.maxQueue,
     heard: (deviceId, seq, now) => heartbeats.seen(deviceId, seq, now),
+    unchecked: (deviceId, image, now) => unchecked.refused(deviceId, image, now),
   });
   gateway.attach(journal);
   metrics.gauge('vigil_journal_pending', 'Journaled events not yet matched', () => journal.pendingCount());
@@ -168,6 +174,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   });
   const port = await http.listen(config.host, config.port);
   heartbeats.start();
+  unchecked.start();
   retention.start(config.retention.sweepMinutes);
   log.info({ port, host: config.host, dataDir: config.dataDir, workers: config.pipeline.workers }, 'vigil is listening');
 
@@ -184,6 +191,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
       await journal.settle();
       await pipeline.drain();
       await heartbeats.stop();
+      await unchecked.stop();
       await retention.stop();
       await pool.close();
       await builder.close();

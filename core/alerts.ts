@@ -41,6 +41,12 @@ export type AlertNotice =
   | { kind: 'review'; alertSeq: number; at: number; by: string; from: ReviewState; to: ReviewState; rationale?: string }
   | { kind: 'deletion'; alertSeq: number; at: number; by: string; what: 'alert' | 'evidence' };
 
+/**
+ * Images of a device refused without being matched (rule `unchecked-images`), by why: over `ingest.maxImageBytes`,
+ * over `ingest.maxImagePixels` or too large to decode shrunk (both IMAGE_TOO_LARGE), or IMAGE_UNDECODABLE.
+ */
+export interface UncheckedImageCounts { tooLargeBytes: number; tooLargePixels: number; undecodable: number }
+
 /** What matched: a list entry (keyword, URL, app, hash) or a rule (tamper, heartbeat). */
 export type AlertMatch =
   | { kind: 'keyword'; list: string; version: number; ref: string; term: string; excerpt: string }
@@ -50,7 +56,7 @@ export type AlertMatch =
       kind: 'hash'; list: string; version: number; ref: string;
       hashType: string; distance: number; threshold: number; category: string;
     }
-  | { kind: 'rule'; rule: string; signal: string; detail?: string };
+  | { kind: 'rule'; rule: string; signal: string; detail?: string; refused?: UncheckedImageCounts };
 
 export interface Alert {
   id: AlertId;

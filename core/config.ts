@@ -34,6 +34,12 @@ export const DEFAULT_FEED_MAX_LIMIT = 1000;
 export const DEFAULT_FEED_MAX_WAIT_MS = 60_000;
 export const DEFAULT_HEARTBEAT_SECONDS = 300;
 export const DEFAULT_HEARTBEAT_GRACE_SECONDS = 30;
+/**
+ * Images refused unchecked (too large, undecodable) raise a heartbeat alert at the first refusal, then at most one
+ * for the rest every this long (pipeline/unchecked-image-monitor.ts): a gallery sync of 200 MP photos, each over
+ * `ingest.maxImageBytes`, is an alert and an hourly count, not hundreds of alerts.
+ */
+export const DEFAULT_UNCHECKED_IMAGE_WINDOW_SECONDS = 3600;
 export const DEFAULT_RETENTION_JOURNAL_MAX_AGE_HOURS = 24;
 export const DEFAULT_RETENTION_ALERT_DAYS = 365;
 export const DEFAULT_RETENTION_DISMISSED_ALERT_DAYS = 30;
@@ -84,7 +90,12 @@ export interface OperatorsConfig {
   readonly maxBodyBytes: number;
   readonly maxListUploadBytes: number;
 }
-export interface PolicyConfig { readonly heartbeatSeconds: number; readonly heartbeatGraceSeconds: number }
+export interface PolicyConfig {
+  readonly heartbeatSeconds: number;
+  readonly heartbeatGraceSeconds: number;
+  /** After an alert for images refused unchecked, further refusals of the device are counted this long into one. */
+  readonly uncheckedImageWindowSeconds: number;
+}
 
 export interface VigilConfig {
   readonly dataDir: string;
@@ -251,6 +262,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     policy: Object.freeze({
       heartbeatSeconds: int(policy, 'policy.', 'heartbeatSeconds', DEFAULT_HEARTBEAT_SECONDS, 1, 86_400),
       heartbeatGraceSeconds: int(policy, 'policy.', 'heartbeatGraceSeconds', DEFAULT_HEARTBEAT_GRACE_SECONDS, 0, 86_400),
+      uncheckedImageWindowSeconds: int(policy, 'policy.', 'uncheckedImageWindowSeconds', DEFAULT_UNCHECKED_IMAGE_WINDOW_SECONDS, 1, 86_400),
     }),
     retention: Object.freeze({
       journalMaxAgeHours: int(retention, 'retention.', 'journalMaxAgeHours', DEFAULT_RETENTION_JOURNAL_MAX_AGE_HOURS, 1, 24 * 365),

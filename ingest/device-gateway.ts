@@ -12,7 +12,7 @@ import { EVENT_CATEGORY, type DeviceEvent, type DeviceId, type EventType, type I
 import {
   entryFromFrame, entryPrefix, isActive, type DeviceScope, type DurablePage, type Journal, type RegistryStore,
 } from '../store/index.js';
-import type { ImageAnalyser, Pipeline, PipelinePage } from '../pipeline/index.js';
+import type { ImageAnalyser, Pipeline, PipelinePage, UncheckedImage, UncheckedReason } from '../pipeline/index.js';
 import { decodeFrame, encodeAck, encodeFrame, type ServerMessage } from './frame-codec.js';
 import { imageRefusal, parseEvent, type RejectCode } from './event-parser.js';
 import { SeqHoles } from './seq-holes.js';
@@ -50,6 +50,18 @@ function applyScope(conn: DeviceConn, scope: DeviceScope): void {
 /** Whether the connection's order authorises a screenshot taken now (an image event, PROTOCOL.md §3). */
 function mayCapture(conn: DeviceConn, now: number): boolean {
   return (conn.allowed & TYPE_BIT.image) !== 0 && now >= conn.from && now <= conn.until;
+}
+
+/**
+ * Why an image refused with `code` went unchecked, or undefined when it was not refused for what it is (OUT_OF_SCOPE:
+ * never processed, by law; RATE_LIMITED: the device sends it again). On arrival only an image's size is looked at, so
+ * IMAGE_TOO_LARGE there is its bytes; from the analyser, which has the same byte limit, it is its pixels (over
+ * `ingest.maxImagePixels`, or too large to decode shrunk).
+ */
+function uncheckedReason(code: RejectCode, stage: UncheckedImage['stage']): UncheckedReason | undefined {
+  if (code === 'IMAGE_UNDECODABLE') return 'undecodable';
+  if (code === 'IMAGE_TOO_LARGE') return stage === 'arrival' ? 'bytes' : 'pixels';
+  return undefined;
 }
 
 /** Per-device state that outlives connections. */
@@ -111,6 +123,11 @@ export interface DeviceGatewayOptions {
    * device turned away is still heard): the device's highest durable seq (heartbeat deadlines).
    */
   heard?: (deviceId: DeviceId, seq: number, now: number) => void;
+  /**
+   * Told of each image refused without being matched (IMAGE_TOO_LARGE, IMAGE_UNDECODABLE), on arrival or after
+   * analysis, so that its device's manager learns that images went unchecked (`now` the wall time).
+   */
+  unchecked?: (deviceId: DeviceId, image: UncheckedImage, now: number) => void;
   maxPipelineDepth: number;
   metrics: Metrics;
   log: Logger;
@@ -341,6 +358,7 @@ export class DeviceGateway {
     const refusal = this.#refusal(conn, st, event, wallNow);
     if (refusal) {
       this.#reject(ws, event.seq, refusal[0], refusal[1]);
+      this.#unchecked(conn.deviceId, event, refusal[0], 'arrival', wallNow);
       // Refused, but heard: a device whose events the server turns away (RATE_LIMITED while it is busy) is not silent.
       this.#o.heard?.(conn.deviceId, st.durableSeq, wallNow);
       return;
@@ -371,17 +389,18 @@ export class DeviceGateway {
     st.busy = true;
     this.#o.images.analyse(deviceId, event as ImageEvent).then((outcome) => {
       if (outcome.ok) this.#journal!.append({ deviceId, event: outcome.event, receivedAt });
-      else this.#lateReject(st, event.seq, outcome.code, outcome.message);
+      else this.#lateReject(deviceId, st, event, outcome.code, outcome.message);
     }, (err: unknown) => {
       this.#o.log.error({ err, deviceId, seq: event.seq }, 'image analysis failed');
-      this.#lateReject(st, event.seq, 'IMAGE_UNDECODABLE', 'the image could not be processed');
+      this.#lateReject(deviceId, st, event, 'IMAGE_UNDECODABLE', 'the image could not be processed');
     }).finally(() => {
       st.busy = false;
       while (!st.busy && st.waiting.length > 0) this.#dispatch(deviceId, st, st.waiting.shift()!);
     });
   }
 
-  #lateReject(st: DeviceState, seq: number, code: RejectCode, message: string): void {
+  #lateReject(deviceId: DeviceId, st: DeviceState, event: DeviceEvent, code: RejectCode, message: string): void {
+    const seq = event.seq;
     st.lateRejects.set(seq, { code, message });
     if (st.lateRejects.size > MAX_LATE_REJECTS) st.lateRejects.delete(st.lateRejects.keys().next().value as number);
     st.holes.refused(seq);
@@ -392,6 +411,14 @@ export class DeviceGateway {
     // a hello or an ack would cover the image's seq, and the device would take the refused image for stored.
     if (ws && !ws.getUserData().closed) this.#reply(st, ws, msg, true);
     else st.outbox.push(encodeFrame(msg)); // told first on its next connection
+    this.#unchecked(deviceId, event, code, 'analysis', Date.now());
+  }
+
+  /** Reports an image refused unchecked (see `uncheckedReason`); other refusals are left out. */
+  #unchecked(deviceId: DeviceId, event: DeviceEvent, code: RejectCode, stage: UncheckedImage['stage'], now: number): void {
+    const reason = uncheckedReason(code, stage);
+    if (reason === undefined || event.type !== 'image' || !this.#o.unchecked) return;
+    this.#o.unchecked(deviceId, { seq: event.seq, at: event.at, reason, stage }, now);
   }
 
   /** Why an otherwise valid event must be refused, or undefined to accept it. */

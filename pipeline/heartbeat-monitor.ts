@@ -31,6 +31,7 @@ import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/i
 import { isActive, type AlertStore, type Databases, type RegistryStore } from '../store/index.js';
 import { alertId } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
+import { monotonic } from './monotonic.js';
 
 const CHECK_MS = 250;
 const SAVE_MS = 5000;
@@ -78,9 +79,6 @@ const SAVED_AT_KEY = 'heartbeatSavedAt';
 function heartbeatAlertId(deviceId: DeviceId, seq: number, deadline: number) {
   return asAlertId(alertId(deviceId, seq, `rule\u0000heartbeat-missed\u0000${deadline}`));
 }
-
-/** A wall time as a time on the monotonic clock (performance.now()), by the offset between the clocks now. */
-function monotonic(wall: number): number { return performance.now() + (wall - Date.now()) }
 
 export interface HeartbeatOptions {
   db: Databases;

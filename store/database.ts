@@ -28,6 +28,11 @@ export interface Databases {
   /** deviceId -> highest sequence stored durably */
   deviceSeq: LmdbDb<number, string>;
   /**
+   * deviceId -> the device's images refused unchecked (too large, undecodable) not yet in an alert, the window they
+   * wait in, and the highest seqs counted (pipeline/unchecked-image-monitor.ts)
+   */
+  uncheckedImages: LmdbDb<unknown, string>;
+  /**
    * journal key (a positive integer, in the order events were appended) -> the bytes of `[deviceId, event]`
    * as plain MessagePack (store/journal-codec.ts), until the event has been matched. LMDB database `events`.
    */
@@ -119,6 +124,7 @@ export function openDatabases(dataDir: string): Databases {
     consumers: db('consumers'),
     deviceSeq: db('deviceSeq'),
     deviceSeen: db('deviceSeen'),
+    uncheckedImages: db('uncheckedImages'),
     journal: root.openDB<Uint8Array, number>({ name: 'events', encoding: 'binary' }),
     legacyJournal: db('journal'),
     alerts: db('alerts', 'uint32'),

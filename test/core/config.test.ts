@@ -78,3 +78,12 @@ t.test('config - ingest.idleTimeoutSeconds past 960 is refused: uWebSockets.js a
   writeFileSync(file, JSON.stringify({ ingest: { idleTimeoutSeconds: 960 } }));
   t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).ingest.idleTimeoutSeconds, 960);
 });
+
+t.test('config - policy.uncheckedImageWindowSeconds is an hour unless set, and 1..86400', async (t) => {
+  t.equal(loadConfig({ dataDir: tmp.dir }, {}).policy.uncheckedImageWindowSeconds, 3600);
+  const file = join(tmp.dir, 'unchecked.json');
+  writeFileSync(file, JSON.stringify({ policy: { uncheckedImageWindowSeconds: 600 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).policy.uncheckedImageWindowSeconds, 600);
+  writeFileSync(file, JSON.stringify({ policy: { uncheckedImageWindowSeconds: 0 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /policy\.uncheckedImageWindowSeconds must be an integer 1\.\.86400/ });
+});
