@@ -8,6 +8,7 @@ export type VigilErrorCode =
   | 'DATA_IN_USE'
   | 'FILE_ACCESS'
   | 'LIST_INVALID'
+  | 'LISTEN_FAILED'
   | 'NOT_FOUND'
   | 'UWS_FALLBACK'
   | 'USAGE';

@@ -3,7 +3,7 @@
  * Anything else gets a JSON 404. The native build is required (see native-uws.ts).
  */
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import type { Metrics } from '../core/index.js';
+import { VigilError, type Metrics } from '../core/index.js';
 import { loadNativeUws } from './native-uws.js';
 import type { DeviceGateway, DeviceConn } from './device-gateway.js';
 import type { FeedGateway } from './feed-gateway.js';
@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   /** The operator API (login, review, audit, administration), if the program wires one. */
   operatorApi?: { register(app: TemplatedApp): void };
 }
+
+type ExclusiveListen = (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => TemplatedApp;
 
 export class HttpServer {
   readonly #app: TemplatedApp;
@@ -41,15 +43,27 @@ export class HttpServer {
     this.#app = app;
   }
 
-  /** Listens on host:port (port 0 picks a free one); resolves with the port. */
+  /**
+   * Listens on host:port (port 0 picks a free one); resolves with the port. The port is taken exclusively: by
+   * default uWS listens with SO_REUSEPORT, and a second server on the same port would then start without a word and
+   * take half the connections, answering them from its own data folder.
+   */
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#app.listen(host, port, (socket) => {
-        if (!socket) { reject(new Error(`could not listen on ${host}:${port} (in use, or not allowed)`)); return; }
+      const onListen = (socket: us_listen_socket | false): void => {
+        if (!socket) {
+          reject(new VigilError('LISTEN_FAILED', `could not listen on ${host}:${port}: the port is in use by another program, `
+            + 'or not allowed (choose another with --port or VIGIL_PORT)'));
+          return;
+        }
         this.#listen = socket;
         this.#port = this.#uws.us_socket_local_port(socket);
         resolve(this.#port);
-      });
+      };
+      // The native build takes listen options between the port and the callback, and exports the option itself;
+      // its typings have neither.
+      const exclusive = (this.#uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+      (this.#app.listen as unknown as ExclusiveListen).call(this.#app, host, port, exclusive, onListen);
     });
   }
 

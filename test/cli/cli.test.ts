@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog, RegistryStore, openDatabases } from '../../store/index.js';
@@ -237,6 +238,28 @@ t.test('cli - a second server on a data folder in use is refused; a claim left b
   t.ok(await listeningPort(third) > 0, 'the killed server\'s claim does not hold the folder');
   third.kill('SIGTERM');
   t.equal(await thirdExited, 0);
+});
+
+t.test('cli - a server on a port another server holds is refused with one line, and the first keeps the port', async (t) => {
+  // A port asked for by number: a port the kernel picked (port 0) was never shared here, so that would pass either way.
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+  const port = (free.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => free.close(() => resolve()));
+  const first = spawn(process.execPath, [run, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env: { ...env, VIGIL_LOG_LEVEL: 'info' } });
+  const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+  t.equal(await listeningPort(first), port);
+  const other = t.testdir({});
+  const second = vigil('serve', '--port', String(port), '--host', '127.0.0.1', '--data', other);
+  t.equal(second.status, 1, 'refused, not started beside the first');
+  t.match(second.stderr, new RegExp(`^vigil: could not listen on 127\\.0\\.0\\.1:${port}: the port is in use by another program`));
+  t.equal(second.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+  for (let i = 0; i < 6; i++) {
+    const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as { uptimeSeconds: number };
+    t.ok(health.uptimeSeconds >= 0, 'the first server answers');
+  }
+  first.kill('SIGTERM');
+  t.equal(await exited, 0);
 });
 
 t.test('cli - an unknown order, device or consumer is a one-line error with the vigil: prefix the others have', async (t) => {
