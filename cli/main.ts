@@ -53,7 +53,8 @@ DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 86
 zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
 Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help, before or after the command;
 --port and --host are serve's alone. Arguments a command does not know are refused (exit 2).
-Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
+Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG;
+one set but empty counts as unset.
 `;
 
 /**
