@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Io } from '../cli/commands.js';
+import { UsageError, isUsageError } from '../core/index.js';
 import { evaluate, loadBudgets, offeredRate } from './budgets.js';
 import { openRawWs } from './raw-ws-client.js';
 import { raiseFileLimit, sampleProcess } from './server-process.js';
@@ -202,8 +203,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const i = args.indexOf('--data');
   const data = i >= 0 ? args.splice(i, 2)[1] : undefined;
-  runSuite(args, io, data).then((code) => { process.exitCode = code }, (err: unknown) => {
+  const run = i >= 0 && !data ? Promise.reject(new UsageError('--data needs a value')) : runSuite(args, io, data);
+  run.then((code) => { process.exitCode = code }, (err: unknown) => {
     io.err(`vigil bench: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = err instanceof Error && err.name === 'UsageError' ? 2 : 1;
+    process.exitCode = isUsageError(err) ? 2 : 1;
   });
 }
