@@ -21,10 +21,10 @@ import type { Socket } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { WebSocket } from 'uWebSockets.js';
 import { encodeAck } from '../ingest/frame-codec.js';
 import { loadNativeUws } from '../ingest/native-uws.js';
+import { benchCommand } from './bench-command.js';
 import { openRawWs } from './raw-ws-client.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 import { summarise } from './stats.js';
@@ -33,14 +33,18 @@ import { summarise } from './stats.js';
 type ToChild = { expect: number } | { done: true };
 type ToParent = { ready: true } | { read: number; cpuMicros: number };
 
-const { values } = parseArgs({
+const { values } = benchCommand({
+  run: 'node dist/bench/ack-send.js',
+  summary: 'What one acknowledgement costs: one ack frame to every socket per round, timed on the server\'s thread, and the\n'
+    + 'reading side\'s CPU per frame. Writes bench/results/ack-send.json.',
   options: {
-    devices: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '30' },
-    'clients-of': { type: 'string' },
+    devices: { kind: 'int', default: 1000, min: 1, help: 'sockets, each sent one ack a round' },
+    rounds: { kind: 'int', default: 30, min: 1, help: 'timed rounds (each alternating with a round without the write)' },
+    'clients-of': { kind: 'int', min: 1, max: 65535, arg: 'PORT', help: '(internal) run as the client process of the server on PORT' },
   },
 });
 
-if (values['clients-of'] !== undefined) await clients(Number(values['clients-of']), Number(values.devices));
+if (values['clients-of'] !== undefined) await clients(values['clients-of'], values.devices);
 else await server();
 
 /** The child: `devices` sockets to the server on `port`; answers once it has read as many frames as asked. */
@@ -68,14 +72,7 @@ async function clients(port: number, devices: number): Promise<void> {
 }
 
 async function server(): Promise<void> {
-  const devices = Number(values.devices);
-  const rounds = Number(values.rounds);
-  for (const [name, v] of [['devices', devices], ['rounds', rounds]] as const) {
-    if (!Number.isInteger(v) || v < 1) {
-      console.error(`--${name} must be a positive integer, not ${String(values[name])}`);
-      process.exit(2);
-    }
-  }
+  const { devices, rounds } = values;
   const machine = benchMachine();
   const command = `node dist/bench/ack-send.js --devices ${devices} --rounds ${rounds}`;
   console.log(machineLine(machine));

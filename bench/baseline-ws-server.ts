@@ -9,9 +9,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Packr, Unpackr } from 'msgpackr';
 import { Journal, RegistryStore, openDatabases } from '../store/index.js';
 import type { DeviceId, JournaledEvent, StoredEvent } from '../core/index.js';
+import { benchCommand } from './bench-command.js';
 
-const dataDir = process.argv[2];
-if (!dataDir) { console.error('usage: baseline-ws-server <dataDir>'); process.exit(2) }
+const { positionals: { dataDir } } = benchCommand({
+  run: 'node dist/bench/baseline-ws-server.js',
+  summary: 'The baseline Vigil\'s ingest is measured against: a minimal `ws` server that checks the token, journals each\n'
+    + 'event in LMDB with group commit and acks cumulatively, nothing else. Prints {"port":N} when listening (on a free\n'
+    + 'port of 127.0.0.1); bench/ingest.js and vigil bench start it.',
+  options: {},
+  positionals: ['dataDir'],
+});
 const db = openDatabases(dataDir);
 const registry = new RegistryStore(db);
 const packr = new Packr({ useRecords: false });

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { WebIndex } from '../matchers/web/index.js';
 import { DEFAULT_PIPELINE_BATCH, seededRandom } from '../core/index.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 import { summarise } from './stats.js';
 
@@ -28,20 +29,22 @@ import { summarise } from './stats.js';
  * threads, which would otherwise share the two cores and the memory bus with the timed lookups.
  */
 const SETTLE_MS = 200;
-const DEFAULT_OPTIONS = { entries: 1_000_000, queries: 1_000_000, reps: 11, seed: 42, batch: DEFAULT_PIPELINE_BATCH };
-type Options = typeof DEFAULT_OPTIONS;
+interface Options { entries: number; queries: number; reps: number; seed: number; batch: number }
 
-function parseOptions(argv: readonly string[]): Options {
-  const options = { ...DEFAULT_OPTIONS };
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i]?.replace(/^--/, '') ?? '';
-    const value = Number(argv[i + 1]);
-    if (!(name in options) || !Number.isInteger(value) || value < 1) {
-      throw new Error(`usage: domains.js [--entries N] [--queries N] [--reps N] [--seed N] [--batch N]; bad ${argv[i]} ${argv[i + 1]}`);
-    }
-    options[name as keyof Options] = value;
-  }
-  return options;
+function parseOptions(): Options {
+  return benchCommand({
+    run: 'node --expose-gc dist/bench/domains.js',
+    summary: 'How fast a worker matches dns events against a million listed domains, and at what memory cost: the WebIndex,\n'
+      + 'one domain a call and in batches, against a Set probed with every parent suffix, on the same data. Writes\n'
+      + 'bench/results/domains.json. Without --expose-gc, the heap figures are approximate.',
+    options: {
+      entries: { kind: 'int', default: 1_000_000, min: 1, help: 'listed domains' },
+      queries: { kind: 'int', default: 1_000_000, min: 1, help: 'queries in each mix' },
+      reps: { kind: 'int', default: 11, min: 1, help: 'timed repetitions' },
+      seed: { kind: 'int', default: 42, min: 1, help: 'seed of the generated names' },
+      batch: { kind: 'int', default: DEFAULT_PIPELINE_BATCH, min: 1, help: 'domains per matchDomains call (the pipeline\'s batch)' },
+    },
+  }).values;
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -165,7 +168,7 @@ function pause(ms: number): void {
 }
 
 function main(): void {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseOptions();
   const script = relative(process.cwd(), fileURLToPath(import.meta.url));
   const command = ['node', ...process.execArgv, script, ...process.argv.slice(2)].join(' ');
   const machine = {

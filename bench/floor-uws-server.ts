@@ -13,9 +13,15 @@ import { bearer } from '../ingest/http-util.js';
 import { decodeFrame, encodeAck, encodeFrame } from '../ingest/frame-codec.js';
 import { RegistryStore, openDatabases } from '../store/index.js';
 import type { DeviceId } from '../core/index.js';
+import { benchCommand } from './bench-command.js';
 
-const dataDir = process.argv[2];
-if (!dataDir) { console.error('usage: floor-uws-server <dataDir>'); process.exit(2) }
+const { positionals: { dataDir } } = benchCommand({
+  run: 'node dist/bench/floor-uws-server.js',
+  summary: 'The floor: a uWebSockets.js server that checks the token, decodes each frame and acks once per event-loop turn,\n'
+    + 'storing nothing. Prints {"port":N} when listening (on a free port of 127.0.0.1); bench/ingest.js starts it.',
+  options: {},
+  positionals: ['dataDir'],
+});
 const uws = loadNativeUws();
 const db = openDatabases(dataDir);
 const registry = new RegistryStore(db);

@@ -19,7 +19,6 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import { Metrics, loadConfig, seededRandom } from '../core/index.js';
@@ -27,22 +26,23 @@ import { plainPackr, plainUnpackr } from '../core/plain-msgpack.js';
 import { DeviceGateway, type DeviceConn, type JournalEntry } from '../ingest/index.js';
 import type { ImageAnalyser, PipelinePage } from '../pipeline/index.js';
 import { Journal, RegistryStore, openDatabases } from '../store/index.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 import { summarise } from './stats.js';
 
-const { values } = parseArgs({
+const { values: opts } = benchCommand({
+  run: 'node dist/bench/gateway.js',
+  summary: 'What the device gateway\'s own JavaScript costs an event, and allocates, without the sockets: the real\n'
+    + 'DeviceGateway, Journal and RegistryStore on LMDB in a temporary folder, frames of the simulator\'s mix handed over\n'
+    + 'a turn at a time. Writes bench/results/gateway.json.',
   options: {
-    devices: { type: 'string', default: '1000' }, 'per-turn': { type: 'string', default: '1500' },
-    turns: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' }, seed: { type: 'string', default: '1' },
+    devices: { kind: 'int', default: 1000, min: 1, help: 'devices enrolled and connected' },
+    'per-turn': { kind: 'int', default: 1500, min: 1, help: 'frames handed over in one event-loop turn' },
+    turns: { kind: 'int', default: 100, min: 1, help: 'turns a pass' },
+    runs: { kind: 'int', default: 5, min: 1, help: 'timed passes' },
+    seed: { kind: 'int', default: 1, min: 1, help: 'seed of the event mix' },
   },
 });
-const opts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof values, number>;
-for (const [name, v] of Object.entries(opts)) {
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`--${name} must be a positive integer, not ${String(values[name as keyof typeof values])}`);
-    process.exit(2);
-  }
-}
 const DAY = 86_400_000;
 const MIX: [string, number][] = [['text', 0.4], ['dns', 0.25], ['url', 0.15], ['app', 0.05], ['heartbeat', 0.1], ['location', 0.05]];
 

@@ -4,6 +4,7 @@
  * has seen, and waits for it), and `/metrics` scrapes.
  */
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
+import { ConnectError } from '../core/index.js';
 
 export interface HttpFigures {
   name: string;
@@ -31,10 +32,26 @@ function figures(name: string, path: string, connections: number, r: AutocannonR
   };
 }
 
+/**
+ * GET `path` of the server at `base`; a server that cannot be reached is a `ConnectError` saying so (fetch says only
+ * "fetch failed"; the reason, ECONNREFUSED or ENOTFOUND, is in its cause).
+ */
+export async function fetchFrom(base: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  try {
+    return await fetch(`${base}${path}`, { headers });
+  } catch (err) {
+    const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new ConnectError(`could not reach ${base}: ${reason}; check --url and that the server is running`, { cause: err });
+  }
+}
+
 /** The feed's newest sequence now (`head`), so that a watcher sees only alerts raised after it. */
 export async function feedHead(base: string, consumerToken: string): Promise<number> {
-  const res = await fetch(`${base}/v1/alerts?limit=1&after=${Number.MAX_SAFE_INTEGER}`, { headers: { authorization: `Bearer ${consumerToken}` } });
-  if (!res.ok) throw new Error(`GET /v1/alerts refused the consumer token: HTTP ${res.status}`);
+  const res = await fetchFrom(base, `/v1/alerts?limit=1&after=${Number.MAX_SAFE_INTEGER}`, { authorization: `Bearer ${consumerToken}` });
+  if (!res.ok) {
+    throw new ConnectError(`the feed at ${base} refused the consumer token (HTTP ${res.status}): check that --data names the data folder `
+      + 'of the server at --url (or --consumer-token)');
+  }
   return ((await res.json()) as { head: number }).head;
 }
 

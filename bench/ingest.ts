@@ -23,44 +23,38 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { prepareDataDir } from './suite-data.js';
 import { startServer, type Target } from './server-process.js';
 import { runSwarm } from './swarm.js';
 import { runCSwarm, type LoadFigures } from './c-swarm.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 import { atMost, histogramDelta, loopBusyShare, readHistogram, type HistogramDelta } from './prom-histogram.js';
 
-const { values } = parseArgs({
+const TARGETS: readonly Target[] = ['vigil', 'baseline', 'floor'];
+const { values } = benchCommand({
+  run: 'node dist/bench/ingest.js',
+  summary: 'How many events a second ingest acknowledges durably, and with what ack latency, with the load generator on the\n'
+    + 'same machine: Vigil (vigil serve), the baseline (bench/baseline-ws-server.js) and the floor\n'
+    + '(bench/floor-uws-server.js), one after the other on fresh data folders, driven by the same device swarm.',
   options: {
-    devices: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' }, window: { type: 'string', default: '32' }, rate: { type: 'string', default: '50' },
-    procs: { type: 'string', default: '1' }, only: { type: 'string' }, seed: { type: 'string', default: '1' },
-    'hit-rate': { type: 'string', default: '0.02' }, workers: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '1' }, generator: { type: 'string', default: 'node' },
+    devices: { kind: 'int', default: 1000, min: 1, help: 'devices connected' },
+    seconds: { kind: 'number', default: 10, min: 0.1, help: 'measured seconds' },
+    warmup: { kind: 'number', default: 3, min: 0, help: 'warm-up seconds before measuring' },
+    rate: { kind: 'number', default: 50, min: 0, help: 'events/s per device, open loop; 0: closed loop with --window' },
+    window: { kind: 'int', default: 32, min: 1, help: 'closed loop (--rate 0): events each device keeps unacknowledged' },
+    procs: { kind: 'int', default: 1, min: 1, help: 'load generator processes' },
+    only: { kind: 'string', choices: TARGETS, help: 'measure one server (default all three)' },
+    seed: { kind: 'int', default: 1, min: 0, help: 'seed of the event mix' },
+    'hit-rate': { kind: 'number', default: 0.02, min: 0, max: 1, help: 'share of events carrying a listed term, domain or app' },
+    workers: { kind: 'int', default: 1, min: 1, max: 64, help: 'Vigil\'s matcher threads (VIGIL_WORKERS)' },
+    rounds: { kind: 'int', default: 1, min: 1, max: 20, help: 'turns the servers take (medians over them)' },
+    generator: { kind: 'string', default: 'node', choices: ['node', 'c'], help: 'the swarm (node) or bench/devices.c, built with cc (c)' },
   },
+  check: (o) => (o.generator === 'c' && o.rate <= 0
+    ? '--generator c drives the open loop only: give --rate a positive number of events a second per device' : undefined),
 });
-const devices = Number(values.devices);
-const seconds = Number(values.seconds);
-const warmup = Number(values.warmup);
-const windowSize = Number(values.window);
-const rate = Number(values.rate);
-const seed = Number(values.seed);
-const hitRate = Number(values['hit-rate']);
-const rounds = Number(values.rounds);
-const generator = values.generator;
-if (generator !== 'node' && generator !== 'c') {
-  console.error(`--generator must be node or c, not ${generator}`);
-  process.exit(2);
-}
-if (generator === 'c' && rate <= 0) {
-  console.error('--generator c drives the open loop only: give --rate a positive number of events a second per device');
-  process.exit(2);
-}
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
-  console.error(`--rounds must be a whole number from 1 to 20, not ${values.rounds}`);
-  process.exit(2);
-}
+const { devices, seconds, warmup, window: windowSize, rate, seed, 'hit-rate': hitRate, rounds, generator } = values;
 /** The simulator's default mix, without images (see bench/README.md). */
 const SHARES = { text: 0.4, dns: 0.25, url: 0.15, app: 0.05, heartbeat: 0.1, location: 0.05 };
 
@@ -124,7 +118,7 @@ async function runOne(target: Target): Promise<RunResult> {
           label: target, host: '127.0.0.1', port: server.port, tokens: creds.tokens, feedAfter: 0,
           mode: rate > 0 ? { kind: 'rate', perDevice: rate } : { kind: 'window', window: windowSize },
           shares: SHARES, hitRate, listedImageShare: 0, images: { listed: [], unlisted: [] }, answerCaptures: false,
-          heartbeatGraceSeconds: 30, seed, procs: Number(values.procs), connectConcurrency: 128,
+          heartbeatGraceSeconds: 30, seed, procs: values.procs, connectConcurrency: 128,
           warmupSeconds: warmup, seconds, settleMs: 10_000, sampleServer: () => server.sample(),
           afterConnect: async () => { if (target === 'vigil') await scrapeMetrics(server.port) },
           atWindowEdge, progress,
@@ -152,12 +146,7 @@ const command = `node dist/bench/ingest.js ${process.argv.slice(2).join(' ')}`.t
 console.log(machineLine(machine));
 console.log(`command: ${command}`);
 console.log(`load: ${generator === 'c' ? 'C generator (bench/devices.c), ' : ''}${devices} devices, ${rate > 0 ? `open loop at ${rate} events/s each (${rate * devices} offered), latency from intended send time` : `closed loop, window ${windowSize}`}, ${values.procs} generator process(es), seed ${seed}, hit rate ${hitRate}, measured ${seconds} s after ${warmup} s warm-up`);
-const TARGETS: readonly Target[] = ['vigil', 'baseline', 'floor'];
-if (values.only !== undefined && !TARGETS.includes(values.only as Target)) {
-  console.error(`--only must be one of ${TARGETS.join(', ')}, not ${values.only}`);
-  process.exit(2);
-}
-const targets = values.only ? [values.only as Target] : TARGETS;
+const targets = values.only !== undefined ? [values.only] : TARGETS;
 const runs: (RunResult & { round: number })[] = [];
 for (let round = 1; round <= rounds; round++) {
   for (const t of targets) {

@@ -19,24 +19,28 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Packr } from 'msgpackr';
 import { openDatabases } from '../store/index.js';
 import type { Key } from '../store/database.js';
 import { encodePage, entryFromFrame, entryPrefix } from '../store/journal-codec.js';
 import { asDeviceId, seededRandom, type DeviceEvent, type DeviceId } from '../core/index.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
-const { values } = parseArgs({
+const { values: opts } = benchCommand({
+  run: 'node dist/bench/journal-keys.js',
+  summary: 'What one group commit of the journal costs, and one commit removing matched entries, as the journal stores\n'
+    + 'entries now (page) against its earlier layouts (frame-bytes, append-order, device-seq), alternating, on LMDB in a\n'
+    + 'temporary folder. Writes bench/results/journal-keys.json.',
   options: {
-    devices: { type: 'string', default: '1000' }, batch: { type: 'string', default: '3000' }, live: { type: 'string', default: '12000' },
-    rounds: { type: 'string', default: '60' }, runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '7' },
+    devices: { kind: 'int', default: 1000, min: 1, help: 'devices the events come from' },
+    batch: { kind: 'int', default: 3000, min: 1, help: 'events a commit' },
+    live: { kind: 'int', default: 12000, min: 1, help: 'unmatched entries the journal is kept at' },
+    rounds: { kind: 'int', default: 60, min: 1, help: 'commits a run (the first few not counted)' },
+    runs: { kind: 'int', default: 3, min: 1, help: 'runs of each layout' },
+    seed: { kind: 'int', default: 7, min: 1, help: 'seed of the events' },
   },
 });
-const opts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof values, number>;
-for (const [name, v] of Object.entries(opts)) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, not ${String(values[name as keyof typeof values])}`);
-}
 const WARMUP_ROUNDS = Math.min(10, Math.floor(opts.rounds / 3));
 
 type Layout = 'page' | 'frame-bytes' | 'append-order' | 'device-seq';

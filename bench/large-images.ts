@@ -10,7 +10,7 @@
  * A progressive JPEG, an interlaced PNG and a GIF, refused over 50 MP, are measured too (their header read with the
  * limit lifted), to show why; and two images decoded at full size, for the memory shrinking saves.
  *
- * Usage: node dist/bench/large-images.js [--seed S] [--only NAME,...]
+ * Usage: node dist/bench/large-images.js [--seed S] [--only NAME,...] (--help for more)
  * Writes bench/results/large-images.json. Takes about 3 minutes here, most of it encoding the images.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import sharp, { type Sharp } from 'sharp';
 import { seededRandom } from '../core/index.js';
 import { decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader } from '../matchers/image/index.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
 const DEFAULT_SEED = 20261123;
@@ -122,18 +123,24 @@ async function child(file: string, mode: string): Promise<void> {
   console.log(JSON.stringify(m));
 }
 
-function parseArgs(argv: string[]): { seed: number; only: string[] | undefined } {
-  let seed = DEFAULT_SEED;
-  let only: string[] | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--seed' && Number.isInteger(Number(argv[i + 1]))) seed = Number(argv[++i]);
-    else if (argv[i] === '--only' && argv[i + 1] !== undefined) only = argv[++i]!.split(',');
-  }
-  return { seed, only };
-}
+const matching = (only: string): typeof CASES => CASES.filter((c) => only.split(',').some((o) => c.name.includes(o)));
+
+const { values: options } = benchCommand({
+  run: 'node dist/bench/large-images.js',
+  summary: 'What an image over 50 MP costs a worker, decoded shrunk to 50 MP, against a 50 MP decode at full size: peak\n'
+    + 'memory and CPU time of each decode alone in a fresh child process, for the worst cases the 250 MP limit lets\n'
+    + 'through in each format. Writes bench/results/large-images.json; takes about 3 minutes.',
+  options: {
+    seed: { kind: 'int', default: DEFAULT_SEED, help: 'seed of the synthetic images' },
+    only: { kind: 'string', arg: 'TEXT,...', help: 'only the cases whose name holds one of these, e.g. "PNG,WebP" (default all)' },
+    child: { kind: 'string', arg: 'FILE', help: '(internal) decode FILE and print what it cost, as the measuring child' },
+    mode: { kind: 'string', choices: ['shrunk', 'full', 'refused'], help: '(internal) with --child: how FILE is decoded' },
+  },
+  check: (o) => (o.only !== undefined && matching(o.only).length === 0 ? `--only ${JSON.stringify(o.only)} names no case` : undefined),
+});
 
 async function main(): Promise<void> {
-  const { seed, only } = parseArgs(process.argv.slice(2));
+  const { seed, only } = options;
   sharp.cache(false);
   const machine = { ...benchMachine(), sharp: sharp.versions.sharp, vips: sharp.versions.vips };
   const command = `node ${process.argv.slice(1).join(' ')}`;
@@ -144,13 +151,13 @@ async function main(): Promise<void> {
   const rows: (Measured & { name: string; bytes: number })[] = [];
   try {
     for (const c of CASES) {
-      if (only && !only.some((o) => c.name.includes(o))) continue;
+      if (only !== undefined && !matching(only).includes(c)) continue;
       const bytes = await c.make(seed).toBuffer();
       if (bytes.length > MAX_IMAGE_BYTES) throw new Error(`${c.name}: ${bytes.length} bytes, over ingest.maxImageBytes`);
       const file = join(dir, 'image');
       writeFileSync(file, bytes);
       const mode = c.full ? 'full' : c.refused ? 'refused' : 'shrunk';
-      const out = execFileSync(process.execPath, [SELF, '--child', file, mode], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [SELF, '--child', file, '--mode', mode], { encoding: 'utf8' });
       const m = JSON.parse(out.trim().split('\n').pop()!) as Measured;
       rows.push({ name: c.name, bytes: bytes.length, ...m });
       console.log(`${c.name.padEnd(62)} ${(bytes.length / 2 ** 20).toFixed(2).padStart(5)} MiB ${m.in.padStart(11)} -> ${m.out.padEnd(13)}`
@@ -165,5 +172,5 @@ async function main(): Promise<void> {
   console.log(`\nload average at the end ${result.machine.loadAverageEnd.join(' ')}; wrote ${RESULTS}`);
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3]!, process.argv[4]!);
+if (options.child !== undefined) await child(options.child, options.mode ?? 'shrunk');
 else await main();

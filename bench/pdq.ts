@@ -18,6 +18,7 @@ import { decodeImage } from '../matchers/image/index.js';
 import { pdqDihedralHashes, pdqHash } from '../matchers/pdq/index.js';
 import { seededRandom } from '../core/index.js';
 import { photoLike, screenshotLike } from './synthetic-images.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
 const DEFAULT_REPS = 200;
@@ -31,15 +32,17 @@ interface Stats {
   n: number;
 }
 
-function parseArgs(argv: string[]): { reps: number; seed: number } {
-  let reps = DEFAULT_REPS;
-  let seed = DEFAULT_SEED;
-  for (let i = 0; i < argv.length; i++) {
-    const next = Number(argv[i + 1]);
-    if (argv[i] === '--reps' && Number.isInteger(next) && next > 0) reps = next;
-    else if (argv[i] === '--seed' && Number.isInteger(next)) seed = next;
-  }
-  return { reps, seed };
+function parseArgs(): { reps: number; seed: number } {
+  return benchCommand({
+    run: 'node dist/bench/pdq.js',
+    summary: 'How fast image hashing is: PDQ alone from decoded pixels (512x512 and 1600x1000; reference, full-resolution\n'
+      + 'and 8 dihedral), and the whole per-image path for a synthetic phone screenshot as JPEG and PNG, with the share\n'
+      + 'of each step. Writes bench/results/pdq.json.',
+    options: {
+      reps: { kind: 'int', default: DEFAULT_REPS, min: 1, help: 'repetitions of each timing' },
+      seed: { kind: 'int', default: DEFAULT_SEED, help: 'seed of the synthetic images' },
+    },
+  }).values;
 }
 
 function stats(samples: number[]): Stats {
@@ -70,7 +73,7 @@ function repeat(reps: number, fn: () => unknown): Stats {
 const fmt = (s: Stats): string => `median ${s.median.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms (n=${s.n})`;
 
 async function main(): Promise<void> {
-  const { reps, seed } = parseArgs(process.argv.slice(2));
+  const { reps, seed } = parseArgs();
   // libvips caches operations on identical input; every device image is new, so measure without it.
   sharp.cache(false);
   const machine = {

@@ -14,7 +14,6 @@
  */
 import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { HashIndex, pdqHash, pdqToHex } from '../matchers/index.js';
@@ -22,17 +21,21 @@ import { WorkerPool } from '../pipeline/index.js';
 import type { ImageTimings, IndexSnapshot, WorkerResult } from '../pipeline/worker-messages.js';
 import { seededRandom } from '../core/index.js';
 import { screenshotLike } from './synthetic-images.js';
+import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
 
-const { values } = parseArgs({ options: {
-  images: { type: 'string', default: '200' }, listed: { type: 'string', default: '1000000' },
-  workers: { type: 'string', default: '2' }, seed: { type: 'string', default: '7' }, distinct: { type: 'string', default: '8' },
-} });
-const images = Number(values.images);
-const listed = Number(values.listed);
-const workers = Number(values.workers);
-const seed = Number(values.seed);
-const distinct = Number(values.distinct);
+const { values: { images, listed, workers, seed, distinct } } = benchCommand({
+  run: 'node dist/bench/screenshots.js',
+  summary: 'How many phone screenshots a second this machine takes through the whole image path (decode, PDQ, blockhash,\n'
+    + 'exact hashes, hash-list lookup) on the server\'s own worker pool, and where the time goes; JPEG and PNG.',
+  options: {
+    images: { kind: 'int', default: 200, min: 1, help: 'images per format' },
+    listed: { kind: 'int', default: 1_000_000, min: 0, help: 'random PDQ hashes in the list (plus one real match)' },
+    workers: { kind: 'int', default: 2, min: 1, max: 64, help: 'worker threads' },
+    seed: { kind: 'int', default: 7, min: 0, help: 'seed of the screenshots and the list' },
+    distinct: { kind: 'int', default: 8, min: 1, help: 'distinct screenshots drawn, cycled through' },
+  },
+});
 
 console.log(machineLine(benchMachine()));
 console.log(`command: node dist/bench/screenshots.js ${process.argv.slice(2).join(' ')}`.trim());

@@ -2,10 +2,10 @@
  * What the swarm needs from a data folder: device tokens, a feed consumer token, and the synthetic
  * images' hashes imported as a list. For a server the suite starts, a fresh temporary folder gets a
  * config file and all of these before the server opens it. For a running server (`--url`), they go
- * into its data folder (`--data`), where the server picks them up while running; the tokens are
- * kept in `<data>/bench-tokens.json` (owner-only) so that repeated runs reuse the same devices.
+ * into its data folder (`--data`), where the server picks them up while running, and the devices and
+ * consumer are revoked as the run ends (bench/live-enrolment.ts).
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATEGORIES } from '../core/index.js';
 import { ListStore, RegistryStore, openDatabases, type Databases } from '../store/index.js';
@@ -16,7 +16,6 @@ import { BENCH_HASH_LIST } from './swarm-images.js';
 export interface Credentials { tokens: string[]; consumerToken: string | undefined }
 
 const ENROL_CHUNK = 5000;
-const TOKENS_FILE = 'bench-tokens.json';
 const DAY_MS = 86_400_000;
 
 async function enrol(db: Databases, first: number, n: number): Promise<string[]> {
@@ -37,7 +36,7 @@ async function enrol(db: Databases, first: number, n: number): Promise<string[]>
 }
 
 /** Imports the hashes CSV as `bench-hashes` unless the active version already holds exactly those rows. */
-async function importHashes(db: Databases, csv: string): Promise<void> {
+export async function importHashes(db: Databases, csv: string): Promise<void> {
   const lists = new ListStore(db);
   const wanted: string[] = [];
   for await (const rec of readCsv(csv, ['type', 'value', 'category', 'ref'])) wanted.push(`${rec.fields.type}:${rec.fields.value}`);
@@ -67,29 +66,6 @@ export async function prepareDataDir(dir: string, devices: number, config: objec
   } finally {
     await db.root.close();
   }
-}
-
-/**
- * Credentials for a running server's data folder: reuses `<data>/bench-tokens.json`, enrolling
- * more devices when it holds fewer than `devices`, and imports the hashes list.
- */
-export async function credentialsInDataDir(dir: string, devices: number, hashesCsv: string | undefined): Promise<Credentials> {
-  const file = join(dir, TOKENS_FILE);
-  const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as { tokens?: string[]; consumerToken?: string } : {};
-  const tokens = [...(kept.tokens ?? [])];
-  let consumerToken = kept.consumerToken;
-  const db = openDatabases(dir);
-  try {
-    const registry = new RegistryStore(db);
-    if (tokens.length < devices) tokens.push(...await enrol(db, tokens.length, devices - tokens.length));
-    consumerToken ??= (await registry.createConsumer()).token;
-    if (hashesCsv !== undefined) await importHashes(db, hashesCsv);
-  } finally {
-    await db.root.close();
-  }
-  writeFileSync(file, JSON.stringify({ tokens, consumerToken }), { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { tokens: tokens.slice(0, devices), consumerToken };
 }
 
 /** Credentials from a file of device tokens (whitespace-separated), as `vigil simulate --tokens-file` takes. */

@@ -54,7 +54,9 @@ bench/results/<timestamp>/ and, for a full run, copies them to bench/report/.
 
   --quick                 under two minutes (the full run takes under fifteen)
   --check                 exit 1 when any budget is missed
-  --url URL               measure a running server (its --data DIR, or --tokens-file and --consumer-token)
+  --url URL               measure a running server (its --data DIR, or --tokens-file and --consumer-token);
+                          with --data, the devices and consumer it enrols there are revoked when the run
+                          ends, fails or is interrupted (Ctrl-C)
   --server-pid PID        with --url: the server's process, for its CPU and memory
   --budgets FILE          budgets file (default bench/budgets.json)
   --phases LIST           some of ${PHASES.join(',')} (default all)

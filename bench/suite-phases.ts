@@ -25,6 +25,8 @@ export interface SuiteContext {
   tmp: string;
   progress: (line: string) => void;
   notes: string[];
+  /** Aborted when the run is interrupted (Ctrl-C): swarms end at once. */
+  signal: AbortSignal;
 }
 
 /** A server under test: one the suite started, or the running server of `--url`. */
@@ -55,14 +57,14 @@ export async function freshServer(ctx: SuiteContext, target: Target, name: strin
   return { server: { target, port: handle.port, handle }, creds };
 }
 
-async function swarmOn(ctx: SuiteContext, server: Server, creds: Credentials, o: Omit<SwarmOptions, 'host' | 'port' | 'feedAfter' | 'consumerToken' | 'seed' | 'procs' | 'progress' | 'connectConcurrency' | 'images' | 'listedImageShare' | 'heartbeatGraceSeconds' | 'sampleServer'>): Promise<SwarmFigures> {
+async function swarmOn(ctx: SuiteContext, server: Server, creds: Credentials, o: Omit<SwarmOptions, 'host' | 'port' | 'feedAfter' | 'consumerToken' | 'seed' | 'procs' | 'progress' | 'connectConcurrency' | 'images' | 'listedImageShare' | 'heartbeatGraceSeconds' | 'sampleServer' | 'signal'>): Promise<SwarmFigures> {
   const watch = server.target === 'vigil' && creds.consumerToken !== undefined;
   const feedAfter = watch ? await feedHead(`http://${HOST}:${server.port}`, creds.consumerToken!) : 0;
   return runSwarm({
     ...o, host: HOST, port: server.port, feedAfter, ...(watch ? { consumerToken: creds.consumerToken! } : {}),
     seed: ctx.o.seed, procs: ctx.o.procs, connectConcurrency: CONNECT_CONCURRENCY, progress: ctx.progress,
     images: { listed: ctx.images.listed, unlisted: ctx.images.unlisted }, listedImageShare: ctx.budgets.listedImageShare,
-    heartbeatGraceSeconds: 30, sampleServer: () => server.handle.sample(),
+    heartbeatGraceSeconds: 30, sampleServer: () => server.handle.sample(), signal: ctx.signal,
   });
 }
 

@@ -11,10 +11,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Io } from '../cli/commands.js';
+import { UsageError, isUsageError } from '../core/index.js';
 import { evaluate, loadBudgets, offeredRate } from './budgets.js';
+import { fetchFrom } from './http-load.js';
 import { openRawWs } from './raw-ws-client.js';
 import { raiseFileLimit, sampleProcess } from './server-process.js';
-import { credentialsFromFile, credentialsInDataDir, type Credentials } from './suite-data.js';
+import { BENCH_NAMES, LiveEnrolment } from './live-enrolment.js';
+import { credentialsFromFile, type Credentials } from './suite-data.js';
 import { loadAverage, machineInfo, versions } from './suite-machine.js';
 import { PUBLISH_DIR, parseSuiteOptions, SUITE_USAGE, type SuiteOptions } from './suite-options.js';
 import {
@@ -63,18 +66,37 @@ async function probeHeartbeatSeconds(port: number, token: string): Promise<numbe
   return s;
 }
 
-async function runningServer(o: SuiteOptions, ctx: SuiteContext, devices: number): Promise<{ server: Server; creds: Credentials }> {
+/** The running server of `--url`, and the devices enrolled in its data folder for this run (none with --tokens-file). */
+interface RunningServer { server: Server; creds: Credentials; enrolment: LiveEnrolment | undefined }
+
+async function runningServer(o: SuiteOptions, ctx: SuiteContext, devices: number): Promise<RunningServer> {
   const u = new URL(o.url!);
   const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-  const creds = o.dataDir !== undefined
-    ? await credentialsInDataDir(resolve(o.dataDir), devices, ctx.images.hashesCsv)
-    : credentialsFromFile(o.tokensFile!, o.consumerToken);
-  if (o.dataDir === undefined) ctx.notes.push('--tokens-file: the hashes list was not imported; image alerts arrive only if the server lists bench-images\' hashes');
   const pid = o.serverPid;
-  return {
-    server: { target: 'vigil', port, handle: { sample: () => (pid === undefined ? undefined : sampleProcess(pid)), stop: async () => {} } },
-    creds,
-  };
+  const server: Server = { target: 'vigil', port, handle: { sample: () => (pid === undefined ? undefined : sampleProcess(pid)), stop: async () => {} } };
+  if (o.dataDir === undefined) {
+    ctx.notes.push('--tokens-file: the hashes list was not imported; image alerts arrive only if the server lists bench-images\' hashes');
+    return { server, creds: credentialsFromFile(o.tokensFile!, o.consumerToken), enrolment: undefined };
+  }
+  const dir = resolve(o.dataDir);
+  // Nothing is enrolled for a server that is not there.
+  await (await fetchFrom(`http://127.0.0.1:${port}`, '/v1/alerts')).arrayBuffer();
+  ctx.progress(`enrolling ${devices} devices (subjects ${BENCH_NAMES.subject}-0..${devices - 1}) and a consumer in ${dir}, audited; `
+    + 'they are revoked when the run ends');
+  const enrolment = await LiveEnrolment.enrol(dir, devices, ctx.images.hashesCsv, () => ctx.signal.aborted);
+  if (enrolment.leftovers !== undefined) { ctx.progress(enrolment.leftovers); ctx.notes.push(`before the run: ${enrolment.leftovers}`) }
+  return { server, creds: enrolment.creds, enrolment };
+}
+
+/** Revokes what the run enrolled in the running server's data folder, and says so. */
+async function retire(enrolment: LiveEnrolment, progress: (line: string) => void): Promise<string> {
+  progress(`revoking the ${enrolment.devices} devices and the consumer token this run enrolled in ${enrolment.dir}`);
+  const r = await enrolment.retire();
+  const line = `revoked the ${r.devices} devices${r.consumer ? ' and the consumer token' : ''} this run enrolled in ${enrolment.dir} `
+    + `(audited): they owe no heartbeats, so no heartbeat-missed alerts follow; their subjects (${BENCH_NAMES.subject}-N) `
+    + 'and orders stay in the registry, inert';
+  progress(line);
+  return line;
 }
 
 /** `--render FILE`: writes report.md and the charts again from a run's report.json (after the rendering changed). */
@@ -89,6 +111,29 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
   if (args.includes('--help') || args.includes('-h')) { io.out(SUITE_USAGE); return 0 }
   if (args[0] === '--render' && args[1] !== undefined) return render(args[1], io);
   const o = parseSuiteOptions(args, dataDir);
+  // Ctrl-C (or SIGTERM) ends the run early: the swarm and the servers the suite started are stopped, and the devices
+  // it enrolled in a running server's data folder are revoked, before it exits 130. A second one quits at once.
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort(new Error('interrupted'));
+    io.err('vigil bench: interrupted: winding up (again to quit at once, leaving enrolled devices to the next run to revoke)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await measure(args, io, o, abort.signal);
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    io.err('vigil bench: interrupted: no report written');
+    return 130;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function measure(args: string[], io: Io, o: SuiteOptions, signal: AbortSignal): Promise<number> {
   const budgets = loadBudgets(o.budgetsPath);
   const openFiles = raiseFileLimit();
   const t0 = performance.now();
@@ -114,14 +159,21 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
   };
   progress(`vigil bench (${o.profile}): ${[...o.phases].join(', ')}; load average ${report.machine.loadAverage.start.join(' / ')}`);
   const tmp = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  let running: RunningServer | undefined;
+  let cleanUp = 'nothing enrolled: the suite started its own servers on temporary folders, removed as it ends';
   try {
     progress(`drawing ${o.images.listed + o.images.unlisted} synthetic images`);
     const images = await makeImageSet({ seed: o.seed, ...o.images, dir: join(tmp, 'images') });
     report.images.meanBytes = images.meanBytes;
-    const ctx: SuiteContext = { o, budgets, images, tmp, progress, notes };
+    const ctx: SuiteContext = { o, budgets, images, tmp, progress, notes, signal };
     const wantMain = o.phases.has('budget') || o.phases.has('ratio') || o.phases.has('http');
     const urlNeeds = Math.max(devices, HTTP_BACKGROUND_DEVICES, ...(o.phases.has('scaling') ? o.steps : []), o.heartbeat.devices);
-    const running = o.url !== undefined ? await runningServer(o, ctx, urlNeeds) : undefined;
+    signal.throwIfAborted();
+    if (o.url !== undefined) {
+      running = await runningServer(o, ctx, urlNeeds);
+      if (!running.enrolment) cleanUp = 'nothing enrolled: the devices given by token (--tokens-file) are left as they are';
+    }
+    signal.throwIfAborted();
 
     if (wantMain) {
       const main = running ?? await freshServer(ctx, 'vigil', 'vigil', Math.max(devices, HTTP_BACKGROUND_DEVICES));
@@ -172,6 +224,11 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
       }
     }
   } finally {
+    // Done, failed or interrupted: a device left enrolled would raise heartbeat-missed alerts on that server for ever.
+    if (running?.enrolment) {
+      cleanUp = await retire(running.enrolment, progress);
+      notes.push(`clean-up: ${cleanUp}`);
+    }
     rmSync(tmp, { recursive: true, force: true });
   }
   report.verdicts = evaluate(budgets, report.phases.budget?.vigil, report.phases.heartbeat);
@@ -193,6 +250,7 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
       + `${last.figures.ackedPerSecond} events/s acked, ack p99 ${last.figures.ack?.p99 ?? '–'} ms`
       + (last.memory ? `, ${last.memory.perConnectionKiB} KiB RSS per connection` : ''));
   }
+  io.out(`clean-up: ${cleanUp}`);
   io.out(`report: ${files.find((f) => f.endsWith('report.md'))}${o.publishDir ? ` (copied to ${o.publishDir})` : ''}`);
   return o.check && report.verdicts.some((v) => v.status === 'missed') ? 1 : 0;
 }
@@ -202,8 +260,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const args = process.argv.slice(2);
   const i = args.indexOf('--data');
   const data = i >= 0 ? args.splice(i, 2)[1] : undefined;
-  runSuite(args, io, data).then((code) => { process.exitCode = code }, (err: unknown) => {
+  const run = i >= 0 && !data ? Promise.reject(new UsageError('--data needs a value')) : runSuite(args, io, data);
+  run.then((code) => { process.exitCode = code }, (err: unknown) => {
     io.err(`vigil bench: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = err instanceof Error && err.name === 'UsageError' ? 2 : 1;
+    process.exitCode = isUsageError(err) ? 2 : 1;
   });
 }

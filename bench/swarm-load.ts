@@ -11,12 +11,21 @@ import hdr from 'hdr-histogram-js';
 import { Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
 import { CATEGORIES, type Category } from '../core/index.js';
+import { benchCommand } from './bench-command.js';
 import { openRawWs } from './raw-ws-client.js';
 import { EncodedMix, deviceFrame, encodeFields, type EncodedEvent } from './swarm-frames.js';
 import { OutstandingRing, TAG_MEASURED, TAG_REJECTED, TAG_TYPE_MASK } from './swarm-ring.js';
 import { SwarmMix } from './swarm-mix.js';
 import { EVENT_TYPES, type LoadResult, type SwarmCommand, type SwarmJob, type SwarmMessage } from './swarm-protocol.js';
 import { seededRandom } from '../cli/event-mix.js';
+
+benchCommand({
+  run: 'node dist/bench/swarm-load.js',
+  summary: 'One load process of the device swarm. bench/swarm.ts (vigil bench, bench/ingest.js) starts it with fork() and\n'
+    + 'gives it its share of the devices over IPC; it is not run by hand.',
+  options: {},
+  check: () => (process.send === undefined ? 'it is started by bench/swarm.ts with an IPC channel, not by hand' : undefined),
+});
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const TICK_MS = 2;

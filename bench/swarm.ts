@@ -5,6 +5,7 @@
  * figures the report shows. While it runs it prints one progress line a second.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { EVENT_CATEGORY, type Category } from '../core/index.js';
 import { addCounts, latencyFromEncoded, type LatencyFigures } from './suite-figures.js';
@@ -27,6 +28,8 @@ export interface SwarmOptions extends Omit<SwarmJob, 'tokens' | 'seed'> {
   /** Called once every device is connected, before any event is sent (memory per connection). */
   afterConnect?: () => Promise<void>;
   progress: (line: string) => void;
+  /** Aborted (Ctrl-C): the interval ends at once, the load processes are killed, and `runSwarm` rejects. */
+  signal?: AbortSignal;
 }
 
 /** `acked`: events sent in the interval and acked; `ackedPerSecond`: acks that arrived in the interval, per second. */
@@ -66,16 +69,23 @@ export interface SwarmFigures {
 }
 
 const READY_TIMEOUT_MS = 180_000;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function waitFor<T extends SwarmMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<SwarmMessage, { type: T }>> {
+function waitFor<T extends SwarmMessage['type']>(child: ChildProcess, type: T, timeoutMs: number, signal?: AbortSignal): Promise<Extract<SwarmMessage, { type: T }>> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(signal.reason); return }
     const timer = setTimeout(() => { cleanup(); reject(new Error(`load process sent no ${type} within ${timeoutMs / 1000} s`)) }, timeoutMs);
     const onMessage = (m: SwarmMessage): void => { if (m.type === type) { cleanup(); resolve(m as Extract<SwarmMessage, { type: T }>) } };
     const onExit = (code: number | null): void => { cleanup(); reject(new Error(`load process exited with ${code} before ${type}`)) };
-    const cleanup = (): void => { clearTimeout(timer); child.off('message', onMessage); child.off('exit', onExit) };
+    const onAbort = (): void => { cleanup(); reject(signal!.reason) };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
+    };
     child.on('message', onMessage);
     child.once('exit', onExit);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -89,11 +99,12 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmFigures> {
   const send = (cmd: SwarmCommand): void => { for (const c of children) if (c.connected) c.send(cmd) };
   let ticker: NodeJS.Timeout | undefined;
   try {
-    const { label: _l, procs: _p, warmupSeconds: _w, seconds: _s, settleMs: _m, sampleServer: _ss, atWindowEdge: _e, afterConnect: _a, progress: _pr, ...job } = o;
+    const { label: _l, procs: _p, warmupSeconds: _w, seconds: _s, settleMs: _m, sampleServer: _ss, atWindowEdge: _e, afterConnect: _a, progress: _pr, signal, ...job } = o;
+    const sleep = (ms: number): Promise<void> => delay(ms, undefined, { signal });
     children.forEach((c, i) => c.send({
       type: 'job', job: { ...job, tokens: o.tokens.filter((_, k) => k % procs === i), seed: o.seed + i * 7919 },
     } satisfies SwarmCommand));
-    const ready = await Promise.all(children.map((c) => waitFor(c, 'ready', READY_TIMEOUT_MS)));
+    const ready = await Promise.all(children.map((c) => waitFor(c, 'ready', READY_TIMEOUT_MS, signal)));
     const connected = ready.reduce((a, r) => a + r.connected, 0);
     const failed = ready.reduce((a, r) => a + r.failed, 0);
     o.progress(`[${o.label}] ${connected} devices connected${failed > 0 ? `, ${failed} failed (${ready.find((r) => r.firstError)?.firstError})` : ''}`
@@ -114,7 +125,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmFigures> {
     await sleep(o.seconds * 1000);
     const after = o.sampleServer?.();
     o.atWindowEdge?.('end');
-    const results = children.map((c) => waitFor(c, 'result', o.settleMs + 60_000));
+    const results = children.map((c) => waitFor(c, 'result', o.settleMs + 60_000, signal));
     send({ type: 'stop', settleMs: o.settleMs });
     const reports = (await Promise.all(results)).map((m) => m.result);
     clearInterval(ticker);

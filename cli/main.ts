@@ -47,13 +47,16 @@ Commands:
                                      and revokes them when the run ends or on Ctrl-C. --tokens-file F: a
                                      file of device tokens (whitespace-separated) to use instead, left active
   bench [--quick] [--check] [--url URL --data DIR]
-                                     load benchmarks against the latency budgets (bench/budgets.json)
+                                     load benchmarks against the latency budgets (bench/budgets.json);
+                                     with --url, the devices and consumer it enrols in --data (audited)
+                                     are revoked when the run ends, fails or on Ctrl-C
 
 DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
 zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
 Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help, before or after the command;
 --port and --host are serve's alone. Arguments a command does not know are refused (exit 2).
-Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG.
+Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG;
+one set but empty counts as unset.
 `;
 
 /**

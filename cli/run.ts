@@ -3,7 +3,7 @@
  * `USAGE`, also one the store raises, such as an order reused with other terms), 1 for failures, with a stack
  * trace only for errors nobody expected.
  */
-import { VigilError } from '../core/index.js';
+import { VigilError, isUsageError } from '../core/index.js';
 import { main } from './main.js';
 import type { Io } from './commands.js';
 
@@ -24,12 +24,12 @@ const io: Io = {
 main(process.argv.slice(2), io).then(
   (code) => { process.exitCode = code },
   (err: unknown) => {
-    if (err instanceof VigilError) {
-      io.err(`vigil: ${err.message}`);
-      process.exitCode = err.code === 'USAGE' ? 2 : 1;
-    } else if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(err)) {
       io.err(`vigil: ${err.message}`);
       process.exitCode = 2;
+    } else if (err instanceof VigilError) {
+      io.err(`vigil: ${err.message}`);
+      process.exitCode = 1;
     } else {
       io.err(`vigil: unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
       process.exitCode = 1;

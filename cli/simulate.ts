@@ -1,7 +1,7 @@
 /**
  * `vigil simulate`: a swarm of simulated devices over real WebSockets. Without `--token`/`--tokens-file`, it
  * enrols its own devices and a feed consumer in the data folder (which must be the running server's), audited,
- * and revokes them when the run ends or is interrupted (cli/sim-enrolment.ts). It prints progress each
+ * and revokes them when the run ends or is interrupted (cli/swarm-enrolment.ts). It prints progress each
  * second and a summary at the end: events sent and acknowledged, rejects by code, alerts seen on the
  * feed for its devices, and ack latency percentiles.
  */
@@ -13,7 +13,7 @@ import { CATEGORIES, ConnectError, FileError, UsageError, loadConfig, type Confi
 import type { Io } from './commands.js';
 import { EventMix } from './event-mix.js';
 import { SimDevice, type SimStats } from './sim-device.js';
-import { enrolSwarm, retireSwarm, type Swarm } from './sim-enrolment.js';
+import { enrolSwarm, retireSwarm, type Swarm } from './swarm-enrolment.js';
 
 const TICK_MS = 10;
 const CONNECT_BATCH = 50;

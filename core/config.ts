@@ -1,7 +1,8 @@
 /**
  * The one place that reads `process.env` and the config file. It returns a frozen, fully
  * filled config and never mutates its inputs. Precedence: defaults < config file < environment
- * < command-line overrides. Every value is validated at start-up with a message naming its key.
+ * < command-line overrides. Every value is validated at start-up with a message naming its key. An environment
+ * variable set but empty counts as unset (`envValue`).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -155,9 +156,19 @@ function intSetting(obj: Json, path: string, key: string, dflt: number, min: num
   return v;
 }
 
-function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/**
+ * A variable from the environment; set but empty counts as unset, for every one alike, as a shell's `${VAR:-default}`
+ * does: `VIGIL_HOST= vigil serve` clears an exported value for one command, and a service template that passes a
+ * variable through empty (`VIGIL_HOST=${VIGIL_HOST}`) leaves the file's value or the default in force.
+ */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
+  return raw === '' ? undefined : raw;
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = envValue(env, name);
+  if (raw === undefined) return undefined;
   // Decimal digits only: Number() would also take 0x50, 1e3, 8080.0 and surrounding blanks.
   if (!/^[0-9]{1,15}$/.test(raw)) throw new ConfigError(`${name} must be an integer in decimal digits, got ${JSON.stringify(raw)}`);
   return Number(raw);
@@ -189,8 +200,8 @@ function readConfigFile(path: string, named: boolean): Json {
  * Builds the configuration. The config file is `VIGIL_CONFIG`, else `<dataDir>/vigil.json` if present.
  */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): VigilConfig {
-  const dataDir = resolve(overrides.dataDir ?? env.VIGIL_DATA ?? DEFAULT_DATA_DIR);
-  const named = env.VIGIL_CONFIG === '' ? undefined : env.VIGIL_CONFIG;
+  const dataDir = resolve(overrides.dataDir ?? envValue(env, 'VIGIL_DATA') ?? DEFAULT_DATA_DIR);
+  const named = envValue(env, 'VIGIL_CONFIG');
   const file = readConfigFile(named ?? join(dataDir, 'vigil.json'), named !== undefined);
   // Every setting read is noted, so that a key of the file none read is refused (`refuseUnread`), with no list to keep.
   const read = new Set<string>();
@@ -218,13 +229,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const envWorkers = envInt(env, 'VIGIL_WORKERS');
   const pipelineIn: Json = envWorkers === undefined ? pipeline : { ...pipeline, workers: envWorkers };
 
-  const evidenceKey = text(file, 'evidenceKey', env.VIGIL_EVIDENCE_KEY, 'VIGIL_EVIDENCE_KEY');
+  const evidenceKey = text(file, 'evidenceKey', envValue(env, 'VIGIL_EVIDENCE_KEY'), 'VIGIL_EVIDENCE_KEY');
   if (evidenceKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(evidenceKey)) {
     throw new ConfigError('evidenceKey (VIGIL_EVIDENCE_KEY) must be 64 hex digits');
   }
-  const host = overrides.host ?? text(file, 'host', env.VIGIL_HOST, 'VIGIL_HOST') ?? DEFAULT_HOST;
-  if (host === '') throw new ConfigError('host (VIGIL_HOST) must not be empty');
-  const logLevel = text(file, 'logLevel', env.VIGIL_LOG_LEVEL, 'VIGIL_LOG_LEVEL') ?? 'info';
+  const host = overrides.host ?? text(file, 'host', envValue(env, 'VIGIL_HOST'), 'VIGIL_HOST') ?? DEFAULT_HOST;
+  if (host === '') throw new ConfigError('host must not be empty');
+  const logLevel = text(file, 'logLevel', envValue(env, 'VIGIL_LOG_LEVEL'), 'VIGIL_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`logLevel must be one of fatal, error, warn, info, debug, trace, silent, got ${logLevel}`);
   }

@@ -81,3 +81,13 @@ export class FileError extends VigilError {
     this.name = 'FileError';
   }
 }
+
+/**
+ * Whether `err` is wrong usage of a command line (exit code 2): a `UsageError`, any error with code `USAGE` (the store
+ * raises one for an order reused with other terms), or one of `util.parseArgs`'s (`ERR_PARSE_ARGS_*`: an unknown
+ * option, a missing value).
+ */
+export function isUsageError(err: unknown): err is Error {
+  if (err instanceof VigilError) return err.code === 'USAGE';
+  return err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS');
+}

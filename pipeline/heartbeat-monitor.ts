@@ -14,7 +14,8 @@
  * and after an outage longer than a deadline every one of them would be alerted the moment it came back, before any
  * could reconnect. So a deadline that fell after the last save of the server before (when it was last known alive)
  * is put off by the time between that save and this start: the device gets back the rest of its period. A device
- * already overdue before the outage is alerted at once, as before.
+ * already overdue before the outage is alerted at once, as before. A device never heard from is put off alike, its
+ * deadline counting its order's start (below); a period that began in the outage runs whole from this start.
  *
  * A device enrolled and never heard from (the app never installed, or never let through) owes its first event like
  * any other (connecting is not enough; an event is): from when it was enrolled, or from when this server started watching if that is later (a device
@@ -28,7 +29,7 @@
  */
 import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
-import { isActive, type AlertStore, type Databases, type RegistryStore } from '../store/index.js';
+import { isActive, type AlertStore, type Databases, type DeviceScope, type RegistryStore } from '../store/index.js';
 import { alertId } from './alert-builder.js';
 import type { AlertFeed } from './alert-feed.js';
 import { monotonic } from './monotonic.js';
@@ -119,14 +120,22 @@ export class HeartbeatMonitor {
     for (const { key, value } of options.db.deviceSeen.getRange({})) {
       const v = value as SavedSeen;
       const s: Seen = { at: v.at, seq: v.seq, alerted: v.alerted ?? false, dirty: false, heard: monotonic(v.at), due: 0, deadline: 0, never: v.never, skipped: v.skipped };
-      let deadline = Math.max(v.at + this.deadlineMs, v.putOff ?? 0);
+      // The deadline as the server before would have raised it: for a device never heard from, its order's start counts
+      // (its order is read for those only: reading every device's would slow a start-up with many).
+      const first = v.never ? this.#firstEventDue(s, options.registry.deviceScope(key as DeviceId)) : undefined;
+      let deadline = Math.max(v.at + this.deadlineMs, v.putOff ?? 0, first ?? 0);
       if (v.putOff !== undefined) s.putOff = v.putOff;
       if (!s.alerted && savedAt !== undefined && deadline > savedAt && outage > 0) {
         // Raised already, just before a crash that came before the save saying so: not put off, or raised again.
         if (!options.alerts.byId(heartbeatAlertId(key as DeviceId, v.seq, deadline))) {
-          deadline += outage;
-          s.putOff = deadline;
-          s.dirty = true;
+          // Only the outage within the period is given back: a period that began in the outage (an order that started
+          // then) runs whole from this start, as for a device enrolled while no server ran; one beginning later, as it is.
+          const unwatched = startedAt - Math.max(savedAt, deadline - this.deadlineMs);
+          if (unwatched > 0) {
+            deadline += unwatched;
+            s.putOff = deadline;
+            s.dirty = true;
+          }
         }
       }
       s.deadline = deadline;
@@ -191,6 +200,14 @@ export class HeartbeatMonitor {
   #firstSeen(at: number, seq: number): Seen {
     const deadline = at + this.deadlineMs;
     return { at, seq, alerted: false, dirty: true, heard: monotonic(at), due: monotonic(deadline), deadline };
+  }
+
+  /**
+   * A device never heard from under an order that starts after it began to be watched owes its first event a period
+   * after that start; undefined for any other device.
+   */
+  #firstEventDue(s: Pick<Seen, 'at' | 'never'>, scope: DeviceScope | null): number | undefined {
+    return s.never && scope && scope.order.from > s.at ? scope.order.from + this.deadlineMs : undefined;
   }
 
   /** Milliseconds of silence after which a device is overdue. */
@@ -299,8 +316,9 @@ export class HeartbeatMonitor {
         // An order varied to start later: its device owes nothing before then, and is looked at again at each check.
         if (scope && now < scope.order.from) continue;
         // Never heard from under an order that starts after watching began: its first event is due a period after the start.
-        if (s.never && scope && scope.order.from > s.at) {
-          deadline = Math.max(deadline, scope.order.from + this.deadlineMs);
+        const first = this.#firstEventDue(s, scope);
+        if (first !== undefined) {
+          deadline = Math.max(deadline, first);
           if (now < deadline) continue;
         }
         s.alerted = true;

@@ -24,5 +24,5 @@ t.test('bench ack-send - a small run has every ack read by the client process an
 t.test('bench ack-send - refuses a count that is not a positive whole number', async (t) => {
   const res = spawnSync(process.execPath, [script, '--rounds', '1.5'], { encoding: 'utf8', timeout: 30_000 });
   t.equal(res.status, 2);
-  t.match(res.stderr, /--rounds must be a positive integer, not 1.5/);
+  t.match(res.stderr, /--rounds must be a positive integer, got "1.5"/);
 });

@@ -24,5 +24,5 @@ t.test('bench gateway - a small run acknowledges every event and prints and save
 t.test('bench gateway - refuses a count that is not a positive whole number', async (t) => {
   const res = spawnSync(process.execPath, [script, '--devices', '0'], { encoding: 'utf8', timeout: 30_000 });
   t.equal(res.status, 2);
-  t.match(res.stderr, /--devices must be a positive integer, not 0/);
+  t.match(res.stderr, /--devices must be a positive integer, got "0"/);
 });

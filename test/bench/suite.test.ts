@@ -144,7 +144,7 @@ t.test('bench - ingest.js measures the floor server over rounds: every event of 
   const bad = await runIngest(['--only', 'nothing']);
   t.equal(bad.code, 2);
   t.match(bad.err, /--only must be one of vigil, baseline, floor/);
-  t.match((await runIngest(['--rounds', '0'])).err, /--rounds must be a whole number from 1 to 20/);
+  t.match((await runIngest(['--rounds', '0'])).err, /--rounds must be an integer from 1 to 20, got "0"/);
   const { code, out, err } = await runIngest(['--devices', '5', '--rate', '20', '--seconds', '2', '--warmup', '0', '--only', 'floor', '--rounds', '2']);
   t.equal(code, 0, err);
   const rows = out.split('\n').filter((l) => / floor \|/.test(l));

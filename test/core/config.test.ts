@@ -1,6 +1,6 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '../../core/index.js';
 import { tempDir } from '../helpers/vigil.js';
 
@@ -52,7 +52,8 @@ t.test('config - host, logLevel and evidenceKey of another type in the file are 
   t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /logLevel \(VIGIL_LOG_LEVEL\) must be a string/);
   writeFileSync(file, JSON.stringify({ evidenceKey: 1234 }));
   t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /evidenceKey \(VIGIL_EVIDENCE_KEY\) must be a string/);
-  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_HOST: '' }), /host \(VIGIL_HOST\) must not be empty/);
+  writeFileSync(file, JSON.stringify({ host: '' }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), /host must not be empty/, 'an empty host written in the file is refused');
   writeFileSync(file, JSON.stringify({ host: '127.0.0.1', logLevel: 'warn' }));
   t.match(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { host: '127.0.0.1', logLevel: 'warn' });
 });
@@ -86,4 +87,21 @@ t.test('config - policy.uncheckedImageWindowSeconds is an hour unless set, and 1
   t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).policy.uncheckedImageWindowSeconds, 600);
   writeFileSync(file, JSON.stringify({ policy: { uncheckedImageWindowSeconds: 0 } }));
   t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /policy\.uncheckedImageWindowSeconds must be an integer 1\.\.86400/ });
+});
+
+t.test('config - an empty VIGIL_* variable counts as unset, every one alike: the file or the default applies (an empty VIGIL_HOST was refused)', async (t) => {
+  const empty = {
+    VIGIL_DATA: '', VIGIL_CONFIG: '', VIGIL_PORT: '', VIGIL_HOST: '', VIGIL_LOG_LEVEL: '', VIGIL_WORKERS: '', VIGIL_EVIDENCE_KEY: '',
+  };
+  const key = 'ab'.repeat(32);
+  const data = join(tmp.dir, 'empty-env');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(data, 'vigil.json'), JSON.stringify({ port: 9400, host: '127.0.0.2', logLevel: 'warn', evidenceKey: key, pipeline: { workers: 3 } }));
+  t.match(loadConfig({ dataDir: data }, empty), { port: 9400, host: '127.0.0.2', logLevel: 'warn', evidenceKey: key, pipeline: { workers: 3 } },
+    'each empty variable leaves the file\'s value (an empty VIGIL_CONFIG, the data folder\'s vigil.json)');
+  t.match(loadConfig({ dataDir: join(tmp.dir, 'no-file') }, empty), { port: 8080, host: '0.0.0.0', logLevel: 'info', evidenceKey: undefined },
+    'and with no file, the default');
+  const named = { ...empty, VIGIL_CONFIG: join(data, 'vigil.json') }; // not ./var/vigil/vigil.json, if there is one
+  t.equal(loadConfig({}, named).dataDir, resolve('./var/vigil'), 'an empty VIGIL_DATA is the default folder, not the current one');
 });

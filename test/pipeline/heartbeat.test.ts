@@ -202,6 +202,70 @@ t.test('heartbeat - a deadline put off past an outage holds across another resta
   t.equal(alerts.readAfter(0, 10).length, 1);
 });
 
+t.test('heartbeat - a device never heard from whose order started late gets the outage allowance too: a first event due in the outage is put off, not alerted at start-up', async (t) => {
+  const { db, registry, alerts, options } = monitorParts(t);
+  const now = Date.now();
+  // Watched since 200 s ago, never heard from; the server before was last known alive 90 s ago (60 s periods).
+  const enrolStarting = async (name: string, from: number) => {
+    const id = asDeviceId((await registry.enrol({ subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories: ['heartbeat'], from, until: now + DAY }, now - DAY)).deviceId);
+    await db.deviceSeen.put(id, { at: now - 200_000, seq: 0, alerted: false, never: true });
+    return id;
+  };
+  const startedBefore = await enrolStarting('late-before', now - 120_000); // first event due 60 s ago, 30 s into the outage
+  const startedDuring = await enrolStarting('late-during', now - 80_000); // its order started in the outage
+  const overdue = await enrolStarting('late-overdue', now - 170_000); // due 110 s ago, while the server still watched
+  const startsLater = await enrolStarting('late-after', now + 40_000); // its order starts after this start: nothing to give back
+  await db.meta.put('heartbeatSavedAt', now - 90_000);
+
+  const monitor = new HeartbeatMonitor(options, now);
+  t.equal(await monitor.check(now), 1, 'at start-up only the device overdue before the outage is alerted (it used to be all three)');
+  t.match(alerts.readAfter(0, 10), [{ deviceId: overdue, eventSeq: 0 }]);
+  t.equal(await monitor.check(now + 29_000), 0, 'an order started before the outage: the rest of the first period is given back');
+  t.equal(await monitor.check(now + 30_500), 1);
+  t.equal(await monitor.check(now + 59_000), 0, 'an order started during the outage: a whole period from this start, as for a device enrolled then');
+  t.equal(await monitor.check(now + 60_500), 1);
+  t.equal(await monitor.check(now + 99_000), 0, 'an order starting after this start: a period after its start, as before');
+  t.equal(await monitor.check(now + 100_500), 1);
+  const detail = (id: string) => (alerts.readAfter(0, 10).find((a) => a.deviceId === id)!.match as { detail?: string }).detail;
+  t.match(detail(startedBefore), new RegExp(`^no event ever received .*; deadline ${new Date(now + 30_000).toISOString()}$`));
+  t.match(detail(startedDuring), new RegExp(`^no event ever received .*; deadline ${new Date(now + 60_000).toISOString()}$`));
+  await monitor.save();
+  t.match(db.deviceSeen.get(startedDuring), { never: true, putOff: now + 60_000 }, 'the deadline put off is saved, to hold across another restart');
+  t.notOk((db.deviceSeen.get(startsLater) as { putOff?: number }).putOff, 'none is saved for the order starting after this start');
+});
+
+t.test('heartbeat - across a real stop and start, a device never heard from whose order started while the server was down is not alerted at start-up', async (t) => {
+  const tmp = tempDir();
+  t.teardown(tmp.remove);
+  const config = { policy: { heartbeatSeconds: 1, heartbeatGraceSeconds: 0 } };
+  const periodMs = 1000;
+  let srv = await startTestServer(tmp.dir, config);
+  const port = srv.port;
+  const consumer = await consumerToken(tmp.dir);
+  // Enrolled while the first server runs, under an order that starts later: watched from its enrolment.
+  const from = Date.now() + 3000;
+  const { deviceId } = await enrolDevice(tmp.dir, ['heartbeat'], { from, until: from + DAY });
+  // The first server watches it a whole period (no event owed yet: the order has not started), then stops.
+  await new Promise((r) => setTimeout(r, periodMs + 300));
+  await srv.stop();
+  const db = openDatabases(tmp.dir);
+  const seen = db.deviceSeen.get(deviceId) as { at: number; never?: boolean } | undefined;
+  const savedAt = db.meta.get('heartbeatSavedAt') as number;
+  await db.root.close();
+  t.ok(seen?.never, 'saved as watched and never heard from');
+  t.ok(seen!.at + periodMs <= savedAt && savedAt < from, `as set up: stopped a period after watching began, before the order started (${JSON.stringify({ ...seen, savedAt, from })})`);
+  // Down until the first event would have been due (the order's start plus a period), and a little more.
+  await new Promise((r) => setTimeout(r, Math.max(0, from + periodMs + 300 - Date.now())));
+  const restarted = Date.now();
+  srv = await startTestServer(tmp.dir, config, port);
+  t.teardown(() => srv.stop());
+  const [alert] = await waitForAlerts(srv.base, consumer, 1, 0, 10_000);
+  t.match(alert, { type: 'vigil.alert.heartbeat', data: { deviceId, eventSeq: 0, match: { rule: 'heartbeat-missed' } } });
+  const deadline = Date.parse(/deadline (\S+)$/.exec(alert!.data.match.detail as string)![1]!);
+  t.ok(deadline >= restarted + periodMs, `its first event was due a period after the restart (${new Date(deadline).toISOString()}), not in the outage`);
+  t.ok(Date.parse(alert!.time) >= deadline, 'and it was alerted after that');
+});
+
 t.test('heartbeat - a device heard again after its alert is saved at once, not at the next save (a crash between brought it back as alerted, never to be alerted again)', async (t) => {
   const { db, options, enrolWatched } = monitorParts(t);
   const now = Date.now();
