@@ -92,3 +92,10 @@ t.test('review API - limit and cursor are plain decimal numbers (0x10, 1e2, 1.0 
   }
   t.equal((await call('GET', `${srv.base}/v1/operator/alerts?limit=10&cursor=0`, { token: tokens.manager })).status, 200, 'decimal digits are fine');
 });
+
+t.test('login API - a username holding a lone surrogate is a 400, and the audit chain still verifies', async (t) => {
+  const res = await call('POST', `${srv.base}/v1/login`, { raw: Buffer.from('{"username":"x\\ud800","password":"x"}') });
+  t.equal(res.status, 400);
+  t.match(res.json().error, { code: 'BAD_REQUEST', message: /not valid Unicode/ });
+  t.match((await call('GET', `${srv.base}/v1/audit/verify`, { token: tokens.auditor })).json(), { ok: true });
+});
