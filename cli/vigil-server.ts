@@ -170,7 +170,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const feedGateway = new FeedGateway({
     feed, registry, config: config.feed, maxBackpressureBytes: config.ingest.maxBackpressureBytes, metrics,
   });
-  const operators = new OperatorStore(db, audit, config.operators);
+  const operators = new OperatorStore(db, audit, config.operators, evidenceKey);
   const retention = new RetentionSweeper({
     db, alerts, audit, registry, operators, defaults: config.retention, log, journal,
     onAlerts: (stored) => { for (const a of stored) metrics.alerts.inc({ category: a.category }); feed.published() },
