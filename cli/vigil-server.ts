@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import {
-  AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, claimDataFolder, openDatabases,
+  AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, checkEvidenceKey, claimDataFolder,
+  evidenceKeyInUse, openDatabases,
   type Databases, type HeldFolder,
 } from '../store/index.js';
 import {
@@ -29,27 +30,43 @@ export interface RunningServer {
 }
 
 /**
- * Loads the evidence key, creating a key file (mode 0600) on first start when none is configured. A folder that
- * already holds sealed evidence but no key file has lost its key: a new one would leave that evidence unreadable
- * and seal what comes next under another key, so the server refuses to start instead.
+ * Loads the evidence key, creating a key file (mode 0600) on first start when none is configured, and checks it is
+ * the key the folder's evidence is sealed under (store/evidence-key-check.ts). A folder whose evidence has a key
+ * but no key file has lost it, and a key that is not that one is the wrong one: either would leave that evidence
+ * unreadable and seal what comes next under a second key, so the server refuses to start instead.
  */
-export function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Databases): Buffer {
-  if (config.evidenceKey !== undefined) return Buffer.from(config.evidenceKey, 'hex');
+export async function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Databases): Promise<Buffer> {
   const path = join(config.dataDir, 'evidence.key');
-  if (existsSync(path)) {
+  const inUse = evidenceKeyInUse(db);
+  let key: Buffer;
+  let source: string;
+  if (config.evidenceKey !== undefined) {
+    key = Buffer.from(config.evidenceKey, 'hex');
+    source = 'the configured evidence key (VIGIL_EVIDENCE_KEY or evidenceKey in the config file)';
+  } else if (existsSync(path)) {
     const hex = readFileSync(path, 'utf8').trim();
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError(`${path} must hold 64 hex digits`);
-    return Buffer.from(hex, 'hex');
-  }
-  if (db.evidence.getKeysCount({ limit: 1 }) > 0) {
-    throw new ConfigError(`no evidence key: ${path} is missing, but the data folder holds sealed evidence. Restore the key `
+    key = Buffer.from(hex, 'hex');
+    source = `the evidence key in ${path}`;
+  } else if (inUse !== undefined) {
+    const held = inUse === 'sealed' ? 'holds sealed evidence'
+      : 'recorded the key its evidence was sealed with (none is left here, but backups still need that key)';
+    throw new ConfigError(`no evidence key: ${path} is missing, but the data folder ${held}. Restore the key `
       + 'file from its backup, or set VIGIL_EVIDENCE_KEY to the key it held; a new key would leave that evidence unreadable');
+  } else {
+    key = randomBytes(32);
+    writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+    log.warn({ path }, 'no evidence key configured: created one in the data folder (owner-only); back it up, or set VIGIL_EVIDENCE_KEY');
+    source = `the evidence key in ${path}`;
   }
-  const key = randomBytes(32);
-  writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
-  log.warn({ path }, 'no evidence key configured: created one in the data folder (owner-only); back it up, or set VIGIL_EVIDENCE_KEY');
-  return key;
+  const check = await checkEvidenceKey(db, key);
+  if (check.ok) return key;
+  const opened = check.outcome === 'wrong' ? 'the data folder\'s evidence was sealed with another key'
+    : `it opens none of the ${check.tried} sealed evidence records tried`;
+  throw new ConfigError(`wrong evidence key: ${source} is not the key this data folder's evidence was sealed with (${opened}). `
+    + 'Start with that key (the key file\'s backup, or the value VIGIL_EVIDENCE_KEY had); another key would leave that '
+    + 'evidence unreadable and seal new evidence under a second key');
 }
 
 async function createDemoLists(db: Databases, lists: ListStore, log: Logger): Promise<void> {
@@ -68,7 +85,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   let evidenceKey: Buffer;
   try {
     held = await claimDataFolder(db, config.dataDir);
-    evidenceKey = ensureEvidenceKey(config, log, db);
+    evidenceKey = await ensureEvidenceKey(config, log, db);
   } catch (err) {
     await held?.release();
     await db.root.close();
@@ -153,7 +170,7 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const feedGateway = new FeedGateway({
     feed, registry, config: config.feed, maxBackpressureBytes: config.ingest.maxBackpressureBytes, metrics,
   });
-  const operators = new OperatorStore(db, audit, config.operators);
+  const operators = new OperatorStore(db, audit, config.operators, evidenceKey);
   const retention = new RetentionSweeper({
     db, alerts, audit, registry, operators, defaults: config.retention, log, journal,
     onAlerts: (stored) => { for (const a of stored) metrics.alerts.inc({ category: a.category }); feed.published() },

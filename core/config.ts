@@ -11,7 +11,12 @@ import { ConfigError } from './errors.js';
 
 export const DEFAULT_DATA_DIR = './var/vigil';
 export const DEFAULT_PORT = 8080;
-export const DEFAULT_HOST = '0.0.0.0';
+/**
+ * Loopback: Vigil speaks plain HTTP (operator passwords, bearer tokens, device events), so out of the box it answers
+ * this machine alone. Serving devices on a network is a choice made with `--host` (or `VIGIL_HOST`), behind a
+ * proxy that terminates TLS.
+ */
+export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 120;
 export const MAX_IDLE_TIMEOUT_SECONDS = 960;

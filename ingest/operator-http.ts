@@ -119,15 +119,26 @@ export function requestFacts(res: HttpResponse, req: HttpRequest, paramCount: nu
   };
 }
 
-/** Parses a JSON object body; a string is the message for a 400. */
+/** A lone surrogate (UTF-16 half of a pair, alone): JSON can write one (`"\ud800"`), UTF-8 cannot. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Parses a JSON object body; a string is the message for a 400. A string in it (key or value) holding a lone
+ * surrogate is refused: it is not text, no name or reason holds one, and the audit log cannot store one unchanged.
+ */
 export function jsonObject(body: Buffer): Record<string, unknown> | string {
   if (body.length === 0) return 'a JSON object body is required';
   let parsed: unknown;
+  let illFormed = false;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'), (key, value: unknown) => {
+      if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value))) illFormed = true;
+      return value;
+    });
   } catch {
     return 'the request body is not valid JSON';
   }
+  if (illFormed) return 'the request body holds a string that is not valid Unicode (a lone surrogate escape such as \\ud800)';
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'the request body must be a JSON object';
   return parsed as Record<string, unknown>;
 }

@@ -42,6 +42,15 @@ export class AuditFormatError extends Error {
 }
 
 /**
+ * A string, if it is well-formed Unicode. One holding a lone surrogate (`"\ud800"` in JSON) is stored by LMDB as UTF-8,
+ * which has no such thing, so it would read back as U+FFFD, hash differently, and the chain would read as altered.
+ */
+function wellFormed(s: string): string {
+  if (/[\uD800-\uDFFF]/u.test(s)) throw new AuditFormatError('audit strings must be well-formed Unicode (no lone surrogates)');
+  return s;
+}
+
+/**
  * The canonical encoding (docs/protocol.md, "Audit log"): JSON with no whitespace, object members
  * sorted by key (UTF-16 code unit order), strings escaped as JSON.stringify does, numbers only as
  * safe integers. Any other implementation of these rules produces the same bytes.
@@ -49,7 +58,7 @@ export class AuditFormatError extends Error {
 export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
-    case 'string': return JSON.stringify(value);
+    case 'string': return JSON.stringify(wellFormed(value));
     case 'boolean': return value ? 'true' : 'false';
     case 'number':
       if (!Number.isSafeInteger(value)) throw new AuditFormatError(`audit values must be safe integers, got ${value}`);
@@ -60,7 +69,7 @@ export function canonicalJson(value: unknown): string {
       const keys = Object.keys(obj).sort();
       // msgpackr stores a `__proto__` key as `__proto_`: an entry holding one could never be verified again.
       if (keys.includes('__proto__')) throw new AuditFormatError('audit values cannot hold a __proto__ key');
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+      return `{${keys.map((k) => `${JSON.stringify(wellFormed(k))}:${canonicalJson(obj[k])}`).join(',')}}`;
     }
     default:
       throw new AuditFormatError(`audit values cannot hold ${typeof value}`);

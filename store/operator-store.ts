@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { asSubjectId, type SubjectId } from '../core/ids.js';
+import { AttemptFingerprint } from './attempt-fingerprint.js';
 import type { AuditLog } from './audit-log.js';
 import { secretMatches, splitToken, tokenHash } from './bearer-token.js';
 import type { Databases } from './database.js';
@@ -48,6 +49,8 @@ export type LoginResult =
 export interface OperatorChange { role?: OperatorRole; disabled?: boolean; unlock?: boolean; password?: string }
 
 const TOKEN_PREFIX = 'vo1';
+/** The target of a failed login under a name no operator has: the name itself is not kept. */
+export const UNKNOWN_OPERATOR = 'operator:(unknown)';
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 
 
@@ -65,11 +68,18 @@ export class OperatorStore {
   readonly #db: Databases;
   readonly #audit: AuditLog;
   readonly #policy: LoginPolicy;
+  readonly #attempts: AttemptFingerprint;
 
-  constructor(db: Databases, audit: AuditLog, policy: LoginPolicy) {
+  /**
+   * `attemptSecret` (the server passes the evidence key) keys the fingerprints that stand in for the names of unknown
+   * operators in failed logins, so that they stay the same across restarts. Without one (the command line, which
+   * never logs anyone in) a random one is used, good for this store's life.
+   */
+  constructor(db: Databases, audit: AuditLog, policy: LoginPolicy, attemptSecret: Uint8Array = randomBytes(32)) {
     this.#db = db;
     this.#audit = audit;
     this.#policy = policy;
+    this.#attempts = new AttemptFingerprint(attemptSecret);
   }
 
   #get(username: string): OperatorRecord | undefined {
@@ -182,14 +192,18 @@ export class OperatorStore {
    * every answer but success is the same to the caller; the audit log records the real reason.
    */
   async login(username: string, password: string, from: string, now = Date.now()): Promise<LoginResult> {
-    const known = this.#fresh(() => this.#get(username));
+    // A name no operator could have is not looked up: it is an unknown operator, whatever it holds.
+    const possible = validUsername(username);
+    const known = possible ? this.#fresh(() => this.#get(username)) : undefined;
     const matches = await verifyPassword(password, known?.password ?? await decoyHash());
     const { maxFailedLogins, lockoutSeconds, tokenTtlSeconds } = this.#policy;
     return this.#db.root.childTransaction((): LoginResult => {
-      const rec = this.#get(username);
+      const rec = possible ? this.#get(username) : undefined;
       const failed = (reason: string, details: Record<string, string | number> = {}): LoginResult => {
-        this.#audit.appendInTxn({ actor: 'anonymous', action: 'login.failed', target: `operator:${username.slice(0, 64)}`,
-          details: { reason, from, ...details } }, now);
+        // The name an unknown operator was tried under is never kept (store/attempt-fingerprint.ts).
+        const target = rec ? `operator:${rec.username}` : UNKNOWN_OPERATOR;
+        const attempt = rec ? {} : { attempt: this.#attempts.of(username) };
+        this.#audit.appendInTxn({ actor: 'anonymous', action: 'login.failed', target, details: { reason, from, ...attempt, ...details } }, now);
         return { ok: false, reason: reason === 'locked' ? 'locked' : 'invalid' };
       };
       if (!rec) return failed('unknown operator');

@@ -10,6 +10,7 @@ t.teardown(tmp.remove);
 t.test('config - fills defaults and freezes the result', async (t) => {
   const c = loadConfig({ dataDir: tmp.dir }, {});
   t.equal(c.port, 8080);
+  t.equal(c.host, '127.0.0.1', 'loopback: plain HTTP logins and device endpoints are not offered to the network unless asked');
   t.equal(c.ingest.maxFrameBytes, 16 * 1024 * 1024);
   t.equal(c.evidenceKey, undefined, 'no default secret');
   t.ok(Object.isFrozen(c) && Object.isFrozen(c.ingest));
@@ -100,7 +101,7 @@ t.test('config - an empty VIGIL_* variable counts as unset, every one alike: the
   writeFileSync(join(data, 'vigil.json'), JSON.stringify({ port: 9400, host: '127.0.0.2', logLevel: 'warn', evidenceKey: key, pipeline: { workers: 3 } }));
   t.match(loadConfig({ dataDir: data }, empty), { port: 9400, host: '127.0.0.2', logLevel: 'warn', evidenceKey: key, pipeline: { workers: 3 } },
     'each empty variable leaves the file\'s value (an empty VIGIL_CONFIG, the data folder\'s vigil.json)');
-  t.match(loadConfig({ dataDir: join(tmp.dir, 'no-file') }, empty), { port: 8080, host: '0.0.0.0', logLevel: 'info', evidenceKey: undefined },
+  t.match(loadConfig({ dataDir: join(tmp.dir, 'no-file') }, empty), { port: 8080, host: '127.0.0.1', logLevel: 'info', evidenceKey: undefined },
     'and with no file, the default');
   const named = { ...empty, VIGIL_CONFIG: join(data, 'vigil.json') }; // not ./var/vigil/vigil.json, if there is one
   t.equal(loadConfig({}, named).dataDir, resolve('./var/vigil'), 'an empty VIGIL_DATA is the default folder, not the current one');

@@ -254,6 +254,22 @@ t.test('operator API - a decision needs a rationale, and only the workflow\'s mo
   t.equal(big.status, 413, 'a body over 64 KiB is refused');
 });
 
+t.test('operator API - a body string holding a lone surrogate is a 400, and the audit chain still verifies (it read as altered)', async (t) => {
+  const id = take(keywordPool);
+  const lone = 'fine until here \ud800';
+  for (const [url, body] of [
+    [`/v1/operator/alerts/${id}/review`, { state: 'in_review', rationale: lone }],
+    [`/v1/operator/alerts/${id}/hold`, { held: true, reason: lone }],
+    [`/v1/operator/alerts/${id}/review`, { state: 'in_review', [lone]: 1 }],
+  ] as const) {
+    const res = await call('POST', srv.base + url, { token: tokens.manager, body });
+    t.equal(res.status, 400, `${url} ${JSON.stringify(body)}`);
+    t.equal(res.json().error.code, 'BAD_REQUEST');
+  }
+  t.equal((await call('POST', `${srv.base}/v1/operator/alerts/${id}/review`, { token: tokens.manager, body: { state: 'in_review', rationale: 'a pair is text: \u{1F600}' } })).status, 200);
+  t.match((await call('GET', `${srv.base}/v1/audit/verify`, { token: tokens.auditor })).json(), { ok: true });
+});
+
 t.test('operator API - review changes are published on the feed after the alert, over HTTP and WebSocket', async (t) => {
   const [alert] = await raiseAlerts(srv, consumer, A, 1);
   const alertSeq = Number(alert!.sequence);

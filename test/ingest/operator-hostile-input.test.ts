@@ -92,3 +92,23 @@ t.test('review API - limit and cursor are plain decimal numbers (0x10, 1e2, 1.0 
   }
   t.equal((await call('GET', `${srv.base}/v1/operator/alerts?limit=10&cursor=0`, { token: tokens.manager })).status, 200, 'decimal digits are fine');
 });
+
+t.test('login API - a password typed as the username is not kept: the audit log names an unknown operator and a fingerprint', async (t) => {
+  const before = (await auditSince(tmp.dir)).length;
+  const typed = 'MySecretPassw0rd!';
+  for (let i = 0; i < 2; i++) t.equal((await call('POST', `${srv.base}/v1/login`, { body: { username: typed, password: 'x' } })).status, 401);
+  t.equal((await call('POST', `${srv.base}/v1/login`, { body: { username: 'mgr-a', password: 'not the password' } })).status, 401);
+  const [first, second, known] = await auditSince(tmp.dir, before);
+  t.match(first, { actor: 'anonymous', action: 'login.failed', target: 'operator:(unknown)', details: { reason: 'unknown operator', attempt: /^[0-9a-f]{16}$/ } });
+  t.equal(second?.details.attempt, first?.details.attempt, 'repeated attempts with one name can be correlated');
+  t.match(known, { target: 'operator:mgr-a', details: { reason: 'wrong password' } }, 'a known operator keeps the username');
+  const exported = await call('GET', `${srv.base}/v1/audit?from=1&limit=1000`, { token: tokens.auditor });
+  t.notOk(exported.body.includes(typed), 'the name tried is not in what auditors read');
+});
+
+t.test('login API - a username holding a lone surrogate is a 400, and the audit chain still verifies', async (t) => {
+  const res = await call('POST', `${srv.base}/v1/login`, { raw: Buffer.from('{"username":"x\\ud800","password":"x"}') });
+  t.equal(res.status, 400);
+  t.match(res.json().error, { code: 'BAD_REQUEST', message: /not valid Unicode/ });
+  t.match((await call('GET', `${srv.base}/v1/audit/verify`, { token: tokens.auditor })).json(), { ok: true });
+});

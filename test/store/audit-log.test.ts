@@ -128,3 +128,16 @@ t.test('audit - no Vigil interface can change or remove an entry', async (t) => 
   walk(root);
   t.same(writers, [], 'no other module writes to the audit database');
 });
+
+t.test('audit - a string with a lone surrogate is refused: LMDB would store it as U+FFFD and the chain would read as altered', async (t) => {
+  await withLog(async (log) => {
+    await log.append({ actor: 'a', action: 'x', target: 't' });
+    const lone = JSON.parse('"name\\ud800"') as string;
+    await t.rejects(log.append({ actor: 'anonymous', action: 'login.failed', target: `operator:${lone}` }), { code: 'AUDIT_FORMAT' });
+    await t.rejects(log.append({ actor: 'a', action: 'x', target: 't', details: { reason: lone } }), { code: 'AUDIT_FORMAT' });
+    await t.rejects(log.append({ actor: 'a', action: 'x', target: 't', details: { [lone]: 1 } }), { code: 'AUDIT_FORMAT' });
+    await log.append({ actor: 'a', action: 'x', target: 't', details: { reason: 'a pair is fine: \u{1F600}' } });
+    t.equal(log.head().seq, 2, 'nothing was written for the three');
+    t.match(log.verify(), { ok: true, count: 2 });
+  });
+});

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { createHmac } from 'node:crypto';
 import { AuditLog, OperatorStore, RegistryStore, openDatabases } from '../../store/index.js';
 import { tempDir } from '../helpers/vigil.js';
 import { diskContains } from '../helpers/operators.js';
@@ -88,4 +89,39 @@ t.test('operators - a manager who stops being one loses the caseload, audited; m
   t.match(entries, [{ action: 'operator.role', details: { from: 'manager', to: 'auditor' } }, { action: 'caseload.remove', target: 'operator:mgr2', details: { subjectId: 'S-1' } }]);
   t.match(await store.update('mgr2', { role: 'manager' }, 'operator:root'), { ok: true });
   t.notOk(store.onCaseload('mgr2', 'S-1'), 'the old caseload does not come back (it did)');
+});
+
+t.test('operators - a failed login under an unknown name keeps a keyed fingerprint of it, never the name', async (t) => {
+  const { store, audit, db, dir } = await fixture(t);
+  await store.create({ username: 'alice', role: 'manager', password: PASSWORD }, 'cli:root');
+  const typed = 'MySecretPassw0rd!';
+  const before = audit.head().seq;
+  await store.login(typed, 'x', '127.0.0.1');
+  await store.login(typed, 'y', '127.0.0.1');
+  await store.login('mallory', 'x', '127.0.0.1');
+  await store.login('alice', 'wrong password!!', '127.0.0.1');
+  const [first, second, other, known] = audit.read(before + 1);
+  t.match(first, { actor: 'anonymous', action: 'login.failed', target: 'operator:(unknown)', details: { reason: 'unknown operator', from: '127.0.0.1', attempt: /^[0-9a-f]{16}$/ } });
+  t.equal(second?.details.attempt, first?.details.attempt, 'the same name gives the same fingerprint: repeated attempts can be told');
+  t.match(other, { target: 'operator:(unknown)' });
+  t.not(other?.details.attempt, first?.details.attempt, 'another name another');
+  t.match(known, { target: 'operator:alice', details: { reason: 'wrong password' } }, 'a known operator keeps the username');
+  t.notOk(JSON.stringify(audit.read(1)).includes(typed), 'the name tried is nowhere in the audit log');
+  await db.root.flushed;
+  t.notOk(diskContains(dir, Buffer.from(typed)), 'nor anywhere in the data folder');
+});
+
+t.test('operators - the fingerprint of a name tried is the same under the same secret (a restart), another under another', async (t) => {
+  const { db, audit } = await fixture(t);
+  const policy = { tokenTtlSeconds: 60, maxFailedLogins: 3, lockoutSeconds: 60 };
+  const secret = Buffer.alloc(32, 7);
+  const attempt = async (store: OperatorStore) => {
+    await store.login('nobody', 'x', 'x');
+    return audit.read(audit.head().seq)[0]?.details.attempt;
+  };
+  const a = await attempt(new OperatorStore(db, audit, policy, secret));
+  t.equal(await attempt(new OperatorStore(db, audit, policy, Buffer.from(secret))), a);
+  t.not(await attempt(new OperatorStore(db, audit, policy, Buffer.alloc(32, 8))), a);
+  const raw = createHmac('sha256', secret).update('nobody').digest('hex').slice(0, 16);
+  t.not(a, raw, 'the evidence key itself is not the fingerprint key (a distinct key is derived from it)');
 });
