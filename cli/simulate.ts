@@ -1,11 +1,12 @@
 /**
  * `vigil simulate`: a swarm of simulated devices over real WebSockets. Without `--token`/`--tokens-file`, it
  * enrols its own devices and a feed consumer in the data folder (which must be the running server's), audited,
- * and revokes them when the run ends or is interrupted (cli/swarm-enrolment.ts). It prints progress each
+ * and revokes them when the run ends or is stopped by a signal (cli/swarm-enrolment.ts). It prints progress each
  * second and a summary at the end: events sent and acknowledged, rejects by code, alerts seen on the
  * feed for its devices, and ack latency percentiles.
  */
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
@@ -18,8 +19,13 @@ import { enrolSwarm, retireSwarm, type Swarm } from './swarm-enrolment.js';
 const TICK_MS = 10;
 const CONNECT_BATCH = 50;
 const SETTLE_MS = 10_000;
-/** After Ctrl-C, how long the events in flight get to be acknowledged before the run winds up. */
+/** The signals that end a run early, winding up as at its end. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** After a stop signal, how long the events in flight get to be acknowledged before the run winds up. */
 const SETTLE_INTERRUPTED_MS = 1000;
+
+/** A shell's exit status for a process ended by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+const signalExitCode = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
 
 /** A number from the command line; '' and '  ' are not 0. */
 function numberFlag(raw: string | undefined, flag: string, dflt: number, check: (n: number) => boolean, what: string): number {
@@ -104,33 +110,37 @@ export async function simulate(args: string[], io: Io, overrides: ConfigOverride
   let consumer = values['consumer-token'];
   const dataDir = loadConfig(overrides).dataDir;
 
-  // Ctrl-C ends the run early, still revoking what it enrolled; a second one quits at once.
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    io.err('interrupted: winding up (Ctrl-C again to quit at once, leaving enrolled devices active)');
+  // Ctrl-C, SIGTERM (kill, timeout, a service stop) and SIGHUP (a closed terminal) end the run early, still revoking
+  // what it enrolled: left active, its devices would raise heartbeat-missed alerts on the server. A second signal
+  // quits at once. The exit code is the shell's for the first signal: 128 + its number.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stoppedBy !== undefined) process.exit(signalExitCode(signal));
+    stoppedBy = signal;
+    io.err(`interrupted (${signal}): winding up, revoking what this run enrolled (${signal === 'SIGINT' ? 'Ctrl-C' : signal} `
+      + 'again to quit at once, leaving enrolled devices active)');
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const interrupted = (): boolean => stoppedBy !== undefined;
   let swarm: Swarm | undefined;
   try {
     if (tokens.length === 0) {
       io.err(`enrolling ${n} simulated devices (subjects sim-subject-0..${n - 1}) in ${dataDir}; they are revoked when the run ends`);
-      swarm = await enrolSwarm(dataDir, n, [...CATEGORIES], () => interrupted);
+      swarm = await enrolSwarm(dataDir, n, [...CATEGORIES], interrupted);
       tokens = swarm.devices.map((d) => d.token);
       consumer ??= swarm.consumer.token;
     }
-    if (interrupted) return 130;
+    if (stoppedBy !== undefined) return signalExitCode(stoppedBy);
     if (tokens.length < n) throw new UsageError(`${n} devices need ${n} tokens; ${tokens.length} given`);
     const code = await run(io, { url, base, n, rate, seconds, hitRate, seed, tokens, consumer, json: values.json === true,
-      interrupted: () => interrupted, enrolled: swarm !== undefined, dataDir });
-    return interrupted ? 130 : code;
+      stoppedBy: () => stoppedBy, enrolled: swarm !== undefined, dataDir });
+    return stoppedBy !== undefined ? signalExitCode(stoppedBy) : code;
   } finally {
     if (swarm) {
       await retireSwarm(dataDir, swarm);
       io.err(`revoked the ${swarm.devices.length} devices and the consumer token this run enrolled`);
     }
-    process.off('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 
@@ -145,7 +155,8 @@ interface RunOptions {
   tokens: string[];
   consumer: string | undefined;
   json: boolean;
-  interrupted: () => boolean;
+  /** The signal that ended the run early, if one did. */
+  stoppedBy: () => NodeJS.Signals | undefined;
   /** The devices were enrolled by this run (and are revoked when it ends). */
   enrolled: boolean;
   dataDir: string;
@@ -153,6 +164,7 @@ interface RunOptions {
 
 async function run(io: Io, o: RunOptions): Promise<number> {
   const { url, base, n, rate, seconds } = o;
+  const interrupted = (): boolean => o.stoppedBy() !== undefined;
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const stats: SimStats = {
     sent: 0, acked: 0, resent: 0, rejects: new Map(), captures: 0, reconnects: 0,
@@ -162,14 +174,14 @@ async function run(io: Io, o: RunOptions): Promise<number> {
   let alerts = 0;
   let stopFeed = (): void => {};
   try {
-    for (let i = 0; i < devices.length && !o.interrupted(); i += CONNECT_BATCH) {
+    for (let i = 0; i < devices.length && !interrupted(); i += CONNECT_BATCH) {
       try {
         await Promise.all(devices.slice(i, i + CONNECT_BATCH).map((d) => d.connect()));
       } catch (err) {
         throw connectFailure(err, url, o.enrolled, o.dataDir);
       }
     }
-    if (o.interrupted()) return 130;
+    if (interrupted()) return 1; // the caller gives the signal's exit code
     io.err(`${n} devices connected to ${url}; sending ${rate > 0 ? `${rate} events/s each` : 'as fast as acks allow'} for ${seconds} s`);
     const ids = new Set(devices.map((d) => d.deviceId));
     if (o.consumer) stopFeed = await watchFeed(base, o.consumer, () => ids, () => { alerts++ });
@@ -180,7 +192,7 @@ async function run(io: Io, o: RunOptions): Promise<number> {
     let lastTick = started;
     let cursor = 0;
     let lastReport = started;
-    while (performance.now() - started < seconds * 1000 && !o.interrupted()) {
+    while (performance.now() - started < seconds * 1000 && !interrupted()) {
       await new Promise((r) => setTimeout(r, TICK_MS));
       const now = performance.now();
       if (rate > 0) {
@@ -199,7 +211,7 @@ async function run(io: Io, o: RunOptions): Promise<number> {
       }
     }
     const elapsed = (performance.now() - started) / 1000;
-    await Promise.all(devices.map((d) => d.settle(o.interrupted() ? SETTLE_INTERRUPTED_MS : SETTLE_MS)));
+    await Promise.all(devices.map((d) => d.settle(interrupted() ? SETTLE_INTERRUPTED_MS : SETTLE_MS)));
     await new Promise((r) => setTimeout(r, 500)); // let the last alerts reach the feed
     const unacked = devices.reduce((a, d) => a + d.outstanding, 0);
     const summary = {
@@ -211,13 +223,13 @@ async function run(io: Io, o: RunOptions): Promise<number> {
         p50: latency.getValueAtPercentile(50) / 1000, p90: latency.getValueAtPercentile(90) / 1000,
         p99: latency.getValueAtPercentile(99) / 1000, max: latency.maxValue / 1000,
       },
-      interrupted: o.interrupted(),
+      interrupted: interrupted(), stoppedBy: o.stoppedBy() ?? null,
       // Revoked as the run ends (simulate's finally): they would otherwise owe heartbeats and raise alerts.
       revokedAtEnd: o.enrolled ? { devices: n, consumer: true } : { devices: 0, consumer: false },
     };
     if (o.json) io.out(JSON.stringify(summary));
     else {
-      io.out(`devices            ${summary.devices}${o.interrupted() ? ' (interrupted)' : ''}`);
+      io.out(`devices            ${summary.devices}${interrupted() ? ` (interrupted by ${o.stoppedBy()})` : ''}`);
       io.out(`events sent        ${summary.sent} (${summary.resent} resent after reconnects)`);
       io.out(`events acked       ${summary.acked} (${summary.ackedPerSecond}/s), unacked at end ${unacked}`);
       io.out(`rejects            ${JSON.stringify(summary.rejects)}`);

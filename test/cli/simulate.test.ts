@@ -82,7 +82,8 @@ t.test('simulate - enrols its devices and consumer audited, and revokes them whe
   t.equal(mine.filter((e) => e.action === 'consumer.revoke').length, 1);
 });
 
-t.test('simulate - interrupted with Ctrl-C, it still revokes what it enrolled', async (t) => {
+/** Starts a run, sends it `signal` once its devices are connected, and gives its exit code and output. */
+async function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [run, 'simulate', '--url', srv.base, '--devices', '2', '--rate', '1', '--seconds', '60'], { env });
   let stderr = '';
   let stdout = '';
@@ -92,14 +93,25 @@ t.test('simulate - interrupted with Ctrl-C, it still revokes what it enrolled', 
     child.stderr.on('data', (d) => { stderr += String(d); if (/devices connected/.test(stderr)) resolve() });
     child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
   });
-  child.kill('SIGINT');
-  t.equal(await exited, 130, stderr);
-  t.match(stdout, /clean-up\s+the 2 devices and the consumer token this run enrolled are revoked as it ends/);
-  const { devices, consumers } = await registry();
-  t.equal(devices.length, 5, 'three from the run before, two from this one');
-  t.ok(devices.every((d) => d.revokedAt !== undefined), 'all revoked');
-  t.ok(consumers.every((c) => c.revokedAt !== undefined));
-});
+  child.kill(signal);
+  return { code: await exited, stdout, stderr };
+}
+
+// Ctrl-C, `kill` or `timeout` (SIGTERM), a service stop (SIGTERM), a closed terminal (SIGHUP): each must wind up.
+let before = 3; // the devices of the run in the test before
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  t.test(`simulate - stopped by ${signal}, it still revokes what it enrolled, and exits ${code}`, async (t) => {
+    const r = await interrupted(signal);
+    t.equal(r.code, code, r.stderr);
+    t.match(r.stderr, new RegExp(`interrupted \\(${signal}\\): winding up`));
+    t.match(r.stdout, /clean-up\s+the 2 devices and the consumer token this run enrolled are revoked as it ends/);
+    const { devices, consumers } = await registry();
+    before += 2;
+    t.equal(devices.length, before, 'those of the runs before, and two from this one');
+    t.ok(devices.every((d) => d.revokedAt !== undefined), 'all revoked');
+    t.ok(consumers.every((c) => c.revokedAt !== undefined));
+  });
+}
 
 t.test('simulate - piped into a reader that stops early (| head -3), it still revokes what it enrolled', async (t) => {
   const child = spawn(process.execPath, [run, 'simulate', '--url', srv.base, '--devices', '2', '--rate', '2', '--seconds', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
