@@ -36,10 +36,24 @@ function numberFlag(raw: string | undefined, flag: string, dflt: number, check: 
 }
 const positiveInteger = (n: number): boolean => Number.isSafeInteger(n) && n > 0;
 
-/** `ws://host:port/v1/device` from `http(s)://host:port` or `ws(s)://host:port[/v1/device]`. */
+const URL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
+const URL_EXAMPLE = 'e.g. http://127.0.0.1:8080';
+
+/**
+ * `ws://host:port/v1/device` from `http(s)://host:port` or `ws(s)://host:port[/v1/device]`. Anything else is refused
+ * rather than dropped: a path, query or credentials would not be used, and another scheme is no Vigil server.
+ * (WHATWG URL gives these schemes a host always: `http://` alone does not parse.)
+ */
 export function deviceUrl(raw: string): { device: string; base: string } {
-  let u: URL;
-  try { u = new URL(raw) } catch { throw new UsageError(`--url ${JSON.stringify(raw)} is not a URL`) }
+  let u: URL | undefined;
+  try { u = new URL(raw) } catch { /* below */ }
+  if (u === undefined && raw.includes('://')) throw new UsageError(`--url ${JSON.stringify(raw)} is not a URL; ${URL_EXAMPLE}`);
+  if (u === undefined || !URL_SCHEMES.has(u.protocol)) {
+    throw new UsageError(`--url ${JSON.stringify(raw)} must be http, https, ws or wss with the server's host, ${URL_EXAMPLE}`);
+  }
+  if (!['/', '/v1/device'].includes(u.pathname) || u.search !== '' || u.hash !== '' || u.username !== '' || u.password !== '') {
+    throw new UsageError(`--url ${JSON.stringify(raw)}: simulate connects to /v1/device on the server; give its address alone, ${URL_EXAMPLE}`);
+  }
   const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
   const host = u.host;
   return { device: `${scheme}//${host}/v1/device`, base: `${scheme === 'wss:' ? 'https:' : 'http:'}//${host}` };
@@ -83,15 +97,33 @@ function connectFailure(err: unknown, url: string, enrolled: boolean, dataDir: s
   return new ConnectError(`could not connect a device to ${url}: ${reason}; check --url and that the server is running`, { cause: err });
 }
 
+const OPTIONS = {
+  url: { type: 'string' }, devices: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' },
+  token: { type: 'string', multiple: true }, 'tokens-file': { type: 'string' }, 'consumer-token': { type: 'string' },
+  'hit-rate': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+/**
+ * The arguments with a negative number after an option that takes a value joined to it (`--rate -1` as
+ * `--rate=-1`), so that it is checked as a number and refused as one; parseArgs would take it for an option and say
+ * the argument is "ambiguous". Another option in a value's place is refused here in one line.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    const takesValue = arg.startsWith('--') && (OPTIONS as Record<string, { type: string }>)[arg.slice(2)]?.type === 'string';
+    if (!takesValue || next === undefined || !next.startsWith('-')) { out.push(arg); continue }
+    if (!/^-[\d.]/.test(next)) throw new UsageError(`${arg} needs a value (got the option ${next})`);
+    out.push(`${arg}=${next}`);
+    i++;
+  }
+  return out;
+}
+
 export async function simulate(args: string[], io: Io, overrides: ConfigOverrides = {}): Promise<number> {
-  const { values } = parseArgs({
-    args, strict: true,
-    options: {
-      url: { type: 'string' }, devices: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' },
-      token: { type: 'string', multiple: true }, 'tokens-file': { type: 'string' }, 'consumer-token': { type: 'string' },
-      'hit-rate': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
-    },
-  });
+  const { values } = parseArgs({ args: joinNegativeValues(args), strict: true, options: OPTIONS });
   if (values.url === undefined) throw new UsageError('--url is required, e.g. --url http://127.0.0.1:8080');
   const { device: url, base } = deviceUrl(values.url);
   const n = numberFlag(values.devices, '--devices', 10, positiveInteger, 'a positive integer');

@@ -43,14 +43,45 @@ t.test('simulate - counts must be what they say: a positive integer of devices, 
     [['--devices', '0'], /--devices must be a positive integer/],
     [['--rate', ''], /--rate must be events per second/],
     [['--rate=-1'], /--rate must be/],
+    [['--rate', '-1'], /^vigil: --rate must be events per second per device, 0 or more .*, got "-1"$/],
+    [['--devices', '-2'], /^vigil: --devices must be a positive integer, got "-2"$/],
+    [['--seconds', '-0.5'], /^vigil: --seconds must be a positive number of seconds, got "-0.5"$/],
+    [['--hit-rate', '-.1'], /^vigil: --hit-rate must be between 0 and 1, got "-.1"$/],
+    [['--rate', '--seconds', '3'], /^vigil: --rate needs a value \(got the option --seconds\)$/],
     [['--seconds', '0'], /--seconds must be a positive number/],
     [['--seconds', 'ten'], /--seconds must be/],
   ] as const) {
     const r = await simulate(...args);
     t.equal(r.status, 2, args.join(' '));
-    t.match(r.stderr, message);
+    t.match(r.stderr.trim(), message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   }
   t.equal((await registry()).devices.length, 0, 'nothing enrolled');
+});
+
+t.test('simulate - --url must be the address of the server: http, https, ws or wss, with a host', async (t) => {
+  for (const [url, message] of [
+    ['ftp://127.0.0.1:8080', /^vigil: --url "ftp:\/\/127.0.0.1:8080" must be http, https, ws or wss/],
+    ['mailto:ops@example.test', /^vigil: --url "mailto:ops@example.test" must be http, https, ws or wss/],
+    ['127.0.0.1:8080', /^vigil: --url "127.0.0.1:8080" must be http, https, ws or wss .*, e\.g\. http:\/\/127\.0\.0\.1:8080$/],
+    ['http://', /^vigil: --url "http:\/\/" is not a URL/],
+    ['http://:8080', /^vigil: --url "http:\/\/:8080" is not a URL/],
+    ['localhost:8080', /^vigil: --url "localhost:8080" must be http, https, ws or wss/],
+    // WHATWG URL reads the host here as "v1": the path left is not /v1/device.
+    ['http:///v1/device', /^vigil: --url "http:\/\/\/v1\/device": simulate connects to \/v1\/device on the server; give its address alone/],
+    ['http://127.0.0.1:8080/vigil', /^vigil: --url "http:\/\/127.0.0.1:8080\/vigil": simulate connects to \/v1\/device on the server; give its address alone/],
+    ['http://127.0.0.1:8080/?token=x', /give its address alone/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [run, 'simulate', '--url', url, '--token', 'vd1.dev-x.y', '--devices', '1'], { env, encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 2, url);
+    t.match(r.stderr.trim(), message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  for (const url of ['http://127.0.0.1:1', 'ws://127.0.0.1:1/', 'wss://127.0.0.1:1/v1/device', 'HTTPS://127.0.0.1:1']) {
+    const r = spawnSync(process.execPath, [run, 'simulate', '--url', url, '--token', 'vd1.dev-x.y', '--devices', '1'], { env, encoding: 'utf8', timeout: 60_000 });
+    t.equal(r.status, 1, `${url}: taken, and refused only for want of a server`);
+    t.match(r.stderr, /could not connect a device to wss?:\/\/127\.0\.0\.1:1\/v1\/device/);
+  }
 });
 
 t.test('simulate - a wrong data folder or a refused token is a one-line error saying what to check, and creates nothing', async (t) => {
