@@ -63,7 +63,7 @@ export function deviceUrl(raw: string): { device: string; base: string } {
 async function watchFeed(base: string, token: string, devices: () => Set<string>, onAlert: () => void): Promise<() => void> {
   let res: Response;
   try {
-    res = await fetch(`${base}/v1/alerts?limit=1&after=${Number.MAX_SAFE_INTEGER}`, { headers: { authorization: `Bearer ${token}` } });
+    res = await fetch(`${base}/v1/alerts?limit=1`, { headers: { authorization: `Bearer ${token}` } });
   } catch (err) {
     // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND) is in its cause.
     const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
