@@ -2,8 +2,10 @@
  * `vigil simulate`: a swarm of simulated devices over real WebSockets. Without `--token`/`--tokens-file`, it
  * enrols its own devices and a feed consumer in the data folder (which must be the running server's), audited,
  * and revokes them when the run ends or is stopped by a signal (cli/swarm-enrolment.ts). It prints progress each
- * second and a summary at the end: events sent and acknowledged, rejects by code, alerts seen on the
- * feed for its devices, and ack latency percentiles.
+ * second and a summary at the end: events sent and acknowledged, rejects by code, what set the pace (the --rate
+ * asked, the server's acks, or its RATE_LIMITED refusals), alerts seen on the feed for its devices, and ack latency
+ * percentiles. Its devices behave as a well-written app does (cli/sim-device.ts): refused RATE_LIMITED, they back off
+ * and send the event again, so that a run measures the server rather than how fast its rate limiter says no.
  */
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -13,10 +15,12 @@ import WebSocket from 'ws';
 import { CATEGORIES, ConnectError, FileError, UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
 import type { Io } from './commands.js';
 import { EventMix } from './event-mix.js';
-import { SimDevice, type SimStats } from './sim-device.js';
+import { MAX_OUTSTANDING, SimDevice, type SimStats } from './sim-device.js';
 import { enrolSwarm, retireSwarm, type Swarm } from './swarm-enrolment.js';
 
 const TICK_MS = 10;
+/** With --rate 0, each device's events in flight at most: enough to keep a loopback server busy. */
+const FLAT_OUT_WINDOW = 64;
 const CONNECT_BATCH = 50;
 const SETTLE_MS = 10_000;
 /** The signals that end a run early, winding up as at its end. */
@@ -199,10 +203,10 @@ async function run(io: Io, o: RunOptions): Promise<number> {
   const interrupted = (): boolean => o.stoppedBy() !== undefined;
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const stats: SimStats = {
-    sent: 0, acked: 0, resent: 0, rejects: new Map(), captures: 0, reconnects: 0,
+    sent: 0, acked: 0, resent: 0, rejects: new Map(), captures: 0, reconnects: 0, pauses: 0, sentAgain: 0,
     ackLatencyUs: (us) => latency.recordValue(Math.min(us, 60_000_000)),
   };
-  const devices = o.tokens.slice(0, n).map((t) => new SimDevice(url, t, stats));
+  const devices = o.tokens.slice(0, n).map((t) => new SimDevice(url, t, stats, rate > 0 ? MAX_OUTSTANDING : FLAT_OUT_WINDOW));
   let alerts = 0;
   let stopFeed = (): void => {};
   try {
@@ -214,7 +218,8 @@ async function run(io: Io, o: RunOptions): Promise<number> {
       }
     }
     if (interrupted()) return 1; // the caller gives the signal's exit code
-    io.err(`${n} devices connected to ${url}; sending ${rate > 0 ? `${rate} events/s each` : 'as fast as acks allow'} for ${seconds} s`);
+    io.err(`${n} devices connected to ${url}; sending ${rate > 0 ? `${rate} events/s each`
+      : `as fast as the server acknowledges them (up to ${FLAT_OUT_WINDOW} in flight each)`} for ${seconds} s`);
     const ids = new Set(devices.map((d) => d.deviceId));
     if (o.consumer) stopFeed = await watchFeed(base, o.consumer, () => ids, () => { alerts++ });
 
@@ -227,30 +232,38 @@ async function run(io: Io, o: RunOptions): Promise<number> {
     while (performance.now() - started < seconds * 1000 && !interrupted()) {
       await new Promise((r) => setTimeout(r, TICK_MS));
       const now = performance.now();
+      for (const d of devices) d.pump(); // what waits: events refused RATE_LIMITED whose pause is over, first
       if (rate > 0) {
         owed += ((now - lastTick) / 1000) * rate * n;
         lastTick = now;
         for (; owed >= 1; owed--) {
           const d = devices[cursor++ % n] as SimDevice;
-          if (d.canSend) d.send(mix.next());
+          if (d.canTake) d.send(mix.next());
         }
       } else {
-        for (const d of devices) while (d.canSend && d.outstanding < 64) d.send(mix.next());
+        for (const d of devices) while (d.canSend) d.send(mix.next());
       }
       if (now - lastReport >= 1000) {
         lastReport = now;
-        io.err(`t=${((now - started) / 1000).toFixed(0)}s sent=${stats.sent} acked=${stats.acked} rejects=${[...stats.rejects.values()].reduce((a, b) => a + b, 0)} alerts=${alerts} ack_p99=${(latency.getValueAtPercentile(99) / 1000).toFixed(1)}ms`);
+        io.err(`t=${((now - started) / 1000).toFixed(0)}s sent=${stats.sent} acked=${stats.acked} rejects=${[...stats.rejects.values()].reduce((a, b) => a + b, 0)} sent_again=${stats.sentAgain} alerts=${alerts} ack_p99=${(latency.getValueAtPercentile(99) / 1000).toFixed(1)}ms`);
       }
     }
     const elapsed = (performance.now() - started) / 1000;
     await Promise.all(devices.map((d) => d.settle(interrupted() ? SETTLE_INTERRUPTED_MS : SETTLE_MS)));
     await new Promise((r) => setTimeout(r, 500)); // let the last alerts reach the feed
     const unacked = devices.reduce((a, d) => a + d.outstanding, 0);
+    const refusals = stats.rejects.get('RATE_LIMITED') ?? 0;
+    const rateLimited = {
+      refusals, pauses: stats.pauses, sentAgain: stats.sentAgain,
+      heldAtEnd: devices.reduce((a, d) => a + d.refused, 0), unsentAtEnd: devices.reduce((a, d) => a + d.unsent, 0),
+    };
+    // What the figures measure: with refusals, the server's limit; without, at --rate 0, how fast it acknowledges.
+    const pacedBy = refusals > 0 ? 'rate-limited' : rate > 0 ? 'rate' : 'acks';
     const summary = {
       devices: n, seconds: Number(elapsed.toFixed(2)), sent: stats.sent, acked: stats.acked, unacked,
       resent: stats.resent, reconnects: stats.reconnects,
       rejects: Object.fromEntries(stats.rejects), alertsSeen: alerts, capturesRequested: stats.captures,
-      ackedPerSecond: Math.round(stats.acked / elapsed),
+      ackedPerSecond: Math.round(stats.acked / elapsed), pacedBy, rateLimited,
       ackLatencyMs: {
         p50: latency.getValueAtPercentile(50) / 1000, p90: latency.getValueAtPercentile(90) / 1000,
         p99: latency.getValueAtPercentile(99) / 1000, max: latency.maxValue / 1000,
@@ -262,9 +275,17 @@ async function run(io: Io, o: RunOptions): Promise<number> {
     if (o.json) io.out(JSON.stringify(summary));
     else {
       io.out(`devices            ${summary.devices}${interrupted() ? ` (interrupted by ${o.stoppedBy()})` : ''}`);
-      io.out(`events sent        ${summary.sent} (${summary.resent} resent after reconnects)`);
-      io.out(`events acked       ${summary.acked} (${summary.ackedPerSecond}/s), unacked at end ${unacked}`);
+      io.out(`events sent        ${summary.sent} (${summary.resent} resent after reconnects, ${stats.sentAgain} sent again after RATE_LIMITED)`);
+      io.out(`events acked       ${summary.acked} (${summary.ackedPerSecond}/s), unacked at end ${unacked}${rateLimited.heldAtEnd > 0
+        ? `, ${rateLimited.heldAtEnd} refused RATE_LIMITED and not sent again before the run ended` : ''}${rateLimited.unsentAtEnd > 0
+        ? `, ${rateLimited.unsentAtEnd} made and not yet sent` : ''}`);
       io.out(`rejects            ${JSON.stringify(summary.rejects)}`);
+      io.out(`paced by           ${pacedBy === 'rate-limited'
+        ? `RATE_LIMITED refusals (${refusals}, in ${stats.pauses} pauses): the server's per-device limit (ingest.deviceRatePerSecond, `
+          + 'burst ingest.deviceBurst) or its full matching queue held the devices back, so acked/s measures that limit, not what '
+          + 'the server can take (for that: more devices, a higher limit in its config, or vigil bench)'
+        : pacedBy === 'rate' ? `--rate: ${rate} events/s per device asked, ${rate * n}/s in all`
+          : `the server's acks (--rate 0): acked/s is what it took from ${n} devices with up to ${FLAT_OUT_WINDOW} events in flight each`}`);
       io.out(`alerts seen        ${alerts}${o.consumer ? '' : ' (no consumer token: feed not watched)'}`);
       io.out(`captures requested ${stats.captures}`);
       io.out(`ack latency        p50 ${summary.ackLatencyMs.p50.toFixed(2)} ms, p90 ${summary.ackLatencyMs.p90.toFixed(2)} ms, p99 ${summary.ackLatencyMs.p99.toFixed(2)} ms, max ${summary.ackLatencyMs.max.toFixed(2)} ms`);

@@ -14,7 +14,10 @@ t.teardown(async () => { await srv.stop(); tmp.remove() });
 const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent' };
 /** Runs vigil simulate in a child process; not spawnSync, which would block the server running in this one. */
 function simulate(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [run, 'simulate', '--url', srv.base, ...args], { env });
+  return simulateOn(srv.base, tmp.dir, ...args);
+}
+function simulateOn(base: string, dataDir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [run, 'simulate', '--url', base, ...args], { env: { ...env, VIGIL_DATA: dataDir } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => { stdout += String(d) });
@@ -100,7 +103,7 @@ t.test('simulate - a wrong data folder or a refused token is a one-line error sa
 t.test('simulate - enrols its devices and consumer audited, and revokes them when the run ends', async (t) => {
   const r = await simulate('--devices', '3', '--rate', '2', '--seconds', '1', '--json');
   t.equal(r.status, 0, r.stderr);
-  t.match(JSON.parse(r.stdout), { devices: 3, unacked: 0, revokedAtEnd: { devices: 3, consumer: true } });
+  t.match(JSON.parse(r.stdout), { devices: 3, unacked: 0, pacedBy: 'rate', revokedAtEnd: { devices: 3, consumer: true } });
   t.match(r.stderr, /revoked the 3 devices and the consumer token this run enrolled/);
   const { devices, consumers, audit } = await registry();
   t.equal(devices.length, 3);
@@ -185,4 +188,29 @@ t.test('simulate - piped into a reader that stops early (| head -3), it still re
   const { devices, consumers } = await registry();
   t.ok(devices.length >= 2 && devices.every((d) => d.revokedAt !== undefined), 'every simulated device is revoked');
   t.ok(consumers.every((c) => c.revokedAt !== undefined));
+});
+
+t.test('simulate - refused RATE_LIMITED, a device pauses and sends the event again, and --rate 0 says the limit set the pace', async (t) => {
+  const dir = tempDir();
+  const limited = await startTestServer(dir.dir, { ingest: { deviceRatePerSecond: 20, deviceBurst: 5 } });
+  t.teardown(async () => { await limited.stop(); dir.remove() });
+  const r = await simulateOn(limited.base, dir.dir, '--devices', '2', '--rate', '0', '--seconds', '2', '--json');
+  t.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  const refusals: number = s.rejects.RATE_LIMITED;
+  t.ok(refusals > 0, 'the limit was reached');
+  t.equal(s.pacedBy, 'rate-limited');
+  t.equal(s.rateLimited.refusals, refusals);
+  t.equal(refusals, s.rateLimited.sentAgain + s.rateLimited.heldAtEnd, 'each refusal was sent again, or is still held: none is lost');
+  const otherRejects = Object.entries(s.rejects as Record<string, number>).filter(([code]) => code !== 'RATE_LIMITED').reduce((a, [, k]) => a + k, 0);
+  t.equal(s.sent, s.acked + s.unacked + otherRejects + s.rateLimited.heldAtEnd, 'every event sent was stored, refused for good, or is held');
+  t.ok(s.acked > 5 * 2, 'more than the burst was stored: events refused were stored when sent again');
+  // A device paused at each refusal of an event sent since its last pause, and sent nothing while paused: no more
+  // refusals can come per pause than it had in flight, at most its window of 64.
+  t.ok(s.rateLimited.pauses > 0 && refusals <= s.rateLimited.pauses * 64, `${refusals} refusals in ${s.rateLimited.pauses} pauses`);
+
+  const text = await simulateOn(limited.base, dir.dir, '--devices', '1', '--rate', '0', '--seconds', '1');
+  t.equal(text.status, 0, text.stderr);
+  t.match(text.stdout, /paced by\s+RATE_LIMITED refusals \(\d+, in \d+ pauses\): the server's per-device limit \(ingest\.deviceRatePerSecond/);
+  t.match(text.stdout, /measures that limit, not what the server can take/);
 });
