@@ -47,7 +47,7 @@ export async function fetchFrom(base: string, path: string, headers: Record<stri
 
 /** The feed's newest sequence now (`head`), so that a watcher sees only alerts raised after it. */
 export async function feedHead(base: string, consumerToken: string): Promise<number> {
-  const res = await fetchFrom(base, `/v1/alerts?limit=1&after=${Number.MAX_SAFE_INTEGER}`, { authorization: `Bearer ${consumerToken}` });
+  const res = await fetchFrom(base, '/v1/alerts?limit=1', { authorization: `Bearer ${consumerToken}` });
   if (!res.ok) {
     throw new ConnectError(`the feed at ${base} refused the consumer token (HTTP ${res.status}): check that --data names the data folder `
       + 'of the server at --url (or --consumer-token)');

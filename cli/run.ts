@@ -7,18 +7,21 @@ import { VigilError, isUsageError } from '../core/index.js';
 import { main } from './main.js';
 import type { Io } from './commands.js';
 
-// A reader that stops early (`vigil lists list | head -1`) closes the pipe: what is left to print has nobody to
-// read it, which is not a failure of the command. The command still runs to its end, unprinted: `simulate`
-// must still revoke the devices it enrolled. Any other error on stdout is a failure.
-let stdoutGone = false;
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') { stdoutGone = true; return }
-  throw err;
-});
+// A reader that stops early (`vigil lists list | head -1`) closes the pipe (EPIPE), and a terminal closed under a
+// running command (SIGHUP) fails every later write to it (EIO): what is left to print has nobody to read it, which
+// is not a failure of the command. The command still runs to its end, unprinted: `simulate` must still revoke the
+// devices it enrolled. Any other error on stdout or stderr is a failure.
+const gone = { stdout: false, stderr: false };
+for (const name of ['stdout', 'stderr'] as const) {
+  process[name].on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'EIO') { gone[name] = true; return }
+    throw err;
+  });
+}
 
 const io: Io = {
-  out: (l) => { if (!stdoutGone) process.stdout.write(l + '\n') },
-  err: (l) => process.stderr.write(l + '\n'),
+  out: (l) => { if (!gone.stdout) process.stdout.write(l + '\n') },
+  err: (l) => { if (!gone.stderr) process.stderr.write(l + '\n') },
   isTTY: Boolean(process.stderr.isTTY),
 };
 main(process.argv.slice(2), io).then(

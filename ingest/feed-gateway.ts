@@ -16,8 +16,13 @@ interface FeedConn { consumerId: string; cursor: number; closed: boolean }
 const SOCKET_READ_CHUNK = 100;
 /** How often open sockets' consumers are re-checked; a read of one counter when nothing was revoked. */
 const CONSUMER_REFRESH_MS = 2000;
-/** Close code for a feed socket whose consumer token was revoked while it was open (as devices get). */
 const DEFAULT_LIMIT = 100;
+/**
+ * Close code for a feed socket opened with a cursor beyond the feed's head (4000 + HTTP 409, as 4401 is for a
+ * revoked token). Such a cursor is not from this feed: the consumer was pointed at another server, or this one was
+ * restored from an older backup. Waiting for alerts after it would wait in silence for ever, or skip those between.
+ */
+export const CLOSE_CURSOR_AHEAD = 4409;
 
 export interface FeedGatewayOptions {
   feed: AlertFeed;
@@ -61,7 +66,15 @@ export class FeedGateway {
       maxBackpressure: this.#o.maxBackpressureBytes * 4,
       sendPingsAutomatically: true,
       upgrade: (res, req, ctx) => this.#upgrade(res, req, ctx),
-      open: (ws) => { this.#sockets.add(ws); this.#pump(ws) },
+      open: (ws) => {
+        const conn = ws.getUserData();
+        // Refused after the upgrade rather than before: every WebSocket client shows a close code and reason, where
+        // many show no more of a refused upgrade than that it failed.
+        const ahead = this.#ahead(conn.cursor);
+        if (ahead !== undefined) { conn.closed = true; ws.end(CLOSE_CURSOR_AHEAD, `CURSOR_AHEAD: ${ahead.reason}`); return }
+        this.#sockets.add(ws);
+        this.#pump(ws);
+      },
       drain: (ws) => this.#pump(ws),
       message: () => { /* consumers only listen */ },
       close: (ws) => { ws.getUserData().closed = true; this.#sockets.delete(ws) },
@@ -106,6 +119,13 @@ export class FeedGateway {
       if (typeof v === 'string') { sendError(res, 400, 'BAD_REQUEST', v); return; }
     }
     const [a, l, w] = [after, limit, waitMs] as number[] as [number, number, number];
+    const ahead = this.#ahead(a);
+    if (ahead !== undefined) {
+      sendJson(res, 409, { error: { code: 'CURSOR_AHEAD', message: `${ahead.reason}: the cursor is not from this server's feed `
+        + '(another server, or this one restored from an older backup); read from the head or below (alert ids tell those '
+        + 'already seen)', head: ahead.head } });
+      return;
+    }
     const reply = (alerts: Alert[]): void => {
       // A long-poll held while its consumer was revoked gets nothing more (checked only after a wait).
       if (w > 0 && !this.#o.registry.consumerActive(consumerId)) {
@@ -133,6 +153,16 @@ export class FeedGateway {
     });
     const timer = setTimeout(() => { finish(); reply(this.#o.feed.read(a, l)) }, w);
     res.onAborted(finish);
+  }
+
+  /**
+   * A cursor beyond the feed's head, with the head; undefined for one at or below it. The head never goes back, also
+   * when the newest alerts are deleted (by an operator or by retention) and the server restarts (the alert store keeps
+   * its high-water mark), so a cursor this feed handed out is never taken for one ahead of it.
+   */
+  #ahead(after: number): { head: number; reason: string } | undefined {
+    const head = this.#o.feed.lastSeq;
+    return after <= head ? undefined : { head, reason: `after=${after} is beyond the feed's head, ${head}` };
   }
 
   #upgrade(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {

@@ -6,7 +6,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 
 const STATUS: Readonly<Record<number, string>> = {
   200: '200 OK', 400: '400 Bad Request', 401: '401 Unauthorized', 404: '404 Not Found',
-  405: '405 Method Not Allowed', 503: '503 Service Unavailable',
+  405: '405 Method Not Allowed', 409: '409 Conflict', 503: '503 Service Unavailable',
 };
 
 export function sendJson(res: HttpResponse, status: number, body: unknown): void {

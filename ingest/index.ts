@@ -6,7 +6,7 @@
  * read the audit log and administer through `OperatorApi` on the same app.
  */
 export { DeviceGateway, CLOSE_NOT_READING, CLOSE_REPLACED, CLOSE_REVOKED, type DeviceConn, type JournalEntry } from './device-gateway.js';
-export { FeedGateway } from './feed-gateway.js';
+export { FeedGateway, CLOSE_CURSOR_AHEAD } from './feed-gateway.js';
 export { HttpServer } from './http-server.js';
 export { OperatorApi, type OperatorApiOptions } from './operator-api.js';
 export { OPENAPI_DOCUMENT } from './openapi.js';

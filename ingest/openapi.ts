@@ -55,6 +55,7 @@ const ROLE = { type: 'string', enum: ['admin', 'manager', 'auditor'] };
 
 const schemas: Json = {
   Error: obj({ error: obj({ code: str, message: str }) }),
+  CursorAhead: obj({ error: obj({ code: { type: 'string', enum: ['CURSOR_AHEAD'] }, message: str, head: int }) }),
   LoginRequest: obj({ username: str, password: str }),
   LoginResult: obj({ token: str, expiresAt: int, role: ROLE }),
   Me: obj({ username: str, role: ROLE, caseload: { type: 'array', items: str } }),
@@ -223,9 +224,13 @@ export const OPENAPI_DOCUMENT: Readonly<Json> = Object.freeze({
       summary: 'The alert feed (PROTOCOL.md §4): alerts and review/deletion notices after `after`, long-poll with `waitMs`',
       roles: ['consumer'],
       parameters: [queryParam('after', int, 'feed sequence'), queryParam('limit', int, ''), queryParam('waitMs', int, '')],
-      ok: [200, reply('Feed page', ref('FeedPage'))], errors: { 400: E400 } }) },
+      ok: [200, reply('Feed page', ref('FeedPage'))],
+      errors: { 400: E400, 409: reply('`CURSOR_AHEAD`: `after` is beyond the feed\'s head (given as `error.head`), so not a cursor from '
+        + 'this feed: another server\'s, or this one was restored from an older backup', ref('CursorAhead')) } }) },
     '/v1/feed': { get: op({
-      summary: 'The alert feed as a WebSocket (upgrade): one CloudEvent per text frame', roles: ['consumer'],
+      summary: 'The alert feed as a WebSocket (upgrade): one CloudEvent per text frame. A socket opened with `after` beyond the '
+        + 'feed\'s head is closed at once with code 4409 and reason `CURSOR_AHEAD: after=<after> is beyond the feed\'s head, <head>`',
+      roles: ['consumer'],
       parameters: [queryParam('after', int, 'feed sequence')],
       ok: [101, { description: 'Switching to WebSocket' }] }) },
   },

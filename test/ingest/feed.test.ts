@@ -1,6 +1,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { RegistryStore, openDatabases } from '../../store/index.js';
+import { AlertStore, RegistryStore, openDatabases } from '../../store/index.js';
+import { checkSchema } from '../helpers/operators.js';
 import { TestDevice, bearerHeader, httpGet, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, text, waitForAlerts, type TestServer } from '../helpers/vigil.js';
 
 const tmp = tempDir();
@@ -28,6 +29,24 @@ function openFeed(after: number, token = consumer): Promise<{ ws: WebSocket; eve
   });
 }
 
+/** The feed's newest sequence now. */
+async function feedHead(token = consumer, base = srv.base): Promise<number> {
+  const res = await httpGet(`${base}/v1/alerts?limit=1`, bearerHeader(token));
+  if (res.status !== 200) throw new Error(`GET /v1/alerts: HTTP ${res.status} ${res.body}`);
+  return res.json<{ head: number }>().head;
+}
+
+/** How the server closes a feed socket opened at `after`: its close code and reason. */
+function feedClose(after: number, base = srv.base): Promise<{ opened: boolean; code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/feed?after=${after}`, { headers: { authorization: `Bearer ${consumer}` } });
+    let opened = false;
+    ws.once('open', () => { opened = true });
+    ws.once('close', (code, reason) => resolve({ opened, code, reason: String(reason) }));
+    ws.once('unexpected-response', (_q, res) => reject(new Error(`refused: HTTP ${res.statusCode}`)));
+  });
+}
+
 const until = async (cond: () => boolean, ms = 8000) => {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -50,11 +69,11 @@ t.test('feed - rejects bad query parameters with 400', async (t) => {
 });
 
 t.test('feed - long-poll holds until an alert exists, and returns empty when the wait ends', async (t) => {
-  const head = (await readAlerts(srv.base, consumer)).next;
+  const head = await feedHead();
   const started = Date.now();
-  const empty = await readAlerts(srv.base, consumer, head + 1000, 300);
+  const empty = await readAlerts(srv.base, consumer, head, 300);
   t.same(empty.alerts, []);
-  t.equal(empty.next, head + 1000);
+  t.equal(empty.next, head);
   t.ok(Date.now() - started >= 250, 'the request was held');
   const pending = readAlerts(srv.base, consumer, head, 8000);
   await new Promise((r) => setTimeout(r, 100));
@@ -122,10 +141,10 @@ t.test('feed - a consumer that does not read does not stall ingest', async (t) =
 t.test('feed - a revoked consumer is refused at once, and its open socket and held long-poll end within seconds', async (t) => {
   const token = await consumerToken(tmp.dir);
   const consumerId = token.split('.')[1]!;
-  const head = (await readAlerts(srv.base, token)).next;
+  const head = await feedHead(token);
   const open = await openFeed(head, token);
   const closed = new Promise<number>((resolve) => open.ws.once('close', (code) => resolve(code)));
-  const held = httpGet(`${srv.base}/v1/alerts?after=${head + 1_000_000}&waitMs=5000`, bearerHeader(token));
+  const held = httpGet(`${srv.base}/v1/alerts?after=${head}&waitMs=5000`, bearerHeader(token)); // nothing is raised meanwhile
   await new Promise((r) => setTimeout(r, 100));
 
   // Another process (vigil tokens revoke) revokes it.
@@ -145,4 +164,66 @@ t.test('feed - a revoked consumer is refused at once, and its open socket and he
   const late = await held;
   t.equal(late.status, 401, 'the long-poll held meanwhile answers 401 when its wait ends');
   t.equal((await readAlerts(srv.base, consumer)).next >= 0, true, 'other consumers read on');
+});
+
+t.test('feed - a cursor beyond the head is refused (409 CURSOR_AHEAD, socket closed 4409) naming the head; one at the head waits', async (t) => {
+  const before = await feedHead();
+  await raise(1);
+  await waitForAlerts(srv.base, consumer, 1, before); // raise() returns once the event is stored, before its alert is
+  const head = await feedHead();
+  t.ok(head > 0);
+  for (const q of [`after=${head + 1}`, 'after=99999999', `after=${head + 1}&waitMs=60000`, `after=${Number.MAX_SAFE_INTEGER}&limit=1`]) {
+    const res = await httpGet(`${srv.base}/v1/alerts?${q}`, bearerHeader(consumer));
+    t.equal(res.status, 409, q);
+    const body = res.json();
+    t.match(body, { error: { code: 'CURSOR_AHEAD', head } }, `${q}: says where the feed ends`);
+    t.match(body.error.message, new RegExp(`beyond the feed's head, ${head}`));
+  }
+  const doc = (await httpGet(`${srv.base}/v1/openapi.json`)).json();
+  const documented = doc.paths['/v1/alerts'].get.responses['409'].content['application/json'].schema;
+  const last = await httpGet(`${srv.base}/v1/alerts?after=${head + 1}`, bearerHeader(consumer));
+  t.same(checkSchema(last.json(), documented, doc), [], 'as the OpenAPI document says');
+  const atHead = await httpGet(`${srv.base}/v1/alerts?after=${head}`, bearerHeader(consumer));
+  t.equal(atHead.status, 200, 'a cursor at the head is valid: nothing new yet');
+  t.match(atHead.json(), { alerts: [], next: head, head });
+
+  const ahead = await feedClose(head + 1);
+  t.equal(ahead.code, 4409, 'the socket is closed as ahead');
+  t.match(ahead.reason, new RegExp(`^CURSOR_AHEAD: after=${head + 1} is beyond the feed's head, ${head}$`));
+  t.ok(ahead.opened, 'after the upgrade, so that any WebSocket client sees the code and reason');
+
+  const waiting = await openFeed(head);
+  await raise(1);
+  await until(() => waiting.events.length >= 1);
+  t.equal(Number(waiting.events[0]?.sequence), head + 1, 'a socket at the head gets the next alert');
+  waiting.ws.close();
+});
+
+t.test('feed - alerts deleted by retention leave the head where it was: a cursor at them is not ahead, also after a restart', async (t) => {
+  const dir = tempDir();
+  let other = await startTestServer(dir.dir);
+  t.teardown(async () => { await other.stop(); dir.remove() });
+  const token = await consumerToken(dir.dir);
+  const { token: device } = await enrolDevice(dir.dir);
+  const dev = await TestDevice.connect(other.port, device);
+  for (let i = 1; i <= 3; i++) dev.send(text(i, `note ${i}: forbiddenword`));
+  await dev.waitForAck(3);
+  await dev.close();
+  const alerts = await waitForAlerts(other.base, token, 3);
+  const cursor = Number(alerts.at(-1)!.sequence);
+  await other.stop();
+  const db = openDatabases(dir.dir);
+  try {
+    const future = Date.now() + 86_400_000;
+    const swept = await new AlertStore(db).expireBatch(0, { alert: future, dismissedAlert: future, evidence: future }, 'system:retention', 1000);
+    t.equal(swept.alertIds.length, 3, 'retention deleted every alert, the newest too');
+  } finally {
+    await db.root.close();
+  }
+  other = await startTestServer(dir.dir);
+  t.equal(await feedHead(token, other.base), cursor, 'the head is where it was');
+  const page = await readAlerts(other.base, token, cursor);
+  t.same(page.alerts, [], 'nothing after the cursor');
+  t.equal(page.next, cursor);
+  t.equal((await httpGet(`${other.base}/v1/alerts?after=${cursor + 1}`, bearerHeader(token))).status, 409);
 });
