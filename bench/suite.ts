@@ -26,6 +26,7 @@ import {
 } from './suite-phases.js';
 import { carriedDevices, writeReport, type SuiteReport } from './suite-report.js';
 import { makeImageSet } from './swarm-images.js';
+import { STOP_SIGNALS, signalExitCode } from '../cli/stop-signals.js';
 import { Unpackr } from 'msgpackr';
 
 /** Devices the suite keeps below the open-files limit for the server's own descriptors. */
@@ -111,25 +112,27 @@ export async function runSuite(args: string[], io: Io, dataDir?: string): Promis
   if (args.includes('--help') || args.includes('-h')) { io.out(SUITE_USAGE); return 0 }
   if (args[0] === '--render' && args[1] !== undefined) return render(args[1], io);
   const o = parseSuiteOptions(args, dataDir);
-  // Ctrl-C (or SIGTERM) ends the run early: the swarm and the servers the suite started are stopped, and the devices
-  // it enrolled in a running server's data folder are revoked, before it exits 130. A second one quits at once.
+  // Ctrl-C, SIGTERM (kill, timeout, a service stop) or SIGHUP (a closed terminal) ends the run early: the swarm and
+  // the servers the suite started are stopped, and the devices it enrolled in a running server's data folder are
+  // revoked, before it exits as a shell would for that signal (128 + its number). A second one quits at once.
   const abort = new AbortController();
-  const onSignal = (): void => {
-    if (abort.signal.aborted) process.exit(130);
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stoppedBy !== undefined) process.exit(signalExitCode(signal));
+    stoppedBy = signal;
     abort.abort(new Error('interrupted'));
-    io.err('vigil bench: interrupted: winding up (again to quit at once, leaving enrolled devices to the next run to revoke)');
+    io.err(`vigil bench: interrupted (${signal}): winding up (again to quit at once, leaving enrolled devices to the next run to revoke)`);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
-    return await measure(args, io, o, abort.signal);
+    const code = await measure(args, io, o, abort.signal);
+    return stoppedBy === undefined ? code : signalExitCode(stoppedBy);
   } catch (err) {
-    if (!abort.signal.aborted) throw err;
+    if (stoppedBy === undefined) throw err;
     io.err('vigil bench: interrupted: no report written');
-    return 130;
+    return signalExitCode(stoppedBy);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 

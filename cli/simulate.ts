@@ -8,7 +8,6 @@
  * and send the event again, so that a run measures the server rather than how fast its rate limiter says no.
  */
 import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
@@ -16,6 +15,7 @@ import { CATEGORIES, ConnectError, FileError, UsageError, loadConfig, type Confi
 import type { Io } from './commands.js';
 import { EventMix } from './event-mix.js';
 import { MAX_OUTSTANDING, SimDevice, type SimStats } from './sim-device.js';
+import { STOP_SIGNALS, signalExitCode } from './stop-signals.js';
 import { enrolSwarm, retireSwarm, type Swarm } from './swarm-enrolment.js';
 
 const TICK_MS = 10;
@@ -23,13 +23,8 @@ const TICK_MS = 10;
 const FLAT_OUT_WINDOW = 64;
 const CONNECT_BATCH = 50;
 const SETTLE_MS = 10_000;
-/** The signals that end a run early, winding up as at its end. */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** After a stop signal, how long the events in flight get to be acknowledged before the run winds up. */
 const SETTLE_INTERRUPTED_MS = 1000;
-
-/** A shell's exit status for a process ended by `signal`: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
-const signalExitCode = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
 
 /** A number from the command line; '' and '  ' are not 0. */
 function numberFlag(raw: string | undefined, flag: string, dflt: number, check: (n: number) => boolean, what: string): number {

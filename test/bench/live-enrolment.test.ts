@@ -93,16 +93,16 @@ t.test('bench --url - revokes the devices and the consumer it enrolled in the ru
   t.same(leftFiles(), [], 'nothing left for a later run to retire');
 });
 
-t.test('bench --url - interrupted with Ctrl-C, it stops the swarm, revokes what it enrolled and exits 130', async (t) => {
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) t.test(`bench --url - stopped with ${signal}, it stops the swarm, revokes what it enrolled and exits ${code}`, async (t) => {
   const before = (await registry()).devices.length;
   let signalled = false;
   const { child, done } = bench(['--seconds', '60'], srv.base, (stderr) => {
-    if (!signalled && /\[budget: vigil\] \d+ devices connected/.test(stderr)) { signalled = true; child.kill('SIGINT') }
+    if (!signalled && /\[budget: vigil\] \d+ devices connected/.test(stderr)) { signalled = true; child.kill(signal) }
   });
   const r = await done;
   t.ok(signalled, 'interrupted while measuring');
-  t.equal(r.code, 130, r.stderr.slice(-2000));
-  t.match(r.stderr, /interrupted/);
+  t.equal(r.code, code, r.stderr.slice(-2000));
+  t.match(r.stderr, new RegExp(`interrupted \\(${signal}\\)`));
   t.match(r.stderr, /revoked the \d+ devices and the consumer token this run enrolled/);
   const { devices, consumers } = await registry();
   t.ok(devices.length > before, 'it had enrolled devices');
