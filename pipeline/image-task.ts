@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';
 import {
-  FULL_DECODE_PIXELS, HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
+  DEFAULT_MAX_DECODE_SECONDS, FULL_DECODE_PIXELS, HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
   type DecodedImage, type DecodeFailure, type HashQuery,
 } from '../matchers/index.js';
 import { sealEvidence } from '../store/index.js';
@@ -28,7 +28,7 @@ export interface LiveHashList { list: CompiledList; index: HashIndex }
 const UNKNOWN_FORMAT = 'octet-stream';
 
 export async function analyseImage(task: ImageTask, lists: readonly LiveHashList[], evidenceKey: Uint8Array | undefined): Promise<WorkerResult> {
-  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS };
+  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS, maxDecodeSeconds: DEFAULT_MAX_DECODE_SECONDS };
   const t0 = performance.now();
   const header = await readImageHeader(task.bytes, limits);
   // Over a limit (ingest.maxImagePixels, or 50 MP for a format that cannot be decoded shrunk): refused whatever it is,

@@ -50,6 +50,12 @@ export interface DecodeLimits {
    * within it, so that a worker never holds more pixels than this whatever the image's size.
    */
   fullDecodePixels: number;
+  /**
+   * Longest a decode may run, in whole seconds (sharp's `timeout`, 1 to 3600): libvips stops it at the first strip it
+   * finishes past that, and the image is refused IMAGE_UNDECODABLE (`timedOut`). The clock is libvips' own, the time
+   * since the decode started, so on one libvips thread it bounds CPU time too.
+   */
+  maxDecodeSeconds: number;
 }
 
 /**
@@ -71,6 +77,13 @@ export const FULL_DECODE_PIXELS = 50_000_000;
 export const MAX_SHRUNK_SIDE = 32_768;
 
 /**
+ * The slowest photo a phone takes, a 200 MP camera's JPEG taken upright, took 2.0 s of one core to decode shrunk,
+ * and the costliest image the pixel limit lets through, a 250 MP 16-bit RGBA PNG, 6.4 s (bench/README.md, "Images
+ * over 50 MP"). 5 s leaves the photo room on a loaded machine, whose clock runs past the decode's CPU time.
+ */
+export const DEFAULT_MAX_DECODE_SECONDS = 5;
+
+/**
  * 32 MiB covers any phone photo or screenshot; 250 megapixels covers the 200 MP cameras of current phones
  * (16384x12288 is 201 MP) with room for a crop or a re-encode at another size. Images over 50 MP are decoded
  * shrunk; what the 250 MP limit then bounds is CPU time, measured in bench/README.md ("Images over 50 MP").
@@ -79,12 +92,16 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBytes: 32 * 1024 * 1024,
   maxPixels: 250_000_000,
   fullDecodePixels: FULL_DECODE_PIXELS,
+  maxDecodeSeconds: DEFAULT_MAX_DECODE_SECONDS,
 });
 
 export type ImageDecodeErrorCode = 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE';
 
-/** A refusal, with the code a device gets back. */
-export interface DecodeFailure { ok: false; code: ImageDecodeErrorCode; message: string }
+/**
+ * A refusal, with the code a device gets back. `timedOut`: the decode was stopped at `maxDecodeSeconds`
+ * (IMAGE_UNDECODABLE), rather than refused for what the bytes hold.
+ */
+export interface DecodeFailure { ok: false; code: ImageDecodeErrorCode; message: string; timedOut?: true }
 
 export type DecodeResult = { ok: true; image: DecodedImage; format: ImageFormat } | DecodeFailure;
 
@@ -217,6 +234,7 @@ export async function decodePixels(
       if (header.format === 'png') pipeline.pipelineColourspace('srgb');
       pipeline.resize({ ...box, fit: 'inside' });
     }
+    pipeline.timeout({ seconds: limits.maxDecodeSeconds });
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
     if (channels !== 3 && channels !== 4) {
@@ -236,8 +254,21 @@ export async function decodePixels(
       },
     };
   } catch (cause) {
+    if (timedOut(cause)) {
+      return { ...fail('IMAGE_UNDECODABLE', `${format} took too long to decode: stopped after ${limits.maxDecodeSeconds} s, `
+        + 'the most one image may take'), timedOut: true };
+    }
     return fail('IMAGE_UNDECODABLE', `${format} could not be decoded: ${describe(cause)}`);
   }
+}
+
+/**
+ * Whether sharp stopped a pipeline at its `timeout`. sharp gives its errors no code: its timeout raises a libvips error
+ * in the domain `timeout` ("timeout: 12% complete", sharp's src/common.cc, VipsProgressCallBack), which starts the
+ * message. test/matchers/image-decode.test.ts would see it change.
+ */
+function timedOut(cause: unknown): boolean {
+  return cause instanceof Error && cause.message.startsWith('timeout: ');
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   decodeImage,
   decodePixels,
   DEFAULT_DECODE_LIMITS,
+  DEFAULT_MAX_DECODE_SECONDS,
   FULL_DECODE_PIXELS,
   keepDecodesInMemory,
   readImageHeader,

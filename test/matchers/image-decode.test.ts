@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
 import {
-  decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodedImage, type DecodeResult,
+  decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodedImage, type DecodeResult, type HeaderResult, type ImageHeader,
 } from '../../matchers/image/index.js';
 import { blockhash, blockhashHamming } from '../../matchers/blockhash/index.js';
 import { pdqDihedralHashes, pdqFromHex, pdqHamming, pdqHash, pdqToHex, PDQ_MATCH_THRESHOLD } from '../../matchers/pdq/index.js';
-import { animatedWebp, largeSynthetic, pngHeaderOnly } from '../helpers/images.js';
+import { animatedWebp, largeSynthetic, pngHeaderOnly, slowPng } from '../helpers/images.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
 const BRIDGE_JPEG = readFileSync(`${PDQ_DATA}dih/bridge-1-original.jpg`);
@@ -16,6 +16,11 @@ const BRIDGE_PNG = readFileSync(`${PDQ_DATA}lossless/dih__bridge-1-original.png`
 function decoded(r: DecodeResult): DecodedImage {
   if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
   return r.image;
+}
+
+function decodedHeader(r: HeaderResult): ImageHeader {
+  if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+  return r.header;
 }
 
 function refused(t: Test, r: DecodeResult, code: string, what: string): void {
@@ -323,4 +328,17 @@ t.test('image decode - readImageHeader then decodePixels, the image task\'s two 
     const r = await decodePixels(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1), corrupt.header);
     refused(t, r, 'IMAGE_UNDECODABLE', 'truncated JPEG, at the pixel step');
   }
+});
+
+t.test('image decode - a decode still running after maxDecodeSeconds is stopped and refused IMAGE_UNDECODABLE, saying it took too long', async (t) => {
+  // The costliest image the default limits take, a 250 MP 16-bit RGBA PNG shrunk to 50 MP: 5-6 s of one core here.
+  const bytes = slowPng();
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxDecodeSeconds: 1 };
+  const header = await readImageHeader(bytes, limits);
+  if (!header.ok) throw new Error(header.message);
+  const r = await decodePixels(bytes, header.header, limits);
+  refused(t, r, 'IMAGE_UNDECODABLE', 'stopped at 1 s');
+  t.match(r, { timedOut: true, message: /^png took too long to decode: stopped after 1 s/ }, 'told apart from a damaged image');
+  const damaged = await decodePixels(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1), decodedHeader(await readImageHeader(BRIDGE_JPEG)));
+  t.match(damaged, { ok: false, code: 'IMAGE_UNDECODABLE', timedOut: undefined }, 'a damaged image is not said to have run out of time');
 });

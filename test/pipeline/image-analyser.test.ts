@@ -49,7 +49,7 @@ t.test('image analyser - a WebP too large for libvips\' disc threshold is decode
     const out = {};
     for (const [name, file] of Object.entries(${JSON.stringify(files)})) {
       const bytes = readFileSync(file);
-      const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 250_000_000, fullDecodePixels: 50_000_000 });
+      const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 250_000_000, fullDecodePixels: 50_000_000, maxDecodeSeconds: 60 });
       const worker = await pool.run({ type: 'image', snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(bytes), deviceId: 'dev-x', seq: 1,
         maxBytes: 1 << 24, maxPixels: 250_000_000 });
       out[name] = { main: main.ok ? main.image.width + 'x' + main.image.height : main.message, worker: worker.type === 'image' ? worker.ok || worker.message : worker };
