@@ -25,6 +25,13 @@ export const DEFAULT_MAX_IMAGE_BYTES = 12 * 1024 * 1024;
  * (bench/README.md, "Images over 50 MP").
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 250_000_000;
+/**
+ * A decode still running after this is stopped and the image refused IMAGE_UNDECODABLE. The slowest phone photo, a 200 MP
+ * camera's JPEG taken upright, took 2.0 s of one core; the costliest image the pixel limit lets through, a 250 MP 16-bit
+ * RGBA PNG, 6.4 s (bench/README.md, "Images over 50 MP"). The clock is the decode's own elapsed time, which on a loaded
+ * machine runs past its CPU time: 5 s leaves the photo that room.
+ */
+export const DEFAULT_MAX_IMAGE_DECODE_SECONDS = 5;
 export const DEFAULT_JOURNAL_MAX_BATCH = 4096;
 export const DEFAULT_PIPELINE_BATCH = 256;
 export const DEFAULT_PIPELINE_MAX_QUEUE = 100_000;
@@ -54,6 +61,8 @@ export interface IngestConfig {
   readonly maxBackpressureBytes: number;
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;
+  /** Longest one image's decode may run, in whole seconds (matchers' DecodeLimits.maxDecodeSeconds). */
+  readonly maxImageDecodeSeconds: number;
 }
 export interface JournalConfig { readonly maxBatch: number }
 export interface PipelineConfig {
@@ -233,6 +242,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxBackpressureBytes: int(ingest, 'ingest.', 'maxBackpressureBytes', DEFAULT_MAX_BACKPRESSURE_BYTES, 1024, 1 << 30),
       maxImageBytes: int(ingest, 'ingest.', 'maxImageBytes', DEFAULT_MAX_IMAGE_BYTES, 1, 64 * 1024 * 1024),
       maxImagePixels: int(ingest, 'ingest.', 'maxImagePixels', DEFAULT_MAX_IMAGE_PIXELS, 1, 1_000_000_000),
+      // sharp's timeout takes whole seconds up to an hour.
+      maxImageDecodeSeconds: int(ingest, 'ingest.', 'maxImageDecodeSeconds', DEFAULT_MAX_IMAGE_DECODE_SECONDS, 1, 3600),
     }),
     journal: Object.freeze({
       maxBatch: int(journal, 'journal.', 'maxBatch', DEFAULT_JOURNAL_MAX_BATCH, 1, 1_000_000),

@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';
 import {
-  DEFAULT_MAX_DECODE_SECONDS, FULL_DECODE_PIXELS, HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
+  FULL_DECODE_PIXELS, HashIndex, blockhash, decodePixels, exactHashes, pdqDihedralHashes, PDQ_DIHEDRAL_ORDER, readImageHeader,
   type DecodedImage, type DecodeFailure, type HashQuery,
 } from '../matchers/index.js';
 import { sealEvidence } from '../store/index.js';
@@ -28,7 +28,7 @@ export interface LiveHashList { list: CompiledList; index: HashIndex }
 const UNKNOWN_FORMAT = 'octet-stream';
 
 export async function analyseImage(task: ImageTask, lists: readonly LiveHashList[], evidenceKey: Uint8Array | undefined): Promise<WorkerResult> {
-  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS, maxDecodeSeconds: DEFAULT_MAX_DECODE_SECONDS };
+  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS, maxDecodeSeconds: task.maxDecodeSeconds };
   const t0 = performance.now();
   const header = await readImageHeader(task.bytes, limits);
   // Over a limit (ingest.maxImagePixels, or 50 MP for a format that cannot be decoded shrunk): refused whatever it is,
@@ -45,12 +45,15 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   const decoded = decoding ? await decoding : undefined;
   let refusal: DecodeFailure | undefined;
   let image: DecodedImage | undefined;
+  let timedOut = false;
   if (!header.ok) refusal = header;
   else if (decoded && !decoded.ok) {
     refusal = decoded;
     const lenient = await decodePixels(task.bytes, header.header, limits, true);
     if (lenient.ok) image = lenient.image;
+    else if (lenient.timedOut) timedOut = true;
   } else if (decoded?.ok) image = decoded.image;
+  if (refusal?.timedOut) timedOut = true;
   const t1 = performance.now();
   const query: HashQuery = { ...exact };
   let quality = 0;
@@ -69,13 +72,14 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
     }
   }
   const t4 = performance.now();
-  if (refusal && hits.length === 0) return { type: 'image', ok: false, code: refusal.code, message: refusal.message };
+  const stopped = timedOut ? { timedOut: true as const } : {};
+  if (refusal && hits.length === 0) return { type: 'image', ok: false, code: refusal.code, message: refusal.message, ...stopped };
   const us = (a: number, b: number): number => Math.round((b - a) * 1000);
   // decode: the wait for pixels, exact hashing overlapped with it excluded; exact: its own time.
   const timings = { decode: us(t0, t1) - us(e0, e1), pdq: us(t1, t2), blockhash: us(t2, t3), exact: us(e0, e1), lookup: us(t3, t4) };
-  if (hits.length === 0) return { type: 'image', ok: true, hits, quality, timings };
+  if (hits.length === 0) return { type: 'image', ok: true, hits, quality, timings, ...stopped };
   if (!evidenceKey) throw new Error('an image matched but the worker has no evidence key');
   const format = header.ok ? header.header.format : UNKNOWN_FORMAT;
   const evidence = sealEvidence(evidenceKey, task.deviceId, task.seq, task.bytes, format);
-  return { type: 'image', ok: true, hits, evidence, quality, timings };
+  return { type: 'image', ok: true, hits, evidence, quality, timings, ...stopped };
 }

@@ -78,3 +78,14 @@ t.test('config - ingest.idleTimeoutSeconds past 960 is refused: uWebSockets.js a
   writeFileSync(file, JSON.stringify({ ingest: { idleTimeoutSeconds: 960 } }));
   t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).ingest.idleTimeoutSeconds, 960);
 });
+
+t.test('config - ingest.maxImageDecodeSeconds bounds one image\'s decode: 5 s unless set, 1..3600', async (t) => {
+  t.equal(loadConfig({ dataDir: tmp.dir }, {}).ingest.maxImageDecodeSeconds, 5);
+  const file = join(tmp.dir, 'decode-seconds.json');
+  writeFileSync(file, JSON.stringify({ ingest: { maxImageDecodeSeconds: 2 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).ingest.maxImageDecodeSeconds, 2);
+  for (const bad of [0, 3601, 1.5]) {
+    writeFileSync(file, JSON.stringify({ ingest: { maxImageDecodeSeconds: bad } }));
+    t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /ingest\.maxImageDecodeSeconds must be an integer 1\.\.3600/ });
+  }
+});

@@ -19,7 +19,7 @@ t.test('image analyser - image bytes are transferred to the worker, not copied',
   const pool = new WorkerPool(1, 'cd'.repeat(32));
   t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
   const watcher = new ListWatcher(new ListStore(db), pool, tmp.dir, pino({ level: 'silent' }));
-  const analyser = new ImageAnalyser(pool, watcher, { maxBytes: 1 << 24, maxPixels: 1e7 }, 4, new Metrics());
+  const analyser = new ImageAnalyser(pool, watcher, { maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 }, 4, new Metrics());
   const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer();
   const bytes = new Uint8Array(png); // its own ArrayBuffer, as the event parser makes
   const event: ImageEvent = { type: 'image', seq: 1, at: Date.now(), bytes, source: 'camera' };
@@ -51,7 +51,7 @@ t.test('image analyser - a WebP too large for libvips\' disc threshold is decode
       const bytes = readFileSync(file);
       const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 250_000_000, fullDecodePixels: 50_000_000, maxDecodeSeconds: 60 });
       const worker = await pool.run({ type: 'image', snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(bytes), deviceId: 'dev-x', seq: 1,
-        maxBytes: 1 << 24, maxPixels: 250_000_000 });
+        maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 60 });
       out[name] = { main: main.ok ? main.image.width + 'x' + main.image.height : main.message, worker: worker.type === 'image' ? worker.ok || worker.message : worker };
     }
     await pool.close();
@@ -81,7 +81,7 @@ t.test('image analyser - an image over the pixel limit is refused IMAGE_TOO_LARG
   const png = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer());
   const index = HashIndex.build([{ hashType: 'md5', value: exactHashes(png).md5 }]);
   const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
-  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: png, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1000 };
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: png, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1000, maxDecodeSeconds: 60 };
   t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_TOO_LARGE' });
   t.match(await analyseImage({ ...task, maxPixels: 1e7 }, [list], new Uint8Array(32)), { ok: true, hits: [{ hashType: 'md5' }] }, 'within the limit: matched');
 });
@@ -90,6 +90,6 @@ t.test('image analyser - an empty payload is refused before any look-up, though 
   const empty = new Uint8Array(0);
   const index = HashIndex.build([{ hashType: 'md5', value: exactHashes(empty).md5 }, { hashType: 'sha256', value: exactHashes(empty).sha256 }]);
   const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
-  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: empty, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1e7 };
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: empty, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 };
   t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', message: /empty payload/ });
 });
