@@ -12,6 +12,9 @@
  *
  * An image over 50 MP (a 108 or 200 MP phone photo) is hashed perceptually from a decode shrunk to 50 MP; its exact
  * hashes, and its evidence, are the bytes as sent.
+ *
+ * Decoding one image may take `maxDecodeSeconds` (ingest.maxImageDecodeSeconds), the strict and the lenient decode
+ * together; a decode stopped at that is a refusal like any other (IMAGE_UNDECODABLE, after the exact look-up).
  */
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';
@@ -38,6 +41,7 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   // every empty payload an alert with evidence.
   if (task.bytes.byteLength === 0) return { type: 'image', ok: false, code: 'IMAGE_UNDECODABLE', message: 'empty payload (0 bytes)' };
   // A libvips thread decodes while this thread computes the exact hashes, which need only the bytes.
+  const decodeStarted = performance.now();
   const decoding = header.ok ? decodePixels(task.bytes, header.header, limits) : undefined;
   const e0 = performance.now();
   const exact = exactHashes(task.bytes);
@@ -49,9 +53,15 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   if (!header.ok) refusal = header;
   else if (decoded && !decoded.ok) {
     refusal = decoded;
-    const lenient = await decodePixels(task.bytes, header.header, limits, true);
-    if (lenient.ok) image = lenient.image;
-    else if (lenient.timedOut) timedOut = true;
+    // One time budget for both decodes, or a damaged image could take it twice: the lenient decode gets what the strict
+    // one left, rounded up to the whole seconds sharp counts (so both take at most a second more than the budget),
+    // and none when the strict one was stopped.
+    const left = task.maxDecodeSeconds - (performance.now() - decodeStarted) / 1000;
+    if (!decoded.timedOut && left > 0) {
+      const lenient = await decodePixels(task.bytes, header.header, { ...limits, maxDecodeSeconds: Math.ceil(left) }, true);
+      if (lenient.ok) image = lenient.image;
+      else if (lenient.timedOut) timedOut = true;
+    }
   } else if (decoded?.ok) image = decoded.image;
   if (refusal?.timedOut) timedOut = true;
   const t1 = performance.now();

@@ -12,6 +12,7 @@ import { HashIndex } from '../../matchers/hash-index/index.js';
 import { exactHashes } from '../../matchers/exact/index.js';
 import { ListStore, openDatabases } from '../../store/index.js';
 import { tempDir } from '../helpers/vigil.js';
+import { slowPng } from '../helpers/images.js';
 
 t.test('image analyser - image bytes are transferred to the worker, not copied', async (t) => {
   const tmp = tempDir();
@@ -92,4 +93,17 @@ t.test('image analyser - an empty payload is refused before any look-up, though 
   const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
   const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: empty, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 };
   t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', message: /empty payload/ });
+});
+
+t.test('image analyser - a decode stopped at maxDecodeSeconds is not tried again leniently: one time budget covers both decodes', async (t) => {
+  // A decode that fails is tried again leniently, and a stopped one failed: it would have taken the budget twice.
+  // sharp tells its queue listeners when a pipeline is queued and when it ends, twice a decode (the header read is not one).
+  let told = 0;
+  const listener = (): void => { told++ };
+  sharp.queue.on('change', listener);
+  t.teardown(() => { sharp.queue.off('change', listener) });
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(slowPng()), deviceId: 'dev-x', seq: 1,
+    maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 1 };
+  t.match(await analyseImage(task, [], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', timedOut: true, message: /took too long/ });
+  t.equal(told / 2, 1, 'decoded once');
 });
