@@ -136,8 +136,9 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
 
   const images = new ImageAnalyser(pool, watcher, {
-    maxBytes: config.ingest.maxImageBytes, maxPixels: config.ingest.maxImagePixels, maxDecodeSeconds: config.ingest.maxImageDecodeSeconds,
-  }, config.pipeline.maxImagesInFlight, metrics);
+    limits: { maxBytes: config.ingest.maxImageBytes, maxPixels: config.ingest.maxImagePixels, maxDecodeSeconds: config.ingest.maxImageDecodeSeconds },
+    maxInFlight: config.pipeline.maxImagesInFlight, threads: config.pipeline.imageThreads,
+  }, metrics);
   gateway = new DeviceGateway({
     ingest: config.ingest, policy: config.policy, registry, pipeline, images, metrics, log,
     maxPipelineDepth: config.pipeline.maxQueue,

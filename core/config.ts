@@ -71,6 +71,11 @@ export interface PipelineConfig {
   readonly maxQueue: number;
   readonly listPollMs: number;
   readonly maxImagesInFlight: number;
+  /**
+   * Most of the matcher threads images may hold at once, 1..workers: the others are kept for journal pages (keyword,
+   * URL and domain matching), which would otherwise wait behind images that each take seconds.
+   */
+  readonly imageThreads: number;
 }
 export interface FeedConfig { readonly maxLimit: number; readonly maxWaitMs: number }
 /** How long each kind of data is kept (docs/protocol.md, "Retention"). */
@@ -216,6 +221,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const envWorkers = envInt(env, 'VIGIL_WORKERS');
   const pipelineIn: Json = envWorkers === undefined ? pipeline : { ...pipeline, workers: envWorkers };
 
+  const workers = int(pipelineIn, 'pipeline.', 'workers', Math.max(1, Math.min(4, availableParallelism())), 1, 64);
+
   const evidenceKey = text(file, 'evidenceKey', env.VIGIL_EVIDENCE_KEY, 'VIGIL_EVIDENCE_KEY');
   if (evidenceKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(evidenceKey)) {
     throw new ConfigError('evidenceKey (VIGIL_EVIDENCE_KEY) must be 64 hex digits');
@@ -249,11 +256,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxBatch: int(journal, 'journal.', 'maxBatch', DEFAULT_JOURNAL_MAX_BATCH, 1, 1_000_000),
     }),
     pipeline: Object.freeze({
-      workers: int(pipelineIn, 'pipeline.', 'workers', Math.max(1, Math.min(4, availableParallelism())), 1, 64),
+      workers,
       batchSize: int(pipeline, 'pipeline.', 'batchSize', DEFAULT_PIPELINE_BATCH, 1, 100_000),
       maxQueue: int(pipeline, 'pipeline.', 'maxQueue', DEFAULT_PIPELINE_MAX_QUEUE, 1, 10_000_000),
       listPollMs: int(pipeline, 'pipeline.', 'listPollMs', DEFAULT_LIST_POLL_MS, 10, 5000),
       maxImagesInFlight: int(pipeline, 'pipeline.', 'maxImagesInFlight', DEFAULT_MAX_IMAGES_IN_FLIGHT, 1, 10_000),
+      // With one thread, images and pages share it.
+      imageThreads: int(pipeline, 'pipeline.', 'imageThreads', Math.max(1, workers - 1), 1, workers),
     }),
     feed: Object.freeze({
       maxLimit: int(feed, 'feed.', 'maxLimit', DEFAULT_FEED_MAX_LIMIT, 1, 100_000),

@@ -89,3 +89,14 @@ t.test('config - ingest.maxImageDecodeSeconds bounds one image\'s decode: 5 s un
     t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /ingest\.maxImageDecodeSeconds must be an integer 1\.\.3600/ });
   }
 });
+
+t.test('config - pipeline.imageThreads leaves one matcher thread to journal pages unless set: workers - 1, at least 1, at most workers', async (t) => {
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '4' }).pipeline.imageThreads, 3);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '2' }).pipeline.imageThreads, 1);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '1' }).pipeline.imageThreads, 1, 'one thread: images and pages share it');
+  const file = join(tmp.dir, 'image-threads.json');
+  writeFileSync(file, JSON.stringify({ pipeline: { workers: 4, imageThreads: 4 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).pipeline.imageThreads, 4, 'every thread, if the operator says so');
+  writeFileSync(file, JSON.stringify({ pipeline: { workers: 2, imageThreads: 3 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /pipeline\.imageThreads must be an integer 1\.\.2/ });
+});

@@ -20,7 +20,7 @@ t.test('image analyser - image bytes are transferred to the worker, not copied',
   const pool = new WorkerPool(1, 'cd'.repeat(32));
   t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
   const watcher = new ListWatcher(new ListStore(db), pool, tmp.dir, pino({ level: 'silent' }));
-  const analyser = new ImageAnalyser(pool, watcher, { maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 }, 4, new Metrics());
+  const analyser = new ImageAnalyser(pool, watcher, { limits: { maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 }, maxInFlight: 4, threads: 1 }, new Metrics());
   const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer();
   const bytes = new Uint8Array(png); // its own ArrayBuffer, as the event parser makes
   const event: ImageEvent = { type: 'image', seq: 1, at: Date.now(), bytes, source: 'camera' };
@@ -106,4 +106,26 @@ t.test('image analyser - a decode stopped at maxDecodeSeconds is not tried again
     maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 1 };
   t.match(await analyseImage(task, [], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', timedOut: true, message: /took too long/ });
   t.equal(told / 2, 1, 'decoded once');
+});
+
+t.test('image analyser - images take at most imageThreads of the pool\'s threads, so journal pages find one free while large images decode', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  const pool = new WorkerPool(2, 'cd'.repeat(32));
+  t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
+  const watcher = new ListWatcher(new ListStore(db), pool, tmp.dir, pino({ level: 'silent' }));
+  const analyser = new ImageAnalyser(pool, watcher, {
+    limits: { maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 3 }, maxInFlight: 4, threads: 1,
+  }, new Metrics());
+  // Two devices' slow images (each held a thread 3 s, stopped at the limit), then a batch of pages: with both threads
+  // decoding, the pages waited for one of them.
+  const done: string[] = [];
+  const images = [1, 2].map((seq) => analyser.analyse(asDeviceId(`dev-${seq}`), { type: 'image', seq, at: Date.now(), bytes: new Uint8Array(slowPng()), source: 'camera' })
+    .then((outcome) => { done.push(`image ${seq}`); return outcome }));
+  const pages = await pool.run({ type: 'pages', snapshot: watcher.snapshot, pages: [] });
+  done.push('pages');
+  t.equal(pages.type, 'pages');
+  t.equal(analyser.inFlight, 2, 'the pages were matched while both images were in flight');
+  for (const outcome of await Promise.all(images)) t.match(outcome, { ok: false, code: 'IMAGE_UNDECODABLE', message: /took too long/ });
+  t.same(done, ['pages', 'image 1', 'image 2'], 'and the images were decoded one after the other');
 });
