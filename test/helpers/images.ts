@@ -1,8 +1,9 @@
 /**
  * Synthetic images for tests: made here from gradients, shapes and noise, never real photos.
  */
-import { constants, crc32, deflateRawSync, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
+import { flatPng16 } from '../../bench/synthetic-images.js';
 
 /** A PNG of only a header (and a token IDAT) claiming the given size: decoding it fails, reading its header does not. */
 export function pngHeaderOnly(width: number, height: number): Buffer {
@@ -92,54 +93,9 @@ export const SLOW_PNG_SIZE = Object.freeze({ width: 19_360, height: 12_912 });
 
 /**
  * The costliest image the default limits accept (bench/README.md, "Images over 50 MP"): a 250 MP 16-bit RGBA PNG,
- * whose decode shrunk to 50 MP took 5-6 s of one core here (the premultiplied resize, whatever the pixels). It is one
- * colour, and written here rather than by sharp (which takes 8 s to compress 2 GB of samples): its first row is
- * stored as is, every other row with PNG's "up" filter, so all zeros, and each such row is deflated once and
- * repeated (a full flush makes each copy stand alone). About 2 MB, made in milliseconds. With `orientation`, it
- * carries an eXIf chunk with that EXIF orientation.
+ * whose decode shrunk to 50 MP took 5-6 s of one core here, in about 2 MB made in milliseconds
+ * (bench/synthetic-images.ts, `flatPng16`). With `orientation`, it carries that EXIF orientation.
  */
 export function slowPng(orientation?: number): Buffer {
-  const { width, height } = SLOW_PNG_SIZE;
-  const rowBytes = 1 + width * 8;
-  const first = Buffer.alloc(rowBytes); // filter 0, then R G B A, 16 bits each, big-endian
-  for (let x = 0; x < width; x++) {
-    first.writeUInt32BE(0x5a5a_7c7c, 1 + x * 8);
-    first.writeUInt32BE(0x9e9e_cccc, 5 + x * 8);
-  }
-  const up = Buffer.alloc(rowBytes);
-  up[0] = 2; // "up": each sample the one above it
-  const flushed = (raw: Buffer): Buffer => deflateRawSync(raw, { finishFlush: constants.Z_FULL_FLUSH });
-  const upDeflated = flushed(up);
-  // zlib's Adler-32 of all the rows, worked out row by row: a zero byte adds nothing to a and a to b.
-  const MOD = 65521;
-  let a = 1;
-  let b = 0;
-  for (const byte of first) { a = (a + byte) % MOD; b = (b + a) % MOD }
-  for (let y = 1; y < height; y++) { a = (a + 2) % MOD; b = (b + a + a * (rowBytes - 1)) % MOD }
-  const adler = Buffer.alloc(4);
-  adler.writeUInt32BE(((b << 16) | a) >>> 0);
-  const idat = Buffer.concat([
-    Buffer.from([0x78, 0x01]), flushed(first), ...Array.from({ length: height - 1 }, () => upDeflated),
-    Buffer.from([0x03, 0x00]), // a last, empty block
-    adler,
-  ]);
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length);
-    head.write(type, 4, 'latin1');
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc32(data, crc32(type)));
-    return Buffer.concat([head, data, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 16; // bit depth
-  ihdr[9] = 6; // RGBA
-  const exif = orientation === undefined ? [] : [chunk('eXIf', Buffer.from([
-    0x4d, 0x4d, 0, 42, 0, 0, 0, 8, // big-endian TIFF header, first IFD at 8
-    0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, // one entry: Orientation, SHORT, 1 value
-    0, 0, 0, 0, // no next IFD
-  ]))];
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), ...exif, chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return flatPng16(SLOW_PNG_SIZE.width, SLOW_PNG_SIZE.height, orientation);
 }
