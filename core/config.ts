@@ -26,10 +26,11 @@ export const DEFAULT_MAX_IMAGE_BYTES = 12 * 1024 * 1024;
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 250_000_000;
 /**
- * A decode still running after this is stopped and the image refused IMAGE_UNDECODABLE. The slowest phone photo, a 200 MP
- * camera's JPEG taken upright, took 2.0 s of one core; the costliest image the pixel limit lets through, a 250 MP 16-bit
- * RGBA PNG, 6.4 s (bench/README.md, "Images over 50 MP"). The clock is the decode's own elapsed time, which on a loaded
- * machine runs past its CPU time: 5 s leaves the photo that room.
+ * A decode still running after this is stopped and the image refused IMAGE_UNDECODABLE. A 200 MP camera's JPEG took
+ * 1.1 s of one core, 1.5 s taken upright (EXIF orientation 6), and 250 MP ones up to 2.0 s; the costliest image the
+ * pixel limit lets through, a 250 MP 16-bit RGBA PNG, 5-6.4 s (bench/README.md, "Images over 50 MP" and "A time limit
+ * per image"). The clock is the decode's elapsed time, which on a loaded machine runs past its CPU time: 5 s leaves
+ * a camera's photo more than twice its time.
  */
 export const DEFAULT_MAX_IMAGE_DECODE_SECONDS = 5;
 export const DEFAULT_JOURNAL_MAX_BATCH = 4096;

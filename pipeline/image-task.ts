@@ -14,7 +14,8 @@
  * hashes, and its evidence, are the bytes as sent.
  *
  * Decoding one image may take `maxDecodeSeconds` (ingest.maxImageDecodeSeconds), the strict and the lenient decode
- * together; a decode stopped at that is a refusal like any other (IMAGE_UNDECODABLE, after the exact look-up).
+ * together (up to a second more: sharp counts whole seconds); a decode stopped at that is a refusal like any other
+ * (IMAGE_UNDECODABLE, after the exact look-up).
  */
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';

@@ -14,6 +14,7 @@
  * of decoding a 1080x2400 JPEG or PNG by less than run-to-run noise; the header read is about 0.2 ms.
  */
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
+import { DEFAULT_MAX_IMAGE_DECODE_SECONDS } from '../../core/config.js';
 
 /**
  * libvips decodes a format it cannot read sequentially (WebP, or any image read at random) into a temporary
@@ -77,13 +78,6 @@ export const FULL_DECODE_PIXELS = 50_000_000;
 export const MAX_SHRUNK_SIDE = 32_768;
 
 /**
- * The slowest photo a phone takes, a 200 MP camera's JPEG taken upright, took 2.0 s of one core to decode shrunk,
- * and the costliest image the pixel limit lets through, a 250 MP 16-bit RGBA PNG, 6.4 s (bench/README.md, "Images
- * over 50 MP"). 5 s leaves the photo room on a loaded machine, whose clock runs past the decode's CPU time.
- */
-export const DEFAULT_MAX_DECODE_SECONDS = 5;
-
-/**
  * 32 MiB covers any phone photo or screenshot; 250 megapixels covers the 200 MP cameras of current phones
  * (16384x12288 is 201 MP) with room for a crop or a re-encode at another size. Images over 50 MP are decoded
  * shrunk; what the 250 MP limit then bounds is CPU time, measured in bench/README.md ("Images over 50 MP").
@@ -92,7 +86,7 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBytes: 32 * 1024 * 1024,
   maxPixels: 250_000_000,
   fullDecodePixels: FULL_DECODE_PIXELS,
-  maxDecodeSeconds: DEFAULT_MAX_DECODE_SECONDS,
+  maxDecodeSeconds: DEFAULT_MAX_IMAGE_DECODE_SECONDS,
 });
 
 export type ImageDecodeErrorCode = 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE';

@@ -9,7 +9,6 @@ export {
   decodeImage,
   decodePixels,
   DEFAULT_DECODE_LIMITS,
-  DEFAULT_MAX_DECODE_SECONDS,
   FULL_DECODE_PIXELS,
   keepDecodesInMemory,
   readImageHeader,
