@@ -284,7 +284,7 @@ type RawOutput = { data: Buffer; info: OutputInfo };
  * Applies EXIF orientation to decoded pixels, in a second pipeline from memory. sharp's autoOrient read the whole
  * (shrunk) image into memory before turning it, and that read ran outside the pipeline's timeout: a 250 MP PNG stored
  * turned decoded for 6.5 s past a limit of 1 s. Here the decode is timed as any other, and the turn works on at most
- * `fullDecodePixels`: 0.4 s at 50 MP, with the same pixels as autoOrient gave (bench/README.md, "Images over 50 MP").
+ * `fullDecodePixels`: 0.35-0.5 s at 50 MP, with the same pixels as autoOrient gave (bench/README.md, "A time limit per image").
  */
 async function orient(stored: RawOutput, channels: 3 | 4, orientation: number): Promise<RawOutput> {
   const turn = ORIENTATIONS[orientation];
