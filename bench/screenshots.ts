@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { HashIndex, pdqHash, pdqToHex } from '../matchers/index.js';
 import { WorkerPool } from '../pipeline/index.js';
 import type { ImageTimings, IndexSnapshot, WorkerResult } from '../pipeline/worker-messages.js';
-import { seededRandom } from '../core/index.js';
+import { DEFAULT_MAX_IMAGE_DECODE_SECONDS, seededRandom } from '../core/index.js';
 import { screenshotLike } from './synthetic-images.js';
 import { benchCommand } from './bench-command.js';
 import { benchMachine, machineLine } from './suite-machine.js';
@@ -68,13 +68,13 @@ async function run(format: string, payloads: Buffer[]) {
     while (next < images) {
       const n = next++;
       const bytes = new Uint8Array(payloads[n % payloads.length]!); // a fresh copy, transferred to the worker
-      const r: WorkerResult = await pool.run({ type: 'image', snapshot, bytes, deviceId: 'bench', seq: n + 1, maxBytes: 64 << 20, maxPixels: 50e6 }, [bytes.buffer]);
+      const r: WorkerResult = await pool.run({ type: 'image', snapshot, bytes, deviceId: 'bench', seq: n + 1, maxBytes: 64 << 20, maxPixels: 50e6, maxDecodeSeconds: DEFAULT_MAX_IMAGE_DECODE_SECONDS }, [bytes.buffer]);
       if (r.type !== 'image' || !r.ok) throw new Error(`image failed: ${JSON.stringify(r)}`);
       timings.push(r.timings);
       if (r.hits.length > 0) hits++;
     }
   };
-  for (let w = 0; w < 4; w++) await pool.run({ type: 'image', snapshot, bytes: new Uint8Array(payloads[0]!), deviceId: 'w', seq: 1, maxBytes: 64 << 20, maxPixels: 50e6 });
+  for (let w = 0; w < 4; w++) await pool.run({ type: 'image', snapshot, bytes: new Uint8Array(payloads[0]!), deviceId: 'w', seq: 1, maxBytes: 64 << 20, maxPixels: 50e6, maxDecodeSeconds: DEFAULT_MAX_IMAGE_DECODE_SECONDS });
   const loadBefore = loadavg()[0]!;
   const cpu0 = process.cpuUsage();
   const start = performance.now();

@@ -2,6 +2,7 @@
  * Synthetic images for benchmarks: photo-like pictures and phone screenshots, from a seed, so runs
  * are reproducible and no real material is ever involved.
  */
+import { constants, crc32, deflateRawSync } from 'node:zlib';
 import type { DecodedImage } from '../matchers/index.js';
 
 /** A photo-like RGB image: smooth colour gradients, a few blobs, and noise. */
@@ -61,3 +62,56 @@ export function screenshotLike(width: number, height: number, random: () => numb
   return { data, width, height, channels: 3 };
 }
 
+
+/**
+ * A one-colour 16-bit RGBA PNG of any size, written here rather than by sharp, which took 8 s to compress the 2 GB of
+ * samples of a 250 MP one: its first row is stored as is, every other row with PNG's "up" filter, so all zeros, and
+ * each such row is deflated once and repeated (a full flush makes each copy stand alone). 250 MP is about 2 MB, made
+ * in milliseconds, and is the costliest image to decode shrunk that the default limits accept (the premultiplied
+ * resize, whatever the pixels: 5-6 s of one core here). With `orientation`, it carries an eXIf chunk with that EXIF
+ * orientation.
+ */
+export function flatPng16(width: number, height: number, orientation?: number): Buffer {
+  const rowBytes = 1 + width * 8;
+  const first = Buffer.alloc(rowBytes); // filter 0, then R G B A, 16 bits each, big-endian
+  for (let x = 0; x < width; x++) {
+    first.writeUInt32BE(0x5a5a_7c7c, 1 + x * 8);
+    first.writeUInt32BE(0x9e9e_cccc, 5 + x * 8);
+  }
+  const up = Buffer.alloc(rowBytes);
+  up[0] = 2; // "up": each sample the one above it
+  const flushed = (raw: Buffer): Buffer => deflateRawSync(raw, { finishFlush: constants.Z_FULL_FLUSH });
+  const upDeflated = flushed(up);
+  // zlib's Adler-32 of all the rows, worked out row by row: a zero byte adds nothing to a and a to b.
+  const MOD = 65521;
+  let a = 1;
+  let b = 0;
+  for (const byte of first) { a = (a + byte) % MOD; b = (b + a) % MOD }
+  for (let y = 1; y < height; y++) { a = (a + 2) % MOD; b = (b + a + a * (rowBytes - 1)) % MOD }
+  const adler = Buffer.alloc(4);
+  adler.writeUInt32BE(((b << 16) | a) >>> 0);
+  const idat = Buffer.concat([
+    Buffer.from([0x78, 0x01]), flushed(first), ...Array.from({ length: height - 1 }, () => upDeflated),
+    Buffer.from([0x03, 0x00]), // a last, empty block
+    adler,
+  ]);
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length);
+    head.write(type, 4, 'latin1');
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc32(data, crc32(type)));
+    return Buffer.concat([head, data, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 16; // bit depth
+  ihdr[9] = 6; // RGBA
+  const exif = orientation === undefined ? [] : [chunk('eXIf', Buffer.from([
+    0x4d, 0x4d, 0, 42, 0, 0, 0, 8, // big-endian TIFF header, first IFD at 8
+    0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, // one entry: Orientation, SHORT, 1 value
+    0, 0, 0, 0, // no next IFD
+  ]))];
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), ...exif, chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}

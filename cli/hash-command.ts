@@ -28,6 +28,7 @@ EXIF orientation is applied before hashing. As in the reference tool, an image l
 on a side is squashed to 512x512 (nearest neighbour) before PDQ. A PDQ quality below 50 means the hash
 is not used for perceptual matching. An image over 50 megapixels (up to 250) is hashed from a decode
 shrunk to 50, as the server hashes it, if the server would take it (docs/protocol.md, IMAGE_TOO_LARGE).
+As the server by default, a decode still running after 5 s is stopped and the file reported as undecodable.
 A file that cannot be read or decoded is reported on stderr and the others are still hashed; the exit
 code is then 1. Wrong arguments exit with 2.`;
 

@@ -157,8 +157,10 @@ export async function startServer(config: VigilConfig, log: Logger): Promise<Run
   const recovered = await pipeline.recover(journal, config.pipeline.maxQueue / 2);
   if (recovered > 0) log.info({ events: recovered }, 'matched events journaled but not matched before the last stop');
 
-  const images = new ImageAnalyser(pool, watcher, { maxBytes: config.ingest.maxImageBytes, maxPixels: config.ingest.maxImagePixels },
-    config.pipeline.maxImagesInFlight, metrics);
+  const images = new ImageAnalyser(pool, watcher, {
+    limits: { maxBytes: config.ingest.maxImageBytes, maxPixels: config.ingest.maxImagePixels, maxDecodeSeconds: config.ingest.maxImageDecodeSeconds },
+    maxInFlight: config.pipeline.maxImagesInFlight, threads: config.pipeline.imageThreads,
+  }, metrics);
   gateway = new DeviceGateway({
     ingest: config.ingest, policy: config.policy, registry, pipeline, images, metrics, log,
     maxPipelineDepth: config.pipeline.maxQueue,

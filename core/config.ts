@@ -31,6 +31,14 @@ export const DEFAULT_MAX_IMAGE_BYTES = 12 * 1024 * 1024;
  * (bench/README.md, "Images over 50 MP").
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 250_000_000;
+/**
+ * A decode still running after this is stopped and the image refused IMAGE_UNDECODABLE. A 200 MP camera's JPEG took
+ * 1.1 s of one core, 1.5 s taken upright (EXIF orientation 6), and 250 MP ones up to 2.0 s; the costliest image the
+ * pixel limit lets through, a 250 MP 16-bit RGBA PNG, 5-6.4 s (bench/README.md, "Images over 50 MP" and "A time limit
+ * per image"). The clock is the decode's elapsed time, which on a loaded machine runs past its CPU time: 5 s leaves
+ * a camera's photo more than twice its time.
+ */
+export const DEFAULT_MAX_IMAGE_DECODE_SECONDS = 5;
 export const DEFAULT_JOURNAL_MAX_BATCH = 4096;
 export const DEFAULT_PIPELINE_BATCH = 256;
 export const DEFAULT_PIPELINE_MAX_QUEUE = 100_000;
@@ -66,6 +74,8 @@ export interface IngestConfig {
   readonly maxBackpressureBytes: number;
   readonly maxImageBytes: number;
   readonly maxImagePixels: number;
+  /** Longest one image's decode may run, in whole seconds (matchers' DecodeLimits.maxDecodeSeconds). */
+  readonly maxImageDecodeSeconds: number;
 }
 export interface JournalConfig { readonly maxBatch: number }
 export interface PipelineConfig {
@@ -74,6 +84,11 @@ export interface PipelineConfig {
   readonly maxQueue: number;
   readonly listPollMs: number;
   readonly maxImagesInFlight: number;
+  /**
+   * Most of the matcher threads images may hold at once, 1..workers: the others are kept for journal pages (keyword,
+   * URL and domain matching), which would otherwise wait behind images that each take seconds.
+   */
+  readonly imageThreads: number;
 }
 export interface FeedConfig { readonly maxLimit: number; readonly maxWaitMs: number }
 /** How long each kind of data is kept (docs/protocol.md, "Retention"). */
@@ -234,6 +249,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const envWorkers = envInt(env, 'VIGIL_WORKERS');
   const pipelineIn: Json = envWorkers === undefined ? pipeline : { ...pipeline, workers: envWorkers };
 
+  const workers = int(pipelineIn, 'pipeline.', 'workers', Math.max(1, Math.min(4, availableParallelism())), 1, 64);
+
   const evidenceKey = text(file, 'evidenceKey', envValue(env, 'VIGIL_EVIDENCE_KEY'), 'VIGIL_EVIDENCE_KEY');
   if (evidenceKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(evidenceKey)) {
     throw new ConfigError('evidenceKey (VIGIL_EVIDENCE_KEY) must be 64 hex digits');
@@ -260,16 +277,20 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       maxBackpressureBytes: int(ingest, 'ingest.', 'maxBackpressureBytes', DEFAULT_MAX_BACKPRESSURE_BYTES, 1024, 1 << 30),
       maxImageBytes: int(ingest, 'ingest.', 'maxImageBytes', DEFAULT_MAX_IMAGE_BYTES, 1, 64 * 1024 * 1024),
       maxImagePixels: int(ingest, 'ingest.', 'maxImagePixels', DEFAULT_MAX_IMAGE_PIXELS, 1, 1_000_000_000),
+      // sharp's timeout takes whole seconds up to an hour.
+      maxImageDecodeSeconds: int(ingest, 'ingest.', 'maxImageDecodeSeconds', DEFAULT_MAX_IMAGE_DECODE_SECONDS, 1, 3600),
     }),
     journal: Object.freeze({
       maxBatch: int(journal, 'journal.', 'maxBatch', DEFAULT_JOURNAL_MAX_BATCH, 1, 1_000_000),
     }),
     pipeline: Object.freeze({
-      workers: int(pipelineIn, 'pipeline.', 'workers', Math.max(1, Math.min(4, availableParallelism())), 1, 64),
+      workers,
       batchSize: int(pipeline, 'pipeline.', 'batchSize', DEFAULT_PIPELINE_BATCH, 1, 100_000),
       maxQueue: int(pipeline, 'pipeline.', 'maxQueue', DEFAULT_PIPELINE_MAX_QUEUE, 1, 10_000_000),
       listPollMs: int(pipeline, 'pipeline.', 'listPollMs', DEFAULT_LIST_POLL_MS, 10, 5000),
       maxImagesInFlight: int(pipeline, 'pipeline.', 'maxImagesInFlight', DEFAULT_MAX_IMAGES_IN_FLIGHT, 1, 10_000),
+      // With one thread, images and pages share it.
+      imageThreads: int(pipeline, 'pipeline.', 'imageThreads', Math.max(1, workers - 1), 1, workers),
     }),
     feed: Object.freeze({
       maxLimit: int(feed, 'feed.', 'maxLimit', DEFAULT_FEED_MAX_LIMIT, 1, 100_000),

@@ -12,6 +12,10 @@
  *
  * An image over 50 MP (a 108 or 200 MP phone photo) is hashed perceptually from a decode shrunk to 50 MP; its exact
  * hashes, and its evidence, are the bytes as sent.
+ *
+ * Decoding one image may take `maxDecodeSeconds` (ingest.maxImageDecodeSeconds), the strict and the lenient decode
+ * together (up to a second more: sharp counts whole seconds); a decode stopped at that is a refusal like any other
+ * (IMAGE_UNDECODABLE, after the exact look-up).
  */
 import { performance } from 'node:perf_hooks';
 import type { ListHit } from '../core/index.js';
@@ -28,7 +32,7 @@ export interface LiveHashList { list: CompiledList; index: HashIndex }
 const UNKNOWN_FORMAT = 'octet-stream';
 
 export async function analyseImage(task: ImageTask, lists: readonly LiveHashList[], evidenceKey: Uint8Array | undefined): Promise<WorkerResult> {
-  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS };
+  const limits = { maxBytes: task.maxBytes, maxPixels: task.maxPixels, fullDecodePixels: FULL_DECODE_PIXELS, maxDecodeSeconds: task.maxDecodeSeconds };
   const t0 = performance.now();
   const header = await readImageHeader(task.bytes, limits);
   // Over a limit (ingest.maxImagePixels, or 50 MP for a format that cannot be decoded shrunk): refused whatever it is,
@@ -38,6 +42,7 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   // every empty payload an alert with evidence.
   if (task.bytes.byteLength === 0) return { type: 'image', ok: false, code: 'IMAGE_UNDECODABLE', message: 'empty payload (0 bytes)' };
   // A libvips thread decodes while this thread computes the exact hashes, which need only the bytes.
+  const decodeStarted = performance.now();
   const decoding = header.ok ? decodePixels(task.bytes, header.header, limits) : undefined;
   const e0 = performance.now();
   const exact = exactHashes(task.bytes);
@@ -45,12 +50,21 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
   const decoded = decoding ? await decoding : undefined;
   let refusal: DecodeFailure | undefined;
   let image: DecodedImage | undefined;
+  let timedOut = false;
   if (!header.ok) refusal = header;
   else if (decoded && !decoded.ok) {
     refusal = decoded;
-    const lenient = await decodePixels(task.bytes, header.header, limits, true);
-    if (lenient.ok) image = lenient.image;
+    // One time budget for both decodes, or a damaged image could take it twice: the lenient decode gets what the strict
+    // one left, rounded up to the whole seconds sharp counts (so both take at most a second more than the budget),
+    // and none when the strict one was stopped.
+    const left = task.maxDecodeSeconds - (performance.now() - decodeStarted) / 1000;
+    if (!decoded.timedOut && left > 0) {
+      const lenient = await decodePixels(task.bytes, header.header, { ...limits, maxDecodeSeconds: Math.ceil(left) }, true);
+      if (lenient.ok) image = lenient.image;
+      else if (lenient.timedOut) timedOut = true;
+    }
   } else if (decoded?.ok) image = decoded.image;
+  if (refusal?.timedOut) timedOut = true;
   const t1 = performance.now();
   const query: HashQuery = { ...exact };
   let quality = 0;
@@ -69,13 +83,14 @@ export async function analyseImage(task: ImageTask, lists: readonly LiveHashList
     }
   }
   const t4 = performance.now();
-  if (refusal && hits.length === 0) return { type: 'image', ok: false, code: refusal.code, message: refusal.message };
+  const stopped = timedOut ? { timedOut: true as const } : {};
+  if (refusal && hits.length === 0) return { type: 'image', ok: false, code: refusal.code, message: refusal.message, ...stopped };
   const us = (a: number, b: number): number => Math.round((b - a) * 1000);
   // decode: the wait for pixels, exact hashing overlapped with it excluded; exact: its own time.
   const timings = { decode: us(t0, t1) - us(e0, e1), pdq: us(t1, t2), blockhash: us(t2, t3), exact: us(e0, e1), lookup: us(t3, t4) };
-  if (hits.length === 0) return { type: 'image', ok: true, hits, quality, timings };
+  if (hits.length === 0) return { type: 'image', ok: true, hits, quality, timings, ...stopped };
   if (!evidenceKey) throw new Error('an image matched but the worker has no evidence key');
   const format = header.ok ? header.header.format : UNKNOWN_FORMAT;
   const evidence = sealEvidence(evidenceKey, task.deviceId, task.seq, task.bytes, format);
-  return { type: 'image', ok: true, hits, evidence, quality, timings };
+  return { type: 'image', ok: true, hits, evidence, quality, timings, ...stopped };
 }

@@ -31,6 +31,8 @@ export interface ImageTask {
   seq: number;
   maxBytes: number;
   maxPixels: number;
+  /** Longest its decode may run, in whole seconds (ingest.maxImageDecodeSeconds). */
+  maxDecodeSeconds: number;
 }
 
 /**
@@ -50,7 +52,11 @@ export interface ImageTimings { decode: number; pdq: number; blockhash: number; 
 
 export type WorkerResult =
   | { type: 'pages'; hits: MatchHit[]; entries: PageEntry[]; events: number; micros: number }
-  | { type: 'image'; ok: true; hits: ListHit[]; evidence?: SealedEvidence; quality: number; timings: ImageTimings }
-  | { type: 'image'; ok: false; code: 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE'; message: string }
+  /**
+   * `timedOut`: a decode of the image was stopped at `maxDecodeSeconds`. The image is refused, unless its exact hashes,
+   * which need only its bytes, matched.
+   */
+  | { type: 'image'; ok: true; hits: ListHit[]; evidence?: SealedEvidence; quality: number; timings: ImageTimings; timedOut?: true }
+  | { type: 'image'; ok: false; code: 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE'; message: string; timedOut?: true }
   | { type: 'build'; list: CompiledList; micros: number }
   | { type: 'error'; code: string; message: string };

@@ -13,7 +13,8 @@
  * `toColourspace`, `autoOrient`, `removeAlpha`, `sequentialRead` and `failOn` on or off change the CPU time
  * of decoding a 1080x2400 JPEG or PNG by less than run-to-run noise; the header read is about 0.2 ms.
  */
-import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
+import { DEFAULT_MAX_IMAGE_DECODE_SECONDS } from '../../core/config.js';
 
 /**
  * libvips decodes a format it cannot read sequentially (WebP, or any image read at random) into a temporary
@@ -50,6 +51,12 @@ export interface DecodeLimits {
    * within it, so that a worker never holds more pixels than this whatever the image's size.
    */
   fullDecodePixels: number;
+  /**
+   * Longest a decode may run, in whole seconds (sharp's `timeout`, 1 to 3600): libvips stops it at the first strip it
+   * finishes past that, and the image is refused IMAGE_UNDECODABLE (`timedOut`). The clock is libvips' own, the time
+   * since the decode started, so on one libvips thread it bounds CPU time too.
+   */
+  maxDecodeSeconds: number;
 }
 
 /**
@@ -79,12 +86,16 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBytes: 32 * 1024 * 1024,
   maxPixels: 250_000_000,
   fullDecodePixels: FULL_DECODE_PIXELS,
+  maxDecodeSeconds: DEFAULT_MAX_IMAGE_DECODE_SECONDS,
 });
 
 export type ImageDecodeErrorCode = 'IMAGE_UNDECODABLE' | 'IMAGE_TOO_LARGE';
 
-/** A refusal, with the code a device gets back. */
-export interface DecodeFailure { ok: false; code: ImageDecodeErrorCode; message: string }
+/**
+ * A refusal, with the code a device gets back. `timedOut`: the decode was stopped at `maxDecodeSeconds`
+ * (IMAGE_UNDECODABLE), rather than refused for what the bytes hold.
+ */
+export interface DecodeFailure { ok: false; code: ImageDecodeErrorCode; message: string; timedOut?: true }
 
 export type DecodeResult = { ok: true; image: DecodedImage; format: ImageFormat } | DecodeFailure;
 
@@ -98,6 +109,8 @@ export interface ImageHeader {
   width: number;
   height: number;
   hasAlpha: boolean;
+  /** EXIF orientation, 1 (shown as stored) to 8. */
+  orientation: number;
   /** EXIF orientation 5 to 8: shown turned a quarter, its width and height swapped. */
   transposed: boolean;
   /** A progressive JPEG or an interlaced PNG. */
@@ -156,7 +169,7 @@ export async function readImageHeader(bytes: Uint8Array, limits: DecodeLimits = 
   }
   const header: ImageHeader = {
     format: format as ImageFormat, width, height, hasAlpha: meta.hasAlpha === true,
-    transposed: (meta.orientation ?? 1) >= 5, progressive: meta.isProgressive === true,
+    orientation: meta.orientation ?? 1, transposed: (meta.orientation ?? 1) >= 5, progressive: meta.isProgressive === true,
     animated: (meta.pages ?? 1) > 1 || meta.delay !== undefined, cmyk: meta.space === 'cmyk',
   };
   if (width * height > limits.fullDecodePixels && !shrinkable(header)) {
@@ -202,7 +215,8 @@ export async function decodePixels(
 ): Promise<DecodeResult> {
   const { format } = header;
   try {
-    const options: SharpOptions = { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels, autoOrient: true };
+    // EXIF orientation is applied after the timed decode (`orient`), not by sharp's autoOrient.
+    const options: SharpOptions = { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels, autoOrient: false };
     if (lenient) options.failOn = 'none';
     const pipeline = sharp(bytes, options).toColourspace('srgb');
     if (!header.hasAlpha) pipeline.removeAlpha();
@@ -217,11 +231,13 @@ export async function decodePixels(
       if (header.format === 'png') pipeline.pipelineColourspace('srgb');
       pipeline.resize({ ...box, fit: 'inside' });
     }
-    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    const channels = info.channels;
+    pipeline.timeout({ seconds: limits.maxDecodeSeconds });
+    const stored = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const channels = stored.info.channels;
     if (channels !== 3 && channels !== 4) {
       return fail('IMAGE_UNDECODABLE', `${format} decoded to ${channels} channels, expected 3 or 4`);
     }
+    const { data, info } = await orient(stored, channels, header.orientation);
     if (data.byteLength !== info.width * info.height * channels) {
       return fail('IMAGE_UNDECODABLE', `${format} decoded to a short pixel buffer`);
     }
@@ -236,13 +252,51 @@ export async function decodePixels(
       },
     };
   } catch (cause) {
+    if (timedOut(cause)) {
+      return { ...fail('IMAGE_UNDECODABLE', `${format} took too long to decode: stopped after ${limits.maxDecodeSeconds} s, `
+        + 'the most one image may take'), timedOut: true };
+    }
     return fail('IMAGE_UNDECODABLE', `${format} could not be decoded: ${describe(cause)}`);
   }
 }
 
 /**
+ * Whether sharp stopped a pipeline at its `timeout`. sharp gives its errors no code: its timeout raises a libvips error
+ * in the domain `timeout` ("timeout: 12% complete", sharp's src/common.cc, VipsProgressCallBack), which starts the
+ * message. test/matchers/image-decode.test.ts would see it change.
+ */
+function timedOut(cause: unknown): boolean {
+  return cause instanceof Error && cause.message.startsWith('timeout: ');
+}
+
+/**
+ * How to show an image of each EXIF orientation from its pixels as stored, in sharp's order: the flop (left-right
+ * mirror) first, then the turn clockwise. Checked against sharp's autoOrient for each orientation.
+ */
+const ORIENTATIONS: Readonly<Record<number, { flop: boolean; angle: number }>> = Object.freeze({
+  2: { flop: true, angle: 0 }, 3: { flop: false, angle: 180 }, 4: { flop: true, angle: 180 },
+  5: { flop: true, angle: 270 }, 6: { flop: false, angle: 90 }, 7: { flop: true, angle: 90 }, 8: { flop: false, angle: 270 },
+});
+
+type RawOutput = { data: Buffer; info: OutputInfo };
+
+/**
+ * Applies EXIF orientation to decoded pixels, in a second pipeline from memory. sharp's autoOrient read the whole
+ * (shrunk) image into memory before turning it, and that read ran outside the pipeline's timeout: a 250 MP PNG stored
+ * turned decoded for 6.5 s past a limit of 1 s. Here the decode is timed as any other, and the turn works on at most
+ * `fullDecodePixels`: 0.35-0.5 s at 50 MP, with the same pixels as autoOrient gave (bench/README.md, "A time limit per image").
+ */
+async function orient(stored: RawOutput, channels: 3 | 4, orientation: number): Promise<RawOutput> {
+  const turn = ORIENTATIONS[orientation];
+  if (!turn) return stored;
+  const { width, height } = stored.info;
+  return sharp(stored.data, { raw: { width, height, channels }, limitInputPixels: false })
+    .flop(turn.flop).rotate(turn.angle).raw().toBuffer({ resolveWithObject: true });
+}
+
+/**
  * The box a decode must fit within, or undefined when the image is decoded at full size. The box has the
- * image's own proportions, in its orientation as shown (the resize comes after EXIF orientation is applied).
+ * image's own proportions, as stored (EXIF orientation is applied after the resize).
  */
 function shrinkBox(header: ImageHeader, fullDecodePixels: number): { width: number; height: number } | undefined {
   const { width, height } = header;
@@ -250,7 +304,7 @@ function shrinkBox(header: ImageHeader, fullDecodePixels: number): { width: numb
   const scale = Math.sqrt(fullDecodePixels / (width * height));
   const w = Math.max(1, Math.floor(width * scale));
   const h = Math.max(1, Math.floor(height * scale));
-  return header.transposed ? { width: h, height: w } : { width: w, height: h };
+  return { width: w, height: h };
 }
 
 /**

@@ -106,3 +106,25 @@ t.test('config - an empty VIGIL_* variable counts as unset, every one alike: the
   const named = { ...empty, VIGIL_CONFIG: join(data, 'vigil.json') }; // not ./var/vigil/vigil.json, if there is one
   t.equal(loadConfig({}, named).dataDir, resolve('./var/vigil'), 'an empty VIGIL_DATA is the default folder, not the current one');
 });
+
+t.test('config - ingest.maxImageDecodeSeconds bounds one image\'s decode: 5 s unless set, 1..3600', async (t) => {
+  t.equal(loadConfig({ dataDir: tmp.dir }, {}).ingest.maxImageDecodeSeconds, 5);
+  const file = join(tmp.dir, 'decode-seconds.json');
+  writeFileSync(file, JSON.stringify({ ingest: { maxImageDecodeSeconds: 2 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).ingest.maxImageDecodeSeconds, 2);
+  for (const bad of [0, 3601, 1.5]) {
+    writeFileSync(file, JSON.stringify({ ingest: { maxImageDecodeSeconds: bad } }));
+    t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /ingest\.maxImageDecodeSeconds must be an integer 1\.\.3600/ });
+  }
+});
+
+t.test('config - pipeline.imageThreads leaves one matcher thread to journal pages unless set: workers - 1, at least 1, at most workers', async (t) => {
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '4' }).pipeline.imageThreads, 3);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '2' }).pipeline.imageThreads, 1);
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_WORKERS: '1' }).pipeline.imageThreads, 1, 'one thread: images and pages share it');
+  const file = join(tmp.dir, 'image-threads.json');
+  writeFileSync(file, JSON.stringify({ pipeline: { workers: 4, imageThreads: 4 } }));
+  t.equal(loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }).pipeline.imageThreads, 4, 'every thread, if the operator says so');
+  writeFileSync(file, JSON.stringify({ pipeline: { workers: 2, imageThreads: 3 } }));
+  t.throws(() => loadConfig({ dataDir: tmp.dir }, { VIGIL_CONFIG: file }), { code: 'CONFIG_INVALID', message: /pipeline\.imageThreads must be an integer 1\.\.2/ });
+});

@@ -3,6 +3,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
+import { flatPng16 } from '../../bench/synthetic-images.js';
 
 /** A PNG of only a header (and a token IDAT) claiming the given size: decoding it fails, reading its header does not. */
 export function pngHeaderOnly(width: number, height: number): Buffer {
@@ -85,4 +86,16 @@ export async function animatedWebp(width: number, height: number, frames = 2): P
   riff.write('RIFF', 0, 'latin1');
   riff.writeUInt32LE(body.length, 4);
   return Buffer.concat([riff, body]);
+}
+
+/** 19360x12912 is 249,976,320 pixels, just within the default 250 MP, in a phone camera's 3:2. */
+export const SLOW_PNG_SIZE = Object.freeze({ width: 19_360, height: 12_912 });
+
+/**
+ * The costliest image the default limits accept (bench/README.md, "Images over 50 MP"): a 250 MP 16-bit RGBA PNG,
+ * whose decode shrunk to 50 MP took 5-6 s of one core here, in about 2 MB made in milliseconds
+ * (bench/synthetic-images.ts, `flatPng16`). With `orientation`, it carries that EXIF orientation.
+ */
+export function slowPng(orientation?: number): Buffer {
+  return flatPng16(SLOW_PNG_SIZE.width, SLOW_PNG_SIZE.height, orientation);
 }

@@ -6,9 +6,9 @@ import sharp from 'sharp';
 import { decodeImage, pdqHash, pdqToHex } from '../../matchers/index.js';
 import { AlertStore, ListStore, openDatabases, openEvidence } from '../../store/index.js';
 import { importListFile } from '../../pipeline/index.js';
-import { TestDevice, consumerToken, enrolDevice, readAlerts, startTestServer, tempDir, waitForAlerts, type TestServer } from '../helpers/vigil.js';
+import { TestDevice, consumerToken, enrolDevice, httpGet, readAlerts, startTestServer, tempDir, waitForAlerts, type TestServer } from '../helpers/vigil.js';
 import { diskContains } from '../helpers/operators.js';
-import { animatedWebp, pngHeaderOnly } from '../helpers/images.js';
+import { animatedWebp, pngHeaderOnly, slowPng } from '../helpers/images.js';
 
 const KEY = Buffer.from('0'.repeat(63) + '1', 'hex');
 const tmp = tempDir();
@@ -193,4 +193,20 @@ t.test('image - a burst of images beyond the in-flight limit is refused with RAT
   t.ok(limited.length > 0 && limited.every((m) => m.code === 'RATE_LIMITED'), `${limited.length} of 6 refused with RATE_LIMITED`);
   t.ok(answers.some((m) => m.type === 'ack'), 'the others are processed and acknowledged');
   await Promise.all(devices.map((d) => d.close()));
+});
+
+t.test('image - an image still decoding after ingest.maxImageDecodeSeconds is refused IMAGE_UNDECODABLE, saying it took too long, and counted in /metrics', async (t) => {
+  const tmp2 = tempDir();
+  const s2 = await startTestServer(tmp2.dir, { ingest: { maxImageDecodeSeconds: 1 } });
+  t.teardown(async () => { await s2.stop(); tmp2.remove() });
+  const { token } = await enrolDevice(tmp2.dir);
+  const dev = await TestDevice.connect(s2.port, token);
+  dev.send(image(1, slowPng())); // 5-6 s of one core to decode here
+  t.match(await dev.waitFor((m) => m.type === 'reject', 30_000), {
+    seq: 1, code: 'IMAGE_UNDECODABLE', message: /^png took too long to decode: stopped after 1 s/,
+  });
+  const metrics = (await httpGet(`${s2.base}/metrics`)).body;
+  t.match(metrics, /^vigil_image_decode_timeouts_total 1$/m, 'counted');
+  t.match(metrics, /^vigil_rejects_total\{code="IMAGE_UNDECODABLE"\} 1$/m, 'and refused as any undecodable image');
+  await dev.close();
 });

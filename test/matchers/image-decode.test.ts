@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t, { type Test } from 'tap';
 import {
-  decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodedImage, type DecodeResult,
+  decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodedImage, type DecodeResult, type HeaderResult, type ImageHeader,
 } from '../../matchers/image/index.js';
 import { blockhash, blockhashHamming } from '../../matchers/blockhash/index.js';
 import { pdqDihedralHashes, pdqFromHex, pdqHamming, pdqHash, pdqToHex, PDQ_MATCH_THRESHOLD } from '../../matchers/pdq/index.js';
-import { animatedWebp, largeSynthetic, pngHeaderOnly } from '../helpers/images.js';
+import { animatedWebp, largeSynthetic, pngHeaderOnly, slowPng } from '../helpers/images.js';
 
 const PDQ_DATA = fileURLToPath(new URL('../../../../shared/data/pdq/', import.meta.url));
 const BRIDGE_JPEG = readFileSync(`${PDQ_DATA}dih/bridge-1-original.jpg`);
@@ -16,6 +16,11 @@ const BRIDGE_PNG = readFileSync(`${PDQ_DATA}lossless/dih__bridge-1-original.png`
 function decoded(r: DecodeResult): DecodedImage {
   if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
   return r.image;
+}
+
+function decodedHeader(r: HeaderResult): ImageHeader {
+  if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+  return r.header;
 }
 
 function refused(t: Test, r: DecodeResult, code: string, what: string): void {
@@ -322,5 +327,52 @@ t.test('image decode - readImageHeader then decodePixels, the image task\'s two 
   if (corrupt.ok) {
     const r = await decodePixels(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1), corrupt.header);
     refused(t, r, 'IMAGE_UNDECODABLE', 'truncated JPEG, at the pixel step');
+  }
+});
+
+t.test('image decode - a decode still running after maxDecodeSeconds is stopped and refused IMAGE_UNDECODABLE, saying it took too long', async (t) => {
+  // The costliest image the default limits take, a 250 MP 16-bit RGBA PNG shrunk to 50 MP: 5-6 s of one core here.
+  const bytes = slowPng();
+  const limits = { ...DEFAULT_DECODE_LIMITS, maxDecodeSeconds: 1 };
+  const header = await readImageHeader(bytes, limits);
+  if (!header.ok) throw new Error(header.message);
+  const r = await decodePixels(bytes, header.header, limits);
+  refused(t, r, 'IMAGE_UNDECODABLE', 'stopped at 1 s');
+  t.match(r, { timedOut: true, message: /^png took too long to decode: stopped after 1 s/ }, 'told apart from a damaged image');
+  const damaged = await decodePixels(BRIDGE_JPEG.subarray(0, BRIDGE_JPEG.length >> 1), decodedHeader(await readImageHeader(BRIDGE_JPEG)));
+  t.match(damaged, { ok: false, code: 'IMAGE_UNDECODABLE', timedOut: undefined }, 'a damaged image is not said to have run out of time');
+});
+
+t.test('image decode - an image with an EXIF orientation is stopped at maxDecodeSeconds too (sharp turned it outside its timeout)', async (t) => {
+  // sharp reads the whole (shrunk) image into memory before it turns it, and that read ran with no timeout: this PNG,
+  // stored turned (orientation 6), decoded to 2 MP in 6.5 s with a 1 s limit. (Shrunk to 50 MP, the turn after the
+  // read can itself pass 1 s on a loaded machine, and the old code was then stopped too, late.)
+  const bytes = slowPng(6);
+  const limits = { ...DEFAULT_DECODE_LIMITS, fullDecodePixels: 2_000_000, maxDecodeSeconds: 1 };
+  const header = decodedHeader(await readImageHeader(bytes, limits));
+  t.equal(header.transposed, true, 'the header says it is shown turned a quarter');
+  t.match(await decodePixels(bytes, header, limits), { ok: false, code: 'IMAGE_UNDECODABLE', timedOut: true }, 'stopped at 1 s');
+});
+
+t.test('image decode - EXIF orientation, applied after the decode, gives the pixels sharp\'s autoOrient gave, at full size and shrunk', async (t) => {
+  const rgba = await sharp(BRIDGE_PNG).ensureAlpha(0.6).png().toBuffer();
+  for (const [what, source] of [['RGB', BRIDGE_PNG], ['RGBA', rgba]] as const) {
+    for (let orientation = 1; orientation <= 8; orientation++) {
+      const bytes = await sharp(source).withMetadata({ orientation }).png().toBuffer();
+      for (const fullDecodePixels of [DEFAULT_DECODE_LIMITS.fullDecodePixels, 100_000]) {
+        const header = decodedHeader(await readImageHeader(bytes, { ...DEFAULT_DECODE_LIMITS, fullDecodePixels }));
+        const image = decoded(await decodePixels(bytes, header, { ...DEFAULT_DECODE_LIMITS, fullDecodePixels }));
+        // What decodePixels did before: sharp's autoOrient, the box in the orientation as shown.
+        const before = sharp(bytes, { autoOrient: true, ignoreIcc: true }).toColourspace('srgb');
+        if (what === 'RGB') before.removeAlpha();
+        if (fullDecodePixels === 100_000) {
+          before.pipelineColourspace('srgb').resize({ ...(orientation >= 5 ? { width: 250, height: 399 } : { width: 399, height: 250 }), fit: 'inside' });
+        }
+        const want = await before.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+        const label = `${what} orientation ${orientation}${fullDecodePixels === 100_000 ? ', shrunk' : ''}`;
+        t.same([image.width, image.height, image.channels], [want.info.width, want.info.height, want.info.channels], `${label}: size`);
+        t.ok(Buffer.from(image.data).equals(want.data), `${label}: the same pixels`);
+      }
+    }
   }
 });

@@ -12,6 +12,7 @@ import { HashIndex } from '../../matchers/hash-index/index.js';
 import { exactHashes } from '../../matchers/exact/index.js';
 import { ListStore, openDatabases } from '../../store/index.js';
 import { tempDir } from '../helpers/vigil.js';
+import { slowPng } from '../helpers/images.js';
 
 t.test('image analyser - image bytes are transferred to the worker, not copied', async (t) => {
   const tmp = tempDir();
@@ -19,7 +20,7 @@ t.test('image analyser - image bytes are transferred to the worker, not copied',
   const pool = new WorkerPool(1, 'cd'.repeat(32));
   t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
   const watcher = new ListWatcher(new ListStore(db), pool, tmp.dir, pino({ level: 'silent' }));
-  const analyser = new ImageAnalyser(pool, watcher, { maxBytes: 1 << 24, maxPixels: 1e7 }, 4, new Metrics());
+  const analyser = new ImageAnalyser(pool, watcher, { limits: { maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 }, maxInFlight: 4, threads: 1 }, new Metrics());
   const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer();
   const bytes = new Uint8Array(png); // its own ArrayBuffer, as the event parser makes
   const event: ImageEvent = { type: 'image', seq: 1, at: Date.now(), bytes, source: 'camera' };
@@ -49,9 +50,9 @@ t.test('image analyser - a WebP too large for libvips\' disc threshold is decode
     const out = {};
     for (const [name, file] of Object.entries(${JSON.stringify(files)})) {
       const bytes = readFileSync(file);
-      const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 250_000_000, fullDecodePixels: 50_000_000 });
+      const main = await decodeImage(bytes, { maxBytes: 1 << 24, maxPixels: 250_000_000, fullDecodePixels: 50_000_000, maxDecodeSeconds: 60 });
       const worker = await pool.run({ type: 'image', snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(bytes), deviceId: 'dev-x', seq: 1,
-        maxBytes: 1 << 24, maxPixels: 250_000_000 });
+        maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 60 });
       out[name] = { main: main.ok ? main.image.width + 'x' + main.image.height : main.message, worker: worker.type === 'image' ? worker.ok || worker.message : worker };
     }
     await pool.close();
@@ -81,7 +82,7 @@ t.test('image analyser - an image over the pixel limit is refused IMAGE_TOO_LARG
   const png = new Uint8Array(await sharp({ create: { width: 64, height: 48, channels: 3, background: '#336699' } }).png().toBuffer());
   const index = HashIndex.build([{ hashType: 'md5', value: exactHashes(png).md5 }]);
   const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
-  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: png, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1000 };
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: png, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1000, maxDecodeSeconds: 60 };
   t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_TOO_LARGE' });
   t.match(await analyseImage({ ...task, maxPixels: 1e7 }, [list], new Uint8Array(32)), { ok: true, hits: [{ hashType: 'md5' }] }, 'within the limit: matched');
 });
@@ -90,6 +91,41 @@ t.test('image analyser - an empty payload is refused before any look-up, though 
   const empty = new Uint8Array(0);
   const index = HashIndex.build([{ hashType: 'md5', value: exactHashes(empty).md5 }, { hashType: 'sha256', value: exactHashes(empty).sha256 }]);
   const list = { list: { name: 'h', kind: 'hashes', version: 1 } as CompiledList, index };
-  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: empty, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1e7 };
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: empty, deviceId: 'dev-x', seq: 1, maxBytes: 1 << 24, maxPixels: 1e7, maxDecodeSeconds: 60 };
   t.match(await analyseImage(task, [list], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', message: /empty payload/ });
+});
+
+t.test('image analyser - a decode stopped at maxDecodeSeconds is not tried again leniently: one time budget covers both decodes', async (t) => {
+  // A decode that fails is tried again leniently, and a stopped one failed: it would have taken the budget twice.
+  // sharp tells its queue listeners when a pipeline is queued and when it ends, twice a decode (the header read is not one).
+  let told = 0;
+  const listener = (): void => { told++ };
+  sharp.queue.on('change', listener);
+  t.teardown(() => { sharp.queue.off('change', listener) });
+  const task = { type: 'image' as const, snapshot: { id: 0, lists: [] }, bytes: new Uint8Array(slowPng()), deviceId: 'dev-x', seq: 1,
+    maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 1 };
+  t.match(await analyseImage(task, [], new Uint8Array(32)), { ok: false, code: 'IMAGE_UNDECODABLE', timedOut: true, message: /took too long/ });
+  t.equal(told / 2, 1, 'decoded once');
+});
+
+t.test('image analyser - images take at most imageThreads of the pool\'s threads, so journal pages find one free while large images decode', async (t) => {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  const pool = new WorkerPool(2, 'cd'.repeat(32));
+  t.teardown(async () => { await pool.close(); await db.root.close(); tmp.remove() });
+  const watcher = new ListWatcher(new ListStore(db), pool, tmp.dir, pino({ level: 'silent' }));
+  const analyser = new ImageAnalyser(pool, watcher, {
+    limits: { maxBytes: 1 << 24, maxPixels: 250_000_000, maxDecodeSeconds: 3 }, maxInFlight: 4, threads: 1,
+  }, new Metrics());
+  // Two devices' slow images (each held a thread 3 s, stopped at the limit), then a batch of pages: with both threads
+  // decoding, the pages waited for one of them.
+  const done: string[] = [];
+  const images = [1, 2].map((seq) => analyser.analyse(asDeviceId(`dev-${seq}`), { type: 'image', seq, at: Date.now(), bytes: new Uint8Array(slowPng()), source: 'camera' })
+    .then((outcome) => { done.push(`image ${seq}`); return outcome }));
+  const pages = await pool.run({ type: 'pages', snapshot: watcher.snapshot, pages: [] });
+  done.push('pages');
+  t.equal(pages.type, 'pages');
+  t.equal(analyser.inFlight, 2, 'the pages were matched while both images were in flight');
+  for (const outcome of await Promise.all(images)) t.match(outcome, { ok: false, code: 'IMAGE_UNDECODABLE', message: /took too long/ });
+  t.same(done, ['pages', 'image 1', 'image 2'], 'and the images were decoded one after the other');
 });
