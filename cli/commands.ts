@@ -6,10 +6,11 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
-import { AuditLog, ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
+import { AuditLog, ListStore, LIST_KINDS, RegistryStore, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
 import { auditCli, cliActor } from './cli-audit.js';
+import { openDataFolder } from './data-folder.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
@@ -46,7 +47,7 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   const subjectId = need(values, 'subject');
   const orderRef = need(values, 'order');
   if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const { deviceId, token } = await new RegistryStore(db).enrol({ subjectId, orderRef, categories, from, until });
     await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories, from, until });
@@ -76,7 +77,7 @@ export async function orders(config: VigilConfig, args: string[], io: Io): Promi
   if (values.from !== undefined) change.from = parseOrderDate(values.from, '--from', false);
   if (values.until !== undefined) change.until = parseOrderDate(values.until, '--until', true);
   if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until; ${ORDERS_USAGE}`);
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const varied = await new RegistryStore(db).varyOrder(ref, change);
     if (!varied) { io.err(`vigil: no order ${ref}`); return 1 }
@@ -105,7 +106,7 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
   if (sub !== 'create' && values.role !== undefined) throw new UsageError(`--role is for tokens create; ${TOKENS_USAGE}`);
   if (sub !== 'revoke' && values.consumer !== undefined) throw new UsageError(`--consumer is for tokens revoke; ${TOKENS_USAGE}`);
   const consumerId = sub === 'revoke' ? need(values, 'consumer') : '';
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const registry = new RegistryStore(db);
     if (sub === 'list') {
@@ -136,7 +137,7 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
 export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
   if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID');
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
     if (!ok) { io.err(`vigil: no device ${values.device}`); return 1 }
@@ -158,7 +159,7 @@ export async function lists(config: VigilConfig, args: string[], io: Io): Promis
     options: { kind: { type: 'string' }, name: { type: 'string' }, 'allow-empty': { type: 'boolean' } },
   });
   const sub = positionals[0];
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const store = new ListStore(db);
     if (sub === 'list' && positionals.length === 1) {

@@ -53,8 +53,9 @@ Commands:
 
 DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
 zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
-Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help, before or after the command;
---port and --host are serve's alone. Arguments a command does not know are refused (exit 2).
+Every command takes --data DIR (default ./var/vigil of the current folder, or VIGIL_DATA) and --help, before or
+after the command; --port and --host are serve's alone. Only serve creates a data folder (on its first start): the
+other commands refuse a folder holding no Vigil database. Arguments a command does not know are refused (exit 2).
 Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG;
 one set but empty counts as unset.
 `;

@@ -8,11 +8,12 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { FileError, UsageError, type VigilConfig } from '../core/index.js';
 import {
-  AuditLog, OPERATOR_ROLES, OperatorStore, canonicalJson, checkChain, isOperatorRole, openDatabases,
+  AuditLog, OPERATOR_ROLES, OperatorStore, canonicalJson, checkChain, isOperatorRole,
   type AuditEntry, type ChainCheck, type OperatorChange, type Outcome,
 } from '../store/index.js';
 import { auditCli, cliActor } from './cli-audit.js';
 import type { Io } from './commands.js';
+import { openDataFolder } from './data-folder.js';
 
 export const EXPORT_FORMAT = 'vigil-audit-export/1';
 
@@ -71,7 +72,7 @@ export async function operators(config: VigilConfig, args: string[], io: Io): Pr
   const username = values.username;
   if (sub !== 'list' && (typeof username !== 'string' || username === '')) throw new UsageError(`--username is required\n${OPERATORS_USAGE}`);
   const user = username ?? '';
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const store = new OperatorStore(db, new AuditLog(db), config.operators);
     const actor = cliActor();
@@ -170,7 +171,7 @@ export async function audit(config: VigilConfig, args: string[], io: Io): Promis
     return show(result, io, values.file);
   }
   if (sub !== 'verify' && sub !== 'export') throw new UsageError('usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]');
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const log = new AuditLog(db);
     if (sub === 'verify') {

@@ -9,6 +9,7 @@ export type VigilErrorCode =
   | 'FILE_ACCESS'
   | 'LIST_INVALID'
   | 'LISTEN_FAILED'
+  | 'NO_DATABASE'
   | 'NOT_FOUND'
   | 'UWS_FALLBACK'
   | 'USAGE';
@@ -49,6 +50,19 @@ export class ListEntryError extends VigilError {
     this.name = 'ListEntryError';
     this.index = index;
     this.reason = reason;
+  }
+}
+
+/**
+ * A data folder holds no Vigil database, and the caller asked not to create one (store/database.ts `openDatabases`
+ * with `create: false`). `dataDir` is the absolute folder.
+ */
+export class NoDatabaseError extends VigilError {
+  readonly dataDir: string;
+  constructor(dataDir: string) {
+    super('NO_DATABASE', `no Vigil data folder at ${dataDir}`);
+    this.name = 'NoDatabaseError';
+    this.dataDir = dataDir;
   }
 }
 

@@ -5,13 +5,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog, RegistryStore, openDatabases } from '../../store/index.js';
-import { TestDevice, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
+import { TestDevice, createDataFolder, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
 const tmp = tempDir();
 t.teardown(tmp.remove);
 const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent', VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1' };
 const vigil = (...args: string[]) => spawnSync(process.execPath, [run, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+// The commands other than serve take only a data folder a server made: start one on it once, as a user does.
+t.before(() => createDataFolder(tmp.dir, env));
 
 /** The port a `vigil serve` child logs that it listens on; rejects if it exits first. */
 function listeningPort(server: ChildProcessWithoutNullStreams): Promise<number> {
