@@ -11,6 +11,7 @@ import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
 import { auditCli, cliActor } from './cli-audit.js';
 import { openDataFolder } from './data-folder.js';
+import { idArgument } from './id-argument.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
@@ -90,7 +91,7 @@ export async function orders(config: VigilConfig, args: string[], io: Io): Promi
   }
 }
 
-const TOKENS_USAGE = 'usage: vigil tokens create --role consumer  |  vigil tokens list  |  vigil tokens revoke --consumer ID';
+const TOKENS_USAGE = 'usage: vigil tokens create --role consumer  |  vigil tokens list  |  vigil tokens revoke --consumer ID|TOKEN';
 
 /**
  * `vigil tokens create|list|revoke`: feed consumers. `create` prints the token once, with its consumer id (the
@@ -105,7 +106,7 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
   if (sub === 'create' && values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
   if (sub !== 'create' && values.role !== undefined) throw new UsageError(`--role is for tokens create; ${TOKENS_USAGE}`);
   if (sub !== 'revoke' && values.consumer !== undefined) throw new UsageError(`--consumer is for tokens revoke; ${TOKENS_USAGE}`);
-  const consumerId = sub === 'revoke' ? need(values, 'consumer') : '';
+  const consumerId = sub === 'revoke' ? idArgument(need(values, 'consumer'), 'consumer') : '';
   const db = openDataFolder(config.dataDir);
   try {
     const registry = new RegistryStore(db);
@@ -136,13 +137,14 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
 
 export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
-  if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID');
+  if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID|TOKEN');
+  const deviceId = idArgument(need(values, 'device'), 'device');
   const db = openDataFolder(config.dataDir);
   try {
-    const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
-    if (!ok) { io.err(`vigil: no device ${values.device}`); return 1 }
-    await auditCli(db, 'device.revoke', `device:${values.device}`);
-    io.out(JSON.stringify({ deviceId: values.device, revoked: true }));
+    const ok = await new RegistryStore(db).revokeDevice(deviceId);
+    if (!ok) { io.err(`vigil: no device ${deviceId}`); return 1 }
+    await auditCli(db, 'device.revoke', `device:${deviceId}`);
+    io.out(JSON.stringify({ deviceId, revoked: true }));
     return 0;
   } finally {
     await db.root.close();

@@ -4,6 +4,7 @@
  * trace only for errors nobody expected.
  */
 import { VigilError, isUsageError } from '../core/index.js';
+import { redactTokens } from '../store/index.js';
 import { main } from './main.js';
 import type { Io } from './commands.js';
 
@@ -18,7 +19,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const io: Io = {
   out: (l) => { if (!stdoutGone) process.stdout.write(l + '\n') },
-  err: (l) => process.stderr.write(l + '\n'),
+  // Messages may echo what was typed, and a token may have been pasted anywhere: its secret is never printed.
+  err: (l) => process.stderr.write(redactTokens(l) + '\n'),
   isTTY: Boolean(process.stderr.isTTY),
 };
 main(process.argv.slice(2), io).then(

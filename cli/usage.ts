@@ -15,9 +15,11 @@ Commands:
                                      prints the order
   tokens create --role consumer      create an alert-feed consumer token; prints {token, consumerId}
   tokens list                        feed consumers: consumerId, createdAt, revokedAt (never secrets)
-  tokens revoke --consumer ID        revoke a consumer token (ID: the con-… part of vc1.con-….secret);
+  tokens revoke --consumer ID|TOKEN  revoke a consumer token, by its id (the con-… part of vc1.con-….secret)
+                                     or the token itself;
                                      open feed sockets close within seconds (code 4401)
-  devices revoke --device ID         revoke a device's token (live connections close within seconds)
+  devices revoke --device ID|TOKEN   revoke a device's token, by the device id or the token itself (live
+                                     connections close within seconds)
   lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE
                                      import a CSV list as a new version (the server switches to it)
   lists list                         the active version of every list

@@ -8,6 +8,7 @@
  */
 export { missingDatabase, openDatabases, type Databases, type OpenOptions } from './database.js';
 export * from './registry-store.js';
+export { redactTokens } from './bearer-token.js';
 export { Journal, type DurablePage, type JournalListener } from './journal.js';
 export { decodeEntry, decodeRecord, encodeEntry, entryFromFrame, entryPrefix } from './journal-codec.js';
 export {

@@ -1,0 +1,72 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { AuditLog, openDatabases, type AuditEntry } from '../../store/index.js';
+import { VIGIL_RUN, cleanEnv, createDataFolder, tempDir } from '../helpers/vigil.js';
+
+const tmp = tempDir();
+t.teardown(tmp.remove);
+const env = cleanEnv({ VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent', VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1' });
+const vigil = (...args: string[]) => spawnSync(process.execPath, [VIGIL_RUN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+t.before(() => createDataFolder(tmp.dir, env));
+
+const readAudit = async (): Promise<AuditEntry[]> => {
+  const db = openDatabases(tmp.dir);
+  try { return new AuditLog(db).read(1) } finally { await db.root.close() }
+};
+
+let enrolled = 0;
+/** Enrols a device with `vigil enrol` under a new order of `subject`. */
+function enrol(subject = 'S-CMD'): { deviceId: string; token: string } {
+  const r = vigil('enrol', '--subject', subject, '--order', `ORD-CMD-${++enrolled}`, '--categories', 'keyboard', '--from', '2026-01-01', '--until', '2099-12-31');
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as { deviceId: string; token: string };
+}
+
+t.test('tokens revoke - takes the consumer\'s token as well as its id, and no error prints a token\'s secret', async (t) => {
+  const created = JSON.parse(vigil('tokens', 'create', '--role', 'consumer').stdout) as { token: string; consumerId: string };
+  const secret = created.token.split('.')[2]!;
+  const byToken = vigil('tokens', 'revoke', '--consumer', created.token);
+  t.equal(byToken.status, 0, byToken.stderr);
+  t.match(JSON.parse(byToken.stdout), { consumerId: created.consumerId, revoked: true });
+  t.notOk(byToken.stdout.includes(secret) || byToken.stderr.includes(secret), 'the secret is not echoed');
+  t.match((await readAudit()).at(-1), { action: 'consumer.revoke', target: `consumer:${created.consumerId}` }, 'audited by its id');
+
+  const unknown = vigil('tokens', 'revoke', '--consumer', 'vc1.con-0123456789abcdef.TopSecretPartOfAToken');
+  t.equal(unknown.status, 1);
+  t.equal(unknown.stderr, 'vigil: no consumer con-0123456789abcdef (see vigil tokens list)\n', 'named by its id alone');
+  const device = enrol();
+  const wrongKind = vigil('tokens', 'revoke', '--consumer', device.token);
+  t.equal(wrongKind.status, 2);
+  t.match(wrongKind.stderr, `a device token: revoke the device with vigil devices revoke --device ${device.deviceId}`);
+  t.notOk(wrongKind.stderr.includes(device.token.split('.')[2]!), 'without its secret');
+  const garbage = vigil('tokens', 'revoke', '--consumer', 'TopSecretPartOfAToken');
+  t.equal(garbage.status, 2, 'neither an id nor a token');
+  t.notOk(garbage.stderr.includes('TopSecretPartOfAToken'), 'and not echoed: it may be a secret pasted alone');
+});
+
+t.test('devices revoke - takes the device\'s token as well as its id, and no error prints a token\'s secret', async (t) => {
+  const device = enrol();
+  const secret = device.token.split('.')[2]!;
+  const byToken = vigil('devices', 'revoke', '--device', device.token);
+  t.equal(byToken.status, 0, byToken.stderr);
+  t.match(JSON.parse(byToken.stdout), { deviceId: device.deviceId, revoked: true });
+  t.notOk(byToken.stdout.includes(secret) || byToken.stderr.includes(secret));
+  t.match((await readAudit()).at(-1), { action: 'device.revoke', target: `device:${device.deviceId}` });
+  const unknown = vigil('devices', 'revoke', '--device', 'vd1.dev-0123456789abcdef.TopSecretPartOfAToken');
+  t.equal(unknown.status, 1);
+  t.equal(unknown.stderr, 'vigil: no device dev-0123456789abcdef\n');
+  const consumer = JSON.parse(vigil('tokens', 'create', '--role', 'consumer').stdout) as { token: string; consumerId: string };
+  const wrongKind = vigil('devices', 'revoke', '--device', consumer.token);
+  t.equal(wrongKind.status, 2);
+  t.match(wrongKind.stderr, `a consumer token: revoke it with vigil tokens revoke --consumer ${consumer.consumerId}`);
+  t.notOk(wrongKind.stderr.includes(consumer.token.split('.')[2]!));
+});
+
+t.test('errors - a token pasted where a command does not take one is refused without its secret', async (t) => {
+  for (const args of [['serve', 'vd1.dev-0123456789abcdef.TopSecretPartOfAToken'], ['operators', 'list', 'vc1.con-0123456789abcdef.TopSecretPartOfAToken']]) {
+    const r = vigil(...args);
+    t.equal(r.status, 2, args.join(' '));
+    t.notOk(r.stderr.includes('TopSecretPartOfAToken'), `${args[0]}: the secret is not echoed`);
+    t.match(r.stderr, /\.dev-0123456789abcdef\.…|\.con-0123456789abcdef\.…/, 'the token is named by its id');
+  }
+});
