@@ -1,17 +1,18 @@
 /**
- * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke`, `vigil devices revoke` and `vigil lists import|list`: operator
+ * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke`, `vigil devices list|revoke` and `vigil lists import|list`: operator
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
-import { AuditLog, ListStore, LIST_KINDS, RegistryStore, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
+import { AuditLog, ListStore, LIST_KINDS, RegistryStore, isActive, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
 import { auditCli, cliActor } from './cli-audit.js';
 import { openDataFolder } from './data-folder.js';
 import { idArgument } from './id-argument.js';
+import { onlyOptions } from './command-args.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
@@ -135,14 +136,41 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
   }
 }
 
+const DEVICES_USAGE = 'usage: vigil devices list [--subject ID] [--active]  |  vigil devices revoke --device ID|TOKEN';
+
+/**
+ * `vigil devices list|revoke`. `list` prints a JSON line per device (id, subject, order, created, revoked, active: not
+ * revoked and its order not ended), without any token or hash; it reads whom the service monitors, so it is audited.
+ */
 export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
-  if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID|TOKEN');
-  const deviceId = idArgument(need(values, 'device'), 'device');
+  const { values, positionals } = parseArgs({
+    args, strict: true, allowPositionals: true,
+    options: { device: { type: 'string' }, subject: { type: 'string' }, active: { type: 'boolean' } },
+  });
+  const sub = positionals[0];
+  if (positionals.length !== 1 || (sub !== 'list' && sub !== 'revoke')) throw new UsageError(DEVICES_USAGE);
+  onlyOptions(values, sub === 'list' ? ['subject', 'active'] : ['device'], `devices ${sub}`, DEVICES_USAGE);
+  const deviceId = sub === 'revoke' ? idArgument(need(values, 'device'), 'device') : '';
   const db = openDataFolder(config.dataDir);
   try {
-    const ok = await new RegistryStore(db).revokeDevice(deviceId);
-    if (!ok) { io.err(`vigil: no device ${deviceId}`); return 1 }
+    const registry = new RegistryStore(db);
+    if (sub === 'list') {
+      const now = Date.now();
+      let count = 0;
+      for (const device of registry.devices()) {
+        if (values.subject !== undefined && device.subjectId !== values.subject) continue;
+        const scope = registry.deviceScope(device.deviceId);
+        const active = scope !== null && isActive(scope, now);
+        if (values.active === true && !active) continue;
+        const { deviceId: id, subjectId, orderRef, createdAt, revokedAt } = device;
+        io.out(JSON.stringify({ deviceId: id, subjectId, orderRef, createdAt, ...(revokedAt === undefined ? {} : { revokedAt }), active }));
+        count++;
+      }
+      await auditCli(db, 'device.list', 'devices', { subjectId: values.subject ?? null, activeOnly: values.active === true, count });
+      return 0;
+    }
+    const ok = await registry.revokeDevice(deviceId);
+    if (!ok) { io.err(`vigil: no device ${deviceId} (see vigil devices list)`); return 1 }
     await auditCli(db, 'device.revoke', `device:${deviceId}`);
     io.out(JSON.stringify({ deviceId, revoked: true }));
     return 0;

@@ -18,6 +18,9 @@ Commands:
   tokens revoke --consumer ID|TOKEN  revoke a consumer token, by its id (the con-… part of vc1.con-….secret)
                                      or the token itself;
                                      open feed sockets close within seconds (code 4401)
+  devices list [--subject ID] [--active]
+                                     devices: deviceId, subjectId, orderRef, createdAt, revokedAt, active
+                                     (not revoked, order not ended); --active: only those; audited
   devices revoke --device ID|TOKEN   revoke a device's token, by the device id or the token itself (live
                                      connections close within seconds)
   lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE

@@ -267,7 +267,7 @@ t.test('cli - a server on a port another server holds is refused with one line, 
 t.test('cli - an unknown order, device or consumer is a one-line error with the vigil: prefix the others have', async (t) => {
   for (const [args, said] of [
     [['orders', 'vary', '--order', 'NOPE', '--until', '2030-01-01T00:00:00Z'], /^vigil: no order NOPE\n$/],
-    [['devices', 'revoke', '--device', 'dev-nope'], /^vigil: no device dev-nope\n$/],
+    [['devices', 'revoke', '--device', 'dev-nope'], /^vigil: no device dev-nope \(see vigil devices list\)\n$/],
     [['tokens', 'revoke', '--consumer', 'con-nope'], /^vigil: no consumer con-nope \(see vigil tokens list\)\n$/],
   ] as const) {
     const r = vigil(...args);

@@ -54,7 +54,7 @@ t.test('devices revoke - takes the device\'s token as well as its id, and no err
   t.match((await readAudit()).at(-1), { action: 'device.revoke', target: `device:${device.deviceId}` });
   const unknown = vigil('devices', 'revoke', '--device', 'vd1.dev-0123456789abcdef.TopSecretPartOfAToken');
   t.equal(unknown.status, 1);
-  t.equal(unknown.stderr, 'vigil: no device dev-0123456789abcdef\n');
+  t.equal(unknown.stderr, 'vigil: no device dev-0123456789abcdef (see vigil devices list)\n');
   const consumer = JSON.parse(vigil('tokens', 'create', '--role', 'consumer').stdout) as { token: string; consumerId: string };
   const wrongKind = vigil('devices', 'revoke', '--device', consumer.token);
   t.equal(wrongKind.status, 2);
@@ -69,4 +69,28 @@ t.test('errors - a token pasted where a command does not take one is refused wit
     t.notOk(r.stderr.includes('TopSecretPartOfAToken'), `${args[0]}: the secret is not echoed`);
     t.match(r.stderr, /\.dev-0123456789abcdef\.…|\.con-0123456789abcdef\.…/, 'the token is named by its id');
   }
+});
+
+t.test('devices list - every device with its subject, order, creation and revocation, filtered by subject or activity, audited', async (t) => {
+  const a1 = enrol('S-LIST-A');
+  const a2 = enrol('S-LIST-A');
+  const b1 = enrol('S-LIST-B');
+  t.equal(vigil('devices', 'revoke', '--device', a1.deviceId).status, 0);
+  const all = vigil('devices', 'list');
+  t.equal(all.status, 0, all.stderr);
+  const rows = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.match(rows.find((r) => r.deviceId === a1.deviceId), { subjectId: 'S-LIST-A', orderRef: /^ORD-CMD-/, createdAt: Number, revokedAt: Number, active: false });
+  t.match(rows.find((r) => r.deviceId === b1.deviceId), { subjectId: 'S-LIST-B', createdAt: Number, active: true });
+  t.notOk('revokedAt' in rows.find((r) => r.deviceId === b1.deviceId)!, 'revokedAt only once revoked, as tokens list shows it');
+  t.notOk(all.stdout.includes('tokenHash') || [a1, a2, b1].some((d) => all.stdout.includes(d.token.split('.')[2]!)), 'no secret or hash');
+  const mine = vigil('devices', 'list', '--subject', 'S-LIST-A');
+  t.same(mine.stdout.trim().split('\n').map((l) => JSON.parse(l).deviceId).sort(), [a1.deviceId, a2.deviceId].sort());
+  const active = vigil('devices', 'list', '--subject', 'S-LIST-A', '--active');
+  t.same(active.stdout.trim().split('\n').map((l) => JSON.parse(l).deviceId), [a2.deviceId]);
+  t.equal(vigil('devices', 'list', '--subject', 'S-NOBODY').stdout, '', 'no device: nothing printed');
+  t.match((await readAudit()).at(-1), { action: 'device.list', target: 'devices', details: { subjectId: 'S-NOBODY', count: 0 } }, 'listing is audited');
+  const unknown = vigil('devices', 'revoke', '--device', 'dev-0123456789abcdef');
+  t.equal(unknown.stderr, 'vigil: no device dev-0123456789abcdef (see vigil devices list)\n');
+  t.equal(vigil('devices', 'list', '--device', a2.deviceId).status, 2, 'an option of revoke is refused by list');
+  t.equal(vigil('devices', 'revoke', '--device', a2.deviceId, '--active').status, 2, 'and one of list by revoke');
 });

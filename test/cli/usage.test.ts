@@ -11,7 +11,7 @@ const OPTIONS: Record<string, string[]> = {
   enrol: ['--subject', '--order', '--categories', '--from', '--until', '--data'],
   orders: ['vary', '--order', '--categories', '--from', '--until', '--data'],
   tokens: ['create', 'list', 'revoke', '--role', '--consumer', '--data'],
-  devices: ['revoke', '--device', '--data'],
+  devices: ['list', 'revoke', '--device', '--subject', '--active', '--data'],
   lists: ['import', 'list', '--kind', '--name', '--allow-empty', '--data'],
   operators: ['create', 'list', 'caseload', 'role', 'password', 'unlock', 'disable', 'enable', '--username', '--role', '--password-file', '--add', '--remove', '--data'],
   audit: ['verify', 'export', '--file', '--from', '--to', '--out', '--data'],
