@@ -87,6 +87,9 @@ export async function operators(config: VigilConfig, args: string[], io: Io): Pr
         for (const op of store.list()) io.out(JSON.stringify(op));
         return 0;
       case 'caseload': {
+        // Applied adds first, then removes, a subject in both would end up removed whatever order they were typed in.
+        const both = [...new Set(values.add ?? [])].filter((subject) => (values.remove ?? []).includes(subject));
+        if (both.length > 0) throw new UsageError(`${both.join(', ')} ${both.length > 1 ? 'are' : 'is'} both in --add and in --remove: give each subject once`);
         for (const subject of values.add ?? []) {
           const r = await store.addToCaseload(user, subject, actor);
           if (!r.ok) return report(r, io, () => null);
