@@ -183,21 +183,22 @@ const PROGRESS_EVERY_MS = 1000;
 /** Keyword lists at least this long take a second or more to compile at import: say so. */
 const CHECK_SHOWN_FROM = 50_000;
 
+const LISTS_USAGE = 'usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE  |  vigil lists list';
+
 export async function lists(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args, strict: true, allowPositionals: true,
     options: { kind: { type: 'string' }, name: { type: 'string' }, 'allow-empty': { type: 'boolean' } },
   });
   const sub = positionals[0];
+  if (!(sub === 'list' && positionals.length === 1) && !(sub === 'import' && positionals.length === 2)) throw new UsageError(LISTS_USAGE);
+  onlyOptions(values, sub === 'list' ? [] : ['kind', 'name', 'allow-empty'], `lists ${sub}`, LISTS_USAGE);
   const db = openDataFolder(config.dataDir);
   try {
     const store = new ListStore(db);
-    if (sub === 'list' && positionals.length === 1) {
+    if (sub === 'list') {
       for (const l of store.active()) io.out(JSON.stringify(l));
       return 0;
-    }
-    if (sub !== 'import' || positionals.length !== 2) {
-      throw new UsageError('usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE  |  vigil lists list');
     }
     const kind = need(values, 'kind');
     if (!(LIST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${LIST_KINDS.join(', ')}`);

@@ -14,6 +14,7 @@ import {
 import { auditCli, cliActor } from './cli-audit.js';
 import type { Io } from './commands.js';
 import { openDataFolder } from './data-folder.js';
+import { onlyOptions } from './command-args.js';
 
 export const EXPORT_FORMAT = 'vigil-audit-export/1';
 
@@ -24,6 +25,16 @@ const OPERATORS_USAGE = `usage:
   vigil operators role --username U --role ${OPERATOR_ROLES.join('|')}
   vigil operators password --username U [--password-file F]
   vigil operators unlock|disable|enable --username U`;
+
+/** The options each `vigil operators` subcommand takes. */
+const OPERATOR_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  create: ['username', 'role', 'password-file'],
+  list: [],
+  caseload: ['username', 'add', 'remove'],
+  role: ['username', 'role'],
+  password: ['username', 'password-file'],
+  unlock: ['username'], disable: ['username'], enable: ['username'],
+};
 
 /** The password: the file's first line, or standard input's (without echo on a terminal). */
 async function readPassword(file: string | undefined, io: Io): Promise<string> {
@@ -69,6 +80,9 @@ export async function operators(config: VigilConfig, args: string[], io: Io): Pr
   });
   const sub = positionals[0];
   if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}\n${OPERATORS_USAGE}`);
+  const allowed = sub === undefined ? undefined : OPERATOR_OPTIONS[sub];
+  if (allowed === undefined) throw new UsageError(OPERATORS_USAGE);
+  onlyOptions(values, allowed, `operators ${sub}`, OPERATORS_USAGE);
   const username = values.username;
   if (sub !== 'list' && (typeof username !== 'string' || username === '')) throw new UsageError(`--username is required\n${OPERATORS_USAGE}`);
   const user = username ?? '';
@@ -157,13 +171,17 @@ function show(result: ChainCheck, io: Io, what: string): number {
   return 1;
 }
 
+const AUDIT_USAGE = 'usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]';
+
 export async function audit(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args, strict: true, allowPositionals: true,
     options: { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, file: { type: 'string' } },
   });
   const sub = positionals[0];
-  if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}; usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]`);
+  if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}; ${AUDIT_USAGE}`);
+  if (sub !== 'verify' && sub !== 'export') throw new UsageError(AUDIT_USAGE);
+  onlyOptions(values, sub === 'verify' ? ['file'] : ['from', 'to', 'out'], `audit ${sub}`, AUDIT_USAGE);
   if (sub === 'verify' && values.file !== undefined) {
     // An export is checked on its own: no data folder needed.
     const { header, entries } = await readExport(values.file);
@@ -173,7 +191,6 @@ export async function audit(config: VigilConfig, args: string[], io: Io): Promis
     }
     return show(result, io, values.file);
   }
-  if (sub !== 'verify' && sub !== 'export') throw new UsageError('usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]');
   const db = openDataFolder(config.dataDir);
   try {
     const log = new AuditLog(db);

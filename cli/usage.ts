@@ -55,7 +55,8 @@ zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
 vigil <command> --help shows a command's usage in full, with every option.
 Every command takes --data DIR (default ./var/vigil of the current folder, or VIGIL_DATA) and --help, before or
 after the command; --port and --host are serve's alone. Only serve creates a data folder (on its first start): the
-other commands refuse a folder holding no Vigil database. Arguments a command does not know are refused (exit 2).
+other commands refuse a folder holding no Vigil database. Arguments a command or subcommand does not take are
+refused (exit 2).
 Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG;
 one set but empty counts as unset.
 `;

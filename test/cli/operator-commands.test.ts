@@ -26,3 +26,22 @@ t.test('operators caseload - the same subject in --add and --remove is refused, 
   const ok = vigil(['operators', 'caseload', '--username', 'jsmith', '--add', 'S-0001', '--add', 'S-0002']);
   t.same(JSON.parse(ok.stdout), { username: 'jsmith', subjects: ['S-0001', 'S-0002'] });
 });
+
+t.test('operators - an option its subcommand does not take is refused (exit 2), not ignored', async (t) => {
+  for (const args of [
+    ['operators', 'list', '--username', 'jsmith'],
+    ['operators', 'create', '--username', 'x-op', '--role', 'manager', '--add', 'S-0001'],
+    ['operators', 'unlock', '--username', 'jsmith', '--role', 'admin'],
+    ['operators', 'role', '--username', 'jsmith', '--role', 'auditor', '--password-file', 'pw'],
+    ['operators', 'caseload', '--username', 'jsmith', '--role', 'admin'],
+    ['audit', 'verify', '--from', '2'],
+    ['audit', 'export', '--file', 'x.jsonl'],
+    ['lists', 'list', '--kind', 'urls'],
+  ]) {
+    const r = vigil(args);
+    t.equal(r.status, 2, args.join(' '));
+    t.match(r.stderr, /^vigil: vigil \w+ \w+ does not take --/, 'says which');
+    t.equal(r.stdout, '');
+  }
+  t.equal(vigil(['operators', 'role', '--username', 'jsmith', '--role', 'manager']).status, 0, 'its own options are taken');
+});
