@@ -36,12 +36,25 @@ const OPERATOR_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   unlock: ['username'], disable: ['username'], enable: ['username'],
 };
 
-/** The password: the file's first line, or standard input's (without echo on a terminal). */
+/**
+ * The password: the first line of the file, or of standard input (without echo on a terminal), without its line
+ * ending (LF, CRLF or CR). Spaces or tabs before or after it are refused rather than kept: nobody types them back at
+ * login, which would then fail; an editor's stray space in a file is the usual source.
+ */
 async function readPassword(file: string | undefined, io: Io): Promise<string> {
+  const password = await readPasswordLine(file, io);
+  const where = file === undefined ? 'the password given' : `the password in ${file}`;
+  if (password.trim() === '') return password; // refused by the store: a password cannot be only spaces
+  if (/^[ \t]/.test(password)) throw new UsageError(`${where} begins with a space or tab; remove it (a password cannot begin or end with one)`);
+  if (/[ \t]$/.test(password)) throw new UsageError(`${where} ends with a space or tab; remove it (a password cannot begin or end with one)`);
+  return password;
+}
+
+async function readPasswordLine(file: string | undefined, io: Io): Promise<string> {
   if (file !== undefined) {
     let text: string;
     try { text = readFileSync(file, 'utf8') } catch (cause) { throw new FileError('read', file, cause) }
-    return text.split(/\r?\n/)[0] ?? '';
+    return text.split(/\r\n|\n|\r/)[0] ?? '';
   }
   const stdin = process.stdin;
   if (stdin.isTTY) {

@@ -27,7 +27,8 @@ Commands:
                                      import a CSV list as a new version (the server switches to it)
   lists list                         the active version of every list
   operators create --username U --role admin|manager|auditor [--password-file F]
-                                     create an operator account (password from the file, else stdin)
+                                     create an operator account (password: the first line of the file,
+                                     else of stdin, without its line ending; no leading or trailing spaces)
   operators list                     operator accounts
   operators role --username U --role R | password --username U [--password-file F]
   operators unlock | disable | enable --username U
