@@ -61,31 +61,53 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   }
 }
 
-const ORDERS_USAGE = 'usage: vigil orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]';
+const ORDERS_USAGE = 'usage: vigil orders vary --order REF [--categories LIST] [--from DATE] [--until DATE | --end-now]';
+
+/** An order as the command line prints it: its times as ISO 8601, as they are typed (ms since the epoch are stored). */
+function printedOrder(o: OrderRecord): Record<string, unknown> {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return { ...o, from: iso(o.from), until: iso(o.until), createdAt: iso(o.createdAt), ...(o.variedAt === undefined ? {} : { variedAt: iso(o.variedAt) }) };
+}
 
 /**
  * `vigil orders vary`: a court varied an order. Its new terms apply to every device on it, and a running server
- * narrows or widens the live connections' scope within seconds. Audited with the terms before and after.
+ * narrows or widens the live connections' scope within seconds. Audited with the terms before and after. An
+ * `--until` already past is refused, as `enrol` refuses it: it would cut every device on the order off at once, and a
+ * mistyped year should not do that. A court that ends an order early is followed with `--end-now`.
  */
 export async function orders(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args, strict: true, allowPositionals: true,
-    options: { order: { type: 'string' }, categories: { type: 'string' }, from: { type: 'string' }, until: { type: 'string' } },
+    options: {
+      order: { type: 'string' }, categories: { type: 'string' }, from: { type: 'string' }, until: { type: 'string' },
+      'end-now': { type: 'boolean' },
+    },
   });
   if (positionals[0] !== 'vary' || positionals.length !== 1) throw new UsageError(ORDERS_USAGE);
   const ref = need(values, 'order');
   const change: OrderVariation = {};
   if (values.categories !== undefined) change.categories = parseCategories(values.categories);
   if (values.from !== undefined) change.from = parseOrderDate(values.from, '--from', false);
-  if (values.until !== undefined) change.until = parseOrderDate(values.until, '--until', true);
-  if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until; ${ORDERS_USAGE}`);
+  if (values.until !== undefined && values['end-now'] === true) throw new UsageError(`give --until DATE or --end-now, not both; ${ORDERS_USAGE}`);
+  if (values.until !== undefined) {
+    const until = parseOrderDate(values.until, '--until', true);
+    if (until <= Date.now()) {
+      throw new UsageError(`--until ${new Date(until).toISOString()} has passed: every device on the order would be cut off at once; `
+        + 'to end the order now, give --end-now instead');
+    }
+    change.until = until;
+  }
+  if (values['end-now'] === true) change.until = Date.now();
+  if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until, --end-now; ${ORDERS_USAGE}`);
   const db = openDataFolder(config.dataDir);
   try {
     const varied = await new RegistryStore(db).varyOrder(ref, change);
     if (!varied) { io.err(`vigil: no order ${ref}`); return 1 }
     const terms = (o: OrderRecord) => ({ categories: o.categories, from: o.from, until: o.until });
-    await auditCli(db, 'order.vary', `order:${ref}`, { subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after) });
-    io.out(JSON.stringify(varied.after));
+    await auditCli(db, 'order.vary', `order:${ref}`, {
+      subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after), endedNow: values['end-now'] === true,
+    });
+    io.out(JSON.stringify(printedOrder(varied.after)));
     return 0;
   } finally {
     await db.root.close();

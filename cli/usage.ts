@@ -10,9 +10,9 @@ Commands:
   enrol --subject ID --order REF --categories keyboard,web,image,heartbeat,location
         --from DATE --until DATE     create a subject's order and a device; prints {deviceId, token}
                                      (a second device on an order needs the order's exact terms)
-  orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]
+  orders vary --order REF [--categories LIST] [--from DATE] [--until DATE | --end-now]
                                      change an order's terms for all its devices (a court varied it);
-                                     prints the order
+                                     prints the order. A past --until is refused; --end-now ends it now
   tokens create --role consumer      create an alert-feed consumer token; prints {token, consumerId}
   tokens list                        feed consumers: consumerId, createdAt, revokedAt (never secrets)
   tokens revoke --consumer ID|TOKEN  revoke a consumer token, by its id (the con-… part of vc1.con-….secret)

@@ -94,3 +94,31 @@ t.test('devices list - every device with its subject, order, creation and revoca
   t.equal(vigil('devices', 'list', '--device', a2.deviceId).status, 2, 'an option of revoke is refused by list');
   t.equal(vigil('devices', 'revoke', '--device', a2.deviceId, '--active').status, 2, 'and one of list by revoke');
 });
+
+t.test('orders vary - an --until already past is refused as enrol refuses it; --end-now ends an order now; dates are printed as ISO 8601', async (t) => {
+  const order = 'ORD-VARY-PAST';
+  const enrolment = vigil('enrol', '--subject', 'S-VARY-PAST', '--order', order, '--categories', 'keyboard', '--from', '2020-01-01', '--until', '2099-12-31');
+  const device = JSON.parse(enrolment.stdout) as { deviceId: string };
+  const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
+  const past = vigil('orders', 'vary', '--order', order, '--until', anHourAgo);
+  t.equal(past.status, 2, 'not accepted, cutting the device off at once');
+  t.match(past.stderr, `--until ${anHourAgo} has passed`);
+  t.match(past.stderr, /--end-now/, 'and says how to end an order now');
+  const listed = () => JSON.parse(vigil('devices', 'list', '--subject', 'S-VARY-PAST').stdout) as { deviceId: string; active: boolean };
+  t.match(listed(), { deviceId: device.deviceId, active: true }, 'the device is still active');
+
+  const widened = vigil('orders', 'vary', '--order', order, '--categories', 'keyboard,web');
+  t.equal(widened.status, 0, widened.stderr);
+  t.match(JSON.parse(widened.stdout), {
+    ref: order, subjectId: 'S-VARY-PAST', categories: ['keyboard', 'web'],
+    from: '2020-01-01T00:00:00.000Z', until: '2099-12-31T23:59:59.999Z', createdAt: /^\d{4}-\d\d-\d\dT.*Z$/, variedAt: /^\d{4}-\d\d-\d\dT.*Z$/,
+  }, 'the dates as the command takes them, not ms since the epoch');
+
+  t.equal(vigil('orders', 'vary', '--order', order, '--end-now', '--until', '2099-01-01').status, 2, '--end-now and --until together');
+  const before = Date.now();
+  const ended = vigil('orders', 'vary', '--order', order, '--end-now');
+  t.equal(ended.status, 0, ended.stderr);
+  const until = Date.parse((JSON.parse(ended.stdout) as { until: string }).until);
+  t.ok(until >= before && until <= Date.now(), 'the order ends now');
+  t.match(listed(), { deviceId: device.deviceId, active: false }, 'and its device is no longer active');
+});

@@ -9,7 +9,7 @@ const vigil = (...args: string[]) => spawnSync(process.execPath, [VIGIL_RUN, ...
 const OPTIONS: Record<string, string[]> = {
   serve: ['--port', '--host', '--data'],
   enrol: ['--subject', '--order', '--categories', '--from', '--until', '--data'],
-  orders: ['vary', '--order', '--categories', '--from', '--until', '--data'],
+  orders: ['vary', '--order', '--categories', '--from', '--until', '--end-now', '--data'],
   tokens: ['create', 'list', 'revoke', '--role', '--consumer', '--data'],
   devices: ['list', 'revoke', '--device', '--subject', '--active', '--data'],
   lists: ['import', 'list', '--kind', '--name', '--allow-empty', '--data'],
