@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
+import { CATEGORIES, UsageError, idFormProblem, type Category, type VigilConfig } from '../core/index.js';
 import { AuditLog, ListStore, LIST_KINDS, RegistryStore, isActive, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { importListFile } from '../pipeline/index.js';
 import { parseOrderDate } from './parse-date.js';
@@ -20,6 +20,13 @@ function need(values: Record<string, unknown>, key: string): string {
   const v = values[key];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${key} is required`);
   return v;
+}
+
+/** A `--subject` or `--order` value in the form ids take (core/ids.ts), or a usage error naming the flag. */
+function idFlag(raw: string, kind: 'subject' | 'order'): string {
+  const problem = idFormProblem(kind, raw);
+  if (problem !== undefined) throw new UsageError(`--${kind} ${problem}`);
+  return raw;
 }
 
 /** `--categories a,b,c`: known categories, each once. */
@@ -46,9 +53,8 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   if (until <= from) throw new UsageError('--until must be after --from');
   // A device enrolled under an order already over could send nothing: its token would be refused at once.
   if (until <= Date.now()) throw new UsageError(`--until ${new Date(until).toISOString()} has passed: the order is over, and its device could send nothing`);
-  const subjectId = need(values, 'subject');
-  const orderRef = need(values, 'order');
-  if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');
+  const subjectId = idFlag(need(values, 'subject'), 'subject');
+  const orderRef = idFlag(need(values, 'order'), 'order');
   const db = openDataFolder(config.dataDir);
   try {
     const { deviceId, token } = await new RegistryStore(db).enrol({ subjectId, orderRef, categories, from, until });
@@ -173,6 +179,7 @@ export async function devices(config: VigilConfig, args: string[], io: Io): Prom
   if (positionals.length !== 1 || (sub !== 'list' && sub !== 'revoke')) throw new UsageError(DEVICES_USAGE);
   onlyOptions(values, sub === 'list' ? ['subject', 'active'] : ['device'], `devices ${sub}`, DEVICES_USAGE);
   const deviceId = sub === 'revoke' ? idArgument(need(values, 'device'), 'device') : '';
+  if (values.subject !== undefined) idFlag(values.subject, 'subject');
   const db = openDataFolder(config.dataDir);
   try {
     const registry = new RegistryStore(db);

@@ -52,7 +52,8 @@ Commands:
                                      are revoked when the run ends, fails or on Ctrl-C
 
 DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
-zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
+zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00. A subject ID is 1-128 letters, digits, '.', '_', '-'
+and ':', beginning and ending with a letter or digit (S-0001); an order REF may also hold '/' and '+' (not '..').
 vigil <command> --help shows a command's usage in full, with every option.
 Every command takes --data DIR (default ./var/vigil of the current folder, or VIGIL_DATA) and --help, before or
 after the command; --port and --host are serve's alone. Only serve creates a data folder (on its first start): the

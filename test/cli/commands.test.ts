@@ -122,3 +122,25 @@ t.test('orders vary - an --until already past is refused as enrol refuses it; --
   t.ok(until >= before && until <= Date.now(), 'the order ends now');
   t.match(listed(), { deviceId: device.deviceId, active: false }, 'and its device is no longer active');
 });
+
+t.test('enrol - a subject id or order reference outside the documented form (spaces, a newline, a path) is refused, and nothing enrolled', async (t) => {
+  const tryEnrol = (subject: string, order: string) =>
+    vigil('enrol', '--subject', subject, '--order', order, '--categories', 'keyboard', '--from', '2026-01-01', '--until', '2099-12-31');
+  for (const subject of ['S 1/../x', 'S1/../x', 'S-ID\nX', ' S-ID', 'S-ID ', 'S-ID\t', 'S-ID-', 'S-ID.', 'S\u00A0ID', 'x'.repeat(129)]) {
+    const r = tryEnrol(subject, 'ORD-IDS-1');
+    t.equal(r.status, 2, JSON.stringify(subject));
+    t.match(r.stderr, /^vigil: --subject ".*" is not a subject id: /, 'says which flag');
+    t.equal(r.stderr.trim().split('\n').length, 1, 'on one line, the value quoted');
+  }
+  for (const order of ['ORD 1', 'ORD-1\n', 'ORD-1 ', '../ORD-1']) {
+    const r = tryEnrol('S-IDS', order);
+    t.equal(r.status, 2, JSON.stringify(order));
+    t.match(r.stderr, /^vigil: --order ".*" is not an order reference: /);
+  }
+  t.equal(vigil('devices', 'list', '--subject', 'S-IDS').stdout, '', 'nothing enrolled');
+  t.equal(vigil('devices', 'list', '--subject', 'S-IDS ').status, 2, 'devices list --subject takes the same form');
+  for (const [subject, order] of [['S-0001', 'SHPO-2026-0001'], ['subject_2.a:b', 'SHPO/2026/0002'], ['S3', 'ORD-2026-01-01T09:00+01:00']]) {
+    const r = tryEnrol(subject!, order!);
+    t.equal(r.status, 0, `${subject} ${order}: ${r.stderr}`);
+  }
+});
