@@ -1,22 +1,20 @@
 /**
- * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke`, `vigil devices list|revoke` and `vigil lists import|list`: operator
+ * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke` and `vigil devices list|revoke`: operator
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CATEGORIES, UsageError, idFormProblem, type Category, type VigilConfig } from '../core/index.js';
-import { AuditLog, ListStore, LIST_KINDS, RegistryStore, isActive, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
-import { importListFile } from '../pipeline/index.js';
+import { RegistryStore, isActive, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { parseOrderDate } from './parse-date.js';
-import { auditCli, cliActor } from './cli-audit.js';
+import { auditCli } from './cli-audit.js';
 import { openDataFolder } from './data-folder.js';
 import { idArgument } from './id-argument.js';
 import { onlyOptions } from './command-args.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
-function need(values: Record<string, unknown>, key: string): string {
+export function need(values: Record<string, unknown>, key: string): string {
   const v = values[key];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${key} is required`);
   return v;
@@ -202,59 +200,6 @@ export async function devices(config: VigilConfig, args: string[], io: Io): Prom
     if (!ok) { io.err(`vigil: no device ${deviceId} (see vigil devices list)`); return 1 }
     await auditCli(db, 'device.revoke', `device:${deviceId}`);
     io.out(JSON.stringify({ deviceId, revoked: true }));
-    return 0;
-  } finally {
-    await db.root.close();
-  }
-}
-
-const PROGRESS_EVERY_MS = 1000;
-/** Keyword lists at least this long take a second or more to compile at import: say so. */
-const CHECK_SHOWN_FROM = 50_000;
-
-const LISTS_USAGE = 'usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE  |  vigil lists list';
-
-export async function lists(config: VigilConfig, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args, strict: true, allowPositionals: true,
-    options: { kind: { type: 'string' }, name: { type: 'string' }, 'allow-empty': { type: 'boolean' } },
-  });
-  const sub = positionals[0];
-  if (!(sub === 'list' && positionals.length === 1) && !(sub === 'import' && positionals.length === 2)) throw new UsageError(LISTS_USAGE);
-  onlyOptions(values, sub === 'list' ? [] : ['kind', 'name', 'allow-empty'], `lists ${sub}`, LISTS_USAGE);
-  const db = openDataFolder(config.dataDir);
-  try {
-    const store = new ListStore(db);
-    if (sub === 'list') {
-      for (const l of store.active()) io.out(JSON.stringify(l));
-      return 0;
-    }
-    const kind = need(values, 'kind');
-    if (!(LIST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${LIST_KINDS.join(', ')}`);
-    const name = need(values, 'name');
-    const file = positionals[1] as string;
-    const started = Date.now();
-    let lastShown = started;
-    const info = await importListFile(store, kind as ListKind, name, file, {
-      onProgress: (rows) => {
-        const now = Date.now();
-        if (now - lastShown < PROGRESS_EVERY_MS) return;
-        lastShown = now;
-        const rate = Math.round(rows / ((now - started) / 1000));
-        io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
-      },
-      onCheck: (rows) => {
-        if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
-      },
-      allowEmpty: values['allow-empty'] === true,
-      // Audited in the transaction that makes the version active: no import goes unrecorded.
-      onApplied: (applied) => {
-        new AuditLog(db).appendInTxn({ actor: cliActor(), action: 'list.import', target: `list:${name}`,
-          details: { kind, version: applied.version, rows: applied.count, file: basename(file), via: 'cli' } });
-      },
-    });
-    io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
-    io.out(JSON.stringify(info));
     return 0;
   } finally {
     await db.root.close();

@@ -4,7 +4,8 @@
  */
 import { pino } from 'pino';
 import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
-import { devices, enrol, lists, orders, tokens, type Io } from './commands.js';
+import { devices, enrol, orders, tokens, type Io } from './commands.js';
+import { lists } from './list-commands.js';
 import { audit, operators } from './operator-commands.js';
 import { startServer } from './vigil-server.js';
 import { missingServeFlags } from './node-flags.js';

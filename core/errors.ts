@@ -7,6 +7,7 @@ export type VigilErrorCode =
   | 'CONNECT_FAILED'
   | 'DATA_IN_USE'
   | 'FILE_ACCESS'
+  | 'INTERRUPTED'
   | 'LIST_INVALID'
   | 'LISTEN_FAILED'
   | 'NO_DATABASE'

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AuditLog, openDatabases, type AuditEntry } from '../../store/index.js';
 import { VIGIL_RUN, cleanEnv, createDataFolder, tempDir } from '../helpers/vigil.js';
 
@@ -142,5 +144,25 @@ t.test('enrol - a subject id or order reference outside the documented form (spa
   for (const [subject, order] of [['S-0001', 'SHPO-2026-0001'], ['subject_2.a:b', 'SHPO/2026/0002'], ['S3', 'ORD-2026-01-01T09:00+01:00']]) {
     const r = tryEnrol(subject!, order!);
     t.equal(r.status, 0, `${subject} ${order}: ${r.stderr}`);
+  }
+});
+
+t.test('lists import - Ctrl-C says that nothing of the import was applied, and it was not: the list is unchanged and its rows are deleted', async (t) => {
+  const big = join(tmp.dir, 'big.csv');
+  writeFileSync(big, `pattern,category,ref\n${Array.from({ length: 1_000_000 }, (_, i) => `site${i}.example,A,k${i}`).join('\n')}\n`);
+  const child = spawn(process.execPath, [VIGIL_RUN, 'lists', 'import', '--kind', 'urls', '--name', 'interrupted', big], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve) => child.stderr.on('data', (d) => { stderr += String(d); if (/rows written/.test(stderr)) resolve() }));
+  child.kill('SIGINT');
+  t.equal(await exited, 130, 'exit 130');
+  t.match(stderr, /vigil: interrupted: nothing of this import was applied; the rows it had written are deleted\n$/);
+  t.notMatch(vigil('lists', 'list').stdout, /"name":"interrupted"/, 'the list was not made');
+  const db = openDatabases(tmp.dir);
+  try {
+    const rows = [...db.listEntries.getKeys({ start: ['interrupted', 0, 0], end: ['interrupted', Number.MAX_SAFE_INTEGER, 0] })].length;
+    t.equal(rows, 0, 'and no row of it is left');
+  } finally {
+    await db.root.close();
   }
 });
