@@ -22,6 +22,7 @@ function commands(dir: string): string[][] {
     ['tokens', 'create', '--role', 'consumer'],
     ['tokens', 'list'],
     ['tokens', 'revoke', '--consumer', 'con-0123456789abcdef'],
+    ['devices', 'list'],
     ['devices', 'revoke', '--device', 'dev-0123456789abcdef'],
     ['lists', 'list'],
     ['lists', 'import', '--kind', 'keywords', '--name', 'terms', csv],
