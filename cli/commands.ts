@@ -1,22 +1,30 @@
 /**
- * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke`, `vigil devices revoke` and `vigil lists import|list`: operator
+ * `vigil enrol`, `vigil orders vary`, `vigil tokens create|list|revoke` and `vigil devices list|revoke`: operator
  * commands that work on the data folder directly, also while a server runs on it (LMDB serialises the
  * writers; the server sees the change within seconds).
  */
-import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CATEGORIES, UsageError, type Category, type VigilConfig } from '../core/index.js';
-import { AuditLog, ListStore, LIST_KINDS, RegistryStore, openDatabases, type ListKind, type OrderRecord, type OrderVariation } from '../store/index.js';
-import { importListFile } from '../pipeline/index.js';
+import { CATEGORIES, UsageError, idFormProblem, type Category, type VigilConfig } from '../core/index.js';
+import { RegistryStore, isActive, type OrderRecord, type OrderVariation } from '../store/index.js';
 import { parseOrderDate } from './parse-date.js';
-import { auditCli, cliActor } from './cli-audit.js';
+import { auditCli } from './cli-audit.js';
+import { openDataFolder } from './data-folder.js';
+import { idArgument } from './id-argument.js';
+import { onlyOptions } from './command-args.js';
 
 export interface Io { out: (line: string) => void; err: (line: string) => void; isTTY: boolean }
 
-function need(values: Record<string, unknown>, key: string): string {
+export function need(values: Record<string, unknown>, key: string): string {
   const v = values[key];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${key} is required`);
   return v;
+}
+
+/** A `--subject` or `--order` value in the form ids take (core/ids.ts), or a usage error naming the flag. */
+function idFlag(raw: string, kind: 'subject' | 'order'): string {
+  const problem = idFormProblem(kind, raw);
+  if (problem !== undefined) throw new UsageError(`--${kind} ${problem}`);
+  return raw;
 }
 
 /** `--categories a,b,c`: known categories, each once. */
@@ -43,10 +51,9 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   if (until <= from) throw new UsageError('--until must be after --from');
   // A device enrolled under an order already over could send nothing: its token would be refused at once.
   if (until <= Date.now()) throw new UsageError(`--until ${new Date(until).toISOString()} has passed: the order is over, and its device could send nothing`);
-  const subjectId = need(values, 'subject');
-  const orderRef = need(values, 'order');
-  if (subjectId.length > 128 || orderRef.length > 128) throw new UsageError('--subject and --order are at most 128 characters');
-  const db = openDatabases(config.dataDir);
+  const subjectId = idFlag(need(values, 'subject'), 'subject');
+  const orderRef = idFlag(need(values, 'order'), 'order');
+  const db = openDataFolder(config.dataDir);
   try {
     const { deviceId, token } = await new RegistryStore(db).enrol({ subjectId, orderRef, categories, from, until });
     await auditCli(db, 'device.enrol', `device:${deviceId}`, { subjectId, orderRef, categories, from, until });
@@ -58,38 +65,60 @@ export async function enrol(config: VigilConfig, args: string[], io: Io): Promis
   }
 }
 
-const ORDERS_USAGE = 'usage: vigil orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]';
+const ORDERS_USAGE = 'usage: vigil orders vary --order REF [--categories LIST] [--from DATE] [--until DATE | --end-now]';
+
+/** An order as the command line prints it: its times as ISO 8601, as they are typed (ms since the epoch are stored). */
+function printedOrder(o: OrderRecord): Record<string, unknown> {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return { ...o, from: iso(o.from), until: iso(o.until), createdAt: iso(o.createdAt), ...(o.variedAt === undefined ? {} : { variedAt: iso(o.variedAt) }) };
+}
 
 /**
  * `vigil orders vary`: a court varied an order. Its new terms apply to every device on it, and a running server
- * narrows or widens the live connections' scope within seconds. Audited with the terms before and after.
+ * narrows or widens the live connections' scope within seconds. Audited with the terms before and after. An
+ * `--until` already past is refused, as `enrol` refuses it: it would cut every device on the order off at once, and a
+ * mistyped year should not do that. A court that ends an order early is followed with `--end-now`.
  */
 export async function orders(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args, strict: true, allowPositionals: true,
-    options: { order: { type: 'string' }, categories: { type: 'string' }, from: { type: 'string' }, until: { type: 'string' } },
+    options: {
+      order: { type: 'string' }, categories: { type: 'string' }, from: { type: 'string' }, until: { type: 'string' },
+      'end-now': { type: 'boolean' },
+    },
   });
   if (positionals[0] !== 'vary' || positionals.length !== 1) throw new UsageError(ORDERS_USAGE);
   const ref = need(values, 'order');
   const change: OrderVariation = {};
   if (values.categories !== undefined) change.categories = parseCategories(values.categories);
   if (values.from !== undefined) change.from = parseOrderDate(values.from, '--from', false);
-  if (values.until !== undefined) change.until = parseOrderDate(values.until, '--until', true);
-  if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until; ${ORDERS_USAGE}`);
-  const db = openDatabases(config.dataDir);
+  if (values.until !== undefined && values['end-now'] === true) throw new UsageError(`give --until DATE or --end-now, not both; ${ORDERS_USAGE}`);
+  if (values.until !== undefined) {
+    const until = parseOrderDate(values.until, '--until', true);
+    if (until <= Date.now()) {
+      throw new UsageError(`--until ${new Date(until).toISOString()} has passed: every device on the order would be cut off at once; `
+        + 'to end the order now, give --end-now instead');
+    }
+    change.until = until;
+  }
+  if (values['end-now'] === true) change.until = Date.now();
+  if (Object.keys(change).length === 0) throw new UsageError(`give at least one of --categories, --from, --until, --end-now; ${ORDERS_USAGE}`);
+  const db = openDataFolder(config.dataDir);
   try {
     const varied = await new RegistryStore(db).varyOrder(ref, change);
     if (!varied) { io.err(`vigil: no order ${ref}`); return 1 }
     const terms = (o: OrderRecord) => ({ categories: o.categories, from: o.from, until: o.until });
-    await auditCli(db, 'order.vary', `order:${ref}`, { subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after) });
-    io.out(JSON.stringify(varied.after));
+    await auditCli(db, 'order.vary', `order:${ref}`, {
+      subjectId: varied.after.subjectId, before: terms(varied.before), after: terms(varied.after), endedNow: values['end-now'] === true,
+    });
+    io.out(JSON.stringify(printedOrder(varied.after)));
     return 0;
   } finally {
     await db.root.close();
   }
 }
 
-const TOKENS_USAGE = 'usage: vigil tokens create --role consumer  |  vigil tokens list  |  vigil tokens revoke --consumer ID';
+const TOKENS_USAGE = 'usage: vigil tokens create --role consumer  |  vigil tokens list  |  vigil tokens revoke --consumer ID|TOKEN';
 
 /**
  * `vigil tokens create|list|revoke`: feed consumers. `create` prints the token once, with its consumer id (the
@@ -104,8 +133,8 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
   if (sub === 'create' && values.role !== 'consumer') throw new UsageError('--role must be consumer (operator roles come with operator accounts)');
   if (sub !== 'create' && values.role !== undefined) throw new UsageError(`--role is for tokens create; ${TOKENS_USAGE}`);
   if (sub !== 'revoke' && values.consumer !== undefined) throw new UsageError(`--consumer is for tokens revoke; ${TOKENS_USAGE}`);
-  const consumerId = sub === 'revoke' ? need(values, 'consumer') : '';
-  const db = openDatabases(config.dataDir);
+  const consumerId = sub === 'revoke' ? idArgument(need(values, 'consumer'), 'consumer') : '';
+  const db = openDataFolder(config.dataDir);
   try {
     const registry = new RegistryStore(db);
     if (sub === 'list') {
@@ -133,67 +162,44 @@ export async function tokens(config: VigilConfig, args: string[], io: Io): Promi
   }
 }
 
+const DEVICES_USAGE = 'usage: vigil devices list [--subject ID] [--active]  |  vigil devices revoke --device ID|TOKEN';
+
+/**
+ * `vigil devices list|revoke`. `list` prints a JSON line per device (id, subject, order, created, revoked, active: not
+ * revoked and its order not ended), without any token or hash; it reads whom the service monitors, so it is audited.
+ */
 export async function devices(config: VigilConfig, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { device: { type: 'string' } } });
-  if (positionals[0] !== 'revoke' || positionals.length !== 1) throw new UsageError('usage: vigil devices revoke --device ID');
-  const db = openDatabases(config.dataDir);
-  try {
-    const ok = await new RegistryStore(db).revokeDevice(need(values, 'device'));
-    if (!ok) { io.err(`vigil: no device ${values.device}`); return 1 }
-    await auditCli(db, 'device.revoke', `device:${values.device}`);
-    io.out(JSON.stringify({ deviceId: values.device, revoked: true }));
-    return 0;
-  } finally {
-    await db.root.close();
-  }
-}
-
-const PROGRESS_EVERY_MS = 1000;
-/** Keyword lists at least this long take a second or more to compile at import: say so. */
-const CHECK_SHOWN_FROM = 50_000;
-
-export async function lists(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args, strict: true, allowPositionals: true,
-    options: { kind: { type: 'string' }, name: { type: 'string' }, 'allow-empty': { type: 'boolean' } },
+    options: { device: { type: 'string' }, subject: { type: 'string' }, active: { type: 'boolean' } },
   });
   const sub = positionals[0];
-  const db = openDatabases(config.dataDir);
+  if (positionals.length !== 1 || (sub !== 'list' && sub !== 'revoke')) throw new UsageError(DEVICES_USAGE);
+  onlyOptions(values, sub === 'list' ? ['subject', 'active'] : ['device'], `devices ${sub}`, DEVICES_USAGE);
+  const deviceId = sub === 'revoke' ? idArgument(need(values, 'device'), 'device') : '';
+  if (values.subject !== undefined) idFlag(values.subject, 'subject');
+  const db = openDataFolder(config.dataDir);
   try {
-    const store = new ListStore(db);
-    if (sub === 'list' && positionals.length === 1) {
-      for (const l of store.active()) io.out(JSON.stringify(l));
+    const registry = new RegistryStore(db);
+    if (sub === 'list') {
+      const now = Date.now();
+      let count = 0;
+      for (const device of registry.devices()) {
+        if (values.subject !== undefined && device.subjectId !== values.subject) continue;
+        const scope = registry.deviceScope(device.deviceId);
+        const active = scope !== null && isActive(scope, now);
+        if (values.active === true && !active) continue;
+        const { deviceId: id, subjectId, orderRef, createdAt, revokedAt } = device;
+        io.out(JSON.stringify({ deviceId: id, subjectId, orderRef, createdAt, ...(revokedAt === undefined ? {} : { revokedAt }), active }));
+        count++;
+      }
+      await auditCli(db, 'device.list', 'devices', { subjectId: values.subject ?? null, activeOnly: values.active === true, count });
       return 0;
     }
-    if (sub !== 'import' || positionals.length !== 2) {
-      throw new UsageError('usage: vigil lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE  |  vigil lists list');
-    }
-    const kind = need(values, 'kind');
-    if (!(LIST_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${LIST_KINDS.join(', ')}`);
-    const name = need(values, 'name');
-    const file = positionals[1] as string;
-    const started = Date.now();
-    let lastShown = started;
-    const info = await importListFile(store, kind as ListKind, name, file, {
-      onProgress: (rows) => {
-        const now = Date.now();
-        if (now - lastShown < PROGRESS_EVERY_MS) return;
-        lastShown = now;
-        const rate = Math.round(rows / ((now - started) / 1000));
-        io.err(`${name}: ${rows.toLocaleString('en-GB')} rows written (${rate.toLocaleString('en-GB')} rows/s)`);
-      },
-      onCheck: (rows) => {
-        if (rows >= CHECK_SHOWN_FROM) io.err(`${name}: ${rows.toLocaleString('en-GB')} rows read; compiling the terms to check that the matcher can hold them`);
-      },
-      allowEmpty: values['allow-empty'] === true,
-      // Audited in the transaction that makes the version active: no import goes unrecorded.
-      onApplied: (applied) => {
-        new AuditLog(db).appendInTxn({ actor: cliActor(), action: 'list.import', target: `list:${name}`,
-          details: { kind, version: applied.version, rows: applied.count, file: basename(file), via: 'cli' } });
-      },
-    });
-    io.err(`${name}: imported ${info.count.toLocaleString('en-GB')} rows as version ${info.version} in ${((Date.now() - started) / 1000).toFixed(1)} s; a running server switches to it within seconds`);
-    io.out(JSON.stringify(info));
+    const ok = await registry.revokeDevice(deviceId);
+    if (!ok) { io.err(`vigil: no device ${deviceId} (see vigil devices list)`); return 1 }
+    await auditCli(db, 'device.revoke', `device:${deviceId}`);
+    io.out(JSON.stringify({ deviceId, revoked: true }));
     return 0;
   } finally {
     await db.root.close();

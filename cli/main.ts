@@ -4,77 +4,12 @@
  */
 import { pino } from 'pino';
 import { UsageError, loadConfig, type ConfigOverrides } from '../core/index.js';
-import { devices, enrol, lists, orders, tokens, type Io } from './commands.js';
+import { devices, enrol, orders, tokens, type Io } from './commands.js';
+import { lists } from './list-commands.js';
 import { audit, operators } from './operator-commands.js';
 import { startServer } from './vigil-server.js';
 import { missingServeFlags } from './node-flags.js';
-
-const USAGE = `Usage: vigil <command> [options]
-
-Commands:
-  serve [--port N] [--host H]        run ingest, matching and the alert feed in one process
-  enrol --subject ID --order REF --categories keyboard,web,image,heartbeat,location
-        --from DATE --until DATE     create a subject's order and a device; prints {deviceId, token}
-                                     (a second device on an order needs the order's exact terms)
-  orders vary --order REF [--categories LIST] [--from DATE] [--until DATE]
-                                     change an order's terms for all its devices (a court varied it);
-                                     prints the order
-  tokens create --role consumer      create an alert-feed consumer token; prints {token, consumerId}
-  tokens list                        feed consumers: consumerId, createdAt, revokedAt (never secrets)
-  tokens revoke --consumer ID        revoke a consumer token (ID: the con-… part of vc1.con-….secret);
-                                     open feed sockets close within seconds (code 4401)
-  devices revoke --device ID         revoke a device's token (live connections close within seconds)
-  lists import --kind hashes|urls|keywords|apps --name NAME [--allow-empty] FILE
-                                     import a CSV list as a new version (the server switches to it)
-  lists list                         the active version of every list
-  operators create --username U --role admin|manager|auditor [--password-file F]
-                                     create an operator account (password from the file, else stdin)
-  operators list                     operator accounts
-  operators role --username U --role R | password --username U [--password-file F]
-  operators unlock | disable | enable --username U
-                                     change an operator's role, password, lock or access
-  operators caseload --username U [--add SUBJECT] [--remove SUBJECT]
-                                     assign subjects to a manager's caseload
-  audit verify [--file EXPORT]       check the audit log's hash chain (or an export); reports the first broken link
-  audit export [--from N] [--to M] [--out FILE]
-                                     write audit entries with the hashes needed to verify them elsewhere
-  hash [--dihedral|--all] FILE...    PDQ hashes as Meta's pdq-photo-hasher prints them
-  simulate --url URL [--devices N] [--rate R] [--seconds S] [--tokens-file F] [--token T]... [--consumer-token T]
-                                     a swarm of simulated devices against a running server: N devices
-                                     (default 10) sending R events/s each (default 5; 0 = as fast as acks
-                                     allow) for S seconds (default 10). Without tokens it enrols its own
-                                     devices and a consumer in --data (the server's data folder, audited)
-                                     and revokes them when the run ends or on Ctrl-C. --tokens-file F: a
-                                     file of device tokens (whitespace-separated) to use instead, left active
-  bench [--quick] [--check] [--url URL --data DIR]
-                                     load benchmarks against the latency budgets (bench/budgets.json);
-                                     with --url, the devices and consumer it enrols in --data (audited)
-                                     are revoked when the run ends, fails or on Ctrl-C
-
-DATE is YYYY-MM-DD (a day in UTC; an --until day is included whole) or an ISO 8601 timestamp with a
-zone, e.g. 2026-01-01T09:00Z or 2026-01-01T09:00+01:00.
-Every command takes --data DIR (default ./var/vigil, or VIGIL_DATA) and --help, before or after the command;
---port and --host are serve's alone. Arguments a command does not know are refused (exit 2).
-Environment: VIGIL_DATA, VIGIL_PORT, VIGIL_HOST, VIGIL_LOG_LEVEL, VIGIL_WORKERS, VIGIL_EVIDENCE_KEY, VIGIL_CONFIG;
-one set but empty counts as unset.
-`;
-
-/**
- * `vigil <command> --help`: that command's lines of USAGE and the notes after the list of commands, or the whole
- * text for a command it does not list.
- */
-function commandUsage(command: string): string {
-  const [head, rest] = USAGE.split('\nCommands:\n') as [string, string];
-  const [list, notes] = rest.split('\n\n') as [string, string];
-  const blocks: string[][] = [];
-  for (const line of list.split('\n')) {
-    if (/^ {2}\S/.test(line)) blocks.push([line]);
-    else blocks.at(-1)?.push(line);
-  }
-  const mine = blocks.filter((b) => b[0]!.trim().split(/\s/)[0] === command);
-  if (mine.length === 0) return USAGE;
-  return `${head.replace('<command> [options]', `${command} …`)}\n${mine.flat().join('\n')}\n\n${notes}`;
-}
+import { USAGE, commandUsage } from './usage.js';
 
 /**
  * Takes --data, --port, --host and --help out of argv wherever they stand (before or after the command), leaving
@@ -135,7 +70,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const { rest, overrides, help } = globals(argv);
   const [command, ...args] = rest;
   if (command === undefined || (help && command === undefined)) { io.out(USAGE); return command === undefined && !help ? 2 : 0 }
-  if (help) { io.out(commandUsage(command)); return 0 }
+  if (help) { io.out(await commandUsage(command)); return 0 }
   if (command !== 'serve' && (overrides.port !== undefined || overrides.host !== undefined)) {
     throw new UsageError(`--port and --host are options of vigil serve, not of ${command}`);
   }

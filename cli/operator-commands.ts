@@ -8,11 +8,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { FileError, UsageError, type VigilConfig } from '../core/index.js';
 import {
-  AuditLog, OPERATOR_ROLES, OperatorStore, canonicalJson, checkChain, isOperatorRole, openDatabases,
+  AuditLog, OPERATOR_ROLES, OperatorStore, canonicalJson, checkChain, isOperatorRole,
   type AuditEntry, type ChainCheck, type OperatorChange, type Outcome,
 } from '../store/index.js';
 import { auditCli, cliActor } from './cli-audit.js';
 import type { Io } from './commands.js';
+import { openDataFolder } from './data-folder.js';
+import { onlyOptions } from './command-args.js';
 
 export const EXPORT_FORMAT = 'vigil-audit-export/1';
 
@@ -24,12 +26,35 @@ const OPERATORS_USAGE = `usage:
   vigil operators password --username U [--password-file F]
   vigil operators unlock|disable|enable --username U`;
 
-/** The password: the file's first line, or standard input's (without echo on a terminal). */
+/** The options each `vigil operators` subcommand takes. */
+const OPERATOR_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  create: ['username', 'role', 'password-file'],
+  list: [],
+  caseload: ['username', 'add', 'remove'],
+  role: ['username', 'role'],
+  password: ['username', 'password-file'],
+  unlock: ['username'], disable: ['username'], enable: ['username'],
+};
+
+/**
+ * The password: the first line of the file, or of standard input (without echo on a terminal), without its line
+ * ending (LF, CRLF or CR). Spaces or tabs before or after it are refused rather than kept: nobody types them back at
+ * login, which would then fail; an editor's stray space in a file is the usual source.
+ */
 async function readPassword(file: string | undefined, io: Io): Promise<string> {
+  const password = await readPasswordLine(file, io);
+  const where = file === undefined ? 'the password given' : `the password in ${file}`;
+  if (password.trim() === '') return password; // refused by the store: a password cannot be only spaces
+  if (/^[ \t]/.test(password)) throw new UsageError(`${where} begins with a space or tab; remove it (a password cannot begin or end with one)`);
+  if (/[ \t]$/.test(password)) throw new UsageError(`${where} ends with a space or tab; remove it (a password cannot begin or end with one)`);
+  return password;
+}
+
+async function readPasswordLine(file: string | undefined, io: Io): Promise<string> {
   if (file !== undefined) {
     let text: string;
     try { text = readFileSync(file, 'utf8') } catch (cause) { throw new FileError('read', file, cause) }
-    return text.split(/\r?\n/)[0] ?? '';
+    return text.split(/\r\n|\n|\r/)[0] ?? '';
   }
   const stdin = process.stdin;
   if (stdin.isTTY) {
@@ -68,10 +93,13 @@ export async function operators(config: VigilConfig, args: string[], io: Io): Pr
   });
   const sub = positionals[0];
   if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}\n${OPERATORS_USAGE}`);
+  const allowed = sub === undefined ? undefined : OPERATOR_OPTIONS[sub];
+  if (allowed === undefined) throw new UsageError(OPERATORS_USAGE);
+  onlyOptions(values, allowed, `operators ${sub}`, OPERATORS_USAGE);
   const username = values.username;
   if (sub !== 'list' && (typeof username !== 'string' || username === '')) throw new UsageError(`--username is required\n${OPERATORS_USAGE}`);
   const user = username ?? '';
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const store = new OperatorStore(db, new AuditLog(db), config.operators);
     const actor = cliActor();
@@ -86,6 +114,9 @@ export async function operators(config: VigilConfig, args: string[], io: Io): Pr
         for (const op of store.list()) io.out(JSON.stringify(op));
         return 0;
       case 'caseload': {
+        // Applied adds first, then removes, a subject in both would end up removed whatever order they were typed in.
+        const both = [...new Set(values.add ?? [])].filter((subject) => (values.remove ?? []).includes(subject));
+        if (both.length > 0) throw new UsageError(`${both.join(', ')} ${both.length > 1 ? 'are' : 'is'} both in --add and in --remove: give each subject once`);
         for (const subject of values.add ?? []) {
           const r = await store.addToCaseload(user, subject, actor);
           if (!r.ok) return report(r, io, () => null);
@@ -153,13 +184,17 @@ function show(result: ChainCheck, io: Io, what: string): number {
   return 1;
 }
 
+const AUDIT_USAGE = 'usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]';
+
 export async function audit(config: VigilConfig, args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args, strict: true, allowPositionals: true,
     options: { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, file: { type: 'string' } },
   });
   const sub = positionals[0];
-  if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}; usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]`);
+  if (positionals.length > 1) throw new UsageError(`unexpected ${JSON.stringify(positionals[1])}; ${AUDIT_USAGE}`);
+  if (sub !== 'verify' && sub !== 'export') throw new UsageError(AUDIT_USAGE);
+  onlyOptions(values, sub === 'verify' ? ['file'] : ['from', 'to', 'out'], `audit ${sub}`, AUDIT_USAGE);
   if (sub === 'verify' && values.file !== undefined) {
     // An export is checked on its own: no data folder needed.
     const { header, entries } = await readExport(values.file);
@@ -169,8 +204,7 @@ export async function audit(config: VigilConfig, args: string[], io: Io): Promis
     }
     return show(result, io, values.file);
   }
-  if (sub !== 'verify' && sub !== 'export') throw new UsageError('usage: vigil audit verify [--file EXPORT] | vigil audit export [--from N] [--to M] [--out FILE]');
-  const db = openDatabases(config.dataDir);
+  const db = openDataFolder(config.dataDir);
   try {
     const log = new AuditLog(db);
     if (sub === 'verify') {

@@ -4,6 +4,7 @@
  * trace only for errors nobody expected.
  */
 import { VigilError, isUsageError } from '../core/index.js';
+import { redactTokens } from '../store/index.js';
 import { main } from './main.js';
 import type { Io } from './commands.js';
 
@@ -21,7 +22,8 @@ for (const name of ['stdout', 'stderr'] as const) {
 
 const io: Io = {
   out: (l) => { if (!gone.stdout) process.stdout.write(l + '\n') },
-  err: (l) => { if (!gone.stderr) process.stderr.write(l + '\n') },
+  // Messages may echo what was typed, and a token may have been pasted anywhere: its secret is never printed.
+  err: (l) => { if (!gone.stderr) process.stderr.write(redactTokens(l) + '\n') },
   isTTY: Boolean(process.stderr.isTTY),
 };
 main(process.argv.slice(2), io).then(

@@ -7,11 +7,10 @@
  * Both are audited as `vigil enrol`, `tokens create` and their revocations are, one entry per device.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { UsageError, asDeviceId, type Category } from '../core/index.js';
+import { asDeviceId, type Category } from '../core/index.js';
 import { RegistryStore, openDatabases, type Databases } from '../store/index.js';
 import { auditCli } from './cli-audit.js';
+import { requireDataFolder as requireServerFolder } from './data-folder.js';
 
 /** Enrolments (and revocations) in flight at once: lmdb-js commits concurrent transactions together. */
 const CHUNK = 100;
@@ -49,10 +48,8 @@ export interface Enrolled {
  * would then refuse every device with 401.
  */
 export function requireDataFolder(dataDir: string, names: SwarmNames = SIMULATED): void {
-  if (!existsSync(join(dataDir, 'db', 'data.mdb'))) {
-    throw new UsageError(`no Vigil data folder at ${dataDir}: ${names.command} enrols its devices in the running server's data `
-      + `folder; name it with --data DIR (or VIGIL_DATA), or give device tokens with ${names.tokenFlags}`);
-  }
+  requireServerFolder(dataDir, `${names.command} enrols its devices in the running server's data folder; name it with `
+    + `--data DIR (or VIGIL_DATA), or give device tokens with ${names.tokenFlags}`);
 }
 
 /**
@@ -62,7 +59,7 @@ export function requireDataFolder(dataDir: string, names: SwarmNames = SIMULATED
 export async function enrolSwarm(dataDir: string, n: number, categories: Category[], stopped: () => boolean,
   names: SwarmNames = SIMULATED): Promise<Swarm> {
   requireDataFolder(dataDir, names);
-  const db = openDatabases(dataDir);
+  const db = openDatabases(dataDir, { create: false });
   try {
     const registry = new RegistryStore(db);
     const now = Date.now();
@@ -103,7 +100,7 @@ export async function enrolSwarm(dataDir: string, n: number, categories: Categor
  * devices were revoked now (one revoked already, or unknown, is not counted) and whether the consumer was.
  */
 export async function retireSwarm(dataDir: string, swarm: Enrolled, via = SIMULATED.via): Promise<{ devices: number; consumer: boolean }> {
-  const db = openDatabases(dataDir);
+  const db = openDatabases(dataDir, { create: false });
   try {
     const registry = new RegistryStore(db);
     const devices = await revokeDevices(db, registry, swarm.devices, via);

@@ -7,8 +7,10 @@ export type VigilErrorCode =
   | 'CONNECT_FAILED'
   | 'DATA_IN_USE'
   | 'FILE_ACCESS'
+  | 'INTERRUPTED'
   | 'LIST_INVALID'
   | 'LISTEN_FAILED'
+  | 'NO_DATABASE'
   | 'NOT_FOUND'
   | 'UWS_FALLBACK'
   | 'USAGE';
@@ -49,6 +51,19 @@ export class ListEntryError extends VigilError {
     this.name = 'ListEntryError';
     this.index = index;
     this.reason = reason;
+  }
+}
+
+/**
+ * A data folder holds no Vigil database, and the caller asked not to create one (store/database.ts `openDatabases`
+ * with `create: false`). `dataDir` is the absolute folder.
+ */
+export class NoDatabaseError extends VigilError {
+  readonly dataDir: string;
+  constructor(dataDir: string) {
+    super('NO_DATABASE', `no Vigil data folder at ${dataDir}`);
+    this.name = 'NoDatabaseError';
+    this.dataDir = dataDir;
   }
 }
 

@@ -76,10 +76,15 @@ export function toEntry(kind: ListKind, rec: CsvRecord): ListEntry {
  * store activates the version: a list whose automaton would be too large (many terms in scripts with many
  * distinct characters) is refused here, rather than imported and then left uncompiled by the server.
  */
-async function* entries(kind: ListKind, path: string, onCheck: (rows: number) => void, allowEmpty: boolean): AsyncGenerator<ListEntry> {
+async function* entries(kind: ListKind, path: string, onCheck: (rows: number) => void, allowEmpty: boolean,
+  signal: AbortSignal | undefined): AsyncGenerator<ListEntry> {
   const terms: string[] = [];
   let rows = 0;
+  const stopIfAborted = (): void => {
+    if (signal?.aborted) throw new VigilError('INTERRUPTED', 'the import was interrupted; nothing of it is applied');
+  };
   for await (const rec of readCsv(path, LIST_COLUMNS[kind])) {
+    stopIfAborted();
     const entry = toEntry(kind, rec);
     if (kind === 'keywords') terms.push(entry.value);
     rows++;
@@ -97,6 +102,7 @@ async function* entries(kind: ListKind, path: string, onCheck: (rows: number) =>
     if (err instanceof VigilError) throw new VigilError('LIST_INVALID', `the list cannot be compiled: ${err.message}`);
     throw err;
   }
+  stopIfAborted();
 }
 
 export interface ImportOptions {
@@ -110,12 +116,17 @@ export interface ImportOptions {
   onApplied?: (info: ListInfo) => void;
   /** Where the rows came from, as the list's record says (the file's path unless given). */
   source?: string;
+  /**
+   * Stops the import while its rows are read (with a `VigilError` coded `INTERRUPTED`): the store then drops what
+   * was written, and nothing of it is applied. Aborted once the version is being activated, it completes.
+   */
+  signal?: AbortSignal;
 }
 
 /** Imports `path` as a new version of list `name`. */
 export async function importListFile(
   store: ListStore, kind: ListKind, name: string, path: string,
-  { onProgress, onCheck = () => {}, allowEmpty = false, onApplied, source = path }: ImportOptions = {},
+  { onProgress, onCheck = () => {}, allowEmpty = false, onApplied, source = path, signal }: ImportOptions = {},
 ): Promise<ListInfo> {
   if (!validListName(name)) throw new UsageError(`list name ${JSON.stringify(name)} must be 1-64 letters, digits, '.', '_' or '-'`);
   try {
@@ -128,5 +139,5 @@ export async function importListFile(
   if (current && current.kind !== kind) {
     throw new UsageError(`list ${name} is a ${current.kind} list; it cannot be replaced by a ${kind} list (use another --name)`);
   }
-  return store.importVersion(name, kind, source, entries(kind, path, onCheck, allowEmpty), onProgress, onApplied);
+  return store.importVersion(name, kind, source, entries(kind, path, onCheck, allowEmpty, signal), onProgress, onApplied);
 }

@@ -26,3 +26,11 @@ export function secretMatches(secret: string, storedHex: string): boolean {
   const given = createHash('sha256').update(secret).digest();
   return stored.length === given.length && timingSafeEqual(stored, given);
 }
+
+/**
+ * `text` with the secret part of every bearer token in it replaced by `…` (`vd1.dev-1f….…`): for messages that echo
+ * what a user typed, where a token may have been pasted. The id stays, which names the token without giving it.
+ */
+export function redactTokens(text: string): string {
+  return text.replace(/\b(v[a-z]\d\.[A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+/g, '$1.…');
+}

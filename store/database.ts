@@ -3,10 +3,10 @@
  * processes may open it at once (a running server and `vigil enrol` or `vigil lists import`):
  * LMDB's lock file serialises writers, and readers always see a consistent snapshot.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open, type Database as LmdbDb, type RootDatabase } from 'lmdb';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, NoDatabaseError } from '../core/errors.js';
 import { dataFileProblem } from './data-file-check.js';
 
 export type Key = string | number | (string | number)[];
@@ -84,17 +84,44 @@ export interface Databases {
  */
 const openEnvs = new Map<string, { dbs: Databases; refs: number }>();
 
-/** Opens (creating if needed) the environment under `<dataDir>/db`, or returns the handles already open on it. */
-export function openDatabases(dataDir: string): Databases {
+/**
+ * Whether `dataDir` holds no Vigil database: `<dataDir>/db/data.mdb`, which a server's first start makes, is not
+ * there. A folder that cannot be looked into (not a folder, no permission) does not count as empty: opening it
+ * says what is wrong with it.
+ */
+export function missingDatabase(dataDir: string): boolean {
+  try {
+    statSync(join(resolve(dataDir, 'db'), 'data.mdb'));
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+export interface OpenOptions {
+  /**
+   * Whether to create the environment in a folder that holds none (the default, for the server). Commands that
+   * work on a server's folder pass false: a mistyped folder would otherwise become a new, empty database that no
+   * server reads, and what they wrote there (a device, a token) would be refused by the real one.
+   */
+  create?: boolean;
+}
+
+/**
+ * Opens the environment under `<dataDir>/db`, or returns the handles already open on it. A folder holding none is
+ * created, or with `create: false` refused with a `NoDatabaseError`, leaving the folder as it was.
+ */
+export function openDatabases(dataDir: string, { create = true }: OpenOptions = {}): Databases {
   const path = resolve(dataDir, 'db');
   const shared = openEnvs.get(path);
   if (shared) {
     shared.refs++;
     return shared.dbs;
   }
+  if (!create && missingDatabase(dataDir)) throw new NoDatabaseError(resolve(dataDir));
   let root: RootDatabase;
   try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    if (create) mkdirSync(path, { recursive: true, mode: 0o700 });
     // A data file cut short would kill the process with SIGBUS when LMDB reads past its end: say so instead.
     // Checked twice, in case a commit by another process was under way as the first check read the meta pages.
     const problem = dataFileProblem(join(path, 'data.mdb')) && dataFileProblem(join(path, 'data.mdb'));

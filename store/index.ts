@@ -6,8 +6,9 @@
  * alerts; everything they and the CLI do is appended to the hash-chained `AuditLog`, and the
  * `RetentionSweeper` deletes what is past its retention period.
  */
-export { openDatabases, type Databases } from './database.js';
+export { missingDatabase, openDatabases, type Databases, type OpenOptions } from './database.js';
 export * from './registry-store.js';
+export { redactTokens } from './bearer-token.js';
 export { Journal, type DurablePage, type JournalListener } from './journal.js';
 export { decodeEntry, decodeRecord, encodeEntry, entryFromFrame, entryPrefix } from './journal-codec.js';
 export {

@@ -43,5 +43,6 @@ export function decoyHash(): Promise<PasswordHash> {
 export function passwordProblem(password: string): string | undefined {
   if (password.length < MIN_PASSWORD_LENGTH) return `a password needs at least ${MIN_PASSWORD_LENGTH} characters`;
   if (password.length > MAX_PASSWORD_LENGTH) return `a password has at most ${MAX_PASSWORD_LENGTH} characters`;
+  if (password.trim() === '') return 'a password cannot be only spaces';
   return undefined;
 }

@@ -77,6 +77,14 @@ const CONSUMER_GENERATION_KEY = 'consumerGeneration';
 const DEVICE_PREFIX = 'vd1';
 const CONSUMER_PREFIX = 'vc1';
 
+/** Whose a token is, by its prefix and id (`vd1.<deviceId>.…`: a device's; `vc1.<consumerId>.…`: a consumer's), unchecked. */
+export function tokenOwner(token: string): { kind: 'device' | 'consumer'; id: string } | null {
+  const device = splitToken(token, DEVICE_PREFIX);
+  if (device) return { kind: 'device', id: device.id };
+  const consumer = splitToken(token, CONSUMER_PREFIX);
+  return consumer && { kind: 'consumer', id: consumer.id };
+}
+
 const newSecret = (): string => randomBytes(32).toString('base64url');
 const newId = (prefix: string): string => `${prefix}-${randomBytes(8).toString('hex')}`;
 

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog, openDatabases, type AuditEntry } from '../../store/index.js';
-import { tempDir } from '../helpers/vigil.js';
+import { createDataFolder, tempDir } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
 const tmp = tempDir();
@@ -14,6 +14,8 @@ t.teardown(tmp.remove);
 const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent', VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1' };
 const vigil = (args: string[], input?: string) => spawnSync(process.execPath, [run, ...args], { env, encoding: 'utf8', timeout: 60_000, ...(input !== undefined ? { input } : {}) });
 const actor = `cli:${userInfo().username}`;
+// The commands other than serve take only a data folder a server made: start one on it once, as a user does.
+t.before(() => createDataFolder(tmp.dir, env));
 
 const readAudit = async (): Promise<AuditEntry[]> => {
   const db = openDatabases(tmp.dir);

@@ -5,13 +5,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuditLog, RegistryStore, openDatabases } from '../../store/index.js';
-import { TestDevice, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
+import { TestDevice, createDataFolder, tempDir, text, waitForAlerts } from '../helpers/vigil.js';
 
 const run = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
 const tmp = tempDir();
 t.teardown(tmp.remove);
 const env = { ...process.env, VIGIL_DATA: tmp.dir, VIGIL_LOG_LEVEL: 'silent', VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1' };
 const vigil = (...args: string[]) => spawnSync(process.execPath, [run, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+// The commands other than serve take only a data folder a server made: start one on it once, as a user does.
+t.before(() => createDataFolder(tmp.dir, env));
 
 /** The port a `vigil serve` child logs that it listens on; rejects if it exits first. */
 function listeningPort(server: ChildProcessWithoutNullStreams): Promise<number> {
@@ -74,7 +76,7 @@ t.test('cli - enrol under an existing order with other terms is refused; orders 
 
   const vary = vigil('orders', 'vary', '--order', 'ORD-VARY', '--categories', 'keyboard,web,image');
   t.equal(vary.status, 0, vary.stderr);
-  t.match(JSON.parse(vary.stdout), { ref: 'ORD-VARY', subjectId: 'S-VARY', categories: ['keyboard', 'web', 'image'], from: Date.UTC(2026, 0, 1), variedAt: Number });
+  t.match(JSON.parse(vary.stdout), { ref: 'ORD-VARY', subjectId: 'S-VARY', categories: ['keyboard', 'web', 'image'], from: '2026-01-01T00:00:00.000Z', variedAt: String });
   t.equal(vigil(...base, '--categories', 'keyboard,web,image').status, 0, 'enrolling with the varied terms');
   t.equal(vigil('orders', 'vary', '--order', 'ORD-NONE', '--from', '2026-01-01').status, 1, 'an unknown order');
   t.equal(vigil('orders', 'vary', '--order', 'ORD-VARY').status, 2, 'nothing to change');
@@ -265,7 +267,7 @@ t.test('cli - a server on a port another server holds is refused with one line, 
 t.test('cli - an unknown order, device or consumer is a one-line error with the vigil: prefix the others have', async (t) => {
   for (const [args, said] of [
     [['orders', 'vary', '--order', 'NOPE', '--until', '2030-01-01T00:00:00Z'], /^vigil: no order NOPE\n$/],
-    [['devices', 'revoke', '--device', 'dev-nope'], /^vigil: no device dev-nope\n$/],
+    [['devices', 'revoke', '--device', 'dev-nope'], /^vigil: no device dev-nope \(see vigil devices list\)\n$/],
     [['tokens', 'revoke', '--consumer', 'con-nope'], /^vigil: no consumer con-nope \(see vigil tokens list\)\n$/],
   ] as const) {
     const r = vigil(...args);

@@ -2,10 +2,12 @@
  * Test fixtures: a real Vigil server on a loopback port over a real LMDB folder, and real
  * WebSocket device and feed clients. Everything is torn down by the test that made it.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { loadConfig, type Category, type VigilConfig } from '../../core/index.js';
@@ -18,6 +20,49 @@ export const DAY = 86_400_000;
 export function tempDir(prefix = 'vigil-test-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The `vigil` command as the compiled tree runs it (`node dist/cli/run.js`). */
+export const VIGIL_RUN = fileURLToPath(new URL('../../cli/run.js', import.meta.url));
+
+/** The environment without any VIGIL_* variable of the shell that runs the tests, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('VIGIL_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+export interface ServeProcess { port: number; stop(): Promise<number | null> }
+
+/**
+ * `vigil serve` in a child process on 127.0.0.1 and a port the OS picks, as a user starts it (`args` may add
+ * `--data DIR`); resolves once it listens. `stop()` sends SIGTERM and resolves with the exit code.
+ */
+export function spawnServe(env: Record<string, string>, args: string[] = [], cwd?: string): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [VIGIL_RUN, 'serve', '--port', '0', '--host', '127.0.0.1', ...args],
+    { env: { ...env, VIGIL_LOG_LEVEL: 'info' }, ...(cwd === undefined ? {} : { cwd }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const onData = (d: Buffer): void => {
+      log += String(d);
+      const m = /"port":(\d+)/.exec(log);
+      if (!m) return;
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({ port: Number(m[1]), stop: () => { child.kill('SIGTERM'); return exited } });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => { log += String(d) });
+    void exited.then((code) => reject(new Error(`vigil serve exited ${code}: ${log}`)));
+  });
+}
+
+/** Makes a data folder as a user does before using the other commands: `vigil serve --data DIR` started once, and stopped. */
+export async function createDataFolder(dataDir: string, env: Record<string, string> = cleanEnv()): Promise<void> {
+  const server = await spawnServe({ VIGIL_EVIDENCE_KEY: 'a'.repeat(64), VIGIL_WORKERS: '1', ...env }, ['--data', dataDir]);
+  const code = await server.stop();
+  if (code !== 0) throw new Error(`vigil serve --data ${dataDir} exited ${code} when stopped`);
 }
 
 export interface TestServer {
