@@ -42,7 +42,11 @@ function globals(argv: string[]): { rest: string[]; overrides: ConfigOverrides; 
 
 async function serve(overrides: ConfigOverrides, args: string[]): Promise<number> {
   // A flag serve does not know is refused, not ignored: a server started without what was asked of it is worse.
-  if (args.length > 0) throw new UsageError(`serve takes only --port N, --host H and --data DIR; not ${args.map((a) => JSON.stringify(a)).join(' ')}`);
+  const newEvidenceKey = args.includes('--new-evidence-key');
+  const unknown = args.filter((a) => a !== '--new-evidence-key');
+  if (unknown.length > 0) {
+    throw new UsageError(`serve takes only --port N, --host H, --data DIR and --new-evidence-key; not ${unknown.map((a) => JSON.stringify(a)).join(' ')}`);
+  }
   const config = loadConfig(overrides);
   const log = pino({ level: config.logLevel, base: { app: 'vigil' } });
   const missing = missingServeFlags();
@@ -50,7 +54,7 @@ async function serve(overrides: ConfigOverrides, args: string[]): Promise<number
     log.warn({ missing }, 'started without the Node options vigil serve runs with (npm start and npx vigil pass them): '
       + 'young-generation collections will pause ingest more often');
   }
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, { newEvidenceKey });
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'stopping');

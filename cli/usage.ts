@@ -7,6 +7,8 @@ export const USAGE = `Usage: vigil <command> [options]
 
 Commands:
   serve [--port N] [--host H]        run ingest, matching and the alert feed in one process
+        [--new-evidence-key]         take this start's evidence key in place of a lost one (only with no
+                                     sealed evidence left; audited)
   enrol --subject ID --order REF --categories keyboard,web,image,heartbeat,location
         --from DATE --until DATE     create a subject's order and a device; prints {deviceId, token}
                                      (a second device on an order needs the order's exact terms)

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { ConfigError, Metrics, type DeviceId, type SubjectId, type VigilConfig } from '../core/index.js';
 import {
   AlertStore, AuditLog, Journal, ListStore, OperatorStore, RegistryStore, RetentionSweeper, checkEvidenceKey, claimDataFolder,
-  evidenceKeyInUse, openDatabases,
+  evidenceKeyInUse, openDatabases, recordEvidenceKey,
   type Databases, type HeldFolder,
 } from '../store/index.js';
 import {
@@ -35,9 +35,14 @@ export interface RunningServer {
  * but no key file has lost it, and a key that is not that one is the wrong one: either would leave that evidence
  * unreadable and seal what comes next under a second key, so the server refuses to start instead.
  */
-export async function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Databases): Promise<Buffer> {
+export async function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Databases, options: StartOptions = {}): Promise<Buffer> {
   const path = join(config.dataDir, 'evidence.key');
   const inUse = evidenceKeyInUse(db);
+  if (options.newEvidenceKey && inUse === 'sealed') {
+    throw new ConfigError(`--new-evidence-key: the data folder still holds ${db.evidence.getKeysCount()} sealed evidence `
+      + 'records, which only their key opens. Restore that key instead, or delete that evidence first (it can be deleted '
+      + 'without its key: DELETE /v1/operator/alerts/{id}/evidence); then start with --new-evidence-key');
+  }
   let key: Buffer;
   let source: string;
   if (config.evidenceKey !== undefined) {
@@ -48,11 +53,12 @@ export async function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Da
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError(`${path} must hold 64 hex digits`);
     key = Buffer.from(hex, 'hex');
     source = `the evidence key in ${path}`;
-  } else if (inUse !== undefined) {
+  } else if (inUse !== undefined && !options.newEvidenceKey) {
     const held = inUse === 'sealed' ? 'holds sealed evidence'
       : 'recorded the key its evidence was sealed with (none is left here, but backups still need that key)';
     throw new ConfigError(`no evidence key: ${path} is missing, but the data folder ${held}. Restore the key `
-      + 'file from its backup, or set VIGIL_EVIDENCE_KEY to the key it held; a new key would leave that evidence unreadable');
+      + 'file from its backup, or set VIGIL_EVIDENCE_KEY to the key it held; a new key would leave that evidence unreadable'
+      + (inUse === 'recorded' ? ' (if it is lost for good, vigil serve --new-evidence-key starts over with a new one)' : ''));
   } else {
     key = randomBytes(32);
     writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
@@ -62,6 +68,15 @@ export async function ensureEvidenceKey(config: VigilConfig, log: Logger, db: Da
   }
   const check = await checkEvidenceKey(db, key);
   if (check.ok) return key;
+  if (options.newEvidenceKey && check.outcome === 'wrong') {
+    // No sealed evidence is left (refused above), so nothing here becomes unreadable; backups sealed under the old key
+    // still need it, which is why this takes a flag and an audit entry rather than happening on its own.
+    await recordEvidenceKey(db, key);
+    await new AuditLog(db).append({ actor: 'system:serve', action: 'evidence.key.replaced', target: 'evidence-key', details: { source } });
+    log.warn({ source }, 'the data folder\'s evidence key is replaced (--new-evidence-key): evidence sealed before, and its backups, '
+      + 'need the old key');
+    return key;
+  }
   const opened = check.outcome === 'wrong' ? 'the data folder\'s evidence was sealed with another key'
     : `it opens none of the ${check.tried} sealed evidence records tried`;
   throw new ConfigError(`wrong evidence key: ${source} is not the key this data folder's evidence was sealed with (${opened}). `
@@ -78,14 +93,23 @@ async function createDemoLists(db: Databases, lists: ListStore, log: Logger): Pr
   await db.meta.put('demoListsCreated', Date.now());
 }
 
-export async function startServer(config: VigilConfig, log: Logger): Promise<RunningServer> {
+/** What one start of the server is asked to do beyond its configuration. */
+export interface StartOptions {
+  /**
+   * Take this start's key (configured, in the key file, or a new key file) as the folder's evidence key although it
+   * recorded another: allowed only when no sealed evidence is left, and audited (`vigil serve --new-evidence-key`).
+   */
+  newEvidenceKey?: boolean;
+}
+
+export async function startServer(config: VigilConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
   loadNativeUws(); // refuse the fallback before touching anything
   const db = openDatabases(config.dataDir);
   let held: HeldFolder | undefined;
   let evidenceKey: Buffer;
   try {
     held = await claimDataFolder(db, config.dataDir);
-    evidenceKey = await ensureEvidenceKey(config, log, db);
+    evidenceKey = await ensureEvidenceKey(config, log, db, options);
   } catch (err) {
     await held?.release();
     await db.root.close();

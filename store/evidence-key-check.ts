@@ -71,3 +71,12 @@ export async function checkEvidenceKey(db: Databases, key: Uint8Array): Promise<
   // Recorded by this start, or by one that raced it with another key: what is stored now decides.
   return db.meta.get(EVIDENCE_KEY_CHECK) === hex ? { ok: true, outcome: 'recorded' } : { ok: false, outcome: 'wrong' };
 }
+
+/**
+ * Records `key` as the folder's evidence key in place of the one recorded: only for a folder that holds no sealed
+ * evidence (`vigil serve --new-evidence-key`, after the old key was lost for good).
+ */
+export async function recordEvidenceKey(db: Databases, key: Uint8Array): Promise<void> {
+  if (db.evidence.getKeysCount({ limit: 1 }) > 0) throw new Error('a folder holding sealed evidence keeps the key it was sealed with');
+  await db.meta.put(EVIDENCE_KEY_CHECK, checkValue(key).toString('hex'));
+}

@@ -23,5 +23,5 @@ export { scrubDeleted, type ScrubResult } from './disk-scrubber.js';
 export * from './retention-sweeper.js';
 export * from './list-store.js';
 export { sealEvidence, openEvidence } from './evidence-cipher.js';
-export { checkEvidenceKey, evidenceKeyInUse, EVIDENCE_KEY_CHECK, type EvidenceKeyCheck } from './evidence-key-check.js';
+export { checkEvidenceKey, evidenceKeyInUse, EVIDENCE_KEY_CHECK, recordEvidenceKey, type EvidenceKeyCheck } from './evidence-key-check.js';
 export { claimDataFolder, claimHolds, CLAIM_LAPSE_MS, type HeldFolder, type ServerClaim } from './server-claim.js';

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../core/index.js';
-import { EVIDENCE_KEY_CHECK, openDatabases, sealEvidence } from '../../store/index.js';
+import { AuditLog, EVIDENCE_KEY_CHECK, openDatabases, sealEvidence } from '../../store/index.js';
 import { startServer } from '../../cli/vigil-server.js';
 import { tempDir } from '../helpers/vigil.js';
 
@@ -86,6 +86,34 @@ t.test('evidence key - a folder that recorded its key, but lost its key file, re
   await t.rejects(startServer(configFor(tmp.dir), log),
     { code: 'CONFIG_INVALID', message: /evidence\.key is missing, but the data folder recorded the key its evidence was sealed with/ });
   t.notOk(existsSync(keyFile), 'and no new key is made');
+});
+
+t.test('evidence key - a lost key is replaced only with --new-evidence-key, only with no sealed evidence left, and audited', async (t) => {
+  const tmp = tempDir();
+  t.teardown(tmp.remove);
+  await (await startServer(configFor(tmp.dir), log)).close();
+  const keyFile = join(tmp.dir, 'evidence.key');
+  const db = openDatabases(tmp.dir);
+  await db.evidence.put('ev-1', sealedUnder(readFileSync(keyFile, 'utf8').trim(), 'ev-1'));
+  await db.root.close();
+  renameSync(keyFile, `${keyFile}.lost`);
+  await t.rejects(startServer(configFor(tmp.dir), log, { newEvidenceKey: true }),
+    { code: 'CONFIG_INVALID', message: /^--new-evidence-key: the data folder still holds 1 sealed evidence records/ });
+  t.notOk(existsSync(keyFile), 'refused while sealed evidence is left, and no key made');
+
+  const emptied = openDatabases(tmp.dir);
+  await emptied.evidence.remove('ev-1');
+  await emptied.root.close();
+  await t.rejects(startServer(configFor(tmp.dir), log), { message: /vigil serve --new-evidence-key starts over/ }, 'without the flag, refused, naming it');
+  await (await startServer(configFor(tmp.dir), log, { newEvidenceKey: true })).close();
+  t.ok(existsSync(keyFile), 'with it, a new key file');
+  await (await startServer(configFor(tmp.dir), log)).close();
+  t.pass('which later starts take without the flag');
+  const audit = openDatabases(tmp.dir);
+  t.teardown(() => audit.root.close());
+  t.match(new AuditLog(audit).read(1).filter((e) => e.action === 'evidence.key.replaced'),
+    [{ actor: 'system:serve', target: 'evidence-key', details: { source: /evidence\.key/ } }], 'audited once');
+  await t.rejects(startServer(keyed(tmp.dir, KEY_B), log), { message: /wrong evidence key/ }, 'and the new key is the one checked');
 });
 
 t.test('evidence key - a folder from before check values is checked against its evidence, then has the check value recorded', async (t) => {
