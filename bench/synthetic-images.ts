@@ -63,6 +63,16 @@ export function screenshotLike(width: number, height: number, random: () => numb
 }
 
 
+/** One PNG chunk: its length, type, data and the CRC-32 of type and data. */
+export function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length);
+  head.write(type, 4, 'latin1');
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32BE(crc32(data, crc32(type)));
+  return Buffer.concat([head, data, sum]);
+}
+
 /**
  * A one-colour 16-bit RGBA PNG of any size, written here rather than by sharp, which took 8 s to compress the 2 GB of
  * samples of a 250 MP one: its first row is stored as is, every other row with PNG's "up" filter, so all zeros, and
@@ -95,23 +105,15 @@ export function flatPng16(width: number, height: number, orientation?: number): 
     Buffer.from([0x03, 0x00]), // a last, empty block
     adler,
   ]);
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length);
-    head.write(type, 4, 'latin1');
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc32(data, crc32(type)));
-    return Buffer.concat([head, data, sum]);
-  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 16; // bit depth
   ihdr[9] = 6; // RGBA
-  const exif = orientation === undefined ? [] : [chunk('eXIf', Buffer.from([
+  const exif = orientation === undefined ? [] : [pngChunk('eXIf', Buffer.from([
     0x4d, 0x4d, 0, 42, 0, 0, 0, 8, // big-endian TIFF header, first IFD at 8
     0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, // one entry: Orientation, SHORT, 1 value
     0, 0, 0, 0, // no next IFD
   ]))];
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), ...exif, chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr), ...exif, pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
