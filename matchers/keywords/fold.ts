@@ -6,7 +6,7 @@
  * unit (`ß`, `ﬁ`, `…`, astral letters) or depends on its word, and each folded unit still knows where it
  * came from in the original text.
  */
-import { isLookalike, resolveLookalikes } from './lookalikes.js';
+import { isLookalike, resolveLookalikes, wholeScriptLatin } from './lookalikes.js';
 import { BOUNDARY, DROP, NEEDS_FOLD } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
@@ -151,6 +151,12 @@ function resolveMarks(src: string, table: Int32Array): string {
  */
 export interface FoldedText {
   text: string;
+  /**
+   * `text` with the words wholly in Cyrillic or Greek lookalikes that may be Latin read as Latin, unit for unit
+   * (so the offsets hold for it too), where there are such words (`wholeScriptLatin`); `text` reads them in their
+   * own script. A text is matched in both.
+   */
+  latinText?: string;
   foldedAt: number[];
   foldedEnd: number[];
   originalAt: number[];
@@ -160,8 +166,8 @@ export interface FoldedText {
 /**
  * Folds the characters of `text` that `table` (a character table) marks `NEEDS_FOLD`: those whose folding
  * is longer than one unit, astral characters, and Cyrillic and Greek lookalikes, each of which becomes
- * either its Latin letter or its own-script letter as its word decides (`resolveLookalikes`). The table
- * reads all others as they are.
+ * either its Latin letter or its own-script letter as its word decides (`resolveLookalikes`), and both in a
+ * word wholly in lookalikes that may be Latin (`latinText`). The table reads all others as they are.
  */
 export function foldText(text: string, table: Int32Array): FoldedText {
   const folded: FoldedText = { text, foldedAt: [], foldedEnd: [], originalAt: [], originalEnd: [] };
@@ -188,7 +194,10 @@ export function foldText(text: string, table: Int32Array): FoldedText {
     folded.text = parts.join('');
   }
   // One unit for one: the offsets recorded above still hold.
-  folded.text = resolveLookalikes(resolveMarks(folded.text, table), table);
+  const marked = resolveMarks(folded.text, table);
+  folded.text = resolveLookalikes(marked, table);
+  const latin = wholeScriptLatin(marked, folded.text, table);
+  if (latin !== undefined) folded.latinText = latin;
   return folded;
 }
 

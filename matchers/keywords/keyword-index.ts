@@ -6,7 +6,7 @@ import { UNSPACED, foldText, keepsRepeats, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
 import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
-import type { KeywordMatch } from './keyword-match.js';
+import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import { Scanner, type ScanTables } from './scanner.js';
 
 /**
@@ -268,9 +268,11 @@ export class KeywordIndex {
     if (scanner === undefined || this.tables === undefined) throw new Error('KeywordIndex used after dispose()');
     const found = scanner.scan(text);
     if (found !== undefined) return this.withLetters(text, found);
-    // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter).
+    // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter) or depends on its word
+    // (a Cyrillic or Greek lookalike); a word wholly in lookalikes may be read two ways, each scanned.
     const folded = foldText(text, this.tables.charClasses);
-    const inFolded = scanner.scan(folded.text) ?? [];
+    let inFolded = scanner.scan(folded.text) ?? [];
+    if (folded.latinText !== undefined) inFolded = mergeReadings(inFolded, scanner.scan(folded.latinText) ?? []);
     for (const x of inFolded) {
       x.start = originalIndex(folded, x.start);
       x.end = originalIndex(folded, x.end);

@@ -2,19 +2,27 @@
  * Cyrillic and Greek letters that look like Latin ones, and the script decision that says, word by word,
  * which of the two a text means. `foldText` calls it after folding; the character table sends every text
  * holding such a letter there (`NEEDS_FOLD`).
+ *
+ * Three kinds of word (letters, digits and marks between spaces, punctuation, separators or symbols):
+ *   - a word with a Latin letter reads its lookalikes as Latin (`Кettle`, `κεττlε`): mixing scripts in a word
+ *     is evasion, as Unicode TR39's mixed-script detection has it;
+ *   - a word every letter of which passes for a Latin letter in the case it is typed in (`кеу`, `РОРРУ`,
+ *     `ΚΕΥ`: TR39's whole-script confusables) is read both ways, as Cyrillic or Greek and as Latin, unless
+ *     a Cyrillic or Greek word that no Latin word could pass for stands next to it (`wholeScriptLatin`);
+ *   - any other word stays in its own script (`вот`: a small `в` looks like a small capital B, not a `b`).
+ * The measured price of the second kind (`bench/lookalike-words.ts`): a Russian or Greek word alone, or
+ * among others of its kind only, that spells a Latin term fires it (`ВОТ ТОТ` fires `bot` and `tot`; small
+ * `сор` fires `cop`, `как` a term `kak`): of 146,269 Russian dictionary words, 15 as listed spell an English
+ * word this way, 74 in capitals; in running Russian text a neighbour such as `Нет` or `дом` keeps them Russian.
  */
 import { BOUNDARY, JOINER, isSymbol } from './unit-codes.js';
 
 /**
  * Cyrillic and Greek letters that look like Latin ones, keyed as written (capital or small, accents
- * removed), with the Latin letter they pass for. They read as that letter only inside a word that also has
- * a Latin letter (`Кettle`, `κεττlε`, `ΡΑΝDΑ`), where mixing scripts is evasion (as Unicode TR39's
- * mixed-script detection has it); a word written wholly in Cyrillic or Greek stays in its own script,
- * lower-cased, so that Russian `вот`, `тот`, `как`, `нет` and Greek `του` never fire the Latin terms
- * `bot`, `tot`, `kak`, `het`, `toy`, and a Cyrillic or Greek term matches in any case. The price: a Latin
- * term spelt wholly in lookalikes (`КЕТТЕ` for `kette`) does not match, as it cannot be told from Cyrillic
- * text. A capital and its small letter may pass for different Latin letters: `Ν` n but `ν` v, `Υ` y but
- * `υ` u, `Н` h.
+ * removed), with the Latin letter they pass for inside a word that also has a Latin letter (`Кettle`,
+ * `κεττlε`, `ΡΑΝDΑ`), and in a word wholly of `WHOLE_SCRIPT_LOOKALIKES`. A Cyrillic or Greek word also stays
+ * in its own script, lower-cased, so that a Cyrillic or Greek term matches it in any case. A capital and its
+ * small letter may pass for different Latin letters: `Ν` n but `ν` v, `Υ` y but `υ` u, `Н` h.
  */
 const LATIN_LOOKALIKES: ReadonlyMap<string, string> = new Map(Object.entries({
   // Cyrillic capitals, then small letters (a small letter passes for its capital's likeness: в b, н h).
@@ -41,9 +49,26 @@ export const OWN_LETTERS: readonly string[] = [...new Set(
 )].sort();
 /** Code units that may be Cyrillic or Greek lookalikes: the Greek, Cyrillic and Greek Extended blocks. */
 const LOOKALIKE_RANGES: readonly (readonly [number, number])[] = [[0x370, 0x52f], [0x1f00, 0x1fff]];
+/**
+ * The lookalikes that pass for their Latin letter in a word with no Latin letter at all: those that Unicode's
+ * confusables data (UTS #39) lists as that letter in the case they are typed in. Not the small letters that
+ * look like small capitals (Cyrillic `в` ʙ, `м` ᴍ, `н` ʜ, `т` ᴛ; Greek `ε`, `κ`, `τ`, `χ`), which make `вот`,
+ * `нет`, `тот`, `мама`, `του` read as the English-looking `bot`, `het`, `tot`, `mama`, `toy`, nor the capitals
+ * it does not list (`Ԁ`, `Һ`, `Ԛ`). But for `к`: the usual stand-in for k in a Latin word spelt in Cyrillic
+ * (`кеу`), at the cost of 4 more of 146,269 Russian dictionary words that fire an English word alone (15, not
+ * 11: `сок` cook, `саке` cake; `bench/lookalike-words.ts`).
+ */
+const WHOLE_SCRIPT_LOOKALIKES: ReadonlySet<string> = new Set([
+  ...'АВЕКМНОРСТХУІЈЅӀԜ', ...'аеорсухіјѕԁһԛԝӏк', ...'ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ', ...'αινορυ',
+]);
 /** Accents, removed before a lookalike is looked up (`ё` is `е`, `ά` is `α`). */
 const MARKS = /\p{M}/gu;
-/** Per code unit of those ranges: 0 not yet known, -1 no lookalike, else (own index + 1) << 8 | Latin letter. */
+/** Set in a lookalike's cache cell when it is one of `WHOLE_SCRIPT_LOOKALIKES`. */
+const WHOLE_SCRIPT = 1 << 16;
+/**
+ * Per code unit of those ranges: 0 not yet known, -1 no lookalike, else WHOLE_SCRIPT (or not) | (own index + 1) << 8
+ * | Latin letter.
+ */
 const lookalikeCache = new Int32Array(0x10000);
 
 function lookalike(unit: number): number {
@@ -53,7 +78,8 @@ function lookalike(unit: number): number {
     const bare = String.fromCharCode(unit).normalize('NFKD').replace(MARKS, '');
     const latin = LATIN_LOOKALIKES.get(bare);
     const own = OWN_LETTERS.indexOf(bare.toLowerCase());
-    v = latin === undefined || own < 0 ? -1 : ((own + 1) << 8) | latin.charCodeAt(0);
+    v = latin === undefined || own < 0 ? -1
+      : (WHOLE_SCRIPT_LOOKALIKES.has(bare) ? WHOLE_SCRIPT : 0) | ((own + 1) << 8) | latin.charCodeAt(0);
     lookalikeCache[unit] = v;
   }
   return v;
@@ -61,10 +87,10 @@ function lookalike(unit: number): number {
 
 /** True for a Cyrillic or Greek letter with a Latin lookalike, accents aside (`к`, `К`, `ё`, `ά`). */
 export const isLookalike = (unit: number): boolean => lookalike(unit) > 0;
-/** The Latin letter (ASCII) a lookalike passes for inside a word with Latin letters. */
+/** The Latin letter (ASCII) a lookalike passes for inside a word with Latin letters (or one wholly in lookalikes). */
 const latinReading = (unit: number): number => lookalike(unit) & 0xff;
 /** The private use unit of a lookalike's own-script reading (see `OWN_LETTER_BASE`). */
-const ownReading = (unit: number): number => OWN_LETTER_BASE + (lookalike(unit) >> 8) - 1;
+const ownReading = (unit: number): number => OWN_LETTER_BASE + ((lookalike(unit) >> 8) & 0xff) - 1;
 
 /** True for a Latin letter as it stands in a text (ASCII, accented, fullwidth). */
 function isLatinUnit(u: number): boolean {
@@ -112,5 +138,103 @@ export function resolveLookalikes(src: string, table: Int32Array): string {
   }
   if (parts.length === 0) return src;
   parts.push(src.slice(from));
+  return parts.join('');
+}
+
+/** A word's kind for the script decision (`wordKind`). */
+type WordKind = 'latin' | 'own' | 'whole' | 'other' | 'none';
+
+const SCRIPT_KINDS: readonly WordKind[] = ['latin', 'own', 'other', 'none'];
+/** Per code unit: 0 not yet known, else 1 + the index in `SCRIPT_KINDS` of what it makes a word (`scriptKind`). */
+const scriptCache = new Uint8Array(0x10000);
+
+/** What a unit that is no lookalike makes its word: Latin, Cyrillic or Greek, another script, or nothing (a digit, a mark). */
+function scriptKind(u: number): WordKind {
+  let v = scriptCache[u]!;
+  if (v === 0) {
+    const c = String.fromCharCode(u);
+    const kind = isLatinUnit(u) ? 'latin' : !/^\p{L}$/u.test(c) ? 'none' : /^[\p{sc=Cyrl}\p{sc=Grek}]$/u.test(c) ? 'own' : 'other';
+    scriptCache[u] = v = SCRIPT_KINDS.indexOf(kind) + 1;
+  }
+  return SCRIPT_KINDS[v - 1]!;
+}
+
+/**
+ * What the word `src[start .. end)` is for the script decision: `latin` with a Latin letter; `own` with a
+ * Cyrillic or Greek letter that passes for no Latin letter in a word of its own script (`д`, `т`, `λ`);
+ * `whole` when all its letters are `WHOLE_SCRIPT_LOOKALIKES`, digits aside; `other` with letters of another
+ * script; `none` without letters (a number).
+ */
+function wordKind(src: string, start: number, end: number): WordKind {
+  let whole = false;
+  let own = false;
+  let other = false;
+  for (let q = start; q < end; q++) {
+    const u = src.charCodeAt(q);
+    const v = lookalike(u);
+    if (v > 0) {
+      if ((v & WHOLE_SCRIPT) !== 0) whole = true;
+      else own = true;
+      continue;
+    }
+    const kind = scriptKind(u);
+    if (kind === 'latin') return 'latin';
+    if (kind === 'own') own = true;
+    else if (kind === 'other') other = true;
+  }
+  if (own) return 'own';
+  if (other) return 'other';
+  return whole ? 'whole' : 'none';
+}
+
+/**
+ * `resolved` (`src` after `resolveLookalikes`, unit for unit) with the words wholly in lookalikes
+ * (`wordKind` `whole`) read as Latin, or undefined when no word is read so. A run of such words, numbers
+ * between them aside, is read so unless the nearest word with a letter before or after it is Cyrillic or
+ * Greek of the `own` kind: Unicode's whole-script test judges a string alone, but in a text a word next
+ * to `Нет`, `дом` or `του` is Russian or Greek (`Нет, ВОТ ТОТ!`), while one among Latin words, or alone,
+ * is likely a Latin word spelt in lookalikes (`a red рорру field`, `кеу`).
+ */
+export function wholeScriptLatin(src: string, resolved: string, table: Int32Array): string | undefined {
+  let any = false;
+  for (let i = 0; i < src.length && !any; i++) any = (lookalike(src.charCodeAt(i)) & WHOLE_SCRIPT) !== 0;
+  if (!any) return undefined;
+  const parts: string[] = [];
+  let from = 0;
+  let before: WordKind = 'none';
+  // The run of whole words since the last word of another kind, as [start, end) pairs.
+  const run: number[] = [];
+  const settle = (after: WordKind): void => {
+    if (before !== 'own' && after !== 'own') {
+      for (let k = 0; k < run.length; k += 2) {
+        for (let q = run[k]!; q < run[k + 1]!; q++) {
+          const u = src.charCodeAt(q);
+          if (!isLookalike(u)) continue;
+          parts.push(resolved.slice(from, q), String.fromCharCode(latinReading(u)));
+          from = q + 1;
+        }
+      }
+    }
+    run.length = 0;
+  };
+  for (let i = 0; i < src.length;) {
+    if (!inWord(table[src.charCodeAt(i)]!)) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < src.length && inWord(table[src.charCodeAt(end)]!)) end++;
+    const kind = wordKind(src, i, end);
+    if (kind === 'whole') {
+      run.push(i, end);
+    } else if (kind !== 'none') {
+      settle(kind);
+      before = kind;
+    }
+    i = end;
+  }
+  settle('none');
+  if (parts.length === 0) return undefined;
+  parts.push(resolved.slice(from));
   return parts.join('');
 }

@@ -5,9 +5,15 @@
  *
  * The rules, and what they cost:
  *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters) and diacritics
- *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters only in a word that also
- *     has a Latin letter (`Кettle`), so a word wholly in Russian or Greek stays in its script and never
- *     fires a Latin term, and a Latin term spelt wholly in lookalikes (`КЕТТЕ`) does not match;
+ *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters in a word that also has a
+ *     Latin letter (`Кettle`); a word every letter of which passes for a Latin one in the case typed
+ *     (`кеу`, `РОРРУ`: UTS #39's whole-script confusables) is read both as Latin and in its own script,
+ *     unless its neighbour is a Cyrillic or Greek word that no Latin word could pass for (`Нет, ВОТ`); any
+ *     other word stays in its script (`вот`, `нет`: a small в, н, т looks like a small capital, not b, h,
+ *     t), so that a Cyrillic or Greek term matches in any case. The price, measured by
+ *     `bench/lookalike-words.ts`: a Russian or Greek word with no such neighbour that spells an English
+ *     word fires that word's term (`ВОТ ТОТ` alone fires `bot` and `tot`). This form shows the own-script
+ *     reading (`lookalikes.ts`);
  *   - `0` reads o, `3` e, `4` a, `5` s, `7` t, but a match of a term with a letter must have a letter
  *     (`KeywordIndex`): `b0$$` and `5ecret` match, the numbers `5.05`, `room 505`, `707` do not; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,

@@ -213,9 +213,39 @@ t.test('keywords - Russian and Greek words do not fire Latin terms (bot fired on
   t.same(hits(index, 'Вот тот дом. Как дела? Нет, ВОТ ТОТ! мама сор'), []);
   t.same(hits(index, 'του ΤΟΥ Του'), []);
   t.same(hits(index, 'і від ёж'), [], 'Ukrainian і, ё');
-  t.same(hits(index, 'КЕТТЕ кетте'), [], 'the price: a Latin term spelt wholly in lookalikes reads as Cyrillic');
+  t.same(hits(index, 'КЕТТЕ кетте'), [], 'a word wholly in lookalikes next to a Russian one reads as Cyrillic');
   t.same(hits(index, 'Вot тоt kaк hет'), ['0:Вot', '1:тоt', '2:kaк', '3:hет'], 'a word with a Latin letter is evasion: its lookalikes read as Latin');
   t.equal(normalizeText('Вот КОТ Кettle'), 'вот кот ketle');
+});
+
+t.test('keywords - reads a word wholly in Cyrillic or Greek lookalikes as Latin too (кеу did not match key, рорру poppy)', async (t) => {
+  const index = KeywordIndex.build(['key', 'poppy', 'secret phrase', 'kette']);
+  t.same(hits(index, 'кеу рорру КЕУ РОРРУ'), ['0:кеу', '1:рорру', '0:КЕУ', '1:РОРРУ'], 'Cyrillic, small and capital');
+  t.same(hits(index, 'ΚΕΥ ΡΟΡΡΥ'), ['0:ΚΕΥ', '1:ΡΟΡΡΥ'], 'Greek capitals');
+  t.same(hits(index, 'a red рорру field, sесrеt рhrаsе'), ['1:рорру', '2:sесrеt рhrаsе'], 'in Latin text, and beside a mixed word');
+  t.same(hits(index, 'р0рру к3у'), ['1:р0рру', '0:к3у'], 'digits are typed in any script: they do not stop it');
+  t.same(hits(index, 'КЕТТЕ'), ['3:КЕТТЕ'], 'a word alone, with nothing to say it is Russian');
+  t.equal(normalizeText('кеу рорру'), 'кеу рору', 'the normalised form shows the own-script reading');
+});
+
+t.test('keywords - a word wholly in lookalikes still matches a Cyrillic or Greek term in its own script', async (t) => {
+  const index = KeywordIndex.build(['кот', 'kot', 'сор', 'cop', 'ΚΑΙ', 'kai']);
+  t.same(hits(index, 'КОТ'), ['0:КОТ', '1:КОТ'], 'read both ways: it may be either');
+  t.same(hits(index, 'сор'), ['2:сор', '3:сор']);
+  t.same(hits(index, 'ΚΑΙ'), ['4:ΚΑΙ', '5:ΚΑΙ']);
+  t.same(hits(index, 'кот'), ['0:кот'], 'a small т is no Latin t (it looks like a small capital): кот is Cyrillic only');
+});
+
+t.test('keywords - a word in lookalikes whose small letters look like small capitals stays Cyrillic or Greek (в, н, т, м; κ, τ, ε, χ)', async (t) => {
+  const index = KeywordIndex.build(['bot', 'tot', 'het', 'mama', 'pot', 'toy', 'kat']);
+  t.same(hits(index, 'вот тот нет мама рот Вот Нет Мама του κατ'), [], 'as UTS #39 has it: small в is ʙ, not b');
+});
+
+t.test('keywords - a word wholly in lookalikes stays Cyrillic or Greek next to a word only those scripts spell (ВОТ fired bot in Нет, ВОТ ТОТ!)', async (t) => {
+  const index = KeywordIndex.build(['bot', 'tot', 'cop', 'toy', 'key']);
+  t.same(hits(index, 'Нет, ВОТ ТОТ! ВОТ ТОТ ДОМ. мама сор. του ΤΟΥ. КЕУ 5 дом'), [], 'the neighbour of a run of such words decides for the run');
+  t.same(hits(index, 'ВОТ ТОТ'), ['0:ВОТ', '1:ТОТ'], 'the price: all-capital Russian with no other word reads as Latin too');
+  t.same(hits(index, 'the ВОТ, the КЕУ'), ['0:ВОТ', '4:КЕУ'], 'next to Latin words it is evasion');
 });
 
 t.test('keywords - a Russian word next to a Latin one across ! | @ $ stays Russian (нет fired het in Нет!OK)', async (t) => {
@@ -695,56 +725,60 @@ function simpleMatch(shared: SharedKeywordIndex, text: string): KeywordMatch[] {
   const patternLength = new Int32Array(shared.patternLength);
   const table = new Int32Array(shared.charClasses);
   const folded = foldText(text, table);
-  const buf = new UnitBuffer();
   const plainFrom = shared.plainFrom;
-  let m = produceUnits(folded.text, table, buf, 0, folded.text.length, initialState(plainFrom, [shared.iClass, shared.oneClass]));
-  buf.reserve(m + 1);
-  buf.cls[m] = 0;
-  buf.pos[m++] = folded.text.length;
-  const run = (reading: (unit: number) => number): KeywordMatch[] => {
-    const found: KeywordMatch[] = [];
-    let s = shared.startState;
-    let prev = 0;
-    for (let j = 0; j < m; j++) {
-      const c = reading(buf.cls[j]!);
-      if (c < 0 || (c === prev && c < plainFrom)) continue;
-      prev = c;
-      s = T[s + c]!;
-      if (s >= 0) continue;
-      s = ~s;
-      const id = s / shared.classCount;
-      for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
-        const pattern = outputs[o]!;
-        const entry = patternEntry[pattern]!;
-        let runs = 0;
-        let current = -2;
-        let first = j; // a one-letter pattern with no boundary after it begins where it ends
-        for (let u = j - 1; u >= 0; u--) {
-          const x = reading(buf.cls[u]!);
-          if (x < 0) continue;
-          if (x !== current || x >= plainFrom) {
-            if (++runs > patternLength[pattern]! - 2) break;
-            current = x;
+  // A text is matched in each reading of its words wholly in lookalikes: Cyrillic or Greek, and Latin where they may be.
+  const scan = (src: string): KeywordMatch[] => {
+    const buf = new UnitBuffer();
+    let m = produceUnits(src, table, buf, 0, src.length, initialState(plainFrom, [shared.iClass, shared.oneClass]));
+    buf.reserve(m + 1);
+    buf.cls[m] = 0;
+    buf.pos[m++] = src.length;
+    const run = (reading: (unit: number) => number): KeywordMatch[] => {
+      const found: KeywordMatch[] = [];
+      let s = shared.startState;
+      let prev = 0;
+      for (let j = 0; j < m; j++) {
+        const c = reading(buf.cls[j]!);
+        if (c < 0 || (c === prev && c < plainFrom)) continue;
+        prev = c;
+        s = T[s + c]!;
+        if (s >= 0) continue;
+        s = ~s;
+        const id = s / shared.classCount;
+        for (let o = outputStart[id]!; o < outputStart[id + 1]!; o++) {
+          const pattern = outputs[o]!;
+          const entry = patternEntry[pattern]!;
+          let runs = 0;
+          let current = -2;
+          let first = j; // a one-letter pattern with no boundary after it begins where it ends
+          for (let u = j - 1; u >= 0; u--) {
+            const x = reading(buf.cls[u]!);
+            if (x < 0) continue;
+            if (x !== current || x >= plainFrom) {
+              if (++runs > patternLength[pattern]! - 2) break;
+              current = x;
+            }
+            first = u;
           }
-          first = u;
+          // A pattern that ends with a letter (an unspaced script) ends past it and any dropped marks after
+          // it, and not where a mark that is a letter follows.
+          let end = buf.pos[j]!;
+          if (c !== 0) for (end++; end < src.length && table[src.charCodeAt(end)] === DROP; end++);
+          if (c !== 0 && end < src.length) {
+            // Judged in the original text, by the reference's own rule rather than the matcher's `isKeptMark`.
+            let q = originalIndex(folded, end);
+            if (q === originalIndex(folded, end - 1)) continue; // a mark folded out of the same character (ぶ)
+            while (q < text.length && table[text.charCodeAt(q)] === DROP) q++;
+            if (q < text.length && REFERENCE_KEPT_MARK.test(text[q]!)) continue;
+          }
+          found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end });
         }
-        // A pattern that ends with a letter (an unspaced script) ends past it and any dropped marks after
-        // it, and not where a mark that is a letter follows.
-        let end = buf.pos[j]!;
-        if (c !== 0) for (end++; end < folded.text.length && table[folded.text.charCodeAt(end)] === DROP; end++);
-        if (c !== 0 && end < folded.text.length) {
-          // Judged in the original text, by the reference's own rule rather than the matcher's `isKeptMark`.
-          let q = originalIndex(folded, end);
-          if (q === originalIndex(folded, end - 1)) continue; // a mark folded out of the same character (ぶ)
-          while (q < text.length && table[text.charCodeAt(q)] === DROP) q++;
-          if (q < text.length && REFERENCE_KEPT_MARK.test(text[q]!)) continue;
-        }
-        found.push({ entry, distance: 0, threshold: 0, start: buf.pos[first]!, end });
       }
-    }
-    return found;
+      return found;
+    };
+    return mergeReadings(run(mainClass), run(altClass));
   };
-  const out = mergeReadings(run(mainClass), run(altClass));
+  const out = folded.latinText === undefined ? scan(folded.text) : mergeReadings(scan(folded.text), scan(folded.latinText));
   const needsLetter = new Int32Array(shared.needsLetter);
   return out.map((x) => ({ ...x, start: originalIndex(folded, x.start), end: originalIndex(folded, x.end) }))
     .filter((x) => matchKept(text, x, needsLetter[x.entry]!));
