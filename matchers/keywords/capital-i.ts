@@ -7,6 +7,7 @@
 import {
   BOUNDARY, CAPITAL_I, DROP, JOINER, MAX_GAP, MAX_GAP_DROPS, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
 } from './unit-codes.js';
+import { skipDropsBack, skipDropsForward } from './word-edges.js';
 
 /** What a producer needs to read capital I's: the codes of its table, and the last group's reading. */
 export interface CapitalIState {
@@ -142,16 +143,6 @@ function runEndAt(src: string, table: Int32Array, i: number): number {
 
 const isRunCode = (code: number): boolean => code === CAPITAL_I || code === DROP;
 
-function skipDropsBack(src: string, table: Int32Array, p: number): number {
-  while (p >= 0 && table[src.charCodeAt(p)] === DROP) p--;
-  return p;
-}
-
-function skipDropsForward(src: string, table: Int32Array, p: number): number {
-  while (p < src.length && table[src.charCodeAt(p)] === DROP) p++;
-  return p;
-}
-
 /**
  * True when nothing of a word is right before the letter at `p` (characters to skip aside); a symbol is, as a
  * symbol before a letter reads as a letter (`@I` is `a1`).
@@ -186,7 +177,7 @@ function lone(src: string, table: Int32Array, from: number, to: number): boolean
 
 /**
  * A gap that the main reading may join between single letters: separators alone, as `k.e.y` has, or `spaced`,
- * with a space (`k e y`, `k. e. y`: `spacedGapEnd` in normalize.ts). `at` is the letter's index on its far side.
+ * with a space (`k e y`, `k. e. y`: `spacedGapEnd` in spaced-rows.ts). `at` is the letter's index on its far side.
  */
 interface Gap { at: number; spaced: boolean }
 

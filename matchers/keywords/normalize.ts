@@ -53,10 +53,9 @@
 import { baseCharTable } from './char-table.js';
 import { foldText, keepsRepeats } from './fold.js';
 import { capitalIReading, type CapitalIState } from './capital-i.js';
-import {
-  BOUNDARY, CAPITAL_I, DROP, JOINER, MAX_GAP, MAX_GAP_DROPS, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
-  symbolLetter,
-} from './unit-codes.js';
+import { spacedRunEnd } from './spaced-rows.js';
+import { BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol, symbolLetter } from './unit-codes.js';
+import { letterAt, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -119,22 +118,6 @@ export const initialState = (plainFrom = 1, [iCode, oneCode] = BASE_I_CODES): Pr
   at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode, iFrom: 0, iTo: 0, iRead: iCode,
 });
 
-/** First index at or after `p` that is not a separator. */
-export function skipJoiners(src: string, table: Int32Array, p: number): number {
-  while (p < src.length) {
-    const code = table[src.charCodeAt(p)]!;
-    if (code !== JOINER && code !== DROP) break;
-    p++;
-  }
-  return p;
-}
-
-/** First index at or after `p` that is not a symbol. */
-export function skipSymbols(src: string, table: Int32Array, p: number): number {
-  while (p < src.length && isSymbol(table[src.charCodeAt(p)]!)) p++;
-  return p;
-}
-
 /**
  * In the symbol run `i .. p` that follows a word and no letter follows, where the symbols that read as
  * letters end (`i` when none do): the `@` and `$` it begins with (`pand@`, `bo$$`); the rest is
@@ -187,79 +170,6 @@ export function endsWordAt(src: string, table: Int32Array, p: number): boolean {
   if (q < 0 || !isLetterCode(table[src.charCodeAt(q)]!)) return false;
   const end = skipSymbols(src, table, p);
   return !letterAt(src, table, end) && p < endLettersEnd(src, table, i, end);
-}
-
-/**
- * True when a letter or digit follows at `p`, possibly after symbols that then read as letters. A
- * character that needs folding counts as one: the reader that meets it later has the text folded first.
- */
-export function wordAhead(src: string, table: Int32Array, p: number): boolean {
-  for (; p < src.length; p++) {
-    const code = table[src.charCodeAt(p)]!;
-    if (isLetterCode(code) || code === NEEDS_FOLD) return true;
-    if (!isSymbol(code) && code !== DROP) return false;
-  }
-  return false;
-}
-
-/** True when a letter or digit is at `p` (a symbol run that ends there then reads as letters). */
-export function letterAt(src: string, table: Int32Array, p: number): boolean {
-  if (p >= src.length) return false;
-  const code = table[src.charCodeAt(p)]!;
-  return isLetterCode(code) || code === NEEDS_FOLD;
-}
-
-/** True when the single letter before `r` ends there (nothing word-like continues it). */
-function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
-  if (r >= src.length) return true;
-  const code = table[src.charCodeAt(r)]!;
-  if (code === BOUNDARY) return true;
-  if (isLetterCode(code)) return false;
-  return !wordAhead(src, table, skipJoiners(src, table, r));
-}
-
-/**
- * Where the gap that begins at `p` ends, if it can part spaced single letters: one space (`k e y`), or 2 to
- * `MAX_GAP` spaces and separators with both among them (`k. e. y`, `k - e - y`); else -1. Spaces alone,
- * two or more, part words of spaced letters (`k e y  w o r d`); separators alone are a joiner's (`k.e.y`),
- * which joins letters whatever their words' lengths.
- */
-function spacedGapEnd(src: string, table: Int32Array, p: number): number {
-  let spaces = 0;
-  let joiners = 0;
-  let drops = 0;
-  for (; p < src.length; p++) {
-    const u = src.charCodeAt(p);
-    const code = table[u]!;
-    if (code === DROP) {
-      if (++drops > MAX_GAP_DROPS) return -1;
-      continue;
-    }
-    if (code === BOUNDARY && isSpace(u)) spaces++;
-    else if (code === JOINER) joiners++;
-    else break;
-    if (spaces + joiners > MAX_GAP) return -1;
-  }
-  return spaces === 1 || (spaces > 0 && joiners > 0) ? p : -1;
-}
-
-/**
- * At a space or separator `i` that follows a one-character word: if 3 or more one-character words follow
- * each other, parted by single spaces or by gaps of up to 3 spaces and separators (`k e y`, `k. e. y`,
- * `k - e - y`: `spacedGapEnd`), the index of the last one (the gaps before it join); else -1.
- */
-export function spacedRunEnd(src: string, table: Int32Array, i: number): number {
-  let words = 1;
-  let lastWord = -1;
-  let p = i;
-  for (;;) {
-    const q = spacedGapEnd(src, table, p);
-    if (q < 0 || q >= src.length || !isLetterCode(table[src.charCodeAt(q)]!) || !letterEndsAt(src, table, q + 1)) break;
-    words++;
-    lastWord = q;
-    p = q + 1;
-  }
-  return words >= 3 ? lastWord : -1;
 }
 
 /**
