@@ -16,11 +16,9 @@ import { isKeptMark } from './fold.js';
 import { ClassRing } from './class-ring.js';
 import { capitalIReading } from './capital-i.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
-import {
-  UnitBuffer, altClass, endLettersEnd, endsWordAt, initialState, mainClass, produceUnits, type ProducerState,
-} from './normalize.js';
+import { UnitBuffer, altClass, initialState, mainClass, produceUnits, type ProducerState } from './normalize.js';
 import { spacedRunEnd } from './spaced-rows.js';
-import { letterAt, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
+import { endLettersEnd, endsWordAt, letterAt, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
 
 /** The automaton as the scanner needs it (see `automaton.ts` for the layout). */
 export interface ScanTables {
