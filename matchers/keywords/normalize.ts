@@ -19,9 +19,10 @@
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
  *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), and so does
- *     a lone `I` in a row of spaced or separated single letters after a small one (`k i I I`, `k.i.I.I`), but
- *     not where it ends a word of 2 letters (`hI`, `kI`, `h.I`), elsewhere as `i` (`I`, `It`, `HI`, `II`,
- *     `KILL`, `Post-It`, `and I`: see `capital-i.ts`);
+ *     a lone `I` in a row of spaced or separated single letters after a small one (`k i I I`, `k.i.I.I`,
+ *     `k.i I I`), but only across gaps the main reading joins (`k.i.I I` is `ki1 i`), and not where it ends a
+ *     word of 2 letters (`hI`, `kI`, `h.I`); elsewhere as `i` (`I`, `It`, `HI`, `II`, `KILL`, `Post-It`,
+ *     `and I`, `i.e. I`: see `capital-i.ts`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god` (a match of a short term that doubles
  *     a letter then needs it doubled: `KeywordIndex`'s `matchKept`), and repeated boundaries too
  *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
@@ -39,9 +40,12 @@
  * Some characters read two ways, and the unit stream keeps both readings:
  *   - a separator (`. - _ * ~ + / \`, and Unicode dashes and dots) between letters joins them in the main
  *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
- *   - a single space or tab inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two
+ *   - a single space or tab inside a row of 3 or more single letters likewise (`k e y`; `a b` stays two
  *     words), and so do gaps of up to 3 spaces and separators there (`k. e. y`, `k - e - y`); two spaces
- *     or more part words of spaced letters (`k e y  w o r d`);
+ *     or more part words of spaced letters (`k e y  w o r d`). Two single letters joined by separators count
+ *     as one piece of a row where single spaces part them from the rest (`k.i I I`, `p.a n.d a`), but not
+ *     before a separator and a space, which ends an abbreviation (`i.e. I think`); more are a word that a row
+ *     does not swallow (`k.e.y k e y` is `key key`): see `spaced-rows.ts`;
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
@@ -55,7 +59,7 @@ import { foldText, keepsRepeats } from './fold.js';
 import { capitalIReading, type CapitalIState } from './capital-i.js';
 import { spacedRunEnd } from './spaced-rows.js';
 import { BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isSpace, symbolLetter } from './unit-codes.js';
-import { endLettersEnd, letterAt, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
+import { endLettersEnd, letterAt, skipDropsBack, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -116,6 +120,7 @@ export const BASE_I_CODES: readonly [number, number] = [0x69, 0x31];
 /** A producer's state before a text, with the codes its table gives (the base table's by default). */
 export const initialState = (plainFrom = 1, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
   at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode, iFrom: 0, iTo: 0, iRead: iCode,
+  rowFrom: 0, rowTo: 0,
 });
 
 /**
@@ -134,8 +139,8 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
     let code = table[src.charCodeAt(i)]!;
     if (code === CAPITAL_I) code = capitalIReading(src, table, i, st);
     if (code >= BOUNDARY) {
-      if (code === BOUNDARY && isSpace(src.charCodeAt(i))
-        && (i < spacedUntil || (last > BOUNDARY && wordBegin === i - 1))) {
+      // A space after a letter may begin a row of spaced letters (`spacedRunEnd` tells), or be in one.
+      if (code === BOUNDARY && isSpace(src.charCodeAt(i)) && (i < spacedUntil || last > BOUNDARY)) {
         if (i >= spacedUntil) spacedUntil = spacedRunEnd(src, table, i);
         if (i < spacedUntil) {
           cls[m] = AMB_JOIN;
@@ -151,7 +156,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
         last = code;
       }
     } else if (code === JOINER && (i < spacedUntil
-      || (last > BOUNDARY && wordBegin === i - 1 && (spacedUntil = spacedRunEnd(src, table, i)) > i))) {
+      || (last > BOUNDARY && wordBegin === skipDropsBack(src, table, i - 1) && (spacedUntil = spacedRunEnd(src, table, i)) > i))) {
       // A separator in a gap between spaced single letters (`k. e. y`): it joins, as the spaces there do.
       if (last !== AMB_JOIN) {
         cls[m] = AMB_JOIN;
