@@ -47,8 +47,8 @@ export const OWN_LETTER_BASE = 0xf700;
 export const OWN_LETTERS: readonly string[] = [...new Set(
   [...LATIN_LOOKALIKES.keys()].map((c) => c.toLowerCase()),
 )].sort();
-/** Code units that may be Cyrillic or Greek lookalikes: the Greek, Cyrillic and Greek Extended blocks. */
-const LOOKALIKE_RANGES: readonly (readonly [number, number])[] = [[0x370, 0x52f], [0x1f00, 0x1fff]];
+/** True for a code unit that may be a Cyrillic or Greek lookalike: in the Greek, Cyrillic or Greek Extended blocks. */
+const inLookalikeRanges = (u: number): boolean => (u >= 0x370 && u <= 0x52f) || (u >= 0x1f00 && u <= 0x1fff);
 /**
  * The lookalikes that pass for their Latin letter in a word with no Latin letter at all: those that Unicode's
  * confusables data (UTS #39) lists as that letter in the case they are typed in. Not the small letters that
@@ -72,7 +72,7 @@ const WHOLE_SCRIPT = 1 << 16;
 const lookalikeCache = new Int32Array(0x10000);
 
 function lookalike(unit: number): number {
-  if (!LOOKALIKE_RANGES.some(([lo, hi]) => unit >= lo && unit <= hi)) return -1;
+  if (!inLookalikeRanges(unit)) return -1;
   let v = lookalikeCache[unit]!;
   if (v === 0) {
     const bare = String.fromCharCode(unit).normalize('NFKD').replace(MARKS, '');
@@ -87,17 +87,67 @@ function lookalike(unit: number): number {
 
 /** True for a Cyrillic or Greek letter with a Latin lookalike, accents aside (`к`, `К`, `ё`, `ά`). */
 export const isLookalike = (unit: number): boolean => lookalike(unit) > 0;
+/** True for one of `WHOLE_SCRIPT_LOOKALIKES`, accents aside. */
+const isWholeScriptLookalike = (unit: number): boolean => {
+  const v = lookalike(unit);
+  return v > 0 && (v & WHOLE_SCRIPT) !== 0;
+};
 /** The Latin letter (ASCII) a lookalike passes for inside a word with Latin letters (or one wholly in lookalikes). */
 const latinReading = (unit: number): number => lookalike(unit) & 0xff;
 /** The private use unit of a lookalike's own-script reading (see `OWN_LETTER_BASE`). */
 const ownReading = (unit: number): number => OWN_LETTER_BASE + ((lookalike(unit) >> 8) & 0xff) - 1;
 
+/** A word's kind for the script decision (`wordKind`). */
+type WordKind = 'latin' | 'own' | 'whole' | 'other' | 'none';
+
+const SCRIPT_KINDS: readonly WordKind[] = ['latin', 'own', 'other', 'none'];
+/** Per code unit: 0 not yet known, else 1 + the index in `SCRIPT_KINDS` of what it makes a word (`scriptKind`). */
+const scriptCache = new Uint8Array(0x10000);
+const LATIN_LETTER = /^\p{sc=Latn}$/u;
+const LETTER = /^\p{L}$/u;
+const OWN_SCRIPT = /^[\p{sc=Cyrl}\p{sc=Grek}]$/u;
+
+/**
+ * What a unit that is no lookalike makes its word: Latin (ASCII, accented, fullwidth), Cyrillic or Greek,
+ * another script, or nothing (a digit, a mark, a separator). Memoised per code unit.
+ */
+function scriptKind(u: number): WordKind {
+  let v = scriptCache[u]!;
+  if (v === 0) {
+    const c = String.fromCharCode(u);
+    const kind = LATIN_LETTER.test(c) ? 'latin' : !LETTER.test(c) ? 'none' : OWN_SCRIPT.test(c) ? 'own' : 'other';
+    scriptCache[u] = v = SCRIPT_KINDS.indexOf(kind) + 1;
+  }
+  return SCRIPT_KINDS[v - 1]!;
+}
+
 /** True for a Latin letter as it stands in a text (ASCII, accented, fullwidth). */
 function isLatinUnit(u: number): boolean {
   if (u < 0x80) return ((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a);
-  return LATIN_LETTER.test(String.fromCharCode(u));
+  return scriptKind(u) === 'latin';
 }
-const LATIN_LETTER = /^\p{sc=Latn}$/u;
+
+/** The code units of `src`, to write replacements into one for one. */
+function unitsOf(src: string): Uint16Array {
+  const units = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) units[i] = src.charCodeAt(i);
+  return units;
+}
+
+/** Units rendered per `String.fromCharCode` call, well under the engine's argument limit. */
+const RENDER_CHUNK = 8192;
+
+/**
+ * The string of `units`. `apply` takes the typed array as it is (an array-like): spreading it went through its
+ * iterator, 6 times slower, and made the script decision cost more than the scan of an English text with Russian in it.
+ */
+function textOf(units: Uint16Array): string {
+  const parts: string[] = [];
+  for (let i = 0; i < units.length; i += RENDER_CHUNK) {
+    parts.push(String.fromCharCode.apply(null, units.subarray(i, i + RENDER_CHUNK) as unknown as number[]));
+  }
+  return parts.join('');
+}
 
 /**
  * True for a character that continues a word for the script decision: a letter or digit, a mark, one to
@@ -118,8 +168,7 @@ function inWord(code: number): boolean {
  * across a symbol (`Нет!OK`, `вот@mail.ru`, `Да|Yes`) do not read their Russian part as Latin.
  */
 export function resolveLookalikes(src: string, table: Int32Array): string {
-  const parts: string[] = [];
-  let from = 0;
+  let out: Uint16Array | undefined;
   for (let i = 0; i < src.length; i++) {
     if (!isLookalike(src.charCodeAt(i))) continue;
     let start = i;
@@ -128,35 +177,14 @@ export function resolveLookalikes(src: string, table: Int32Array): string {
     while (end < src.length && inWord(table[src.charCodeAt(end)]!)) end++;
     let latin = false;
     for (let q = start; q < end && !latin; q++) latin = isLatinUnit(src.charCodeAt(q));
+    out ??= unitsOf(src);
     for (let q = i; q < end; q++) {
       const u = src.charCodeAt(q);
-      if (!isLookalike(u)) continue;
-      parts.push(src.slice(from, q), String.fromCharCode(latin ? latinReading(u) : ownReading(u)));
-      from = q + 1;
+      if (isLookalike(u)) out[q] = latin ? latinReading(u) : ownReading(u);
     }
     i = end - 1;
   }
-  if (parts.length === 0) return src;
-  parts.push(src.slice(from));
-  return parts.join('');
-}
-
-/** A word's kind for the script decision (`wordKind`). */
-type WordKind = 'latin' | 'own' | 'whole' | 'other' | 'none';
-
-const SCRIPT_KINDS: readonly WordKind[] = ['latin', 'own', 'other', 'none'];
-/** Per code unit: 0 not yet known, else 1 + the index in `SCRIPT_KINDS` of what it makes a word (`scriptKind`). */
-const scriptCache = new Uint8Array(0x10000);
-
-/** What a unit that is no lookalike makes its word: Latin, Cyrillic or Greek, another script, or nothing (a digit, a mark). */
-function scriptKind(u: number): WordKind {
-  let v = scriptCache[u]!;
-  if (v === 0) {
-    const c = String.fromCharCode(u);
-    const kind = isLatinUnit(u) ? 'latin' : !/^\p{L}$/u.test(c) ? 'none' : /^[\p{sc=Cyrl}\p{sc=Grek}]$/u.test(c) ? 'own' : 'other';
-    scriptCache[u] = v = SCRIPT_KINDS.indexOf(kind) + 1;
-  }
-  return SCRIPT_KINDS[v - 1]!;
+  return out === undefined ? src : textOf(out);
 }
 
 /**
@@ -171,9 +199,8 @@ function wordKind(src: string, start: number, end: number): WordKind {
   let other = false;
   for (let q = start; q < end; q++) {
     const u = src.charCodeAt(q);
-    const v = lookalike(u);
-    if (v > 0) {
-      if ((v & WHOLE_SCRIPT) !== 0) whole = true;
+    if (isLookalike(u)) {
+      if (isWholeScriptLookalike(u)) whole = true;
       else own = true;
       continue;
     }
@@ -196,45 +223,76 @@ function wordKind(src: string, start: number, end: number): WordKind {
  * is likely a Latin word spelt in lookalikes (`a red рорру field`, `кеу`).
  */
 export function wholeScriptLatin(src: string, resolved: string, table: Int32Array): string | undefined {
-  let any = false;
-  for (let i = 0; i < src.length && !any; i++) any = (lookalike(src.charCodeAt(i)) & WHOLE_SCRIPT) !== 0;
-  if (!any) return undefined;
+  // Few words are read so: the text is built from slices of `resolved` and the runs read as Latin.
   const parts: string[] = [];
-  let from = 0;
-  let before: WordKind = 'none';
-  // The run of whole words since the last word of another kind, as [start, end) pairs.
-  const run: number[] = [];
-  const settle = (after: WordKind): void => {
-    if (before !== 'own' && after !== 'own') {
-      for (let k = 0; k < run.length; k += 2) {
-        for (let q = run[k]!; q < run[k + 1]!; q++) {
-          const u = src.charCodeAt(q);
-          if (!isLookalike(u)) continue;
-          parts.push(resolved.slice(from, q), String.fromCharCode(latinReading(u)));
-          from = q + 1;
-        }
-      }
-    }
-    run.length = 0;
-  };
-  for (let i = 0; i < src.length;) {
-    if (!inWord(table[src.charCodeAt(i)]!)) {
-      i++;
+  let copied = 0;
+  for (let i = 0; i < src.length; i++) {
+    // Only words near a letter that may pass for Latin are looked at: most of a text is far from any.
+    if (!isWholeScriptLookalike(src.charCodeAt(i))) continue;
+    let from = wordStart(src, table, i);
+    let to = wordEnd(src, table, i);
+    if (wordKind(src, from, to) !== 'whole') {
+      i = to - 1;
       continue;
     }
-    let end = i + 1;
-    while (end < src.length && inWord(table[src.charCodeAt(end)]!)) end++;
-    const kind = wordKind(src, i, end);
-    if (kind === 'whole') {
-      run.push(i, end);
-    } else if (kind !== 'none') {
-      settle(kind);
-      before = kind;
+    // The run of such words (numbers among them aside), and the nearest other word on each side.
+    let before: WordKind = 'none';
+    for (let p = from; before === 'none';) {
+      const end = previousWordEnd(src, table, p);
+      if (end < 0) break;
+      const start = wordStart(src, table, end - 1);
+      const kind = wordKind(src, start, end);
+      if (kind === 'whole') from = start;
+      else if (kind !== 'none') before = kind;
+      p = start;
     }
-    i = end;
+    let after: WordKind = 'none';
+    for (let p = to; after === 'none';) {
+      const start = nextWordStart(src, table, p);
+      if (start < 0) break;
+      const end = wordEnd(src, table, start);
+      const kind = wordKind(src, start, end);
+      if (kind === 'whole') to = end;
+      else if (kind !== 'none') after = kind;
+      p = end;
+    }
+    if (before !== 'own' && after !== 'own') {
+      let run = '';
+      for (let q = from; q < to; q++) {
+        const u = src.charCodeAt(q);
+        run += String.fromCharCode(isLookalike(u) ? latinReading(u) : resolved.charCodeAt(q));
+      }
+      parts.push(resolved.slice(copied, from), run);
+      copied = to;
+    }
+    i = to - 1;
   }
-  settle('none');
   if (parts.length === 0) return undefined;
-  parts.push(resolved.slice(from));
+  parts.push(resolved.slice(copied));
   return parts.join('');
+}
+
+/** The first unit of the word (`inWord`) that holds the unit at `i`. */
+function wordStart(src: string, table: Int32Array, i: number): number {
+  while (i > 0 && inWord(table[src.charCodeAt(i - 1)]!)) i--;
+  return i;
+}
+
+/** Just past the word that holds the unit at `i`. */
+function wordEnd(src: string, table: Int32Array, i: number): number {
+  let end = i + 1;
+  while (end < src.length && inWord(table[src.charCodeAt(end)]!)) end++;
+  return end;
+}
+
+/** Just past the last word that ends at or before `p`, or -1 when none does. */
+function previousWordEnd(src: string, table: Int32Array, p: number): number {
+  while (p > 0 && !inWord(table[src.charCodeAt(p - 1)]!)) p--;
+  return p > 0 ? p : -1;
+}
+
+/** The first unit of the first word at or after `p`, or -1 when none follows. */
+function nextWordStart(src: string, table: Int32Array, p: number): number {
+  while (p < src.length && !inWord(table[src.charCodeAt(p)]!)) p++;
+  return p < src.length ? p : -1;
 }
