@@ -7,9 +7,11 @@
 import {
   BOUNDARY, CAPITAL_I, DROP, JOINER, MAX_GAP, MAX_GAP_DROPS, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
 } from './unit-codes.js';
+import { inSpacedRow, type SpacedRowState } from './spaced-rows.js';
+import { skipDropsBack, skipDropsForward } from './word-edges.js';
 
-/** What a producer needs to read capital I's: the codes of its table, and the last group's reading. */
-export interface CapitalIState {
+/** What a producer needs to read capital I's: the codes of its table, the last group's reading, and the last row. */
+export interface CapitalIState extends SpacedRowState {
   /** The codes of `i` and of `1` in the table. */
   iCode: number;
   oneCode: number;
@@ -33,11 +35,13 @@ const SHORT_WORD = 3;
  * where its run of `I`s ends a word of fewer than 3 letters and digits (`hI`, `kI`, typed for `hi`, `ki`,
  * would spell `hill`, `kill`); `kiI`, `kII`, `hIll` read as 1.
  *
- * A row of single letters parted by gaps that the main reading joins (`k i I I`, `k.i.I.I`, `h - e - I - I - o`)
- * is read as the word it spells: a lone `I` there reads as the I's of `kiII` do, by the letters before it in
- * the row. Only lone letters on both sides of a gap: `Post-It`, `and I`, `Part I` and `kiII I` read their `I`
- * as i, as before, so that the alternative reading, where each gap is a boundary, never gets a word like `1t`
- * (a spelling of `lit`) out of them; it gets a lone `1` at most.
+ * A row of single letters parted by gaps that the main reading joins (`k i I I`, `k.i.I.I`, `h - e - I - I - o`,
+ * `k.i I I`) is read as the word it spells: a lone `I` there reads as the I's of `kiII` do, by the letters
+ * before it in the row. Only across a gap the main reading joins: separators between letters, and spaces only
+ * in a row of spaced letters (`spaced-rows.ts`), so that an I never reads as a 1 standing alone in the main
+ * reading (`k.i.I I` is `ki1 i`, `x.y. I I` is `xy i i`). Only lone letters on both sides of a gap: `Post-It`,
+ * `and I`, `Part I` and `kiII I` read their `I` as i, as before, so that the alternative reading, where each
+ * gap is a boundary, never gets a word like `1t` (a spelling of `lit`) out of them; it gets a lone `1` at most.
  *
  * The I's that share the letter before them and the end of their word, a group, read alike; `st` keeps the
  * last group's reading, so that a run of any length costs one look.
@@ -50,8 +54,8 @@ export function capitalIReading(src: string, table: Int32Array, i: number, st: C
   let q = skipDropsBack(src, table, from - 1);
   let gap: Gap | undefined;
   while (lone(src, table, from, runEnd)) {
-    const g = gapBefore(src, table, from);
-    if (g === undefined || !isLetterCode(table[src.charCodeAt(g.at)]!)) break;
+    const g = gapBefore(src, table, from, st);
+    if (g === undefined || !g.joins || !isLetterCode(table[src.charCodeAt(g.at)]!)) break;
     if (table[src.charCodeAt(g.at)] !== CAPITAL_I) {
       if (startsWord(src, table, g.at)) {
         q = g.at;
@@ -69,8 +73,8 @@ export function capitalIReading(src: string, table: Int32Array, i: number, st: C
   let lastStart = runStart(src, table, i);
   let to = runEndAt(src, table, i);
   while (lone(src, table, lastStart, to)) {
-    const g = gapAfter(src, table, to);
-    if (g === undefined || table[src.charCodeAt(g.at)] !== CAPITAL_I) break;
+    const g = gapAfter(src, table, to, st);
+    if (g === undefined || !g.joins || table[src.charCodeAt(g.at)] !== CAPITAL_I) break;
     const end = runEndAt(src, table, g.at);
     if (!lone(src, table, g.at, end)) break;
     lastStart = g.at;
@@ -78,28 +82,31 @@ export function capitalIReading(src: string, table: Int32Array, i: number, st: C
   }
   st.iFrom = from;
   st.iTo = to;
-  st.iRead = groupReading(src, table, q, gap, from, to, lone(src, table, lastStart, to)) ? st.oneCode : st.iCode;
+  st.iRead = groupReading(src, table, q, gap, from, to, lone(src, table, lastStart, to), st) ? st.oneCode : st.iCode;
   return st.iRead;
 }
 
 /**
  * True when the group of I's `from .. to` reads as 1: it follows the small letter at `q`, right after it or
- * across `gap` in a row, and its word (its row, across gaps of the same kind) goes on after it or has 3 letters.
+ * across `gap` in a row, and its word (its row, across the gaps the main reading joins) goes on after it or has
+ * 3 letters.
  */
-function groupReading(src: string, table: Int32Array, q: number, gap: Gap | undefined, from: number, to: number, lastLone: boolean): boolean {
+function groupReading(
+  src: string, table: Int32Array, q: number, gap: Gap | undefined, from: number, to: number, lastLone: boolean, st: SpacedRowState,
+): boolean {
   if (q < 0) return false;
   const u = src.charCodeAt(q);
   const small = u < 0x80 ? u >= 0x61 && u <= 0x7a : SMALL_LETTER.test(String.fromCharCode(u));
   if (!small) return false;
-  // The word goes on after the I's: right after them, or, in a row, after a gap of the row's kind.
+  // The word goes on after the I's: right after them, or, in a row, after a gap the main reading joins.
   const e = skipDropsForward(src, table, to);
   if (e < src.length && isWordCode(table[src.charCodeAt(e)]!)) return true;
   if (lastLone && gap !== undefined) {
-    const g = gapAfter(src, table, to);
-    if (g?.spaced === gap.spaced && isLetterCode(table[src.charCodeAt(g.at)]!) && endsWord(src, table, g.at)) return true;
+    const g = gapAfter(src, table, to, st);
+    if (g !== undefined && g.joins && isLetterCode(table[src.charCodeAt(g.at)]!) && endsWord(src, table, g.at)) return true;
   }
-  // The I's end the word: count its letters, the I's included, back across the gaps of a row. Only gaps of
-  // one kind make a row: in `i.e. I` the main reading joins `i.e` but not `e. I`.
+  // The I's end the word: count its letters, the I's included, back across the gaps of a row that the main
+  // reading joins: in `i.e. I` it joins `i.e` but not `e. I`.
   let letters = 0;
   for (let k = from; k < to; k++) if (table[src.charCodeAt(k)] === CAPITAL_I) letters++;
   let inPiece = gap === undefined ? letters : 0;
@@ -112,8 +119,8 @@ function groupReading(src: string, table: Int32Array, q: number, gap: Gap | unde
     } else if (code === DROP) {
       k--;
     } else {
-      const g = inPiece === 1 && gap !== undefined ? gapBefore(src, table, k + 1) : undefined;
-      if (g === undefined || g.spaced !== gap?.spaced || !isLetterCode(table[src.charCodeAt(g.at)]!) || !startsWord(src, table, g.at)) break;
+      const g = inPiece === 1 && gap !== undefined ? gapBefore(src, table, k + 1, st) : undefined;
+      if (g === undefined || !g.joins || !isLetterCode(table[src.charCodeAt(g.at)]!) || !startsWord(src, table, g.at)) break;
       inPiece = 0;
       k = g.at;
     }
@@ -141,16 +148,6 @@ function runEndAt(src: string, table: Int32Array, i: number): number {
 }
 
 const isRunCode = (code: number): boolean => code === CAPITAL_I || code === DROP;
-
-function skipDropsBack(src: string, table: Int32Array, p: number): number {
-  while (p >= 0 && table[src.charCodeAt(p)] === DROP) p--;
-  return p;
-}
-
-function skipDropsForward(src: string, table: Int32Array, p: number): number {
-  while (p < src.length && table[src.charCodeAt(p)] === DROP) p++;
-  return p;
-}
 
 /**
  * True when nothing of a word is right before the letter at `p` (characters to skip aside); a symbol is, as a
@@ -185,25 +182,28 @@ function lone(src: string, table: Int32Array, from: number, to: number): boolean
 }
 
 /**
- * A gap that the main reading may join between single letters: separators alone, as `k.e.y` has, or `spaced`,
- * with a space (`k e y`, `k. e. y`: `spacedGapEnd` in normalize.ts). `at` is the letter's index on its far side.
+ * A gap between single letters that the main reading may join: separators alone, as `k.e.y` has, which it
+ * joins, or with a space (`k e y`, `k. e. y`), which it joins in a row of spaced letters only (`joins`:
+ * `inSpacedRow`). `at` is the letter's index on its far side.
  */
-interface Gap { at: number; spaced: boolean }
+interface Gap { at: number; joins: boolean }
 
 /** The gap that ends right before `p`, if there is one. */
-function gapBefore(src: string, table: Int32Array, p: number): Gap | undefined {
+function gapBefore(src: string, table: Int32Array, p: number, st: SpacedRowState): Gap | undefined {
   let k = p - 1;
   const counts = { spaces: 0, joiners: 0, drops: 0 };
   for (; k >= 0; k--) if (!countGap(src, table, k, counts)) break;
-  return k >= 0 && joinable(counts) ? { at: k, spaced: counts.spaces > 0 } : undefined;
+  if (k < 0 || !joinable(counts)) return undefined;
+  return { at: k, joins: counts.spaces === 0 || inSpacedRow(src, table, k, st) };
 }
 
 /** The gap that begins at `p`, if there is one. */
-function gapAfter(src: string, table: Int32Array, p: number): Gap | undefined {
+function gapAfter(src: string, table: Int32Array, p: number, st: SpacedRowState): Gap | undefined {
   let k = p;
   const counts = { spaces: 0, joiners: 0, drops: 0 };
   for (; k < src.length; k++) if (!countGap(src, table, k, counts)) break;
-  return k < src.length && joinable(counts) ? { at: k, spaced: counts.spaces > 0 } : undefined;
+  if (k >= src.length || !joinable(counts)) return undefined;
+  return { at: k, joins: counts.spaces === 0 || inSpacedRow(src, table, skipDropsBack(src, table, p - 1), st) };
 }
 
 interface GapCounts { spaces: number; joiners: number; drops: number }

@@ -8,9 +8,8 @@
  * every code unit whose folding is a single character (accents, case, fullwidth forms,
  * curly quotes, dashes, most emoji) is read through the table without folding the text at all.
  */
-import {
-  ASTRAL_LETTER, KEPT_MARKS, KEPT_MARK_BASE, OWN_LETTERS, OWN_LETTER_BASE, foldCodePoint, isLookalike, isUnspacedMarkUnit,
-} from './fold.js';
+import { ASTRAL_LETTER, KEPT_MARKS, KEPT_MARK_BASE, foldCodePoint, isUnspacedMarkUnit } from './fold.js';
+import { OWN_LETTERS, OWN_LETTER_BASE, isLookalike } from './lookalikes.js';
 import {
   BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, OTHER_WORD, isEndSymbol, isSymbol, symbolCode, symbolLetter,
 } from './unit-codes.js';

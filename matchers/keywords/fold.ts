@@ -1,11 +1,13 @@
 /**
  * Unicode folding: compatibility forms (NFKD, so fullwidth letters, ligatures and mathematical letters
- * read as plain ones), case, diacritics and a few homoglyphs, one code point at a time. Folding each BMP
- * code unit once builds the character table; a text itself is folded only where a character's folding
- * is longer than one unit (`ß`, `ﬁ`, `…`, astral letters), and each folded unit still knows where it
+ * read as plain ones), case and diacritics, one code point at a time; Cyrillic and Greek lookalikes of Latin
+ * letters, whose reading depends on their word, are `lookalikes.ts`'s. Folding each BMP code unit once
+ * builds the character table; a text itself is folded only where a character's folding is longer than one
+ * unit (`ß`, `ﬁ`, `…`, astral letters) or depends on its word, and each folded unit still knows where it
  * came from in the original text.
  */
-import { BOUNDARY, DROP, JOINER, NEEDS_FOLD, isSymbol } from './unit-codes.js';
+import { isLookalike, resolveLookalikes, wholeScriptLatin } from './lookalikes.js';
+import { BOUNDARY, DROP, NEEDS_FOLD } from './unit-codes.js';
 
 /** Stands for every letter or digit outside the BMP that does not fold into it (they share one class). */
 export const ASTRAL_LETTER = 0xe000;
@@ -59,29 +61,6 @@ const LETTERS: ReadonlyMap<number, string> = new Map(Object.entries({
   'ß': 'ss', 'æ': 'ae', 'œ': 'oe', 'ø': 'o', 'đ': 'd', 'ð': 'd', 'ł': 'l', 'ħ': 'h', 'ı': 'i', 'ŧ': 't', 'ς': 'σ',
 }).map(([from, to]) => [from.codePointAt(0) ?? 0, to]));
 
-/**
- * Cyrillic and Greek letters that look like Latin ones, keyed as written (capital or small, accents
- * removed), with the Latin letter they pass for. They read as that letter only inside a word that also has
- * a Latin letter (`Кettle`, `κεττlε`, `ΡΑΝDΑ`), where mixing scripts is evasion (as Unicode TR39's
- * mixed-script detection has it); a word written wholly in Cyrillic or Greek stays in its own script,
- * lower-cased, so that Russian `вот`, `тот`, `как`, `нет` and Greek `του` never fire the Latin terms
- * `bot`, `tot`, `kak`, `het`, `toy`, and a Cyrillic or Greek term matches in any case. The price: a Latin
- * term spelt wholly in lookalikes (`КЕТТЕ` for `kette`) does not match, as it cannot be told from Cyrillic
- * text. A capital and its small letter may pass for different Latin letters: `Ν` n but `ν` v, `Υ` y but
- * `υ` u, `Н` h.
- */
-const LATIN_LOOKALIKES: ReadonlyMap<string, string> = new Map(Object.entries({
-  // Cyrillic capitals, then small letters (a small letter passes for its capital's likeness: в b, н h).
-  'А': 'a', 'В': 'b', 'Е': 'e', 'К': 'k', 'М': 'm', 'Н': 'h', 'О': 'o', 'Р': 'p', 'С': 'c', 'Т': 't',
-  'Х': 'x', 'У': 'y', 'І': 'i', 'Ј': 'j', 'Ѕ': 's', 'Ԁ': 'd', 'Һ': 'h', 'Ԛ': 'q', 'Ԝ': 'w', 'Ӏ': 'l',
-  'а': 'a', 'в': 'b', 'е': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c', 'т': 't',
-  'х': 'x', 'у': 'y', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
-  // Greek capitals, then small letters.
-  'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Ζ': 'z', 'Η': 'h', 'Ι': 'i', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o',
-  'Ρ': 'p', 'Τ': 't', 'Υ': 'y', 'Χ': 'x',
-  'α': 'a', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x',
-}));
-
 /** Separators outside ASCII, folded to an ASCII one so that the character table need not know them. */
 const UNICODE_JOINERS = '\u00b7\u2022\u2027\u2219\u2010\u2011\u2012\u2013\u2014\u2015\u2212';
 /** What anything that is neither a letter nor a digit folds to (emoji, curly quotes, CJK punctuation). */
@@ -119,42 +98,6 @@ export function foldCodePoint(cp: number): string {
   folded.set(cp, out);
   return out;
 }
-
-/**
- * Cyrillic and Greek lookalikes in their own-script reading are written, in a folded text, as a private
- * use character `OWN_LETTER_BASE + k` (the k-th of `OWN_LETTERS`), which the character table reads as that
- * letter: the letter itself is kept for `NEEDS_FOLD`, so that the table sends every text holding one
- * through `foldText`. A text that itself holds these private use characters reads them as those letters.
- */
-export const OWN_LETTER_BASE = 0xf700;
-/** The own-script letters (small) that have Latin lookalikes, each once. */
-export const OWN_LETTERS: readonly string[] = [...new Set(
-  [...LATIN_LOOKALIKES.keys()].map((c) => c.toLowerCase()),
-)].sort();
-/** Code units that may be Cyrillic or Greek lookalikes: the Greek, Cyrillic and Greek Extended blocks. */
-const LOOKALIKE_RANGES: readonly (readonly [number, number])[] = [[0x370, 0x52f], [0x1f00, 0x1fff]];
-/** Per code unit of those ranges: 0 not yet known, -1 no lookalike, else (own index + 1) << 8 | Latin letter. */
-const lookalikeCache = new Int32Array(0x10000);
-
-function lookalike(unit: number): number {
-  if (!LOOKALIKE_RANGES.some(([lo, hi]) => unit >= lo && unit <= hi)) return -1;
-  let v = lookalikeCache[unit]!;
-  if (v === 0) {
-    const bare = String.fromCharCode(unit).normalize('NFKD').replace(MARK_OR_INVISIBLE, '');
-    const latin = LATIN_LOOKALIKES.get(bare);
-    const own = OWN_LETTERS.indexOf(bare.toLowerCase());
-    v = latin === undefined || own < 0 ? -1 : ((own + 1) << 8) | latin.charCodeAt(0);
-    lookalikeCache[unit] = v;
-  }
-  return v;
-}
-
-/** True for a Cyrillic or Greek letter with a Latin lookalike, accents aside (`к`, `К`, `ё`, `ά`). */
-export const isLookalike = (unit: number): boolean => lookalike(unit) > 0;
-/** The Latin letter (ASCII) a lookalike passes for inside a word with Latin letters. */
-const latinReading = (unit: number): number => lookalike(unit) & 0xff;
-/** The private use unit of a lookalike's own-script reading (see `OWN_LETTER_BASE`). */
-const ownReading = (unit: number): number => OWN_LETTER_BASE + (lookalike(unit) >> 8) - 1;
 
 /**
  * Marks of scripts written without spaces that sit on a letter of those scripts are written, in a folded
@@ -201,13 +144,6 @@ function resolveMarks(src: string, table: Int32Array): string {
   return out === undefined ? src : out.join('');
 }
 
-/** True for a Latin letter as it stands in a text (ASCII, accented, fullwidth). */
-function isLatinUnit(u: number): boolean {
-  if (u < 0x80) return ((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a);
-  return LATIN_LETTER.test(String.fromCharCode(u));
-}
-const LATIN_LETTER = /^\p{sc=Latn}$/u;
-
 /**
  * A text after folding, and where its units came from. For each folded code point of the original,
  * in order: the units its folding occupies in `text` (`foldedAt` .. `foldedEnd`, possibly none) and the
@@ -215,6 +151,12 @@ const LATIN_LETTER = /^\p{sc=Latn}$/u;
  */
 export interface FoldedText {
   text: string;
+  /**
+   * `text` with the words wholly in Cyrillic or Greek lookalikes that may be Latin read as Latin, unit for unit
+   * (so the offsets hold for it too), where there are such words (`wholeScriptLatin`); `text` reads them in their
+   * own script. A text is matched in both.
+   */
+  latinText?: string;
   foldedAt: number[];
   foldedEnd: number[];
   originalAt: number[];
@@ -224,8 +166,8 @@ export interface FoldedText {
 /**
  * Folds the characters of `text` that `table` (a character table) marks `NEEDS_FOLD`: those whose folding
  * is longer than one unit, astral characters, and Cyrillic and Greek lookalikes, each of which becomes
- * either its Latin letter or its own-script letter as its word decides (`resolveLookalikes`). The table
- * reads all others as they are.
+ * either its Latin letter or its own-script letter as its word decides (`resolveLookalikes`), and both in a
+ * word wholly in lookalikes that may be Latin (`latinText`). The table reads all others as they are.
  */
 export function foldText(text: string, table: Int32Array): FoldedText {
   const folded: FoldedText = { text, foldedAt: [], foldedEnd: [], originalAt: [], originalEnd: [] };
@@ -252,50 +194,11 @@ export function foldText(text: string, table: Int32Array): FoldedText {
     folded.text = parts.join('');
   }
   // One unit for one: the offsets recorded above still hold.
-  folded.text = resolveLookalikes(resolveMarks(folded.text, table), table);
+  const marked = resolveMarks(folded.text, table);
+  folded.text = resolveLookalikes(marked, table);
+  const latin = wholeScriptLatin(marked, folded.text, table);
+  if (latin !== undefined) folded.latinText = latin;
   return folded;
-}
-
-/**
- * True for a character that continues a word for the script decision: a letter or digit, a mark, one to
- * fold; not a boundary, a separator or a symbol (`@ $ ! |`). Symbols split words as the alternative reading
- * splits them: counted in, they made Russian `Нет!OK`, `вот|here` and `вот@mail.ru` mixed, and `нет` fired `het`.
- */
-function inWord(code: number): boolean {
-  return code !== BOUNDARY && code !== JOINER && !isSymbol(code);
-}
-
-/**
- * `src` with each Cyrillic or Greek lookalike replaced by its Latin letter where its word (letters,
- * digits and marks between spaces, punctuation, separators or symbols) has a Latin letter, else by its
- * own-script letter (`OWN_LETTER_BASE`). Only letters count: digits and symbols read as Latin letters
- * (`к3т`, `в@т`) but are typed in any script, so they do not make a word mixed; a word split by
- * separators or symbols is judged piece by piece (`К.e.t.t.l.e` and `К@ttle` are not caught), so that
- * hyphenated Russian compounds with a Latin part (`IT-отдел`, `Wi-Fi-роутер`) and Russian next to Latin
- * across a symbol (`Нет!OK`, `вот@mail.ru`, `Да|Yes`) do not read their Russian part as Latin.
- */
-function resolveLookalikes(src: string, table: Int32Array): string {
-  const parts: string[] = [];
-  let from = 0;
-  for (let i = 0; i < src.length; i++) {
-    if (!isLookalike(src.charCodeAt(i))) continue;
-    let start = i;
-    while (start > 0 && inWord(table[src.charCodeAt(start - 1)]!)) start--;
-    let end = i + 1;
-    while (end < src.length && inWord(table[src.charCodeAt(end)]!)) end++;
-    let latin = false;
-    for (let q = start; q < end && !latin; q++) latin = isLatinUnit(src.charCodeAt(q));
-    for (let q = i; q < end; q++) {
-      const u = src.charCodeAt(q);
-      if (!isLookalike(u)) continue;
-      parts.push(src.slice(from, q), String.fromCharCode(latin ? latinReading(u) : ownReading(u)));
-      from = q + 1;
-    }
-    i = end - 1;
-  }
-  if (parts.length === 0) return src;
-  parts.push(src.slice(from));
-  return parts.join('');
 }
 
 /** Index in the original text of the character that produced unit `i` of the folded text (or its length). */

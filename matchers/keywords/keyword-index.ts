@@ -2,11 +2,12 @@ import { VigilError } from '../../core/errors.js';
 import { compileAutomaton, sharedInt32Array } from './automaton.js';
 import { LETTER_FOR, SYMBOL_FOR, fillClassTable } from './char-table.js';
 import { BOUNDARY, OTHER_WORD } from './unit-codes.js';
+import { OWN_LETTERS, OWN_LETTER_BASE } from './lookalikes.js';
 import { UNSPACED, foldText, keepsRepeats, originalIndex } from './fold.js';
 import { KeywordTermError } from './keyword-term-error.js';
 import { BASE_I_CODES, normalizeTerm } from './normalize.js';
 import { termVariants } from './term-variants.js';
-import type { KeywordMatch } from './keyword-match.js';
+import { mergeReadings, type KeywordMatch } from './keyword-match.js';
 import { Scanner, type ScanTables } from './scanner.js';
 
 /**
@@ -145,12 +146,15 @@ export class KeywordIndex {
   private tables: ScanTables | undefined;
   private scanner: Scanner | undefined;
   private readonly needsLetter: Int32Array;
+  /** True when a term has a Cyrillic or Greek letter that passes for a Latin one (`OWN_LETTERS`). */
+  private readonly ownScript: boolean;
 
   private constructor(size: number, tables: ScanTables, needsLetter: Int32Array) {
     this.size = size;
     this.tables = tables;
     this.scanner = new Scanner(tables);
     this.needsLetter = needsLetter;
+    this.ownScript = OWN_LETTERS.some((_, k) => tables.charClasses[OWN_LETTER_BASE + k] !== OTHER_WORD);
   }
 
   /**
@@ -268,9 +272,14 @@ export class KeywordIndex {
     if (scanner === undefined || this.tables === undefined) throw new Error('KeywordIndex used after dispose()');
     const found = scanner.scan(text);
     if (found !== undefined) return this.withLetters(text, found);
-    // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter).
+    // Rare: a character whose folding is longer than one unit (`ß`, `ﬁ`, an astral letter) or depends on its word
+    // (a Cyrillic or Greek lookalike). A word wholly in lookalikes may be read two ways: an index with a term in
+    // those letters scans both readings; one without scans the Latin one alone, as the other has nothing to find
+    // in such a word (its letters are in no term), and scanning the text twice halved the speed of Russian text.
     const folded = foldText(text, this.tables.charClasses);
-    const inFolded = scanner.scan(folded.text) ?? [];
+    const latin = folded.latinText;
+    let inFolded = scanner.scan(latin !== undefined && !this.ownScript ? latin : folded.text) ?? [];
+    if (latin !== undefined && this.ownScript) inFolded = mergeReadings(inFolded, scanner.scan(latin) ?? []);
     for (const x of inFolded) {
       x.start = originalIndex(folded, x.start);
       x.end = originalIndex(folded, x.end);

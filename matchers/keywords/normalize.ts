@@ -5,17 +5,24 @@
  *
  * The rules, and what they cost:
  *   - case, compatibility forms (NFKC-like: fullwidth, ligatures, mathematical letters) and diacritics
- *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters only in a word that also
- *     has a Latin letter (`Кettle`), so a word wholly in Russian or Greek stays in its script and never
- *     fires a Latin term, and a Latin term spelt wholly in lookalikes (`КЕТТЕ`) does not match;
+ *     fold away (`fold.ts`); Cyrillic and Greek lookalikes read as Latin letters in a word that also has a
+ *     Latin letter (`Кettle`); a word every letter of which passes for a Latin one in the case typed
+ *     (`кеу`, `РОРРУ`: UTS #39's whole-script confusables) is read both as Latin and in its own script,
+ *     unless its neighbour is a Cyrillic or Greek word that no Latin word could pass for (`Нет, ВОТ`); any
+ *     other word stays in its script (`вот`, `нет`: a small в, н, т looks like a small capital, not b, h,
+ *     t), so that a Cyrillic or Greek term matches in any case. The price, measured by
+ *     `bench/lookalike-words.ts`: a Russian or Greek word with no such neighbour that spells an English
+ *     word fires that word's term (`ВОТ ТОТ` alone fires `bot` and `tot`). This form shows the own-script
+ *     reading (`lookalikes.ts`);
  *   - `0` reads o, `3` e, `4` a, `5` s, `7` t, but a match of a term with a letter must have a letter
  *     (`KeywordIndex`): `b0$$` and `5ecret` match, the numbers `5.05`, `room 505`, `707` do not; `1` (and `|`, `!` inside a word) is typed for both i and l,
  *     so it stays `1`, and each term also matches with any of its i and l written as `1` (up to 8 of them,
  *     `term-variants.ts`); `i` and `l` themselves stay apart, so `lit` does not fire on `it`; a capital
  *     `I` right after a small letter (or after such an `I`) reads as `1` too (`heIIo`, `kiII`), and so does
- *     a lone `I` in a row of spaced or separated single letters after a small one (`k i I I`, `k.i.I.I`), but
- *     not where it ends a word of 2 letters (`hI`, `kI`, `h.I`), elsewhere as `i` (`I`, `It`, `HI`, `II`,
- *     `KILL`, `Post-It`, `and I`: see `capital-i.ts`);
+ *     a lone `I` in a row of spaced or separated single letters after a small one (`k i I I`, `k.i.I.I`,
+ *     `k.i I I`), but only across gaps the main reading joins (`k.i.I I` is `ki1 i`), and not where it ends a
+ *     word of 2 letters (`hI`, `kI`, `h.I`); elsewhere as `i` (`I`, `It`, `HI`, `II`, `KILL`, `Post-It`,
+ *     `and I`, `i.e. I`: see `capital-i.ts`);
  *   - repeated letters collapse (`kiiill` is `kil`), so `good` reads as `god` (a match of a short term that doubles
  *     a letter then needs it doubled: `KeywordIndex`'s `matchKept`), and repeated boundaries too
  *     (after a term's 1-spellings are made: `hi11` reads `hi1`, a spelling of `hill`); but not in the
@@ -33,9 +40,12 @@
  * Some characters read two ways, and the unit stream keeps both readings:
  *   - a separator (`. - _ * ~ + / \`, and Unicode dashes and dots) between letters joins them in the main
  *     reading (`k.e.y` is `key`) and is a boundary in the other (`badword.example` still has `badword`);
- *   - a single space or tab inside a run of 3 or more single letters likewise (`k e y`; `a b` stays two
+ *   - a single space or tab inside a row of 3 or more single letters likewise (`k e y`; `a b` stays two
  *     words), and so do gaps of up to 3 spaces and separators there (`k. e. y`, `k - e - y`); two spaces
- *     or more part words of spaced letters (`k e y  w o r d`);
+ *     or more part words of spaced letters (`k e y  w o r d`). Two single letters joined by separators count
+ *     as one piece of a row where single spaces part them from the rest (`k.i I I`, `p.a n.d a`), but not
+ *     before a separator and a space, which ends an abbreviation (`i.e. I think`); more are a word that a row
+ *     does not swallow (`k.e.y k e y` is `key key`): see `spaced-rows.ts`;
  *   - a symbol (`@` a, `$` s, `!` and `|` 1) followed by a letter is that letter in the main reading
  *     (`b@d`, `$ample`) and a boundary in the other (`@badword`, `name@badword`); so are `@` and `$`
  *     right after a letter at the end of a word (`pand@`, `bo$$`, `PAND@!`; `badword$` matches badword
@@ -47,10 +57,9 @@
 import { baseCharTable } from './char-table.js';
 import { foldText, keepsRepeats } from './fold.js';
 import { capitalIReading, type CapitalIState } from './capital-i.js';
-import {
-  BOUNDARY, CAPITAL_I, DROP, JOINER, MAX_GAP, MAX_GAP_DROPS, NEEDS_FOLD, isEndSymbol, isLetterCode, isSpace, isSymbol,
-  symbolLetter,
-} from './unit-codes.js';
+import { spacedRunEnd } from './spaced-rows.js';
+import { BOUNDARY, CAPITAL_I, DROP, JOINER, NEEDS_FOLD, isSpace, symbolLetter } from './unit-codes.js';
+import { endLettersEnd, letterAt, skipDropsBack, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
 
 /** Unit: a separator or space that joins letters in the main reading and is a boundary in the other. */
 export const AMB_JOIN = -1;
@@ -111,150 +120,8 @@ export const BASE_I_CODES: readonly [number, number] = [0x69, 0x31];
 /** A producer's state before a text, with the codes its table gives (the base table's by default). */
 export const initialState = (plainFrom = 1, [iCode, oneCode] = BASE_I_CODES): ProducerState => ({
   at: 0, last: BOUNDARY, wordBegin: -2, spacedUntil: -1, unfolded: false, plainFrom, iCode, oneCode, iFrom: 0, iTo: 0, iRead: iCode,
+  rowFrom: 0, rowTo: 0,
 });
-
-/** First index at or after `p` that is not a separator. */
-export function skipJoiners(src: string, table: Int32Array, p: number): number {
-  while (p < src.length) {
-    const code = table[src.charCodeAt(p)]!;
-    if (code !== JOINER && code !== DROP) break;
-    p++;
-  }
-  return p;
-}
-
-/** First index at or after `p` that is not a symbol. */
-export function skipSymbols(src: string, table: Int32Array, p: number): number {
-  while (p < src.length && isSymbol(table[src.charCodeAt(p)]!)) p++;
-  return p;
-}
-
-/**
- * In the symbol run `i .. p` that follows a word and no letter follows, where the symbols that read as
- * letters end (`i` when none do): the `@` and `$` it begins with (`pand@`, `bo$$`); the rest is
- * punctuation. `!` and `|` at the end of a word are always punctuation, however many: read as `1`,
- * `hi!!` (everyday chat) spelt `hill` and `Bi!!` `bill`; so `ki!!` does not spell `kill`. None do after a
- * word without a letter (`50$` read `sos`), nor a lone `$` after a currency prefix (`A$`, `US$`).
- */
-export function endLettersEnd(src: string, table: Int32Array, i: number, p: number): number {
-  if (!wordHasLetter(src, table, i)) return i;
-  let q = i;
-  while (q < p && isEndSymbol(table[src.charCodeAt(q)]!)) q++;
-  if (q === i + 1 && src.charCodeAt(i) === 0x24 && CURRENCY_PREFIXES.has(capitalsBefore(src, table, i))) return i;
-  return q;
-}
-
-/** Currency prefixes written before `$`, in capitals (`A$ 20`, `US$`, `NZ$`). */
-const CURRENCY_PREFIXES = new Set(['A', 'AU', 'C', 'CA', 'HK', 'MX', 'NT', 'NZ', 'R', 'S', 'SG', 'US']);
-const DIGIT = /^\p{N}$/u;
-
-/** The word before `i` if it is ASCII capitals only and begins after a boundary (else empty). */
-function capitalsBefore(src: string, table: Int32Array, i: number): string {
-  let q = i;
-  while (q > 0 && src.charCodeAt(q - 1) >= 0x41 && src.charCodeAt(q - 1) <= 0x5a) q--;
-  if (q > 0 && table[src.charCodeAt(q - 1)] !== BOUNDARY) return '';
-  return src.slice(q, i);
-}
-
-/** True when the word that ends before `i` has a letter (not only digits and symbols). */
-function wordHasLetter(src: string, table: Int32Array, i: number): boolean {
-  for (let q = i - 1; q >= 0; q--) {
-    const code = table[src.charCodeAt(q)]!;
-    if (code === BOUNDARY || code === JOINER) return false;
-    const u = src.charCodeAt(q);
-    if (isLetterCode(code) && !(u < 0x80 ? u >= 0x30 && u <= 0x39 : DIGIT.test(String.fromCharCode(u)))) return true;
-  }
-  return false;
-}
-
-/**
- * True when the symbol at `p` is a letter that ends a word (`pand@`, `bo$$`): in a run of symbols after a
- * letter or digit (characters to skip aside), with no letter after the run, within the part that
- * `endLettersEnd` reads as letters. Where no letter follows, that is the only way a symbol reads as a letter.
- */
-export function endsWordAt(src: string, table: Int32Array, p: number): boolean {
-  if (!isSymbol(table[src.charCodeAt(p)]!)) return false;
-  let i = p;
-  while (i > 0 && isSymbol(table[src.charCodeAt(i - 1)]!)) i--;
-  let q = i - 1;
-  while (q >= 0 && table[src.charCodeAt(q)] === DROP) q--;
-  if (q < 0 || !isLetterCode(table[src.charCodeAt(q)]!)) return false;
-  const end = skipSymbols(src, table, p);
-  return !letterAt(src, table, end) && p < endLettersEnd(src, table, i, end);
-}
-
-/**
- * True when a letter or digit follows at `p`, possibly after symbols that then read as letters. A
- * character that needs folding counts as one: the reader that meets it later has the text folded first.
- */
-export function wordAhead(src: string, table: Int32Array, p: number): boolean {
-  for (; p < src.length; p++) {
-    const code = table[src.charCodeAt(p)]!;
-    if (isLetterCode(code) || code === NEEDS_FOLD) return true;
-    if (!isSymbol(code) && code !== DROP) return false;
-  }
-  return false;
-}
-
-/** True when a letter or digit is at `p` (a symbol run that ends there then reads as letters). */
-export function letterAt(src: string, table: Int32Array, p: number): boolean {
-  if (p >= src.length) return false;
-  const code = table[src.charCodeAt(p)]!;
-  return isLetterCode(code) || code === NEEDS_FOLD;
-}
-
-/** True when the single letter before `r` ends there (nothing word-like continues it). */
-function letterEndsAt(src: string, table: Int32Array, r: number): boolean {
-  if (r >= src.length) return true;
-  const code = table[src.charCodeAt(r)]!;
-  if (code === BOUNDARY) return true;
-  if (isLetterCode(code)) return false;
-  return !wordAhead(src, table, skipJoiners(src, table, r));
-}
-
-/**
- * Where the gap that begins at `p` ends, if it can part spaced single letters: one space (`k e y`), or 2 to
- * `MAX_GAP` spaces and separators with both among them (`k. e. y`, `k - e - y`); else -1. Spaces alone,
- * two or more, part words of spaced letters (`k e y  w o r d`); separators alone are a joiner's (`k.e.y`),
- * which joins letters whatever their words' lengths.
- */
-function spacedGapEnd(src: string, table: Int32Array, p: number): number {
-  let spaces = 0;
-  let joiners = 0;
-  let drops = 0;
-  for (; p < src.length; p++) {
-    const u = src.charCodeAt(p);
-    const code = table[u]!;
-    if (code === DROP) {
-      if (++drops > MAX_GAP_DROPS) return -1;
-      continue;
-    }
-    if (code === BOUNDARY && isSpace(u)) spaces++;
-    else if (code === JOINER) joiners++;
-    else break;
-    if (spaces + joiners > MAX_GAP) return -1;
-  }
-  return spaces === 1 || (spaces > 0 && joiners > 0) ? p : -1;
-}
-
-/**
- * At a space or separator `i` that follows a one-character word: if 3 or more one-character words follow
- * each other, parted by single spaces or by gaps of up to 3 spaces and separators (`k e y`, `k. e. y`,
- * `k - e - y`: `spacedGapEnd`), the index of the last one (the gaps before it join); else -1.
- */
-export function spacedRunEnd(src: string, table: Int32Array, i: number): number {
-  let words = 1;
-  let lastWord = -1;
-  let p = i;
-  for (;;) {
-    const q = spacedGapEnd(src, table, p);
-    if (q < 0 || q >= src.length || !isLetterCode(table[src.charCodeAt(q)]!) || !letterEndsAt(src, table, q + 1)) break;
-    words++;
-    lastWord = q;
-    p = q + 1;
-  }
-  return words >= 3 ? lastWord : -1;
-}
 
 /**
  * Appends to `buf`, from unit `m` on, the units of `src` from `st.at` until at least `to` (a run of
@@ -272,8 +139,8 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
     let code = table[src.charCodeAt(i)]!;
     if (code === CAPITAL_I) code = capitalIReading(src, table, i, st);
     if (code >= BOUNDARY) {
-      if (code === BOUNDARY && isSpace(src.charCodeAt(i))
-        && (i < spacedUntil || (last > BOUNDARY && wordBegin === i - 1))) {
+      // A space after a letter may begin a row of spaced letters (`spacedRunEnd` tells), or be in one.
+      if (code === BOUNDARY && isSpace(src.charCodeAt(i)) && (i < spacedUntil || last > BOUNDARY)) {
         if (i >= spacedUntil) spacedUntil = spacedRunEnd(src, table, i);
         if (i < spacedUntil) {
           cls[m] = AMB_JOIN;
@@ -289,7 +156,7 @@ export function produceUnits(src: string, table: Int32Array, buf: UnitBuffer, m:
         last = code;
       }
     } else if (code === JOINER && (i < spacedUntil
-      || (last > BOUNDARY && wordBegin === i - 1 && (spacedUntil = spacedRunEnd(src, table, i)) > i))) {
+      || (last > BOUNDARY && wordBegin === skipDropsBack(src, table, i - 1) && (spacedUntil = spacedRunEnd(src, table, i)) > i))) {
       // A separator in a gap between spaced single letters (`k. e. y`): it joins, as the spaces there do.
       if (last !== AMB_JOIN) {
         cls[m] = AMB_JOIN;

@@ -16,10 +16,9 @@ import { isKeptMark } from './fold.js';
 import { ClassRing } from './class-ring.js';
 import { capitalIReading } from './capital-i.js';
 import { mergeReadings, type KeywordMatch } from './keyword-match.js';
-import {
-  UnitBuffer, altClass, endLettersEnd, endsWordAt, initialState, letterAt, mainClass, produceUnits, skipJoiners, skipSymbols,
-  spacedRunEnd, wordAhead, type ProducerState,
-} from './normalize.js';
+import { UnitBuffer, altClass, initialState, mainClass, produceUnits, type ProducerState } from './normalize.js';
+import { spacedRunEnd } from './spaced-rows.js';
+import { endLettersEnd, endsWordAt, letterAt, skipDropsBack, skipJoiners, skipSymbols, wordAhead } from './word-edges.js';
 
 /** The automaton as the scanner needs it (see `automaton.ts` for the layout). */
 export interface ScanTables {
@@ -89,8 +88,9 @@ export class Scanner {
     const n = src.length;
     this.main = [];
     this.alt = [];
-    // The capital I's read in the last text say nothing of this one.
+    // The capital I's and rows read in the last text say nothing of this one.
     this.producer.iFrom = this.producer.iTo = 0;
+    this.producer.rowFrom = this.producer.rowTo = 0;
     let s = this.t.startState;
     let last = BOUNDARY;
     let r = 0;
@@ -190,7 +190,8 @@ export class Scanner {
    * `k. e. y`: `spacedRunEnd`), which an episode reads.
    */
   private spacedLetters(src: string, i: number, r: number): boolean {
-    return this.ring.at(r - 1) === i - 1 && this.boundaryBefore(src, r) && spacedRunEnd(src, this.t.charClasses, i) > i;
+    const table = this.t.charClasses;
+    return this.ring.at(r - 1) === skipDropsBack(src, table, i - 1) && this.boundaryBefore(src, r) && spacedRunEnd(src, table, i) > i;
   }
 
   /** Matches ending with the main reading's `r`-th class, a boundary at `end`. */
