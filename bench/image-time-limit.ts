@@ -16,7 +16,7 @@
  * fails where the bytes end, the lenient one decodes the rest as grey), a 250 MP lossless WebP (libwebp decodes it
  * whole, inside libvips' first strip) and a 200 MP camera's JPEG (a photo-like picture scaled up), upright and turned.
  *
- * Usage: node dist/bench/image-time-limit.js [--seconds 5] [--runs 3] [--only NAME,...]
+ * Usage: node dist/bench/image-time-limit.js [--seconds 5] [--runs 3] [--only NAME,...] (--help for more)
  * Writes bench/results/image-time-limit.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,8 +24,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { benchCommand } from './bench-command.js';
 import { DEFAULT_MAX_IMAGE_DECODE_SECONDS, seededRandom } from '../core/index.js';
 import { FULL_DECODE_PIXELS, readImageHeader } from '../matchers/index.js';
 import { analyseImage } from '../pipeline/image-task.js';
@@ -114,13 +114,23 @@ async function autoOrientDecode(bytes: Uint8Array, seconds: number): Promise<str
   }
 }
 
+const { values: options } = benchCommand({
+  run: 'node dist/bench/image-time-limit.js',
+  summary: 'Whether ingest.maxImageDecodeSeconds stops the costliest images the limits accept, and what the limit costs an\n'
+    + 'image under it: CPU and wall time of each decode in a fresh child, with the limit, without it, and (for images\n'
+    + 'stored turned) through sharp\'s own orientation. Writes bench/results/image-time-limit.json.',
+  options: {
+    seconds: { kind: 'int', default: DEFAULT_MAX_IMAGE_DECODE_SECONDS, min: 1, max: 3600, help: 'the decode time limit, in seconds' },
+    runs: { kind: 'int', default: 3, min: 1, help: 'runs of each image and mode' },
+    only: { kind: 'string', arg: 'NAME,...', help: 'only the images whose name holds one of these (default all)' },
+    child: { kind: 'string', arg: 'FILE', help: '(internal) decode FILE and print what it cost, as the measuring child' },
+    mode: { kind: 'string', choices: ['limit', 'no limit', 'autoOrient'], help: '(internal) with --child: how FILE is decoded' },
+  },
+});
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
-    seconds: { type: 'string', default: String(DEFAULT_MAX_IMAGE_DECODE_SECONDS) }, runs: { type: 'string', default: '3' }, only: { type: 'string' },
-  } });
-  const seconds = Number(values.seconds);
-  const runs = Number(values.runs);
-  const only = values.only?.split(',');
+  const { seconds, runs } = options;
+  const only = options.only?.split(',');
   const machine = { ...benchMachine(), sharp: sharp.versions.sharp, vips: sharp.versions.vips };
   const command = `node ${process.argv.slice(1).join(' ')}`;
   console.log(`${machineLine(machine)}, sharp ${machine.sharp} (libvips ${machine.vips}, 1 thread in each child)`);
@@ -139,7 +149,7 @@ async function main(): Promise<void> {
       const measured = new Map<Mode, Measured[]>(modes.map((m) => [m, []]));
       for (let run = 0; run < runs; run++) {
         for (const mode of modes) {
-          const out = execFileSync(process.execPath, [SELF, '--child', file, mode, String(seconds)], { encoding: 'utf8' });
+          const out = execFileSync(process.execPath, [SELF, '--child', file, '--mode', mode, '--seconds', String(seconds)], { encoding: 'utf8' });
           measured.get(mode)!.push(JSON.parse(out.trim().split('\n').pop()!) as Measured);
         }
       }
@@ -163,5 +173,5 @@ async function main(): Promise<void> {
   console.log(`\nload average at the end ${result.machine.loadAverageEnd.join(' ')}; wrote ${RESULTS}`);
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3]!, process.argv[4] as Mode, Number(process.argv[5]));
+if (options.child !== undefined) await child(options.child, options.mode ?? 'limit', options.seconds);
 else await main();

@@ -21,6 +21,7 @@ import { foldText } from '../matchers/keywords/fold.js';
 import { baseCharTable } from '../matchers/keywords/char-table.js';
 import { isLookalike } from '../matchers/keywords/lookalikes.js';
 import { benchMachine, machineLine } from './suite-machine.js';
+import { benchCommand } from './bench-command.js';
 
 const RESULTS = new URL('../../bench/results/lookalike-words.json', import.meta.url);
 const ENGLISH = ['/usr/share/dict/american-english', '/usr/share/dict/british-english'];
@@ -124,4 +125,12 @@ function newCount(): Count {
   return { readAsLatin: 0, fireEnglish: 0, examples: [] };
 }
 
+benchCommand({
+  run: 'node dist/bench/lookalike-words.js',
+  summary: 'How many Russian, Ukrainian, Bulgarian and Greek dictionary words would fire a Latin term for an English word,\n'
+    + 'read as Latin for their lookalike letters: as listed, with a capital first and in capitals. Needs Debian\'s word\n'
+    + 'lists (wamerican wbritish hunspell-ru hunspell-el wukrainian wbulgarian); a list not installed is skipped.\n'
+    + 'Writes bench/results/lookalike-words.json. No timing: it counts.',
+  options: {},
+});
 main();

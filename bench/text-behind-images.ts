@@ -10,15 +10,15 @@
  * thread, 5 s limit), `after` (the defaults: images on at most workers - 1 threads, 5 s limit). Images: the costliest
  * the limits accept (a 250 MP 16-bit RGBA PNG, 5-6 s to decode here) and a 200 MP camera's JPEG (about 1.2 s).
  *
- * Usage: node dist/bench/text-behind-images.js [--seconds 20] [--rounds 2] [--rate 20] [--devices 3] [--only NAME,...]
+ * Usage: node dist/bench/text-behind-images.js [--seconds 20] [--rounds 2] [--rate 20] [--devices 3] [--only NAME,...] (--help for more)
  * Writes bench/results/text-behind-images.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { benchCommand } from './bench-command.js';
 import WebSocket from 'ws';
 import { seededRandom } from '../core/index.js';
 import { decodeFrame, encodeFrame } from '../ingest/index.js';
@@ -158,13 +158,23 @@ async function cameraJpeg(): Promise<Buffer> {
     .resize(16384, 12288, { kernel: 'cubic', fit: 'fill' }).jpeg({ quality: 60 }).toBuffer();
 }
 
+const { values } = benchCommand({
+  run: 'node dist/bench/text-behind-images.js',
+  summary: 'How long a keyword alert waits while devices send large images to the same matcher threads: event-to-alert\n'
+    + 'latency of a listed keyword, alone and with images back to back, for each configuration of the image limits.\n'
+    + 'Writes bench/results/text-behind-images.json.',
+  options: {
+    seconds: { kind: 'int', default: 20, min: 1, help: 'seconds of text alone, then of text with images, in each run' },
+    rounds: { kind: 'int', default: 2, min: 1, help: 'rounds, the configurations alternated in each' },
+    rate: { kind: 'int', default: 20, min: 1, help: 'keyword events a second' },
+    devices: { kind: 'int', default: 3, min: 1, help: 'devices sending images back to back' },
+    only: { kind: 'string', arg: 'NAME,...', help: 'only the configurations whose name holds one of these (default all)' },
+  },
+});
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
-    seconds: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, rate: { type: 'string', default: '20' },
-    devices: { type: 'string', default: '3' }, only: { type: 'string' },
-  } });
-  const o = { seconds: Number(values.seconds), rate: Number(values.rate), devices: Number(values.devices) };
-  const rounds = Number(values.rounds);
+  const o = { seconds: values.seconds, rate: values.rate, devices: values.devices };
+  const rounds = values.rounds;
   const only = values.only?.split(',');
   const machine = benchMachine();
   const command = `node ${process.argv.slice(1).join(' ')}`;

@@ -18,14 +18,17 @@ const BAD_VALUES: Record<string, string[]> = {
   'floor-uws-server': [],
   gateway: ['--turns', '1.5'],
   'hash-index': ['--sizes', '10,x'],
+  'image-time-limit': ['--runs', '0'],
   ingest: ['--generator', 'rust'],
   'journal-keys': ['--live', '-1'],
   keywords: ['--reps', '0'],
   'large-images': ['--seed', '0x10'],
+  'lookalike-words': ['--languages', 'ru'],
   pdq: ['--reps', ''],
   screenshots: ['--workers', 'many'],
   suite: ['--seconds', 'abc'],
   'swarm-load': [], // started by hand, with no IPC channel to bench/swarm.ts
+  'text-behind-images': ['--rate', 'fast'],
 };
 
 function programs(): string[] {
