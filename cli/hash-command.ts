@@ -7,10 +7,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { blockhash } from '../matchers/blockhash/index.js';
 import { exactHashes } from '../matchers/exact/index.js';
-import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodedImage } from '../matchers/image/index.js';
+import { decodeImage, decodePixels, DEFAULT_DECODE_LIMITS, readImageHeader, type DecodeResult, type DecodedImage } from '../matchers/image/index.js';
 import { PDQ_DIHEDRAL_ORDER, pdqDihedralHashes, pdqHash, pdqToHex } from '../matchers/pdq/index.js';
 
-export const HASH_USAGE = `Usage: vigil hash [--dihedral | --all] FILE...
+export const HASH_USAGE = `Usage: vigil hash [--dihedral | --all] [--as-stored] FILE...
 
 Hashes image files (JPEG, PNG, WebP, GIF first frame, AVIF; HEIC where the installed libheif decodes
 HEVC) as Meta's pdq-photo-hasher does, one line per file:
@@ -19,12 +19,16 @@ HEVC) as Meta's pdq-photo-hasher does, one line per file:
                 flip+1, flip-1), then quality, then filename: pdq-photo-hasher --pdqdih-across
   --all         one JSON object per line with every hash: pdq and quality, the 8 dihedral
                 hashes, blockhash, md5, sha1, sha256, blake3
+  --as-stored   hash the pixels as stored, ignoring EXIF orientation, as pdq-photo-hasher does: its
+                hashes for a photo stored turned (without it, such a photo is hashed upright, as the
+                server hashes it; the server matches all 8 dihedral hashes, so either form of a
+                listed hash matches)
 
 Options:
   --data DIR    accepted as by every vigil command; hashing does not use it
   -h, --help    print this help
 
-EXIF orientation is applied before hashing. As in the reference tool, an image larger than 512 pixels
+EXIF orientation is applied before hashing (not with --as-stored). As in the reference tool, an image larger than 512 pixels
 on a side is squashed to 512x512 (nearest neighbour) before PDQ. A PDQ quality below 50 means the hash
 is not used for perceptual matching. An image over 50 megapixels (up to 250) is hashed from a decode
 shrunk to 50, as the server hashes it, if the server would take it (docs/protocol.md, IMAGE_TOO_LARGE).
@@ -40,7 +44,7 @@ type Mode = 'pdq' | 'dihedral' | 'all';
 type ParsedArgs =
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string }
-  | { kind: 'run'; mode: Mode; files: string[] };
+  | { kind: 'run'; mode: Mode; files: string[]; asStored: boolean };
 
 const writeStderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -68,7 +72,7 @@ export async function runHash(
 
   let failed = false;
   for (const file of parsed.files) {
-    const line = await hashFile(file, parsed.mode);
+    const line = await hashFile(file, parsed.mode, parsed.asStored);
     if (line.ok) {
       out(line.text);
     } else {
@@ -81,6 +85,7 @@ export async function runHash(
 
 function parseArgs(args: string[]): ParsedArgs {
   let mode: Mode = 'pdq';
+  let asStored = false;
   const files: string[] = [];
   let optionsEnded = false;
   for (let i = 0; i < args.length; i++) {
@@ -103,6 +108,9 @@ function parseArgs(args: string[]): ParsedArgs {
         mode = wanted;
         break;
       }
+      case '--as-stored':
+        asStored = true;
+        break;
       case '--data':
         if (i + 1 >= args.length) return { kind: 'usage-error', message: '--data needs a folder' };
         i++;
@@ -112,12 +120,19 @@ function parseArgs(args: string[]): ParsedArgs {
     }
   }
   if (files.length === 0) return { kind: 'usage-error', message: 'no image files given' };
-  return { kind: 'run', mode, files };
+  return { kind: 'run', mode, files, asStored };
 }
 
 type FileLine = { ok: true; text: string } | { ok: false; text: string };
 
-async function hashFile(file: string, mode: Mode): Promise<FileLine> {
+/** Decodes as the server does, but leaves the pixels as stored whatever the EXIF orientation says (`--as-stored`). */
+async function decodeAsStored(bytes: Uint8Array): Promise<DecodeResult> {
+  const header = await readImageHeader(bytes, DEFAULT_DECODE_LIMITS);
+  if (!header.ok) return header;
+  return decodePixels(bytes, { ...header.header, orientation: 1, transposed: false }, DEFAULT_DECODE_LIMITS);
+}
+
+async function hashFile(file: string, mode: Mode, asStored: boolean): Promise<FileLine> {
   const name = JSON.stringify(file);
   let bytes: Uint8Array;
   try {
@@ -134,7 +149,7 @@ async function hashFile(file: string, mode: Mode): Promise<FileLine> {
     return { ok: false, text: `cannot read ${name}: ${description} (${e.code ?? 'EIO'})` };
   }
 
-  const decoded = await decodeImage(bytes, DEFAULT_DECODE_LIMITS);
+  const decoded = asStored ? await decodeAsStored(bytes) : await decodeImage(bytes, DEFAULT_DECODE_LIMITS);
   if (!decoded.ok) return { ok: false, text: `could not decode ${name}: ${decoded.message} (${decoded.code})` };
   return { ok: true, text: formatLine(file, mode, decoded.image, bytes) };
 }

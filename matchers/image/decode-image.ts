@@ -116,7 +116,8 @@ export interface ImageHeader {
   /** A progressive JPEG or an interlaced PNG. */
   progressive: boolean;
   /** An animation (a WebP with an animation header, even of one frame): libvips builds its frames at full size. */
-  animated: boolean;  /** Stored as CMYK (or YCCK): converted to sRGB at full size, before any shrink. */
+  animated: boolean;
+  /** Stored as CMYK (or YCCK): converted to sRGB at full size, before any shrink. */
   cmyk: boolean;
 }
 

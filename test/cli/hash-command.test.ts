@@ -30,6 +30,17 @@ t.test('hash command - prints hash,quality,filename exactly as pdq-photo-hasher 
   t.same(out, rows.map((r, i) => `${r[0]},${r[1]},${files[i]}`), 'same lines, same order');
 });
 
+t.test('hash command - --as-stored ignores EXIF orientation, as pdq-photo-hasher does, so photos stored turned get its lines too', async (t) => {
+  const rows = csvRows(`${PDQ_DATA}reference-cpp-jpeg.csv`).filter((r) => /exif-rotn-/.test(r[2]!));
+  t.equal(rows.length, 4, 'orientations 1, 3, 6 and 8');
+  const files = rows.map((r) => `${PDQ_DATA}${r[2]}`);
+  const stored = await run(['--as-stored', ...files]);
+  t.equal(stored.code, HASH_EXIT.OK);
+  t.same(stored.out, rows.map((r, i) => `${r[0]},${r[1]},${files[i]}`), 'the reference tool\'s lines');
+  const upright = await run(files);
+  t.same(upright.out.map((l, i) => l === stored.out[i]), [true, false, false, false], 'without it, those stored turned hash upright');
+});
+
 t.test('hash command - --dihedral prints the line of pdq-photo-hasher --pdqdih-across', async (t) => {
   const rows = csvRows(`${PDQ_DATA}lossless/reference-cpp-dih.csv`);
   const files = rows.map((r) => `${PDQ_DATA}lossless/${r[9]}`);
@@ -96,7 +107,7 @@ t.test('hash command - --help prints usage; wrong arguments exit 2 with a messag
   for (const flag of ['--help', '-h']) {
     const help = await run([flag]);
     t.equal(help.code, HASH_EXIT.OK);
-    t.match(help.out.join('\n'), /^Usage: vigil hash \[--dihedral \| --all\] FILE\.\.\./);
+    t.match(help.out.join('\n'), /^Usage: vigil hash \[--dihedral \| --all\] \[--as-stored\] FILE\.\.\./);
   }
   const cases: [string[], RegExp][] = [
     [[], /no image files/],
