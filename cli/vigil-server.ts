@@ -14,7 +14,7 @@ import {
   type Databases, type HeldFolder,
 } from '../store/index.js';
 import {
-  AlertBuilder, AlertFeed, HeartbeatMonitor, ImageAnalyser, ListWatcher, Pipeline, UncheckedImageMonitor, WorkerPool,
+  AlertBuilder, AlertFeed, HeartbeatMonitor, announceStored, ImageAnalyser, ListWatcher, Pipeline, UncheckedImageMonitor, WorkerPool,
 } from '../pipeline/index.js';
 import { DeviceGateway, FeedGateway, HttpServer, OperatorApi, loadNativeUws, type JournalEntry } from '../ingest/index.js';
 import { DEMO_LISTS } from './demo-lists.js';
@@ -199,7 +199,7 @@ export async function startServer(config: VigilConfig, log: Logger, options: Sta
   const operators = new OperatorStore(db, audit, config.operators, evidenceKey);
   const retention = new RetentionSweeper({
     db, alerts, audit, registry, operators, defaults: config.retention, log, journal,
-    onAlerts: (stored) => { for (const a of stored) metrics.alerts.inc({ category: a.category }); feed.published() },
+    onAlerts: (stored) => announceStored(stored, metrics, feed),
   });
   const operatorApi = new OperatorApi({
     operators, registry, alerts, audit, retention, lists, published: () => feed.published(),

@@ -3,7 +3,7 @@
  * feed sockets, webhooks) that the feed has grown, so each reads from its own cursor at its own pace.
  * A slow subscriber therefore never holds anything up, and nothing is buffered per subscriber here.
  */
-import type { Alert } from '../core/index.js';
+import type { Alert, Metrics } from '../core/index.js';
 import type { AlertStore } from '../store/index.js';
 
 export type FeedListener = (lastSeq: number) => void;
@@ -34,4 +34,13 @@ export class AlertFeed {
     const last = this.#store.committedSeq();
     for (const l of this.#listeners) l(last);
   }
+}
+
+/**
+ * What every place that stores alerts outside the pipeline's batches does after a commit: count them by category
+ * (`vigil_alerts_total`) and, if any was stored, tell the feed's subscribers.
+ */
+export function announceStored(stored: readonly Alert[], metrics: Metrics, feed: AlertFeed): void {
+  for (const a of stored) metrics.alerts.inc({ category: a.category });
+  if (stored.length > 0) feed.published();
 }

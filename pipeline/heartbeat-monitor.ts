@@ -31,7 +31,7 @@ import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert } from '../core/index.js';
 import { isActive, type AlertStore, type Databases, type DeviceScope, type RegistryStore } from '../store/index.js';
 import { alertId } from './alert-builder.js';
-import type { AlertFeed } from './alert-feed.js';
+import { announceStored, type AlertFeed } from './alert-feed.js';
 import { monotonic } from './monotonic.js';
 
 const CHECK_MS = 250;
@@ -346,8 +346,7 @@ export class HeartbeatMonitor {
         for (const a of due) this.#seen.get(a.deviceId)!.alerted = false; // raised at the next check (its id makes it once)
         throw err;
       }
-      for (const a of stored) this.#o.metrics.alerts.inc({ category: a.category });
-      if (stored.length > 0) this.#o.feed.published();
+      announceStored(stored, this.#o.metrics, this.#o.feed);
       this.#o.log.info({ devices: stored.length }, 'heartbeat deadlines missed');
       return stored.length;
     } finally {

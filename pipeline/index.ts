@@ -9,7 +9,7 @@
  */
 export { Pipeline, evidenceIdOf, type PipelinePage, type PipelineOptions } from './pipeline.js';
 export { ImageAnalyser, type ImageOutcome } from './image-analyser.js';
-export { AlertFeed, type FeedListener } from './alert-feed.js';
+export { AlertFeed, announceStored, type FeedListener } from './alert-feed.js';
 export { AlertBuilder, alertId, hasRules } from './alert-builder.js';
 export { ListWatcher } from './list-watcher.js';
 export { WorkerPool } from './worker-pool.js';

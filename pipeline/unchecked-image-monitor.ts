@@ -27,7 +27,7 @@ import type { Logger } from 'pino';
 import { asAlertId, type DeviceId, type Metrics, type NewAlert, type UncheckedImageCounts } from '../core/index.js';
 import { isActive, type AlertStore, type Databases, type DeviceScope, type RegistryStore } from '../store/index.js';
 import { alertId } from './alert-builder.js';
-import type { AlertFeed } from './alert-feed.js';
+import { announceStored, type AlertFeed } from './alert-feed.js';
 import { monotonic } from './monotonic.js';
 
 /** Why an image went unchecked: over the byte limit, over the pixel limit (or too large to decode shrunk), undecodable. */
@@ -217,9 +217,8 @@ export class UncheckedImageMonitor {
 
   async #commit(deviceId: DeviceId, alert: NewAlert): Promise<number> {
     const stored = await this.#o.alerts.commit([alert], []);
-    for (const a of stored) this.#o.metrics.alerts.inc({ category: a.category });
+    announceStored(stored, this.#o.metrics, this.#o.feed);
     if (stored.length > 0) {
-      this.#o.feed.published();
       this.#o.log.info({ deviceId, images: alert.match.kind === 'rule' ? alert.match.refused : undefined }, 'images refused unchecked');
     }
     return stored.length;
