@@ -81,13 +81,17 @@ function heartbeatAlertId(deviceId: DeviceId, seq: number, deadline: number) {
   return asAlertId(alertId(deviceId, seq, `rule\u0000heartbeat-missed\u0000${deadline}`));
 }
 
-export interface HeartbeatOptions {
+/** What a monitor that raises alerts from rules of its own (heartbeats, unchecked images) works with. */
+export interface MonitorParts {
   db: Databases;
   registry: RegistryStore;
   alerts: AlertStore;
   feed: AlertFeed;
   metrics: Metrics;
   log: Logger;
+}
+
+export interface HeartbeatOptions extends MonitorParts {
   heartbeatSeconds: number;
   graceSeconds: number;
 }

@@ -15,7 +15,7 @@ export { ListWatcher } from './list-watcher.js';
 export { WorkerPool } from './worker-pool.js';
 export * from './list-importer.js';
 export { readCsv, splitCsvLine, type CsvRecord } from './csv-rows.js';
-export { HeartbeatMonitor, type HeartbeatOptions } from './heartbeat-monitor.js';
+export { HeartbeatMonitor, type HeartbeatOptions, type MonitorParts } from './heartbeat-monitor.js';
 export {
   UncheckedImageMonitor, type UncheckedImage, type UncheckedImageOptions, type UncheckedReason,
 } from './unchecked-image-monitor.js';

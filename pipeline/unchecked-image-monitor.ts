@@ -23,11 +23,11 @@
  * of an image refused already (after a reconnect, or a restart, before the device heard its reject). The stages are
  * kept apart because an image being analysed is refused after later ones refused on arrival.
  */
-import type { Logger } from 'pino';
-import { asAlertId, type DeviceId, type Metrics, type NewAlert, type UncheckedImageCounts } from '../core/index.js';
-import { isActive, type AlertStore, type Databases, type DeviceScope, type RegistryStore } from '../store/index.js';
+import { asAlertId, type DeviceId, type NewAlert, type UncheckedImageCounts } from '../core/index.js';
+import { isActive, type DeviceScope } from '../store/index.js';
 import { alertId } from './alert-builder.js';
-import { announceStored, type AlertFeed } from './alert-feed.js';
+import { announceStored } from './alert-feed.js';
+import type { MonitorParts } from './heartbeat-monitor.js';
 import { monotonic } from './monotonic.js';
 
 /** Why an image went unchecked: over the byte limit, over the pixel limit (or too large to decode shrunk), undecodable. */
@@ -73,13 +73,7 @@ function describeUnchecked(t: Tally): string {
     + `since ${new Date(t.since).toISOString()}: ${why.join(', ')}`;
 }
 
-export interface UncheckedImageOptions {
-  db: Databases;
-  registry: RegistryStore;
-  alerts: AlertStore;
-  feed: AlertFeed;
-  metrics: Metrics;
-  log: Logger;
+export interface UncheckedImageOptions extends MonitorParts {
   /** After an alert, how long further refusals are counted into the next one. */
   windowSeconds: number;
 }

@@ -10,8 +10,10 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { loadConfig, type Category, type VigilConfig } from '../../core/index.js';
-import { RegistryStore, openDatabases } from '../../store/index.js';
+import type { Test } from 'tap';
+import { Metrics, loadConfig, type Category, type VigilConfig } from '../../core/index.js';
+import { AlertStore, RegistryStore, openDatabases } from '../../store/index.js';
+import { AlertFeed, type MonitorParts } from '../../pipeline/index.js';
 import { encodeFrame, decodeFrame } from '../../ingest/index.js';
 import { startServer, type RunningServer } from '../../cli/vigil-server.js';
 
@@ -20,6 +22,18 @@ export const DAY = 86_400_000;
 export function tempDir(prefix = 'vigil-test-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The parts a rule monitor (heartbeats, unchecked images) works with, on real LMDB in a temporary folder closed with `t`. */
+export function monitorParts(t: Test): { dir: string; parts: MonitorParts } {
+  const tmp = tempDir();
+  const db = openDatabases(tmp.dir);
+  t.teardown(async () => { await db.root.close(); tmp.remove() });
+  const alerts = new AlertStore(db);
+  return {
+    dir: tmp.dir,
+    parts: { db, registry: new RegistryStore(db), alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }) },
+  };
 }
 
 /** The `vigil` command as the compiled tree runs it (`node dist/cli/run.js`). */

@@ -1,27 +1,22 @@
 import t, { type Test } from 'tap';
-import pino from 'pino';
-import { asDeviceId, Metrics } from '../../core/index.js';
-import { AlertFeed, HeartbeatMonitor } from '../../pipeline/index.js';
+import { asDeviceId } from '../../core/index.js';
+import { HeartbeatMonitor } from '../../pipeline/index.js';
 import { ENROLMENT_SCAN_SLICE, SAVE_CHUNK } from '../../pipeline/heartbeat-monitor.js';
-import { AlertStore, RegistryStore, openDatabases } from '../../store/index.js';
-import { DAY, TestDevice, consumerToken, enrolDevice, heartbeat, readAlerts, startTestServer, tempDir, waitForAlerts } from '../helpers/vigil.js';
+import { RegistryStore, openDatabases } from '../../store/index.js';
+import {
+  DAY, TestDevice, consumerToken, enrolDevice, heartbeat, monitorParts, readAlerts, startTestServer, tempDir, waitForAlerts,
+} from '../helpers/vigil.js';
 
 
 /** A monitor's parts on real LMDB in a temporary folder (60 s heartbeats, no grace). */
-function monitorParts(t: Test) {
-  const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const registry = new RegistryStore(db);
-  const alerts = new AlertStore(db);
-  const options = {
-    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }),
-    heartbeatSeconds: 60, graceSeconds: 0,
-  };
+function heartbeats(t: Test) {
+  const { dir, parts } = monitorParts(t);
+  const { db, registry, alerts } = parts;
+  const options = { ...parts, heartbeatSeconds: 60, graceSeconds: 0 };
   /** Enrols subject-`name` under ORDER-`name`, heartbeats only, in force from a day before `now` to a day after. */
   const enrolWatched = async (name: string, now: number, enrolledAt = now) => asDeviceId((await registry.enrol(
     { subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories: ['heartbeat'], from: now - DAY, until: now + DAY }, enrolledAt)).deviceId);
-  return { db, dir: tmp.dir, registry, alerts, options, enrolWatched };
+  return { db, dir, registry, alerts, options, enrolWatched };
 }
 
 t.test('heartbeat - a silent device gets one heartbeat-missed alert after its deadline, and another only after it is heard again', async (t) => {
@@ -55,7 +50,7 @@ t.test('heartbeat - a silent device gets one heartbeat-missed alert after its de
 });
 
 t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a device silent across it is still alerted', async (t) => {
-  const { db, alerts, options, enrolWatched } = monitorParts(t);
+  const { db, alerts, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const watched = await enrolWatched('hb', now);
   const first = new HeartbeatMonitor(options);
@@ -79,7 +74,7 @@ t.test('heartbeat - last-seen times are saved in chunks and survive a restart: a
 });
 
 t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline, it raises no alert', async (t) => {
-  const { dir, registry, alerts, options } = monitorParts(t);
+  const { dir, registry, alerts, options } = heartbeats(t);
   const monitor = new HeartbeatMonitor(options);
   const now = Date.now();
   const order = { categories: ['heartbeat' as const], from: now - DAY, until: now + DAY };
@@ -97,7 +92,7 @@ t.test('heartbeat - a revoked device owes no heartbeat: silent past its deadline
 });
 
 t.test('heartbeat - an alert whose commit fails (a full disk, say) is raised at the next check, not lost', async (t) => {
-  const { alerts, options, enrolWatched } = monitorParts(t);
+  const { alerts, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const deviceId = await enrolWatched('full', now);
   const monitor = new HeartbeatMonitor(options);
@@ -119,7 +114,7 @@ function stepWallClock(t: Test, ms: number): void {
 }
 
 t.test('heartbeat - a wall clock stepped forward makes no device overdue: silence is measured on the monotonic clock', async (t) => {
-  const { alerts, options, enrolWatched } = monitorParts(t);
+  const { alerts, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const deviceId = await enrolWatched('fwd', now);
   const monitor = new HeartbeatMonitor(options);
@@ -130,7 +125,7 @@ t.test('heartbeat - a wall clock stepped forward makes no device overdue: silenc
 });
 
 t.test('heartbeat - a wall clock set back does not put deadlines off: a device heard after the step, then silent, is alerted on time', async (t) => {
-  const { registry, alerts, options } = monitorParts(t);
+  const { registry, alerts, options } = heartbeats(t);
   const now = Date.now();
   const order = { categories: ['heartbeat' as const], from: now - DAY, until: now + DAY };
   const heardAgain = await registry.enrol({ subjectId: 'subject-back', orderRef: 'ORDER-back', ...order });
@@ -147,7 +142,7 @@ t.test('heartbeat - a wall clock set back does not put deadlines off: a device h
 });
 
 t.test('heartbeat - a device whose order was varied to start later owes no heartbeat before the new start, and is alerted once it starts', async (t) => {
-  const { registry, alerts, options } = monitorParts(t);
+  const { registry, alerts, options } = heartbeats(t);
   const now = Date.now();
   const { deviceId } = await registry.enrol({ subjectId: 'subject-later', orderRef: 'ORDER-later', categories: ['heartbeat'], from: now - DAY, until: now + 2 * DAY });
   const monitor = new HeartbeatMonitor(options);
@@ -160,7 +155,7 @@ t.test('heartbeat - a device whose order was varied to start later owes no heart
 });
 
 t.test('heartbeat - time no server watched does not count: a deadline that fell while the server was down is put off by the outage, not alerted at start-up', async (t) => {
-  const { db, alerts, options, enrolWatched } = monitorParts(t);
+  const { db, alerts, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const enrol = (n: number) => enrolWatched(`out-${n}`, now);
   const [during, before] = [await enrol(1), await enrol(2)];
@@ -180,7 +175,7 @@ t.test('heartbeat - time no server watched does not count: a deadline that fell 
 });
 
 t.test('heartbeat - a deadline put off past an outage holds across another restart, and an alert raised just before a crash is not raised again', async (t) => {
-  const { db, alerts, options, enrolWatched } = monitorParts(t);
+  const { db, alerts, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const deviceId = await enrolWatched('out-9', now);
   const id = asDeviceId(deviceId);
@@ -203,7 +198,7 @@ t.test('heartbeat - a deadline put off past an outage holds across another resta
 });
 
 t.test('heartbeat - a device never heard from whose order started late gets the outage allowance too: a first event due in the outage is put off, not alerted at start-up', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, registry, alerts, options } = heartbeats(t);
   const now = Date.now();
   // Watched since 200 s ago, never heard from; the server before was last known alive 90 s ago (60 s periods).
   const enrolStarting = async (name: string, from: number) => {
@@ -267,7 +262,7 @@ t.test('heartbeat - across a real stop and start, a device never heard from whos
 });
 
 t.test('heartbeat - a device heard again after its alert is saved at once, not at the next save (a crash between brought it back as alerted, never to be alerted again)', async (t) => {
-  const { db, options, enrolWatched } = monitorParts(t);
+  const { db, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const id = await enrolWatched('again', now);
   const monitor = new HeartbeatMonitor(options); // not started: no save timer
@@ -303,7 +298,7 @@ t.test('heartbeat - a device whose events are refused is heard: refused events k
 });
 
 t.test('heartbeat - saves do not overlap: the time of a save is written only after every device changed before it', async (t) => {
-  const { db, options } = monitorParts(t);
+  const { db, options } = heartbeats(t);
   const now = Date.now();
   const monitor = new HeartbeatMonitor(options);
   const many = SAVE_CHUNK * 4;
@@ -317,7 +312,7 @@ t.test('heartbeat - saves do not overlap: the time of a save is written only aft
 });
 
 t.test('heartbeat - a save soon writes only the devices heard again after their alert, not every changed device (a whole save each turn held up ingest)', async (t) => {
-  const { db, options, enrolWatched } = monitorParts(t);
+  const { db, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const id = await enrolWatched('soon', now);
   const monitor = new HeartbeatMonitor(options); // not started: no save timer
@@ -335,7 +330,7 @@ t.test('heartbeat - a save soon writes only the devices heard again after their 
 });
 
 t.test('heartbeat - a device enrolled and never heard from is alerted a period after it began to be watched, once, saying no event ever came', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, registry, alerts, options } = heartbeats(t);
   const now = Date.now();
   const enrol = async (name: string, categories: ('heartbeat' | 'keyboard')[], at: number) =>
     asDeviceId((await registry.enrol({ subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories, from: now - DAY, until: now + 30 * DAY }, at)).deviceId);
@@ -373,7 +368,7 @@ t.test('heartbeat - a device enrolled and never heard from is alerted a period a
 });
 
 t.test('heartbeat - a device never heard from keeps its watched-since time across a restart, and owes nothing before its order starts', async (t) => {
-  const { db, registry, alerts, options, enrolWatched } = monitorParts(t);
+  const { db, registry, alerts, options, enrolWatched } = heartbeats(t);
   const now = Date.now();
   const deviceId = await enrolWatched('nv', now, now - DAY);
   const { deviceId: starts } = await registry.enrol({ subjectId: 'subject-st', orderRef: 'ORDER-st', categories: ['heartbeat'], from: now + DAY, until: now + 2 * DAY }, now - DAY);
@@ -392,7 +387,7 @@ t.test('heartbeat - a device never heard from keeps its watched-since time acros
 });
 
 t.test('heartbeat - a device passed over because its order did not ask for heartbeats, or had ended, is alerted a period after a variation asks for them (it never was)', async (t) => {
-  const { db, registry, alerts, options } = monitorParts(t);
+  const { db, registry, alerts, options } = heartbeats(t);
   const now = Date.now();
   const enrol = async (name: string, categories: ('heartbeat' | 'keyboard')[], until: number) =>
     asDeviceId((await registry.enrol({ subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories, from: now - DAY, until }, now)).deviceId);
@@ -444,7 +439,7 @@ t.test('heartbeat - a server alerts a device that was enrolled and never connect
 });
 
 t.test('heartbeat - new enrolments are read a slice a check, so that a large registry never holds ingest long', async (t) => {
-  const { db, registry, options } = monitorParts(t);
+  const { db, registry, options } = heartbeats(t);
   const now = Date.now();
   const enrolMany = (first: number, n: number) => Promise.all(Array.from({ length: n }, (_, k) => registry.enrol(
     { subjectId: `subject-slice-${first + k}`, orderRef: `ORDER-slice-${first + k}`, categories: ['heartbeat'], from: now - DAY, until: now + DAY }, now)));

@@ -1,23 +1,17 @@
 import t, { type Test } from 'tap';
-import pino from 'pino';
-import { asDeviceId, Metrics, type Alert, type Category, type DeviceId } from '../../core/index.js';
-import { AlertFeed, UncheckedImageMonitor, type UncheckedImage } from '../../pipeline/index.js';
-import { AlertStore, RegistryStore, openDatabases, type Databases } from '../../store/index.js';
-import { DAY, tempDir } from '../helpers/vigil.js';
+import { asDeviceId, type Alert, type Category, type DeviceId } from '../../core/index.js';
+import { UncheckedImageMonitor, type UncheckedImage } from '../../pipeline/index.js';
+import type { AlertStore, Databases } from '../../store/index.js';
+import { DAY, monitorParts } from '../helpers/vigil.js';
 
 const WINDOW_S = 3600;
 const WINDOW = WINDOW_S * 1000;
 
 /** A monitor's parts on real LMDB in a temporary folder (an hour's window). */
-function monitorParts(t: Test) {
-  const tmp = tempDir();
-  const db = openDatabases(tmp.dir);
-  t.teardown(async () => { await db.root.close(); tmp.remove() });
-  const registry = new RegistryStore(db);
-  const alerts = new AlertStore(db);
-  const options = {
-    db, registry, alerts, feed: new AlertFeed(alerts), metrics: new Metrics(), log: pino({ level: 'silent' }), windowSeconds: WINDOW_S,
-  };
+function unchecked(t: Test) {
+  const { parts } = monitorParts(t);
+  const { db, registry, alerts } = parts;
+  const options = { ...parts, windowSeconds: WINDOW_S };
   /** Enrols subject-`name` under ORDER-`name` with `categories`, in force from a day before `now` to a day after. */
   const enrol = async (name: string, now: number, categories: Category[] = ['image', 'heartbeat']) => asDeviceId((await registry.enrol(
     { subjectId: `subject-${name}`, orderRef: `ORDER-${name}`, categories, from: now - DAY, until: now + DAY }, now)).deviceId);
@@ -32,7 +26,7 @@ const undecodable = (seq: number, at: number, stage: UncheckedImage['stage'] = '
 const stored = (alerts: AlertStore): Alert[] => alerts.readAfter(0, 100).filter((a) => a.notice === undefined);
 
 t.test('unchecked images - the first refusal raises a heartbeat alert at once; the refusals of its window are counted into one alert when it ends', async (t) => {
-  const { alerts, options, enrol } = monitorParts(t);
+  const { alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const deviceId = await enrol('window', now);
   const monitor = new UncheckedImageMonitor(options);
@@ -67,7 +61,7 @@ t.test('unchecked images - the first refusal raises a heartbeat alert at once; t
 });
 
 t.test('unchecked images - a device whose order does not authorise the heartbeat category raises nothing, and nothing of it is kept', async (t) => {
-  const { db, alerts, options, enrol } = monitorParts(t);
+  const { db, alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const imagesOnly = await enrol('images-only', now, ['image']);
   const monitor = new UncheckedImageMonitor(options);
@@ -80,7 +74,7 @@ t.test('unchecked images - a device whose order does not authorise the heartbeat
 });
 
 t.test('unchecked images - an image refused by the analyser after a later one refused on arrival is counted; a resend of either is not', async (t) => {
-  const { alerts, options, enrol } = monitorParts(t);
+  const { alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const deviceId = await enrol('order', now);
   const monitor = new UncheckedImageMonitor(options);
@@ -109,7 +103,7 @@ function losingWrites(db: Databases, drop: (saved: { raising?: unknown }) => boo
 }
 
 t.test('unchecked images - refusals counted in a window survive a crash and are raised when it ends, once', async (t) => {
-  const { alerts, options, enrol } = monitorParts(t);
+  const { alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const deviceId = await enrol('crash', now);
   const first = new UncheckedImageMonitor(options);
@@ -132,7 +126,7 @@ t.test('unchecked images - refusals counted in a window survive a crash and are 
 });
 
 t.test('unchecked images - an alert stored just before a crash that came before its record was saved is not raised again', async (t) => {
-  const { db, alerts, options, enrol } = monitorParts(t);
+  const { db, alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const deviceId = await enrol('twice', now);
   // The process dies once the alert is stored, before the record saying so is written.
@@ -156,7 +150,7 @@ t.test('unchecked images - an alert stored just before a crash that came before 
 });
 
 t.test('unchecked images - an alert whose commit fails (a full disk, say) is raised at the next check, not lost', async (t) => {
-  const { alerts, options, enrol } = monitorParts(t);
+  const { alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const deviceId: DeviceId = await enrol('full', now);
   const monitor = new UncheckedImageMonitor(options);
@@ -173,7 +167,7 @@ t.test('unchecked images - an alert whose commit fails (a full disk, say) is rai
 });
 
 t.test('unchecked images - counts held for an order that no longer authorises the heartbeat category are dropped, not raised', async (t) => {
-  const { registry, alerts, options, enrol } = monitorParts(t);
+  const { registry, alerts, options, enrol } = unchecked(t);
   const now = Date.now();
   const deviceId = await enrol('varied', now);
   const monitor = new UncheckedImageMonitor(options);
